@@ -22,12 +22,12 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`is not a URL, got "${redactDatabaseUrl(url)}"`);
+    throw new Error(`is not a URL, got ${showUrl(url)}`);
   }
   if (!SCHEMES.includes(parsed.protocol)) {
-    throw new Error(`must start with postgres://, postgresql:// or ecto://, got "${redactDatabaseUrl(url)}"`);
+    throw new Error(`must start with postgres://, postgresql:// or ecto://, got ${showUrl(url)}`);
   }
-  if (parsed.hostname === '') throw new Error(`has no host, got "${redactDatabaseUrl(url)}"`);
+  if (parsed.hostname === '') throw new Error(`has no host, got ${showUrl(url)}`);
   const port = parsed.port === '' ? 5432 : Number(parsed.port);
   const decode = (value: string): string | undefined => (value === '' ? undefined : decodeURIComponent(value));
   const parameters: Record<string, string> = {};
@@ -42,9 +42,24 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   };
 }
 
-/** The URL with its password replaced by `***`; also safe on strings that are not URLs. */
+/**
+ * The URL with its password replaced by `***`; also safe on strings that are not
+ * URLs. Malformed URLs are where passwords leak (a raw `/`, `?`, `#` or `@` in the
+ * password, `postgres:user:pw@host`), so everything between the first `:` after
+ * the scheme and the last `@` is treated as the password.
+ */
 export function redactDatabaseUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^@/?#]*@/i, '$1:***@').replace(/(password=)[^&\s]*/gi, '$1***');
+  const scheme = /^[a-z][a-z0-9+.-]*:\/+/i.exec(url)?.[0] ?? '';
+  const rest = url.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  const colon = rest.indexOf(':');
+  const redacted = at > 0 && colon >= 0 && colon < at ? `${scheme}${rest.slice(0, colon)}:***${rest.slice(at)}` : url;
+  return redacted.replace(/(password=)[^&\s]*/gi, '$1***');
+}
+
+/** The redacted URL as a quoted JSON string, so control characters cannot split a message line. */
+function showUrl(url: string): string {
+  return JSON.stringify(redactDatabaseUrl(url));
 }
 
 /** `host:port` of a target, for messages. */

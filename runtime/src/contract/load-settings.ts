@@ -5,7 +5,7 @@
  * allowed. The generator runs the same `validateEnvironment` on every value it
  * writes, so a manifest can never carry a value the runtime rejects.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import {
   ENVIRONMENT_VARIABLES,
@@ -93,14 +93,20 @@ export function loadSettings(env: Environment = process.env): Settings {
   let databaseUrl = values.DATABASE_URL as string | undefined;
   const urlFile = values.DATABASE_URL_FILE as string | undefined;
   if (urlFile !== undefined && problems.every((problem) => problem.variable !== 'DATABASE_URL_FILE')) {
+    const path = JSON.stringify(urlFile);
     try {
-      const fromFile = readFileSync(urlFile, 'utf8').trim();
-      const fileProblem = checkDatabaseUrl(fromFile);
-      if (fileProblem === undefined) databaseUrl = fromFile;
-      else problems.push({ variable: 'DATABASE_URL_FILE', message: `DATABASE_URL_FILE (${urlFile}) holds a URL that ${fileProblem}` });
+      const fromFile = readSmallFile(urlFile)?.trim();
+      const fileProblem = fromFile === undefined ? undefined : checkDatabaseUrl(fromFile);
+      if (fromFile === undefined) {
+        problems.push({ variable: 'DATABASE_URL_FILE', message: `DATABASE_URL_FILE names a file larger than ${MAX_URL_FILE_BYTES} bytes, got ${path}` });
+      } else if (fileProblem === undefined) {
+        databaseUrl = fromFile;
+      } else {
+        problems.push({ variable: 'DATABASE_URL_FILE', message: `DATABASE_URL_FILE (${path.slice(1, -1)}) holds a URL that ${fileProblem}` });
+      }
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      problems.push({ variable: 'DATABASE_URL_FILE', message: `DATABASE_URL_FILE names a file that cannot be read (${reason}), got "${urlFile}"` });
+      problems.push({ variable: 'DATABASE_URL_FILE', message: `DATABASE_URL_FILE names a file that cannot be read (${reason}), got ${path}` });
     }
   }
   if (problems.length > 0) throw new SettingsError(problems);
@@ -128,6 +134,26 @@ export function loadSettings(env: Environment = process.env): Settings {
     logLevel: values.LOG_LEVEL as LogLevel,
     nodeEnv: env.NODE_ENV,
   };
+}
+
+/** The most DATABASE_URL_FILE may hold: a URL is short, and `/dev/zero` must not be read forever. */
+const MAX_URL_FILE_BYTES = 65_536;
+
+/** The file's text, or `undefined` when it holds more than MAX_URL_FILE_BYTES. */
+function readSmallFile(path: string): string | undefined {
+  const descriptor = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(MAX_URL_FILE_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const read = readSync(descriptor, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    return length > MAX_URL_FILE_BYTES ? undefined : buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(descriptor);
+  }
 }
 
 function parseEnvironment(env: Environment): { values: ParsedValues; problems: SettingsProblem[] } {

@@ -1,0 +1,55 @@
+/**
+ * The server-side ceiling: pgbench with a custom `SELECT 1;` script over TCP,
+ * the same connection count and the same protocol mode as the Node contenders.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** pgbench's version line, or `undefined` when it is not on PATH. */
+export async function pgbenchVersion(): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('pgbench', ['--version'], { timeout: 10_000 });
+    return stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** One pgbench run. */
+export interface PgbenchOptions {
+  readonly databaseUrl: string;
+  readonly protocol: 'simple' | 'extended';
+  readonly clients: number;
+  readonly threads: number;
+  /** Whole seconds (pgbench's `-T`), at least 1. */
+  readonly seconds: number;
+}
+
+let scriptPath: string | undefined;
+
+/** Runs pgbench and returns its transactions (= queries) per second, initial connection time excluded. */
+export async function runPgbench(options: PgbenchOptions): Promise<number> {
+  if (scriptPath === undefined) {
+    scriptPath = join(mkdtempSync(join(tmpdir(), 'clientats-bench-')), 'select-1.sql');
+    writeFileSync(scriptPath, 'SELECT 1;\n');
+  }
+  const url = new URL(options.databaseUrl);
+  const seconds = Math.max(1, Math.round(options.seconds));
+  const args = [
+    '-n', '-f', scriptPath, '-M', options.protocol,
+    '-c', String(options.clients), '-j', String(options.threads), '-T', String(seconds),
+    '-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username), decodeURIComponent(url.pathname.slice(1)) || 'postgres',
+  ];
+  const { stdout } = await run('pgbench', args, {
+    timeout: (seconds + 30) * 1000,
+    env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password), PGAPPNAME: 'clientats-bench-pgbench' },
+  });
+  const match = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
+  if (match === null) throw new Error(`pgbench printed no "tps = … (without initial connection time)" line: ${stdout.slice(-300)}`);
+  return Number(match[1]);
+}

@@ -1,0 +1,271 @@
+/**
+ * `createHealthServer`: the HTTP server the probes, Compose healthchecks and
+ * operators call (`/health`, `/health/ready`, `/health/diagnostics`,
+ * `/metrics`), and the graceful shutdown sequence around the pool.
+ *
+ * Modelled on lightship's factory: defaults resolved once, the exit function
+ * injected so tests never end the test process, a real server on any port.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
+import type { Registry } from 'prom-client';
+import { HEALTH_PATHS } from '../contract/http-contract.js';
+import type { Settings } from '../contract/load-settings.js';
+import type { ClientAtsPool, Logger } from '../pool/pool-types.js';
+import { silentLogger } from '../logging/create-logger.js';
+import { createPoolMetrics, type PoolMetrics } from '../metrics/pool-metrics.js';
+import { createBearerVerifier } from './bearer-token.js';
+import { clientSetup } from '../pool/client-config.js';
+import { diagnosticsBody, readDatabaseFacts } from './diagnostics.js';
+import { DEFAULT_INSIGHT_THRESHOLDS, type DatabaseFacts, type InsightThresholds } from './performance-insights.js';
+import { PoolHistory } from './pool-history.js';
+import { prepareJson, send, sendJson, type PreparedResponse } from './prepared-response.js';
+import { createReadinessChecker, describeError, type ReadinessChecker, type ReadinessResult } from './readiness-checker.js';
+
+/** Options of `createHealthServer`. */
+export interface HealthServerOptions {
+  /** The pool whose health and metrics are served; `shutdown()` drains it. */
+  readonly pool: ClientAtsPool;
+  /** Settings (port, readiness, shutdown and token knobs, database URL for the readiness connection). */
+  readonly settings: Settings;
+  /** @default a silent logger */
+  readonly logger?: Logger;
+  /** Metrics to serve; pass the same object's `observer` to `createPool`. @default gauges only, on a new registry */
+  readonly metrics?: PoolMetrics;
+  /** Port to listen on. @default settings.port */
+  readonly port?: number;
+  /** Address to listen on. @default all interfaces */
+  readonly host?: string;
+  /** Signals that start `shutdown()` and then `exit(0)`; a second one calls `exit(1)` at once. @default [] (none) */
+  readonly signals?: readonly NodeJS.Signals[];
+  /** Ends the process after a signal-started shutdown. @default process.exit */
+  readonly exit?: (code: number) => void;
+  /** Run after the pool is closed, during shutdown (e.g. stop an embedded database). */
+  readonly onShutdown?: () => Promise<void>;
+  /** Overrides of the performance insight thresholds. */
+  readonly insightThresholds?: Partial<InsightThresholds>;
+  /** The window "recent" timeouts and overflow are counted over. @default 300000 (5 minutes) */
+  readonly recentWindowMillis?: number;
+  /** How often the pool counters are sampled for that window. @default 10000 */
+  readonly historySampleMillis?: number;
+  /** Bound on the diagnostics queries. @default 2500 */
+  readonly diagnosticsTimeoutMillis?: number;
+  /** Connection of the readiness check. @default the pool's configuration (URL, TLS) with application_name `clientats-readiness` */
+  readonly readinessClientConfig?: pg.ClientConfig;
+}
+
+/** A running health server. */
+export interface HealthServer {
+  readonly server: Server;
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly registry: Registry;
+  /** True from the first moment of shutdown. */
+  readonly shuttingDown: boolean;
+  /** The latest readiness result. */
+  readonly readiness: ReadinessResult;
+  /** Runs a readiness check now (instead of waiting for the next period). */
+  checkReadiness(): Promise<ReadinessResult>;
+  /**
+   * The shutdown sequence: readiness 503 at once, wait `delayMillis`
+   * (SHUTDOWN_DELAY_MS), stop accepting, drain the pool for up to
+   * SHUTDOWN_DRAIN_MS, close it, stop the readiness check. Idempotent.
+   */
+  shutdown(options?: { delayMillis?: number }): Promise<void>;
+  /** Stops the listener and the readiness check at once, leaving the pool to its owner. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** `application_name` of the readiness connection, so it can be told apart in `pg_stat_activity`. */
+export const READINESS_APPLICATION_NAME = 'clientats-readiness';
+
+const ALLOW = ['Allow', 'GET, HEAD'];
+const LIVE = prepareJson(200, { status: 'ok' });
+const NOT_FOUND = prepareJson(404, { status: 'not_found', error: 'unknown path' });
+const NOT_ALLOWED = prepareJson(405, { status: 'method_not_allowed', error: 'only GET and HEAD are allowed' }, ALLOW);
+const UNAUTHORIZED = prepareJson(401, { status: 'unauthorized', error: 'a valid bearer token is required' }, ['WWW-Authenticate', 'Bearer']);
+const SHUTTING_DOWN_REASON = 'shutting down';
+
+/** The readiness answer for a check result. */
+function readyResponse(result: ReadinessResult, shuttingDown: boolean): PreparedResponse {
+  if (shuttingDown) return prepareJson(503, { status: 'unhealthy', reason: SHUTTING_DOWN_REASON });
+  if (result.healthy) return prepareJson(200, { status: 'healthy', database: { status: 'healthy', latency_ms: result.latencyMillis } });
+  return prepareJson(503, { status: 'unhealthy', reason: 'database unreachable', database: { status: 'unhealthy', error: result.reason } });
+}
+
+/** Starts the health server and its background readiness check; resolves once it listens. */
+export async function createHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const { pool, settings } = options;
+  const logger = options.logger ?? silentLogger;
+  const metrics = options.metrics ?? createPoolMetrics({ processMetrics: false });
+  metrics.track(() => pool.snapshot());
+  const thresholds: InsightThresholds = { ...DEFAULT_INSIGHT_THRESHOLDS, ...options.insightThresholds };
+  const diagnosticsTimeoutMillis = options.diagnosticsTimeoutMillis ?? 2500;
+  const verify = createBearerVerifier(settings.healthCheckToken);
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const signals = options.signals ?? [];
+
+  let shuttingDown = false;
+  let ready: PreparedResponse = readyResponse({ healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet', checkedAt: Date.now() }, false);
+  const readiness: ReadinessChecker = createReadinessChecker({
+    clientConfig: options.readinessClientConfig ?? clientSetup(settings, READINESS_APPLICATION_NAME).config,
+    intervalMillis: settings.readinessIntervalMillis,
+    timeoutMillis: settings.readinessTimeoutMillis,
+    logger,
+    onResult: (result) => { ready = readyResponse(result, shuttingDown); },
+  });
+  const history = new PoolHistory(() => pool.snapshot(), options.recentWindowMillis ?? 300_000);
+  const sampler = setInterval(() => history.sample(), options.historySampleMillis ?? 10_000);
+  sampler.unref();
+
+  const diagnostics = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (!verify(request.headers.authorization)) {
+      send(response, UNAUTHORIZED);
+      return;
+    }
+    let database: DatabaseFacts | undefined;
+    let databaseError: string | undefined;
+    try {
+      database = await readiness.withClient((client) => readDatabaseFacts(client, thresholds), diagnosticsTimeoutMillis);
+    } catch (error) {
+      databaseError = describeError(error);
+    }
+    sendJson(response, 200, diagnosticsBody({
+      readiness: readiness.latest, shuttingDown, pool: pool.snapshot(), recent: history.recent(), database, databaseError, thresholds,
+    }));
+  };
+
+  const metricsText = async (response: ServerResponse): Promise<void> => {
+    const text = await metrics.registry.metrics();
+    response.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    response.end(text);
+  };
+
+  const failed = (response: ServerResponse, error: unknown): void => {
+    logger.error({ err: describeError(error) }, 'health server request failed');
+    if (!response.headersSent) sendJson(response, 500, { status: 'error', error: 'internal error' });
+    else response.destroy();
+  };
+
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    const method = request.method;
+    const readable = method === 'GET' || method === 'HEAD';
+    switch (path) {
+      case HEALTH_PATHS.liveness:
+        send(response, readable ? LIVE : NOT_ALLOWED);
+        return;
+      case HEALTH_PATHS.readiness:
+        send(response, readable ? ready : NOT_ALLOWED);
+        return;
+      case HEALTH_PATHS.diagnostics:
+        if (readable) diagnostics(request, response).catch((error: unknown) => failed(response, error));
+        else send(response, NOT_ALLOWED);
+        return;
+      case HEALTH_PATHS.metrics:
+        if (readable) metricsText(response).catch((error: unknown) => failed(response, error));
+        else send(response, NOT_ALLOWED);
+        return;
+      default:
+        send(response, NOT_FOUND);
+    }
+  };
+
+  const server = createServer(handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? settings.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  readiness.start();
+  logger.info({ port, paths: HEALTH_PATHS }, 'health server listening');
+  if (settings.healthCheckToken === undefined) {
+    logger.warn({ path: HEALTH_PATHS.diagnostics }, 'HEALTH_CHECK_TOKEN is not set: /health/diagnostics answers 401 to everyone');
+  }
+
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = (shutdownOptions: { delayMillis?: number } = {}): Promise<void> => {
+    shutdownPromise ??= (async () => {
+      shuttingDown = true;
+      ready = readyResponse(readiness.latest, true);
+      const delayMillis = shutdownOptions.delayMillis ?? settings.shutdownDelayMillis;
+      logger.info({ delayMillis, drainMillis: settings.shutdownDrainMillis }, 'shutdown started: readiness answers 503; the listener closes after the shutdown delay');
+      clearInterval(sampler);
+      await new Promise((resolve) => setTimeout(resolve, delayMillis));
+      void stopListening();
+      server.closeIdleConnections();
+      logger.info({ inUse: pool.snapshot().inUse }, 'shutdown: stopped accepting HTTP connections; draining the connection pool');
+      const started = performance.now();
+      try {
+        await pool.end({ drainMillis: settings.shutdownDrainMillis });
+        logger.info({ drainedMillis: Math.round(performance.now() - started) }, 'shutdown: connection pool closed');
+      } finally {
+        await close();
+        await options.onShutdown?.();
+        logger.info({}, 'shutdown complete');
+      }
+    })();
+    return shutdownPromise;
+  };
+
+  let listenerClosed: Promise<void> | undefined;
+  /** Stops accepting connections; resolves once the open ones have ended too. */
+  const stopListening = (): Promise<void> => {
+    listenerClosed ??= new Promise<void>((resolve) => server.close(() => resolve()));
+    return listenerClosed;
+  };
+
+  let closePromise: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closePromise ??= (async () => {
+      shuttingDown = true;
+      ready = readyResponse(readiness.latest, true);
+      clearInterval(sampler);
+      const closed = stopListening();
+      server.closeAllConnections();
+      await readiness.stop();
+      await closed;
+    })();
+    return closePromise;
+  };
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (shuttingDown) {
+      logger.warn({ signal }, `second ${signal} during shutdown: exiting at once, connections not drained`);
+      removeSignalHandlers();
+      exit(1);
+      return;
+    }
+    logger.info({ signal }, `${signal} received: graceful shutdown of the server and the connection pool`);
+    shutdown().then(
+      () => { removeSignalHandlers(); exit(0); },
+      (error: unknown) => {
+        logger.error({ err: describeError(error) }, 'shutdown failed');
+        removeSignalHandlers();
+        exit(1);
+      },
+    );
+  };
+  const removeSignalHandlers = (): void => { for (const signal of signals) process.off(signal, onSignal); };
+  for (const signal of signals) process.on(signal, onSignal);
+
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    registry: metrics.registry,
+    get shuttingDown() { return shuttingDown; },
+    get readiness() { return readiness.latest; },
+    checkReadiness: () => readiness.checkNow(),
+    shutdown,
+    close,
+  };
+}

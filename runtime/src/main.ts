@@ -1,0 +1,4 @@
+/** The `clientats-runtime` process (`npm start`): see `process/start-runtime.ts`. */
+import { startRuntime } from './process/start-runtime.js';
+
+await startRuntime();

@@ -1,0 +1,171 @@
+/**
+ * The pool's bookkeeping records: one `Connection` per `pg.Client` (state,
+ * timestamps, and callbacks bound once so the hot path allocates nothing per
+ * checkout), one `Waiter` per caller that has to queue, one `Partition` per
+ * POOL_COUNT pool; and the helpers that close a client without ever hanging.
+ */
+import { connect } from 'node:net';
+import type pg from 'pg';
+
+/** Where a connection is in its life. `busy` covers checked out and being checked. */
+export type ConnectionState = 'connecting' | 'idle' | 'busy' | 'closing' | 'closed';
+
+/** The pool operations a connection's bound callbacks call back into. */
+export interface ConnectionOwner {
+  /** The client emitted `error`. */
+  connectionError(connection: Connection, error: Error): void;
+  /** `client.release(error?)` of a client handed out by `connect()`. */
+  releaseBorrowed(connection: Connection, evict: boolean): void;
+  /** A `pool.query()` finished on this connection. */
+  queryDone(connection: Connection, error: Error | null, result: unknown, resolve: (value: never) => void, reject: (error: Error) => void): void;
+}
+
+/** `client.query(text, values, callback)`, kept from before any instrumentation. */
+export type RawQuery = (this: pg.Client, text: unknown, values: unknown, callback?: (error: Error | null, result: unknown) => void) => unknown;
+
+/** One of the POOL_COUNT pools: slots count connections opening, open and closing, so the bound holds until sockets close. */
+export interface Partition {
+  readonly index: number;
+  persistentSlots: number;
+  overflowSlots: number;
+  persistentOpen: number;
+}
+
+/** A pooled `pg.Client` and its state. */
+export class Connection {
+  state: ConnectionState = 'connecting';
+  /** The client emitted an error: never reuse it. */
+  broken = false;
+  /** Handed out by `connect()` and not released yet. */
+  borrowed = false;
+  idleSince = 0;
+  expiresAt = Number.POSITIVE_INFINITY;
+  checkedOutAt = 0;
+  /** Where `connect()` was called, for the leak warning (only when POOL_LEAK_WARNING_MS > 0). */
+  borrowStack: Error | undefined = undefined;
+  leakWarned = false;
+  queryStartedAt = 0;
+  connectTimer: NodeJS.Timeout | undefined = undefined;
+  timedOut = false;
+  private resolveQuery: ((value: never) => void) | undefined = undefined;
+  private rejectQuery: ((error: Error) => void) | undefined = undefined;
+  readonly rawQuery: RawQuery;
+
+  constructor(
+    private readonly owner: ConnectionOwner,
+    readonly client: pg.Client,
+    readonly partition: Partition,
+    readonly overflow: boolean,
+  ) {
+    this.rawQuery = client.query as unknown as RawQuery;
+    client.on('error', this.onError);
+    (client as unknown as { release: unknown }).release = this.release;
+  }
+
+  /** Runs a `pool.query()` on this (checked out) connection, settling the caller's promise when done. */
+  run(text: unknown, values: unknown, resolve: (value: never) => void, reject: (error: Error) => void): void {
+    this.resolveQuery = resolve;
+    this.rejectQuery = reject;
+    this.rawQuery.call(this.client, text, values, this.onQueryDone);
+  }
+
+  /** Forgets the callbacks of a query that threw before it was sent. */
+  abandonQuery(): void {
+    this.resolveQuery = undefined;
+    this.rejectQuery = undefined;
+  }
+
+  readonly onError = (error: Error): void => {
+    this.owner.connectionError(this, error);
+  };
+
+  readonly onQueryDone = (error: Error | null, result: unknown): void => {
+    const resolve = this.resolveQuery;
+    const reject = this.rejectQuery;
+    if (resolve === undefined || reject === undefined) return;
+    this.resolveQuery = undefined;
+    this.rejectQuery = undefined;
+    this.owner.queryDone(this, error, result, resolve, reject);
+  };
+
+  /** `client.release(error?)`: a truthy argument closes the connection instead of reusing it (pg.Pool semantics). */
+  readonly release = (error?: Error | boolean): void => {
+    if (!this.borrowed) {
+      // After end() forced it closed, a late release is expected and harmless.
+      if (this.state === 'closing' || this.state === 'closed') return;
+      throw new Error('release() called on a client that was already released to the pool');
+    }
+    this.owner.releaseBorrowed(this, Boolean(error));
+  };
+}
+
+/** A caller queued for a connection: either a `pool.query()` to run, or a `connect()` to hand the client to. */
+export class Waiter {
+  constructor(
+    /** True for `pool.query()`: run `text`/`values` on the connection and settle with the result. */
+    readonly isQuery: boolean,
+    readonly text: unknown,
+    readonly values: unknown,
+    readonly resolve: (value: never) => void,
+    readonly reject: (error: Error) => void,
+    readonly enqueuedAt: number,
+    readonly deadline: number,
+    readonly borrowStack: Error | undefined,
+  ) {}
+}
+
+/** Longest a graceful close may take before the socket is destroyed. */
+export const CLOSE_TIMEOUT_MILLIS = 2_000;
+
+/** Destroys the client's socket at once (works while connecting, in TLS and mid-query). */
+export function destroyClient(client: pg.Client): void {
+  const stream = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
+  if (typeof stream?.destroy === 'function') {
+    stream.destroy();
+    return;
+  }
+  void Promise.resolve().then(() => client.end()).catch(() => undefined);
+}
+
+/** Ends a client; resolves when its socket closed, or after `CLOSE_TIMEOUT_MILLIS` with the socket destroyed. Never rejects. */
+export function closeClient(client: pg.Client): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      destroyClient(client);
+      resolve();
+    }, CLOSE_TIMEOUT_MILLIS);
+    timer.unref();
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    try {
+      client.end().then(done, done);
+    } catch {
+      done();
+    }
+  });
+}
+
+/** CancelRequest code of the PostgreSQL protocol. */
+const CANCEL_REQUEST_CODE = 80_877_102;
+
+/**
+ * Asks the server to cancel whatever the client's backend is running (a
+ * CancelRequest on a new socket), so a connection closed while busy does not
+ * leave its query running server-side. Best effort: errors are ignored and the
+ * socket is bounded by `CLOSE_TIMEOUT_MILLIS`.
+ */
+export function cancelBackend(client: pg.Client, host: string, port: number): void {
+  const { processID, secretKey } = client as unknown as { processID?: unknown; secretKey?: unknown };
+  if (typeof processID !== 'number' || typeof secretKey !== 'number') return;
+  const packet = Buffer.alloc(16);
+  packet.writeInt32BE(16, 0);
+  packet.writeInt32BE(CANCEL_REQUEST_CODE, 4);
+  packet.writeInt32BE(processID, 8);
+  packet.writeInt32BE(secretKey, 12);
+  const socket = connect(port, host, () => socket.end(packet));
+  socket.setTimeout(CLOSE_TIMEOUT_MILLIS, () => socket.destroy());
+  socket.on('error', () => undefined);
+  socket.unref();
+}

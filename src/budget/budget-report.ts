@@ -1,0 +1,138 @@
+/**
+ * The budget report: every database's budget plus the cross-artifact runtime
+ * checks, rendered as a text table (terminal), Markdown (CI job summary,
+ * `dist/connection-budget.md`) or JSON (`dist/connection-budget.json`).
+ * Deterministic: no timestamps, stable order.
+ */
+import type { BudgetMode } from './budget-types.js';
+import type { DatabaseBudget } from './compute-budget.js';
+import type { RuntimeCheck } from './runtime-timing.js';
+
+/** Everything one check or synth found. */
+export interface BudgetReport {
+  /** The enforced case. */
+  readonly mode: BudgetMode;
+  /** Every database fits and every runtime check passes. */
+  readonly fits: boolean;
+  readonly databases: readonly DatabaseBudget[];
+  readonly runtimeChecks: readonly RuntimeCheck[];
+  /** Inputs skipped on purpose, for the reader. */
+  readonly notes: readonly string[];
+}
+
+/** Assembles a report; `fits` is derived. */
+export function buildReport(mode: BudgetMode, databases: readonly DatabaseBudget[], runtimeChecks: readonly RuntimeCheck[], notes: readonly string[] = []): BudgetReport {
+  return {
+    mode,
+    fits: databases.every((database) => database.fits) && runtimeChecks.every((check) => check.ok),
+    databases,
+    runtimeChecks,
+    notes,
+  };
+}
+
+/** One line per problem: each database over budget, each failed runtime check. */
+export function reportProblems(report: BudgetReport): string[] {
+  return [
+    ...report.databases.filter((database) => !database.fits).map((database) => `[${database.database}] ${database.violation ?? ''}`),
+    ...report.runtimeChecks.filter((check) => !check.ok).map((check) => `[${check.name}] ${check.message}`),
+  ];
+}
+
+const HEADERS = ['consumer', 'kind', 'per instance', 'steady', 'rollout', 'strict'];
+
+/** A readable table per database, then the verdict and the runtime checks. */
+export function formatText(report: BudgetReport): string {
+  const lines: string[] = [];
+  for (const database of report.databases) {
+    lines.push(`[${database.database}] ${database.usableArithmetic} = ${database.usable} usable${providerText(database)}`);
+    const rows = [
+      HEADERS,
+      ...database.consumers.map((consumer) => [
+        consumer.name, consumer.kind, consumer.kind === 'other' ? '' : String(consumer.perInstance),
+        String(consumer.connections.steady), String(consumer.connections.rollout), String(consumer.connections.strict),
+      ]),
+      ['total', '', '', String(database.totals.steady), String(database.totals.rollout), String(database.totals.strict)],
+    ];
+    const widths = HEADERS.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+    for (const row of rows) {
+      lines.push(`  ${row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`.trimEnd());
+    }
+    for (const line of breakdown(database)) lines.push(`  ${line}`);
+    lines.push(`  ${verdict(database)}`);
+    lines.push('');
+  }
+  if (report.runtimeChecks.length > 0) {
+    lines.push('runtime checks');
+    for (const check of report.runtimeChecks) lines.push(`  ${check.ok ? 'ok  ' : 'FAIL'}  ${checkLabel(check)}: ${check.message}`);
+    lines.push('');
+  }
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  lines.push(report.fits ? 'result: fits' : `result: OVER BUDGET or unsafe (${reportProblems(report).length} problem${reportProblems(report).length === 1 ? '' : 's'})`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Markdown for a CI job summary or `dist/connection-budget.md`. */
+export function formatMarkdown(report: BudgetReport): string {
+  const lines: string[] = ['# Connection budget', ''];
+  lines.push(`Enforced case: **${report.mode}** (steady = no deploy running; rollout = surge pods / preboot dynos added; strict = terminating pods still connected). Every figure includes one readiness connection per instance: \`per_instance = POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + probe\`.`);
+  lines.push('');
+  for (const database of report.databases) {
+    lines.push(`## ${database.database}`, '');
+    lines.push(`${database.usableArithmetic} = **${database.usable} usable**${providerText(database)}`, '');
+    lines.push('| consumer | kind | per instance | steady | rollout | strict |');
+    lines.push('|---|---|--:|--:|--:|--:|');
+    for (const consumer of database.consumers) {
+      lines.push(`| ${escape(consumer.name)} | ${consumer.kind} | ${consumer.kind === 'other' ? '' : consumer.perInstance} | ${consumer.connections.steady} | ${consumer.connections.rollout} | ${consumer.connections.strict} |`);
+    }
+    lines.push(`| **total** | | | ${database.totals.steady} | ${database.totals.rollout} | ${database.totals.strict} |`, '');
+    for (const line of breakdown(database)) lines.push(`- ${escape(line)}`);
+    lines.push('');
+    lines.push(database.fits ? `✅ ${verdict(database)}` : `❌ ${verdict(database)}`, '');
+  }
+  if (report.runtimeChecks.length > 0) {
+    lines.push('## Runtime checks', '');
+    for (const check of report.runtimeChecks) lines.push(`- ${check.ok ? '✅' : '❌'} ${escape(checkLabel(check))}: ${escape(check.message)}`);
+    lines.push('');
+  }
+  if (report.notes.length > 0) {
+    lines.push('## Notes', '');
+    for (const note of report.notes) lines.push(`- ${escape(note)}`);
+    lines.push('');
+  }
+  lines.push(report.fits ? '**Result: fits.**' : `**Result: ${reportProblems(report).length} problem(s).**`, '');
+  return lines.join('\n');
+}
+
+/** Stable JSON (2-space indent, trailing newline). */
+export function formatJson(report: BudgetReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+/** The arithmetic of the steady and the enforced case per consumer, pool and probe connections apart. */
+function breakdown(database: DatabaseBudget): string[] {
+  const modes = database.mode === 'steady' ? (['steady'] as const) : (['steady', database.mode] as const);
+  return database.consumers.flatMap((consumer) => modes.map((mode) => {
+    const split = consumer.kind === 'other' ? '' : ` (${consumer.poolConnections[mode]} pool + ${consumer.probeConnections[mode]} probe)`;
+    return `${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ${consumer.connections[mode]}${split}`;
+  }));
+}
+
+function checkLabel(check: RuntimeCheck): string {
+  return check.source === undefined ? check.name : `${check.name} (${check.source})`;
+}
+
+function verdict(database: DatabaseBudget): string {
+  const total = database.totals[database.mode];
+  if (!database.fits) return `OVER BUDGET by ${-database.spare}: ${database.violation ?? ''}`;
+  return `fits: ${database.mode} ${total} ≤ ${database.usable} usable, ${database.spare} spare`;
+}
+
+function providerText(database: DatabaseBudget): string {
+  if (database.provider === undefined) return '';
+  return ` (preset ${database.provider.name}${database.provider.verify ? ', secondary source: verify with --database-url' : ''})`;
+}
+
+function escape(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}

@@ -1,0 +1,118 @@
+/**
+ * Budget consumers from a Docker Compose file: every service whose environment
+ * (list or map form, plus `env_file`) marks it as a database client, with
+ * `deploy.replicas` (1 when unset) and `stop_grace_period` (Compose default 10 s).
+ */
+import type { Environment } from 'clientats-runtime/contract';
+import type { ComposeConsumer } from './budget-types.js';
+import {
+  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, show, withoutSecrets,
+  type ManifestFindings,
+} from './manifest-input.js';
+
+/** Compose sends SIGKILL this long after SIGTERM unless `stop_grace_period` says otherwise. */
+const DEFAULT_STOP_GRACE_SECONDS = 10;
+
+/** True when a parsed YAML document looks like a Compose file. */
+export function isComposeFile(document: unknown): boolean {
+  return typeof document === 'object' && document !== null && 'services' in document && !('apiVersion' in document);
+}
+
+/** Options of `readComposeFile`. */
+export interface ComposeReadOptions {
+  /** Reads an `env_file` (path relative to the compose file); `undefined` when missing. */
+  readonly readEnvFile?: (path: string) => string | undefined;
+}
+
+/** Reads the services of one Compose document. */
+export function readComposeFile(document: unknown, source: string, options: ComposeReadOptions = {}): ManifestFindings {
+  const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
+  const services = objectAt(objectAt(document, source).services, `${source}: services`);
+  for (const [name, value] of Object.entries(services)) {
+    const where = `${source}: service "${name}"`;
+    const service = objectAt(value ?? {}, where);
+    const environment = serviceEnvironment(service, where, options);
+    if (!isDatabaseClient(environment)) {
+      findings.notes.push(`${where} sets no POOL_* or DATABASE_URL: not a database client`);
+      continue;
+    }
+    const deploy = optionalObjectAt(service.deploy, `${where} deploy`);
+    const replicas = integerAt(deploy?.replicas, `${where} deploy.replicas`) ?? integerAt(service.scale, `${where} scale`) ?? 1;
+    const consumer: ComposeConsumer = { kind: 'compose', name, source, replicas, pool: poolShapeOf(environment, where) };
+    findings.consumers.push(consumer);
+    findings.timing.push({
+      name,
+      source,
+      environment: withoutSecrets(environment),
+      gracePeriodSeconds: service.stop_grace_period === undefined
+        ? DEFAULT_STOP_GRACE_SECONDS
+        : composeDurationSeconds(service.stop_grace_period, `${where} stop_grace_period`),
+      gracePeriodField: 'stop_grace_period',
+    });
+  }
+  return findings;
+}
+
+function serviceEnvironment(service: Record<string, unknown>, where: string, options: ComposeReadOptions): Environment {
+  const environment: Record<string, string | undefined> = {};
+  const files = service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+  for (const entry of files) {
+    const path = typeof entry === 'string' ? entry : (entry as { path?: unknown } | null)?.path;
+    const required = typeof entry === 'object' && entry !== null ? (entry as { required?: unknown }).required !== false : true;
+    if (typeof path !== 'string') throw new InputError(`${where} env_file entries must be paths, got ${show(entry)}`);
+    const text = options.readEnvFile?.(path);
+    if (text === undefined) {
+      if (required) throw new InputError(`${where} env_file "${path}" cannot be read: the budget needs its values`);
+      continue;
+    }
+    for (const line of text.split(/\r?\n/)) {
+      const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+      if (match !== null && !line.trimStart().startsWith('#')) environment[match[1]] = unquote(match[2]);
+    }
+  }
+  const raw = service.environment;
+  if (Array.isArray(raw)) {
+    for (const entry of raw) {
+      if (typeof entry !== 'string') throw new InputError(`${where} environment entries must be "NAME=value" strings, got ${show(entry)}`);
+      const separator = entry.indexOf('=');
+      // `- NAME` alone passes the variable through from the host: its value is unknown here.
+      if (separator < 0) environment[entry] = '';
+      else environment[entry.slice(0, separator)] = interpolate(entry.slice(separator + 1), `${where} environment ${entry.slice(0, separator)}`);
+    }
+  } else if (raw !== undefined && raw !== null) {
+    for (const [name, value] of Object.entries(objectAt(raw, `${where} environment`))) {
+      const text = environmentValue(value, `${where} environment ${name}`);
+      environment[name] = text === undefined ? '' : interpolate(text, `${where} environment ${name}`);
+    }
+  }
+  return environment;
+}
+
+/** `${NAME:-default}` / `${NAME-default}` take their default; any other interpolation cannot be checked. */
+function interpolate(value: string, where: string): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$\$/g, (whole, name: string | undefined, fallback: string | undefined) => {
+    if (whole === '$$') return '$';
+    if (fallback !== undefined) return fallback;
+    throw new InputError(`${where} uses \${${name}} without a default, got ${show(value)}: write the value or \${${name}:-value}`);
+  });
+}
+
+function unquote(value: string): string {
+  const match = /^(['"])(.*)\1$/.exec(value);
+  return match === null ? value : match[2];
+}
+
+/** Compose durations: `10s`, `1m30s`, `500ms`, `1h`, or a bare number of seconds. */
+export function composeDurationSeconds(value: unknown, where: string): number {
+  if (typeof value === 'number' && value >= 0) return value;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+    const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001, us: 1e-6, ns: 1e-9 };
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)/g)];
+    if (parts.length > 0 && parts.map((part) => part[0]).join('') === text) {
+      return parts.reduce((sum, part) => sum + Number(part[1]) * units[part[2]], 0);
+    }
+  }
+  throw new InputError(`${where} must be a duration like "30s" or "1m30s", got ${show(value)}`);
+}

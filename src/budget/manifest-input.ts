@@ -1,0 +1,98 @@
+/**
+ * Shared pieces of the manifest readers (Kubernetes, Compose, Heroku): what a
+ * reader finds, the error for bad input, and small field readers whose errors
+ * name the field, show the value and say what is allowed.
+ */
+import { loadSettings, SettingsError, type Environment, type PoolShape } from 'clientats-runtime/contract';
+import type { Consumer } from './budget-types.js';
+import type { RuntimeTimingFacts } from './runtime-timing.js';
+
+/** What a reader found in one file. */
+export interface ManifestFindings {
+  readonly consumers: Consumer[];
+  readonly timing: RuntimeTimingFacts[];
+  /** Things skipped on purpose (a Deployment that does not run the runtime, an HPA without target…). */
+  readonly notes: string[];
+}
+
+/** Bad input (a malformed file, a wrong field): the CLI prints the message and exits 2. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+/** Variables whose presence marks a process as a client of the database. */
+const CLIENT_MARKERS = ['POOL_SIZE', 'POOL_COUNT', 'MAX_OVERFLOW', 'DATABASE_URL', 'DATABASE_URL_FILE'];
+
+/** True when the environment belongs to a runtime process that connects to the database. */
+export function isDatabaseClient(environment: Environment): boolean {
+  return CLIENT_MARKERS.some((name) => environment[name] !== undefined);
+}
+
+/**
+ * POOL_SIZE / POOL_COUNT / MAX_OVERFLOW as the runtime reads them (defaults
+ * included), through the contract's `loadSettings`.
+ * @throws InputError `<where>: POOL_SIZE must be …, got "0"` (every bad variable).
+ */
+export function poolShapeOf(environment: Environment, where: string): PoolShape {
+  try {
+    const settings = loadSettings({
+      POOL_SIZE: environment.POOL_SIZE,
+      POOL_COUNT: environment.POOL_COUNT,
+      MAX_OVERFLOW: environment.MAX_OVERFLOW,
+    });
+    return { poolSize: settings.poolSize, poolCount: settings.poolCount, maxOverflow: settings.maxOverflow };
+  } catch (error) {
+    if (error instanceof SettingsError) throw new InputError(`${where}: ${error.problems.map((problem) => problem.message).join('; ')}`);
+    throw error;
+  }
+}
+
+/** A plain object, or an `InputError` saying what was found instead. */
+export function objectAt(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  throw new InputError(`${where} must be a mapping, got ${show(value)}`);
+}
+
+/** An optional plain object. */
+export function optionalObjectAt(value: unknown, where: string): Record<string, unknown> | undefined {
+  return value === undefined || value === null ? undefined : objectAt(value, where);
+}
+
+/** An optional integer >= minimum (YAML may give it as a number or a digit string). */
+export function integerAt(value: unknown, where: string, minimum = 0): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof number === 'number' && Number.isSafeInteger(number) && number >= minimum) return number;
+  throw new InputError(`${where} must be an integer >= ${minimum}, got ${show(value)}`);
+}
+
+/** A non-empty string. */
+export function stringAt(value: unknown, where: string): string {
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  throw new InputError(`${where} must be a non-empty string, got ${show(value)}`);
+}
+
+/** An environment value as the process would receive it: scalars become strings. */
+export function environmentValue(value: unknown, where: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new InputError(`${where} must be a string, number or boolean, got ${show(value)}`);
+}
+
+/** A value for a message: JSON, cut at 80 characters. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+/** Secrets never reach a message: DATABASE_URL and tokens are dropped from environments kept for reports. */
+export function withoutSecrets(environment: Environment): Environment {
+  const kept: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(environment)) {
+    if (name === 'DATABASE_URL' || name === 'HEALTH_CHECK_TOKEN') continue;
+    kept[name] = value;
+  }
+  return kept;
+}

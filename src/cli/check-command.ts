@@ -1,0 +1,107 @@
+/**
+ * `clientats-deploy check`: the budget of manifests (files or directories) or
+ * of one service described by flags, against a database given by flags or, for
+ * a synthesized `dist/`, the databases its `connection-budget.json` declares.
+ * Exit 0 fits, 1 over budget (or a runtime check fails), 2 bad input.
+ */
+import type { BudgetMode, Consumer, DatabaseTarget, OtherClient } from '../budget/budget-types.js';
+import { buildReport, type BudgetReport } from '../budget/budget-report.js';
+import { computeBudget, type ConsumerBudget, type DatabaseBudget } from '../budget/compute-budget.js';
+import { InputError } from '../budget/manifest-input.js';
+import { checkRuntimeTiming } from '../budget/runtime-timing.js';
+import { modeOption, UsageError, type ParsedOptions } from './cli-options.js';
+import { databaseFromOptions, hasServiceOptions, serviceFromOptions, type LiveOptions } from './command-inputs.js';
+import { readInputs, relativePath, type Inputs } from './read-inputs.js';
+
+/** Builds the report `check` prints. */
+export async function checkReport(options: ParsedOptions, live: LiveOptions = {}): Promise<BudgetReport> {
+  const mode = modeOption(options);
+  const service = hasServiceOptions(options);
+  if (service && options.positionals.length > 0) {
+    throw new UsageError(`give files or service flags, not both: got ${options.positionals.map((path) => JSON.stringify(path)).join(', ')} and service flags`);
+  }
+  if (!service && options.positionals.length === 0) {
+    throw new UsageError('nothing to check: give files or directories (e.g. dist) or describe a service with --replicas, --pool-size, --pool-count, --max-overflow');
+  }
+  if (service) {
+    const consumer = serviceFromOptions(options);
+    const database = await requireDatabase(options, live);
+    return buildReport(mode, [computeBudget([consumer], database.target, { mode })], [], database.notes);
+  }
+  const inputs = readInputs(options.positionals, { preboot: options.values.preboot === true });
+  const checks = inputs.timing.flatMap((facts) => checkRuntimeTiming(facts));
+  const database = await databaseFromOptions(options, live);
+  if (database !== undefined) {
+    const consumers = inputs.files.flatMap((file) => file.consumers);
+    if (consumers.length === 0) throw new InputError(`no database client found in ${options.positionals.join(', ')}: nothing to budget`);
+    return buildReport(mode, [computeBudget(consumers, database.target, { mode })], checks, [...database.notes, ...inputs.notes]);
+  }
+  if (inputs.budget === undefined) {
+    throw new UsageError('no database given: pass --max-connections N, --provider NAME or --database-url URL (or check a synthesized dist/ holding connection-budget.json)');
+  }
+  const { databases, notes } = budgetFromReport(inputs, mode);
+  return buildReport(mode, databases, checks, [...notes, ...inputs.notes]);
+}
+
+async function requireDatabase(options: ParsedOptions, live: LiveOptions): Promise<NonNullable<Awaited<ReturnType<typeof databaseFromOptions>>>> {
+  const database = await databaseFromOptions(options, live);
+  if (database === undefined) throw new UsageError('no database given: pass --max-connections N, --provider NAME or --database-url URL');
+  return database;
+}
+
+/** Sums the consumers read from the files against the databases a synthesized report declares. */
+function budgetFromReport(inputs: Inputs, mode: BudgetMode): { databases: DatabaseBudget[]; notes: string[] } {
+  const report = inputs.budget!;
+  const declared = report.report.databases;
+  const assigned = new Map<string, Consumer[]>(declared.map((database) => [database.database, []]));
+  for (const file of inputs.files) {
+    const artifact = relativePath(report.directory, file.absolute);
+    for (const consumer of file.consumers) {
+      const byArtifact = declared.filter((database) => database.consumers.some((candidate) => candidate.artifact === artifact));
+      const byName = (candidates: readonly DatabaseBudget[]): DatabaseBudget[] =>
+        candidates.filter((database) => database.consumers.some((candidate) => candidate.kind === consumer.kind && candidate.name === consumer.name));
+      const matches = byArtifact.length === 1 ? byArtifact : byName(byArtifact.length > 1 ? byArtifact : declared);
+      if (matches.length !== 1) {
+        throw new InputError(`${file.file}: ${consumer.kind} "${consumer.name}" is ${matches.length === 0 ? 'not in' : 'ambiguous in'} ${report.directory}/connection-budget.json: pass --max-connections, --provider or --database-url to check it`);
+      }
+      // app.json cannot say whether preboot is on; the synthesized report does.
+      const declaredPreboot = consumer.kind === 'heroku'
+        && matches[0].consumers.some((candidate) => candidate.kind === 'heroku' && candidate.preboot === true && candidate.artifact === artifact);
+      assigned.get(matches[0].database)!.push(declaredPreboot ? { ...consumer, preboot: true } : consumer);
+    }
+  }
+  const notes: string[] = [];
+  const databases = declared.map((database) => {
+    const others = database.consumers.filter((consumer) => consumer.kind === 'other').map(otherClientOf);
+    const found = assigned.get(database.database)!;
+    const missing = database.consumers.filter((consumer) => consumer.kind !== 'other' && consumer.artifact !== undefined
+      && !inputs.files.some((file) => relativePath(report.directory, file.absolute) === consumer.artifact));
+    for (const consumer of missing) notes.push(`${database.database}: ${consumer.name} (${consumer.artifact}) is declared but its file was not checked`);
+    return computeBudget([...found, ...others], targetOf(database), { mode });
+  });
+  return { databases, notes };
+}
+
+function targetOf(database: DatabaseBudget): DatabaseTarget {
+  return {
+    name: database.database,
+    maxConnections: database.maxConnections,
+    superuserReserved: database.superuserReserved,
+    reserved: database.reserved,
+    providerReserved: database.providerReserved,
+    headroom: database.headroom,
+    alreadyConnected: database.alreadyConnected,
+    ...(database.provider === undefined ? {} : { provider: database.provider }),
+  };
+}
+
+function otherClientOf(consumer: ConsumerBudget): OtherClient {
+  const description = /^\d+ \((.*)\)$/.exec(consumer.arithmetic.steady)?.[1];
+  return {
+    kind: 'other',
+    name: consumer.name,
+    connections: consumer.connections.steady,
+    ...(consumer.source === undefined ? {} : { source: consumer.source }),
+    ...(description === undefined ? {} : { description }),
+  };
+}

@@ -1,0 +1,50 @@
+/** `--help` of `clientats-deploy` and its commands. */
+import { COMMAND_OPTIONS, describeOption, type OptionName } from './cli-options.js';
+
+const SUMMARY: Readonly<Record<string, string>> = {
+  help: 'this help',
+  json: 'print JSON',
+  markdown: 'print Markdown (for a CI job summary)',
+  strict: 'enforce the strict case: terminating pods still connected (default: rollout)',
+  preboot: 'Heroku preboot is on: web dynos double during a deploy',
+  'ignore-connected': 'with --database-url: do not count the client backends connected now',
+};
+
+const USAGE: Readonly<Record<string, string>> = {
+  check: `clientats-deploy check [FILE|DIR ...] [--max-connections N | --provider NAME | --database-url URL] [options]
+clientats-deploy check --replicas R --pool-size S [--pool-count C] [--max-overflow O] [--max-surge 25%] [--hpa-max M] --max-connections N
+
+Sums every database client's worst-case connections against what the database allows:
+  usable = max_connections − superuser_reserved − reserved_connections − provider reserved − headroom
+  per_instance = POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + 1 readiness connection
+  rollout = (replicas or HPA max + surge) × per_instance, summed over services
+Reads Kubernetes YAML (Deployments, HPAs, ConfigMaps), Compose files and Heroku app.json.
+A synthesized dist/ names its databases in connection-budget.json; otherwise give the database.
+Exit 0 fits, 1 over budget or a runtime check fails, 2 bad input.`,
+  plan: `clientats-deploy plan --replicas R [--pool-count C] [--max-overflow O] [--max-surge 25%] [--hpa-max M] (--max-connections N | --provider NAME | --database-url URL)
+clientats-deploy plan --solve hpa-max --pool-size S [...]
+
+The largest POOL_SIZE (default) or HPA maxReplicas (--solve hpa-max) that fits, with the arithmetic.
+Exit 0 found, 1 nothing fits, 2 bad input.`,
+  providers: `clientats-deploy providers [--json]
+
+Lists the provider presets usable with --provider, their max_connections, reserved slots and sources.
+Presets marked "verify" come from secondary sources: confirm them with --database-url.`,
+};
+
+/** Help of one command, or of the whole CLI. */
+export function helpText(command?: string): string {
+  if (command === undefined || USAGE[command] === undefined) {
+    return `clientats-deploy: prove every environment fits the database's max_connections
+
+Commands:
+  check      budget of manifests (files, directories such as dist/) or of one service given by flags
+  plan       the largest POOL_SIZE or HPA maxReplicas that fits
+  providers  list provider presets for --provider
+
+Run clientats-deploy <command> --help for its options.
+`;
+  }
+  const options = COMMAND_OPTIONS[command].map((name: OptionName) => `  --${name.padEnd(17)} ${SUMMARY[name] ?? describeOption(name)}`);
+  return `${USAGE[command]}\n\nOptions:\n${options.join('\n')}\n`;
+}

@@ -1,0 +1,155 @@
+/**
+ * `ComposeProject`: a `docker-compose.<env>.yml` running clientats-runtime as
+ * service `app`, built on a base from `templates/compose/` (the development
+ * base adds a PostgreSQL `db` service). The database URL is either a literal
+ * (development only) or a Compose secret read through `DATABASE_URL_FILE`.
+ */
+import { Construct } from 'constructs';
+import { HEALTH_PATHS, READINESS_CONNECTIONS, type PoolShape } from 'clientats-runtime/contract';
+import type { Consumer } from '../budget/budget-types.js';
+import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
+import { yamlFile, type FileEmitter, type GeneratedFile } from '../emit/generated-file.js';
+import { loadTemplate, mergeStructures } from '../emit/templates.js';
+import { LIVENESS_PROBE_TIMING, shutdownGracePeriod } from '../settings/probe-timings.js';
+import { presetValues, type PresetName } from '../settings/presets.js';
+import {
+  environmentProblems,
+  integerSetting,
+  renderEnvironment,
+  type EnvironmentValues,
+  type RenderedEnvironment,
+} from '../settings/rendered-environment.js';
+
+/** Bases in `templates/compose/`. */
+export type ComposeBase = 'development' | 'production';
+
+/** A Compose secret whose value Compose reads from a variable of the host's environment at `up`. */
+export interface ComposeSecretFromEnvironment {
+  /** Secret name; the container sees it at `/run/secrets/<name>`. */
+  readonly name: string;
+  /** Host variable holding the value, e.g. `CLIENTATS_DATABASE_URL`. */
+  readonly environment: string;
+}
+
+/** Properties of a `ComposeProject`. */
+export interface ComposeProjectProps {
+  /** The database the app connects to, as declared for the connection budget. */
+  readonly database: DatabaseDeclaration;
+  /** Base file in `templates/compose/`. */
+  readonly base: ComposeBase;
+  /** The guide's preset the variables start from. @default none: the contract's defaults */
+  readonly preset?: PresetName;
+  /** Variables of the app (over the preset); `DATABASE_URL` may be literal only outside production. @default {} */
+  readonly environment?: EnvironmentValues;
+  /** Secret carrying the database URL, passed to the app as `DATABASE_URL_FILE`. @default none: the URL is in `environment` */
+  readonly databaseUrlSecret?: ComposeSecretFromEnvironment;
+  /** Service of the base that runs the declared database: its `max_connections` is set from the declaration. @default none */
+  readonly databaseService?: string;
+  /** `deploy.replicas` of the app. @default unset (one container) */
+  readonly replicas?: number;
+  /** Compose project name. @default `clientats-<id>` */
+  readonly projectName?: string;
+}
+
+/** Name of the runtime's service in every Compose file. */
+export const APP_SERVICE = 'app';
+
+/** One Compose file, written as `docker-compose.<id>.yml`. */
+export class ComposeProject extends Construct implements BudgetedWorkload, FileEmitter {
+  public readonly projectName: string;
+  /** Path of the file under the output directory. */
+  public readonly fileName: string;
+  /** Variables of the app service as written. */
+  public readonly environment: RenderedEnvironment;
+  /** The app's port: `PORT` of the environment, by default the contract's 4000. */
+  public readonly port: number;
+  public readonly replicas: number | undefined;
+  /** `stop_grace_period` of the app: SHUTDOWN_DELAY_MS + SHUTDOWN_DRAIN_MS + 5 s. */
+  public readonly stopGracePeriodSeconds: number;
+  public readonly pool: PoolShape;
+  public readonly budgetDatabase: DatabaseDeclaration;
+  private readonly props: ComposeProjectProps;
+
+  constructor(scope: Construct, id: string, props: ComposeProjectProps) {
+    super(scope, id);
+    this.props = props;
+    this.projectName = props.projectName ?? `clientats-${id}`;
+    this.fileName = `docker-compose.${id}.yml`;
+    this.budgetDatabase = props.database;
+    this.replicas = props.replicas;
+    const secretFile = props.databaseUrlSecret === undefined ? {} : { DATABASE_URL_FILE: `/run/secrets/${props.databaseUrlSecret.name}` };
+    const production = props.base === 'production' ? { NODE_ENV: 'production' } : {};
+    this.environment = renderEnvironment(production, presetValues(props.preset), secretFile, props.environment ?? {});
+    this.port = integerSetting(this.environment, 'PORT');
+    this.stopGracePeriodSeconds = shutdownGracePeriod(this.environment).toSeconds();
+    this.pool = {
+      poolSize: integerSetting(this.environment, 'POOL_SIZE'),
+      poolCount: integerSetting(this.environment, 'POOL_COUNT'),
+      maxOverflow: integerSetting(this.environment, 'MAX_OVERFLOW'),
+    };
+    this.node.addValidation({ validate: () => this.problems() });
+  }
+
+  /** The app service as a budget consumer. */
+  public budgetConsumers(): readonly Consumer[] {
+    return [{
+      kind: 'compose',
+      name: this.projectName,
+      source: this.node.path,
+      ...(this.replicas === undefined ? {} : { replicas: this.replicas }),
+      pool: this.pool,
+      probeConnections: READINESS_CONNECTIONS,
+    }];
+  }
+
+  /** The Compose file: the base with the app's environment, port, healthcheck, secret and replicas merged in. */
+  public generatedFiles(): readonly GeneratedFile[] {
+    const base = loadTemplate(`compose/${this.props.base}.yml`);
+    const secret = this.props.databaseUrlSecret;
+    const liveness = LIVENESS_PROBE_TIMING;
+    const app = {
+      environment: this.environment,
+      ports: [`${this.port}:${this.port}`],
+      healthcheck: {
+        // The runtime image has Node.js but no curl: fetch the liveness path with it.
+        test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${this.port}${HEALTH_PATHS.liveness}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+        interval: `${liveness.period.toSeconds()}s`,
+        timeout: `${liveness.timeout.toSeconds()}s`,
+        retries: liveness.failureThreshold,
+        start_period: `${liveness.initialDelay.toSeconds()}s`,
+      },
+      // Compose's default of 10 s would SIGKILL the runtime mid-drain.
+      stop_grace_period: `${this.stopGracePeriodSeconds}s`,
+      secrets: secret === undefined ? undefined : [secret.name],
+      deploy: this.replicas === undefined ? undefined : { replicas: this.replicas },
+    };
+    const database = this.props.databaseService;
+    const overlay = {
+      name: this.projectName,
+      services: {
+        [APP_SERVICE]: app,
+        ...(database === undefined ? {} : {
+          [database]: { command: ['postgres', '-c', `max_connections=${this.budgetDatabase.maxConnections}`] },
+        }),
+      },
+      secrets: secret === undefined ? undefined : { [secret.name]: { environment: secret.environment } },
+    };
+    // `name` first, as Compose files usually read.
+    return [yamlFile(this.fileName, mergeStructures({ name: undefined, ...base }, overlay))];
+  }
+
+  private problems(): string[] {
+    const problems = environmentProblems(this.environment);
+    const { replicas, databaseService } = this.props;
+    if (replicas !== undefined && !(Number.isSafeInteger(replicas) && replicas >= 1)) {
+      problems.push(`replicas must be an integer >= 1, got ${replicas}`);
+    }
+    if (databaseService !== undefined) {
+      const services = (loadTemplate(`compose/${this.props.base}.yml`).services ?? {}) as Record<string, unknown>;
+      if (!(databaseService in services)) {
+        problems.push(`databaseService must name a service of templates/compose/${this.props.base}.yml (${Object.keys(services).join(', ')}), got "${databaseService}"`);
+      }
+    }
+    return problems;
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * `PostgresBackedService`: the Kubernetes shape of one clientats-runtime
+ * service — Deployment, Service, optional HorizontalPodAutoscaler and a
+ * PodDisruptionBudget — with the guide's pool variables, its probes, and
+ * `DATABASE_URL` taken from a Secret so no manifest holds a password.
+ */
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import {
+  HEALTH_PATHS,
+  HTTP_PORT_NAME,
+  READINESS_CONNECTIONS,
+  type PoolShape,
+} from 'clientats-runtime/contract';
+import type { Consumer, RolloutStrategy } from '../budget/budget-types.js';
+import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
+import { scaleIntOrPercent } from '../budget/rollout-surge.js';
+import { presetValues, type PresetName } from '../settings/presets.js';
+import { LIVENESS_PROBE_TIMING, READINESS_PROBE_TIMING, shutdownGracePeriod, type ProbeTiming } from '../settings/probe-timings.js';
+import {
+  environmentProblems,
+  integerSetting,
+  renderEnvironment,
+  type EnvironmentValues,
+  type RenderedEnvironment,
+} from '../settings/rendered-environment.js';
+
+/** Period of the startup probe; its failure threshold follows from `startupDeadline`. */
+export const STARTUP_PROBE_PERIOD = Duration.seconds(5);
+
+/** The `node` user and group of the official Node.js images, which the runtime image runs as. */
+export const RUNTIME_USER_ID = 1000;
+
+/** A key of a Kubernetes Secret. */
+export interface SecretKeyReference {
+  /** Name of the Secret, in the Deployment's namespace. */
+  readonly name: string;
+  /** Key in the Secret's data. */
+  readonly key: string;
+}
+
+/** Bounds of a HorizontalPodAutoscaler on CPU. */
+export interface Autoscaling {
+  /** Fewest pods. */
+  readonly minReplicas: number;
+  /** Most pods: the connection budget counts this many. */
+  readonly maxReplicas: number;
+  /** Average CPU utilization the autoscaler aims for, in percent of the request. @default 70 */
+  readonly targetCpuUtilizationPercent?: number;
+}
+
+/** RollingUpdate bounds, as Kubernetes spells them: a pod count or a percentage such as `'25%'`. */
+export interface RollingUpdateBounds {
+  /** Pods above the desired count during a rollout; they hold connections too. @default '25%' */
+  readonly maxSurge?: number | string;
+  /** Pods below the desired count during a rollout. @default '25%' */
+  readonly maxUnavailable?: number | string;
+}
+
+/** Properties of a `PostgresBackedService`. */
+export interface PostgresBackedServiceProps {
+  /** The database it connects to, as declared for the connection budget. */
+  readonly database: DatabaseDeclaration;
+  /** Name of the Deployment, Service, autoscaler and disruption budget. @default the construct id */
+  readonly name?: string;
+  /** Image running clientats-runtime. @default 'clientats:latest' (the guide's) */
+  readonly image?: string;
+  /** The guide's preset the variables start from. @default none: the contract's defaults */
+  readonly preset?: PresetName;
+  /** Variables set over the preset (strings, numbers or booleans). @default {} */
+  readonly environment?: EnvironmentValues;
+  /** Secret key holding the database URL. @default key `DATABASE_URL` of Secret `<name>-database` */
+  readonly databaseUrlSecret?: SecretKeyReference;
+  /** Fixed number of pods; leave unset with `autoscaling`. @default 2 without autoscaling */
+  readonly replicas?: number;
+  /** A HorizontalPodAutoscaler on CPU. @default no autoscaler */
+  readonly autoscaling?: Autoscaling;
+  /** RollingUpdate bounds, written out explicitly. @default maxSurge '25%', maxUnavailable '25%' */
+  readonly rollingUpdate?: RollingUpdateBounds;
+  /** Container resources. @default requests cpu 250m and memory 256Mi, memory limit 512Mi */
+  readonly resources?: kplus.ContainerResources;
+  /** Time between SIGTERM and SIGKILL. @default SHUTDOWN_DELAY_MS + SHUTDOWN_DRAIN_MS + 5 s, rounded up to seconds */
+  readonly terminationGracePeriod?: Duration;
+  /** How long a starting pod may take to answer its liveness path before it is restarted. @default 2 minutes */
+  readonly startupDeadline?: Duration;
+  /** Pods a voluntary disruption (a node drain) may take down at once. @default 1 */
+  readonly disruptionMaxUnavailable?: number;
+}
+
+const DEFAULT_REPLICAS = 2;
+const DEFAULT_ROLLING_UPDATE = { maxSurge: '25%', maxUnavailable: '25%' } as const;
+const DEFAULT_TARGET_CPU_PERCENT = 70;
+
+/**
+ * One clientats-runtime service on Kubernetes. Probes, port and paths come from
+ * the runtime's contract; every variable is checked with the runtime's own
+ * validation at synth, and the service presents itself to the connection budget.
+ */
+export class PostgresBackedService extends Construct implements BudgetedWorkload {
+  /** Name of every object it creates. */
+  public readonly name: string;
+  /** Variables as written into the container (besides `DATABASE_URL`, which comes from the Secret). */
+  public readonly environment: RenderedEnvironment;
+  /** Where `DATABASE_URL` comes from. */
+  public readonly databaseUrlSecret: SecretKeyReference;
+  /** Container port: `PORT` of the environment, by default the contract's 4000. */
+  public readonly port: number;
+  /** Pod count without autoscaling; `minReplicas` with it. */
+  public readonly replicas: number;
+  public readonly autoscaling: Autoscaling | undefined;
+  /** The Deployment's strategy, as the budget reads it. */
+  public readonly strategy: RolloutStrategy & { readonly type: 'RollingUpdate' };
+  /** POOL_SIZE / POOL_COUNT / MAX_OVERFLOW of the environment. */
+  public readonly pool: PoolShape;
+  /** `timeoutSeconds` of the readiness probe: the runtime's `READINESS_TIMEOUT_MS` must stay below it. */
+  public readonly readinessProbeTimeoutSeconds: number;
+  /** `terminationGracePeriodSeconds` of the pods. */
+  public readonly terminationGracePeriodSeconds: number;
+  public readonly budgetDatabase: DatabaseDeclaration;
+  public readonly deployment: kplus.Deployment;
+  public readonly service: kplus.Service;
+  public readonly autoscaler: kplus.HorizontalPodAutoscaler | undefined;
+  public readonly podDisruptionBudget: kplus.k8s.KubePodDisruptionBudget;
+
+  constructor(scope: Construct, id: string, props: PostgresBackedServiceProps) {
+    super(scope, id);
+    this.name = props.name ?? id;
+    this.budgetDatabase = props.database;
+    this.environment = renderEnvironment({ NODE_ENV: 'production' }, presetValues(props.preset), props.environment ?? {});
+    this.databaseUrlSecret = props.databaseUrlSecret ?? { name: `${this.name}-database`, key: 'DATABASE_URL' };
+    this.port = integerSetting(this.environment, 'PORT');
+    this.autoscaling = props.autoscaling;
+    this.replicas = props.autoscaling?.minReplicas ?? props.replicas ?? DEFAULT_REPLICAS;
+    const rollingUpdate = {
+      maxSurge: props.rollingUpdate?.maxSurge ?? DEFAULT_ROLLING_UPDATE.maxSurge,
+      maxUnavailable: props.rollingUpdate?.maxUnavailable ?? DEFAULT_ROLLING_UPDATE.maxUnavailable,
+    };
+    this.strategy = { type: 'RollingUpdate', ...rollingUpdate };
+    this.pool = {
+      poolSize: integerSetting(this.environment, 'POOL_SIZE'),
+      poolCount: integerSetting(this.environment, 'POOL_COUNT'),
+      maxOverflow: integerSetting(this.environment, 'MAX_OVERFLOW'),
+    };
+    this.readinessProbeTimeoutSeconds = READINESS_PROBE_TIMING.timeout.toSeconds();
+    const terminationGracePeriod = props.terminationGracePeriod ?? shutdownGracePeriod(this.environment);
+    this.terminationGracePeriodSeconds = terminationGracePeriod.toSeconds();
+    const startupDeadline = props.startupDeadline ?? Duration.minutes(2);
+    const problems = this.propProblems(props);
+    this.node.addValidation({
+      validate: () => [
+        ...environmentProblems(this.environment, {
+          suppliedElsewhere: { DATABASE_URL: `key ${this.databaseUrlSecret.key} of secret ${this.databaseUrlSecret.name}` },
+        }),
+        ...problems,
+      ],
+    });
+
+    this.deployment = new kplus.Deployment(this, 'deployment', {
+      metadata: { name: this.name },
+      replicas: props.autoscaling === undefined ? this.replicas : undefined,
+      strategy: rollingUpdateStrategy(rollingUpdate),
+      terminationGracePeriod,
+      securityContext: { ensureNonRoot: true, user: RUNTIME_USER_ID, group: RUNTIME_USER_ID },
+    });
+    this.deployment.podMetadata.addLabel('app', this.name);
+    const secret = kplus.Secret.fromSecretName(this, 'database-url', this.databaseUrlSecret.name);
+    const container = this.deployment.addContainer({
+      name: 'app',
+      image: props.image ?? 'clientats:latest',
+      ports: [{ name: HTTP_PORT_NAME, number: this.port }],
+      envVariables: {
+        ...Object.fromEntries(Object.entries(this.environment).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)])),
+        DATABASE_URL: kplus.EnvValue.fromSecretValue({ secret, key: this.databaseUrlSecret.key }),
+      },
+      readiness: kplus.Probe.fromHttpGet(HEALTH_PATHS.readiness, this.probeOptions(READINESS_PROBE_TIMING)),
+      liveness: kplus.Probe.fromHttpGet(HEALTH_PATHS.liveness, this.probeOptions(LIVENESS_PROBE_TIMING)),
+      // Deliberate: without it cdk8s-plus adds a TCP probe that gives the process 30 s.
+      startup: kplus.Probe.fromHttpGet(HEALTH_PATHS.liveness, {
+        port: this.port,
+        periodSeconds: STARTUP_PROBE_PERIOD,
+        timeoutSeconds: READINESS_PROBE_TIMING.timeout,
+        failureThreshold: Math.ceil(startupDeadline.toSeconds() / STARTUP_PROBE_PERIOD.toSeconds()),
+      }),
+      resources: props.resources ?? {
+        cpu: { request: kplus.Cpu.millis(250) },
+        memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+      },
+      securityContext: {
+        ensureNonRoot: true,
+        user: RUNTIME_USER_ID,
+        group: RUNTIME_USER_ID,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        capabilities: { drop: [kplus.Capability.ALL] },
+        seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+      },
+    });
+    // The root file system is read-only; Node.js and libraries still expect a writable /tmp.
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp'));
+
+    this.service = new kplus.Service(this, 'service', {
+      metadata: { name: this.name },
+      selector: this.deployment,
+      ports: [{ name: HTTP_PORT_NAME, port: 80, targetPort: this.port }],
+    });
+
+    // cdk8s-plus throws on min > max; validation reports it instead, and nothing is written.
+    const scalable = props.autoscaling !== undefined && props.autoscaling.maxReplicas >= props.autoscaling.minReplicas;
+    this.autoscaler = props.autoscaling === undefined || !scalable ? undefined : new kplus.HorizontalPodAutoscaler(this, 'autoscaler', {
+      metadata: { name: this.name },
+      target: this.deployment,
+      minReplicas: props.autoscaling.minReplicas,
+      maxReplicas: props.autoscaling.maxReplicas,
+      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(
+        props.autoscaling.targetCpuUtilizationPercent ?? DEFAULT_TARGET_CPU_PERCENT,
+      ))],
+    });
+
+    this.podDisruptionBudget = new kplus.k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
+      metadata: { name: this.name },
+      spec: {
+        maxUnavailable: kplus.k8s.IntOrString.fromNumber(props.disruptionMaxUnavailable ?? 1),
+        selector: { matchLabels: this.deployment.matchLabels },
+      },
+    });
+  }
+
+  /** The Deployment as a budget consumer: pods (HPA max when autoscaled), surge, pool and readiness connection. */
+  public budgetConsumers(): readonly Consumer[] {
+    return [{
+      kind: 'kubernetes',
+      name: this.name,
+      source: this.node.path,
+      replicas: this.replicas,
+      ...(this.autoscaling === undefined ? {} : { hpaMaxReplicas: this.autoscaling.maxReplicas }),
+      strategy: this.strategy,
+      pool: this.pool,
+      probeConnections: READINESS_CONNECTIONS,
+    }];
+  }
+
+  private probeOptions(timing: ProbeTiming): kplus.HttpGetProbeOptions {
+    return {
+      port: this.port,
+      initialDelaySeconds: timing.initialDelay,
+      periodSeconds: timing.period,
+      timeoutSeconds: timing.timeout,
+      failureThreshold: timing.failureThreshold,
+    };
+  }
+
+  /** Problems with the construct's own props (the environment is checked separately). */
+  private propProblems(props: PostgresBackedServiceProps): string[] {
+    const problems: string[] = [];
+    if (props.replicas !== undefined && props.autoscaling !== undefined) {
+      problems.push(`replicas and autoscaling are both set: the autoscaler owns the pod count, so set only one, got replicas ${props.replicas}`);
+    }
+    if (!isCount(this.replicas, 1)) problems.push(`replicas must be an integer >= 1, got ${this.replicas}`);
+    const autoscaling = props.autoscaling;
+    if (autoscaling !== undefined && !(isCount(autoscaling.maxReplicas, 1) && autoscaling.maxReplicas >= autoscaling.minReplicas)) {
+      problems.push(`autoscaling.maxReplicas must be an integer >= minReplicas (${autoscaling.minReplicas}), got ${autoscaling.maxReplicas}`);
+    }
+    const bounds: number[] = [];
+    for (const field of ['maxSurge', 'maxUnavailable'] as const) {
+      try {
+        bounds.push(scaleIntOrPercent(field, this.strategy[field] ?? 0, Math.max(this.replicas, 1), 'up'));
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+    if (bounds.length === 2 && bounds.every((bound) => bound === 0)) {
+      const given = `${JSON.stringify(this.strategy.maxSurge)} and ${JSON.stringify(this.strategy.maxUnavailable)}`;
+      problems.push(`maxSurge and maxUnavailable are both 0: a rollout could never replace a pod, so raise one of them, got ${given}`);
+    }
+    return problems;
+  }
+}
+
+function isCount(value: number, minimum: number): boolean {
+  return Number.isSafeInteger(value) && value >= minimum;
+}
+
+function rollingUpdateStrategy(bounds: Required<RollingUpdateBounds>): kplus.DeploymentStrategy {
+  const maxSurge = percentOrAbsolute(bounds.maxSurge);
+  const maxUnavailable = percentOrAbsolute(bounds.maxUnavailable);
+  // cdk8s-plus throws on 0 / 0; validation reports it instead, and nothing is written.
+  if (maxSurge.isZero() && maxUnavailable.isZero()) return kplus.DeploymentStrategy.rollingUpdate();
+  return kplus.DeploymentStrategy.rollingUpdate({ maxSurge, maxUnavailable });
+}
+
+/** `'25%'` → a percentage, `1` → a pod count; anything else is reported by validation and rendered as given. */
+function percentOrAbsolute(value: number | string): kplus.PercentOrAbsolute {
+  if (typeof value === 'number') return kplus.PercentOrAbsolute.absolute(value);
+  const match = /^(\d+)%$/.exec(value.trim());
+  return match === null ? kplus.PercentOrAbsolute.absolute(Number.NaN) : kplus.PercentOrAbsolute.percent(Number(match[1]));
+}

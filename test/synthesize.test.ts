@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Chart, YamlOutputType } from 'cdk8s';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DatabaseDeclaration } from '../src/budget/budgeted-workload.js';
+import { ComposeProject } from '../src/compose/compose-project.js';
+import { HerokuApp } from '../src/heroku/heroku-app.js';
+import { PostgresBackedService } from '../src/kubernetes/postgres-backed-service.js';
+import { SynthError, assertDisposableOutdir, synthesize } from '../src/synthesize.js';
+
+const DATABASE: DatabaseDeclaration = { name: 'db', maxConnections: 100 };
+const scratch = mkdtempSync(join(tmpdir(), 'clientats-synthesize-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let runs = 0;
+function appIn(): App {
+  runs += 1;
+  return new App({ outdir: join(scratch, `out-${runs}`), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+}
+
+function declare(app: App, small: Record<string, string | number> = {}): void {
+  new PostgresBackedService(new Chart(app, 'small'), 'clientats', { database: DATABASE, preset: 'small', environment: small, replicas: 1 });
+  new ComposeProject(app, 'dev', {
+    database: DATABASE,
+    base: 'development',
+    environment: { DATABASE_URL: 'postgres://postgres:postgres@db/clientats_dev' },
+  });
+  new HerokuApp(app, 'clientats-prod', { database: DATABASE, environment: { DATABASE_SSL: 'require' } });
+}
+
+describe('synthesize', () => {
+  it('writes one manifest per chart and the files of every emitter', () => {
+    const app = appIn();
+    declare(app);
+    expect(synthesize(app)).toEqual([
+      'docker-compose.dev.yml',
+      'heroku/clientats-prod/Procfile',
+      'heroku/clientats-prod/app.json',
+      'heroku/clientats-prod/config.sh',
+      'small.k8s.yaml',
+    ]);
+    expect(readFileSync(join(app.outdir, 'small.k8s.yaml'), 'utf8')).toContain('kind: Deployment');
+    expect(statSync(join(app.outdir, 'heroku/clientats-prod/config.sh')).mode & 0o777).toBe(0o755);
+  });
+
+  it('removes files an earlier synth left in the output directory', () => {
+    const app = appIn();
+    mkdirSync(join(app.outdir, 'heroku/old-app'), { recursive: true });
+    writeFileSync(join(app.outdir, 'heroku/old-app/app.json'), '{}');
+    writeFileSync(join(app.outdir, 'removed.k8s.yaml'), '');
+    declare(app);
+    expect(synthesize(app)).not.toContain('removed.k8s.yaml');
+    expect(existsSync(join(app.outdir, 'heroku/old-app'))).toBe(false);
+  });
+
+  it('fails with every problem of every environment, one line each, and writes nothing', () => {
+    const app = appIn();
+    mkdirSync(app.outdir, { recursive: true });
+    writeFileSync(join(app.outdir, 'kept.k8s.yaml'), '');
+    declare(app, { POOL_SIZE: 0, DATABASE_SSL: 'maybe' });
+    new HerokuApp(app, 'clientats-staging', { database: DATABASE, environment: { POOL_TIMEOUT: 0, DATABASE_SSL: 'require' } });
+    let error: unknown;
+    try {
+      synthesize(app);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SynthError);
+    expect((error as SynthError).message).toBe([
+      '[small] POOL_SIZE must be an integer from 1 to 10000, got "0"',
+      '[small] DATABASE_SSL must be one of true, false, 1, 0, disable, require, verify-ca, verify-full, got "maybe"',
+      '[clientats-staging] POOL_TIMEOUT must be an integer from 1 to 2147483647, got "0"',
+    ].join('\n'));
+    expect(existsSync(join(app.outdir, 'kept.k8s.yaml'))).toBe(true);
+  });
+});
+
+describe('assertDisposableOutdir', () => {
+  it('accepts a directory below the working directory', () => {
+    expect(() => assertDisposableOutdir('dist', '/work/project')).not.toThrow();
+  });
+
+  it('fails when the output directory is the working directory', () => {
+    expect(() => assertDisposableOutdir('.', '/work/project')).toThrow(
+      'the output directory must not contain the working directory (it is emptied at every synth), got "."',
+    );
+  });
+
+  it('fails when the output directory contains the working directory', () => {
+    expect(() => assertDisposableOutdir('..', '/work/project')).toThrow(
+      'the output directory must not contain the working directory (it is emptied at every synth), got ".."',
+    );
+  });
+});
