@@ -44,7 +44,7 @@ function manifest(file: string): KubeObject[] {
 function containerEnv(file: string): Record<string, string> {
   const deployment = manifest(file).find((object) => object.kind === 'Deployment');
   const env = deployment?.spec.template.spec.containers[0].env as { name: string; value?: string }[];
-  return Object.fromEntries(env.filter((variable) => variable.value !== undefined).map((variable) => [variable.name, variable.value]));
+  return Object.fromEntries(env.flatMap((variable) => (variable.value === undefined ? [] : [[variable.name, variable.value]])));
 }
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@
  */
 import { createServer, get } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import autocannon, { type AutocannonResult } from 'autocannon';
+import type { AutocannonResult } from 'autocannon';
 import { HEALTH_PATHS } from '../src/contract/index.js';
 import { compare, defined, type BenchSection, type Measurement } from './bench-report.js';
 import { alternate, type BenchContext, type Cell } from './bench-context.js';
@@ -98,6 +98,8 @@ const CONTRACT_RESPONSES: Readonly<Record<string, CannedResponse>> = {
 };
 
 async function load(url: string, seconds: number): Promise<AutocannonResult> {
+  // Imported here so server children (which import this module) do not load the load generator.
+  const { default: autocannon } = await import('autocannon');
   return new Promise((resolve, reject) => {
     autocannon({ url, connections: 10, pipelining: 1, duration: seconds, timeout: 10 }, (error, result) => {
       if (error !== null) reject(error);

@@ -41,7 +41,6 @@ export async function measureLoop(options: LoopOptions): Promise<LoopResult> {
   const maxOperations = options.maxOperations ?? 50_000_000;
   const begin = performance.now();
   const windowStart = begin + options.warmupMillis;
-  const windowEnd = windowStart + options.measureMillis;
   let done = 0;
   let failures = 0;
   let firstFailure: string | undefined;
@@ -50,8 +49,12 @@ export async function measureLoop(options: LoopOptions): Promise<LoopResult> {
 
   const observe = (): void => {
     const now = performance.now();
-    if (started === undefined && now >= windowStart) started = { operations: done, time: now, cpu: process.cpuUsage() };
-    if (started !== undefined && ended === undefined && now >= windowEnd) {
+    if (started === undefined) {
+      // The window lasts measureMillis from when it actually opened, however late the first clock read was.
+      if (now >= windowStart) started = { operations: done, time: now, cpu: process.cpuUsage() };
+      return;
+    }
+    if (ended === undefined && now >= started.time + options.measureMillis) {
       ended = { operations: done, time: now, cpu: process.cpuUsage(started.cpu) };
     }
   };

@@ -30,8 +30,8 @@ export function isKubernetesObject(object: unknown): boolean {
 /** Reads every Deployment (with its HPA and ConfigMaps) among the objects. */
 export function readKubernetesObjects(objects: readonly SourcedObject[]): ManifestFindings {
   const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
-  const configMaps = new Map<string, Record<string, unknown>>();
-  const hpaMax = new Map<string, { max: number; source: string }>();
+  const configMaps: Located<Record<string, unknown>>[] = [];
+  const autoscalers: Located<number>[] = [];
   const deployments: { object: Record<string, unknown>; source: string }[] = [];
   for (const { object, source } of objects) {
     const record = objectAt(object, source);
@@ -40,7 +40,7 @@ export function readKubernetesObjects(objects: readonly SourcedObject[]): Manife
     const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : 'default';
     if (kind === 'ConfigMap') {
       const name = stringAt(metadata.name, `${source}: ConfigMap metadata.name`);
-      configMaps.set(`${namespace}/${name}`, optionalObjectAt(record.data, `${source}: ConfigMap "${name}" data`) ?? {});
+      configMaps.push({ key: `${namespace}/${name}`, file: fileOf(source), source, value: optionalObjectAt(record.data, `${source}: ConfigMap "${name}" data`) ?? {} });
     } else if (kind === 'HorizontalPodAutoscaler') {
       const name = stringAt(metadata.name, `${source}: HorizontalPodAutoscaler metadata.name`);
       const where = `${source}: HorizontalPodAutoscaler "${name}"`;
@@ -52,12 +52,16 @@ export function readKubernetesObjects(objects: readonly SourcedObject[]): Manife
         findings.notes.push(`${where} scales ${show(target.kind)}, not a Deployment: not checked`);
         continue;
       }
-      hpaMax.set(`${namespace}/${stringAt(target.name, `${where} spec.scaleTargetRef.name`)}`, { max, source });
+      autoscalers.push({ key: `${namespace}/${stringAt(target.name, `${where} spec.scaleTargetRef.name`)}`, file: fileOf(source), source, value: max });
     } else if (kind === 'Deployment') {
       deployments.push({ object: record, source });
     }
   }
-  const used = new Set<string>();
+  const deploymentFiles = deployments.map(({ object, source }) => {
+    const metadata = optionalObjectAt(object.metadata, `${source}: Deployment metadata`) ?? {};
+    return { key: `${typeof metadata.namespace === 'string' ? metadata.namespace : 'default'}/${String(metadata.name)}`, file: fileOf(source) };
+  });
+  const used = new Set<Located<number>>();
   for (const { object, source } of deployments) {
     const metadata = objectAt(object.metadata, `${source}: Deployment metadata`);
     const name = stringAt(metadata.name, `${source}: Deployment metadata.name`);
@@ -72,14 +76,16 @@ export function readKubernetesObjects(objects: readonly SourcedObject[]): Manife
     if (!Array.isArray(containers) || containers.length === 0) {
       throw new InputError(`${where} spec.template.spec.containers must be a non-empty list, got ${show(containers)}`);
     }
-    const hpa = hpaMax.get(`${namespace}/${name}`);
-    if (hpa !== undefined) used.add(`${namespace}/${name}`);
+    const hpa = belonging(autoscalers, `${namespace}/${name}`, fileOf(source), deploymentFiles, where, 'HorizontalPodAutoscaler');
+    if (hpa !== undefined) used.add(hpa);
     const clients = containers
       .map((container, index) => {
         const record = objectAt(container, `${where} container ${index}`);
         const containerName = typeof record.name === 'string' ? record.name : String(index);
         const containerWhere = `${where} container "${containerName}"`;
-        return { record, containerName, containerWhere, environment: containerEnvironment(record, namespace, configMaps, containerWhere) };
+        const configMap = (mapName: string): Record<string, unknown> | undefined =>
+          belonging(configMaps, `${namespace}/${mapName}`, fileOf(source), [], containerWhere, 'ConfigMap')?.value;
+        return { record, containerName, containerWhere, environment: containerEnvironment(record, configMap, containerWhere) };
       })
       .filter((container) => isDatabaseClient(container.environment));
     if (clients.length === 0) {
@@ -93,7 +99,7 @@ export function readKubernetesObjects(objects: readonly SourcedObject[]): Manife
         name: consumerName,
         source,
         replicas,
-        ...(hpa === undefined ? {} : { hpaMaxReplicas: hpa.max }),
+        ...(hpa === undefined ? {} : { hpaMaxReplicas: hpa.value }),
         strategy,
         pool: poolShapeOf(client.environment, client.containerWhere),
       };
@@ -111,8 +117,8 @@ export function readKubernetesObjects(objects: readonly SourcedObject[]): Manife
       });
     }
   }
-  for (const [key, { source }] of hpaMax) {
-    if (!used.has(key)) findings.notes.push(`${source}: HorizontalPodAutoscaler targets Deployment "${key.split('/')[1]}", which is not in the input`);
+  for (const autoscaler of autoscalers) {
+    if (!used.has(autoscaler)) findings.notes.push(`${autoscaler.source}: HorizontalPodAutoscaler targets Deployment "${autoscaler.key.split('/')[1]}", which is not in the input`);
   }
   return findings;
 }
@@ -141,7 +147,7 @@ function strategyOf(value: unknown, where: string): RolloutStrategy {
 
 /** The container's environment: `envFrom` ConfigMaps first, then `env` (which wins), as the kubelet does. */
 function containerEnvironment(
-  container: Record<string, unknown>, namespace: string, configMaps: ReadonlyMap<string, Record<string, unknown>>, where: string,
+  container: Record<string, unknown>, configMap: (name: string) => Record<string, unknown> | undefined, where: string,
 ): Environment {
   const environment: Record<string, string | undefined> = {};
   const envFrom = container.envFrom ?? [];
@@ -151,7 +157,7 @@ function containerEnvironment(
     const ref = optionalObjectAt(source.configMapRef, `${where} envFrom[${index}].configMapRef`);
     if (ref === undefined) continue;
     const mapName = stringAt(ref.name, `${where} envFrom[${index}].configMapRef.name`);
-    const data = configMaps.get(`${namespace}/${mapName}`);
+    const data = configMap(mapName);
     if (data === undefined) {
       if (ref.optional === true) continue;
       throw new InputError(`${where} envFrom ConfigMap "${mapName}" is not in the input: check it together with the file that defines it`);
@@ -170,7 +176,7 @@ function containerEnvironment(
     }
     const from = objectAt(variable.valueFrom, `${where} env ${name} valueFrom`);
     const ref = optionalObjectAt(from.configMapKeyRef, `${where} env ${name} valueFrom.configMapKeyRef`);
-    const value = ref === undefined ? undefined : configMaps.get(`${namespace}/${String(ref.name)}`)?.[String(ref.key)];
+    const value = ref === undefined ? undefined : configMap(String(ref.name))?.[String(ref.key)];
     if (value !== undefined) {
       environment[name] = environmentValue(value, `${where} env ${name}`);
     } else if (name.startsWith('POOL_') || name === 'MAX_OVERFLOW' || TIMING.includes(name)) {
@@ -184,3 +190,33 @@ function containerEnvironment(
 }
 
 const TIMING = ['READINESS_TIMEOUT_MS', 'SHUTDOWN_DELAY_MS', 'SHUTDOWN_DRAIN_MS'];
+
+/** An object found under `namespace/name` in a file. */
+interface Located<T> {
+  readonly key: string;
+  readonly file: string;
+  readonly source: string;
+  readonly value: T;
+}
+
+function fileOf(source: string): string {
+  return source.replace(/#\d+$/, '');
+}
+
+/**
+ * The object a Deployment uses: the one in its own file, else the only one in
+ * another file that has no Deployment of the same name (each synthesized
+ * environment is one file, and environments reuse names).
+ */
+function belonging<T>(
+  candidates: readonly Located<T>[], key: string, file: string, deployments: readonly { key: string; file: string }[], where: string, kind: string,
+): Located<T> | undefined {
+  const matching = candidates.filter((candidate) => candidate.key === key);
+  const own = matching.find((candidate) => candidate.file === file);
+  if (own !== undefined) return own;
+  const elsewhere = matching.filter((candidate) => !deployments.some((deployment) => deployment.key === key && deployment.file === candidate.file));
+  if (elsewhere.length > 1) {
+    throw new InputError(`${where}: found ${elsewhere.length} ${kind}s for "${key.split('/')[1]}" in ${elsewhere.map((candidate) => candidate.file).join(', ')}: check one environment at a time`);
+  }
+  return elsewhere[0];
+}

@@ -15,6 +15,7 @@ import { presetValues, type PresetName } from '../settings/presets.js';
 import {
   environmentProblems,
   integerSetting,
+  poolShapeOf,
   renderEnvironment,
   type EnvironmentValues,
   type RenderedEnvironment,
@@ -82,11 +83,7 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
     this.environment = renderEnvironment(production, presetValues(props.preset), secretFile, props.environment ?? {});
     this.port = integerSetting(this.environment, 'PORT');
     this.stopGracePeriodSeconds = shutdownGracePeriod(this.environment).toSeconds();
-    this.pool = {
-      poolSize: integerSetting(this.environment, 'POOL_SIZE'),
-      poolCount: integerSetting(this.environment, 'POOL_COUNT'),
-      maxOverflow: integerSetting(this.environment, 'MAX_OVERFLOW'),
-    };
+    this.pool = poolShapeOf(this.environment);
     this.node.addValidation({ validate: () => this.problems() });
   }
 

@@ -12,7 +12,7 @@ import { loadTemplate, mergeStructures, readTemplate } from '../emit/templates.j
 import { presetValues, type PresetName } from '../settings/presets.js';
 import {
   environmentProblems,
-  integerSetting,
+  poolShapeOf,
   renderEnvironment,
   type EnvironmentValues,
   type RenderedEnvironment,
@@ -67,11 +67,7 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
     this.dynoSize = props.dynoSize ?? 'standard-1x';
     this.preboot = props.preboot ?? true;
     this.addonPlan = `heroku-postgresql:${props.postgresPlan ?? 'standard-0'}`;
-    this.pool = {
-      poolSize: integerSetting(this.environment, 'POOL_SIZE'),
-      poolCount: integerSetting(this.environment, 'POOL_COUNT'),
-      maxOverflow: integerSetting(this.environment, 'MAX_OVERFLOW'),
-    };
+    this.pool = poolShapeOf(this.environment);
     this.node.addValidation({ validate: () => this.problems() });
   }
 

@@ -21,6 +21,7 @@ import { LIVENESS_PROBE_TIMING, READINESS_PROBE_TIMING, shutdownGracePeriod, typ
 import {
   environmentProblems,
   integerSetting,
+  poolShapeOf,
   renderEnvironment,
   type EnvironmentValues,
   type RenderedEnvironment,
@@ -137,11 +138,7 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
       maxUnavailable: props.rollingUpdate?.maxUnavailable ?? DEFAULT_ROLLING_UPDATE.maxUnavailable,
     };
     this.strategy = { type: 'RollingUpdate', ...rollingUpdate };
-    this.pool = {
-      poolSize: integerSetting(this.environment, 'POOL_SIZE'),
-      poolCount: integerSetting(this.environment, 'POOL_COUNT'),
-      maxOverflow: integerSetting(this.environment, 'MAX_OVERFLOW'),
-    };
+    this.pool = poolShapeOf(this.environment);
     this.readinessProbeTimeoutSeconds = READINESS_PROBE_TIMING.timeout.toSeconds();
     const terminationGracePeriod = props.terminationGracePeriod ?? shutdownGracePeriod(this.environment);
     this.terminationGracePeriodSeconds = terminationGracePeriod.toSeconds();

@@ -10,6 +10,7 @@ import {
   redactDatabaseUrl,
   validateEnvironment,
   type EnvironmentVariableName,
+  type PoolShape,
 } from 'clientats-runtime/contract';
 
 /** A value as written in `main.ts`; rendered with `String()`. */
@@ -88,4 +89,13 @@ export function integerSetting(env: RenderedEnvironment, name: EnvironmentVariab
   const raw = env[name];
   const value = raw === undefined ? fallback : Number(raw.trim());
   return Number.isSafeInteger(value) ? value : fallback;
+}
+
+/** POOL_SIZE / POOL_COUNT / MAX_OVERFLOW of a rendered environment, as the connection budget reads them. */
+export function poolShapeOf(env: RenderedEnvironment): PoolShape {
+  return {
+    poolSize: integerSetting(env, 'POOL_SIZE'),
+    poolCount: integerSetting(env, 'POOL_COUNT'),
+    maxOverflow: integerSetting(env, 'MAX_OVERFLOW'),
+  };
 }

@@ -186,10 +186,6 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   });
   const port = (server.address() as AddressInfo).port;
   readiness.start();
-  logger.info({ port, paths: HEALTH_PATHS }, 'health server listening');
-  if (settings.healthCheckToken === undefined) {
-    logger.warn({ path: HEALTH_PATHS.diagnostics }, 'HEALTH_CHECK_TOKEN is not set: /health/diagnostics answers 401 to everyone');
-  }
 
   let shutdownPromise: Promise<void> | undefined;
   const shutdown = (shutdownOptions: { delayMillis?: number } = {}): Promise<void> => {
@@ -256,6 +252,11 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   };
   const removeSignalHandlers = (): void => { for (const signal of signals) process.off(signal, onSignal); };
   for (const signal of signals) process.on(signal, onSignal);
+  // Logged only now, so whoever waits for this line can already signal a graceful shutdown.
+  logger.info({ port, paths: HEALTH_PATHS }, 'health server listening');
+  if (settings.healthCheckToken === undefined) {
+    logger.warn({ path: HEALTH_PATHS.diagnostics }, 'HEALTH_CHECK_TOKEN is not set: /health/diagnostics answers 401 to everyone');
+  }
 
   return {
     server,

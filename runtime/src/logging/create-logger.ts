@@ -50,11 +50,12 @@ export const silentLogger: Logger = {
   error() {},
 };
 
-/** The settings as they may appear in a log line: URL password redacted, token shown only as set/unset. */
+/** The settings as they may appear in a log line: URL password redacted, the token only said to be set or not. */
 export function settingsForLog(settings: Settings): Record<string, unknown> {
+  const { healthCheckToken, databaseUrl, ...rest } = settings;
   return {
-    ...settings,
-    databaseUrl: settings.databaseUrl === undefined ? undefined : redactDatabaseUrl(settings.databaseUrl),
-    healthCheckToken: settings.healthCheckToken === undefined ? 'unset' : 'set',
+    ...rest,
+    databaseUrl: databaseUrl === undefined ? undefined : redactDatabaseUrl(databaseUrl),
+    healthCheckTokenSet: healthCheckToken !== undefined,
   };
 }

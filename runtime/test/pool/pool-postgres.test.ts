@@ -3,6 +3,7 @@
  * pg_stat_activity, the bound under 50 callers, overflow linger, POOL_TIMEOUT,
  * idle errors, idle checks, lifetime, drain, URL schemes and Kysely.
  */
+import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,7 +96,7 @@ describe('broken connections', () => {
     const logger = recordingLogger();
     const { pool, applicationName } = track(settingsFor(databaseUrl, { POOL_SIZE: '2' }), 'idle-error', { logger });
     await pool.ready;
-    expect(pool.listenerCount('error')).toBe(0);
+    expect((pool as unknown as EventEmitter).listenerCount('error')).toBe(0);
     const before = await admin.backendPids(applicationName);
     await admin.terminateBackends(applicationName);
     await vi.waitFor(async () => {

@@ -95,7 +95,7 @@ describe('recovery under load', () => {
   it('recovers by itself after PostgreSQL stops and starts again', async () => {
     const applicationName = uniqueApplicationName('restart');
     const logger = recordingLogger();
-    const pool = createPool(settingsFor(database.url, { POOL_SIZE: '2', POOL_COUNT: '2', MAX_OVERFLOW: '1', POOL_TIMEOUT: '1000' }), { applicationName, logger });
+    const pool = createPool(settingsFor(database.url, { POOL_SIZE: '2', POOL_COUNT: '2', MAX_OVERFLOW: '1', POOL_TIMEOUT: '1000', POOL_OVERFLOW_IDLE_MS: '200' }), { applicationName, logger });
     pools.push(pool);
     await pool.ready;
     const load = startLoad(pool, 20);

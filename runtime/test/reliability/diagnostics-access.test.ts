@@ -40,7 +40,8 @@ async function rawStatus(port: number, request: Buffer | string): Promise<number
       const status = /^HTTP\/1\.1 (\d{3})/.exec(Buffer.concat(chunks).toString('latin1'));
       resolve(status === null ? 0 : Number(status[1]));
     });
-    socket.end(request);
+    // write, not end: a half-closed socket makes Node drop a request whose answer is still being computed.
+    socket.write(request);
   });
 }
 

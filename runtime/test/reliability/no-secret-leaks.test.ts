@@ -149,9 +149,9 @@ describe('secrets stay out of every output', () => {
 /**
  * The guide's local development database (`ecto://postgres:postgres@db`) is a
  * throwaway container defined in the same Compose file; its well-known password
- * is the one literal credential dist/ may carry.
+ * is the one literal credential dist/ may carry (the match ends at `@`).
  */
-const DEVELOPMENT_CREDENTIALS = [{ file: 'docker-compose.dev.yml', credentials: '://postgres:postgres@db' }];
+const DEVELOPMENT_CREDENTIALS = [{ file: 'docker-compose.dev.yml', credentials: 'ecto://postgres:postgres@' }];
 
 function listFiles(directory: string): string[] {
   const files: string[] = [];

