@@ -85,10 +85,12 @@ interface CellResult {
 export async function benchDatabaseThroughput(context: BenchContext): Promise<BenchSection> {
   const oursMissing = ourPoolUnavailable();
   const pgbench = await pgbenchVersion();
+  // --quick only checks that the scripts run: one caller count is enough for that.
+  const callerCounts = context.options.quick ? CALLERS.slice(0, 1) : CALLERS;
   const measurements: Measurement[] = [];
   const comparisons: Comparison[] = [];
   const notes: string[] = [
-    `${CONNECTIONS} connections; ${CALLERS.join(' and ')} concurrent callers each looping on one query; raw = ${CONNECTIONS} pg.Client, one loop each.`,
+    `${CONNECTIONS} connections; ${callerCounts.join(' and ')} concurrent callers each looping on one query; raw = ${CONNECTIONS} pg.Client, one loop each.`,
     'ours and pg-pool: `pool.query(...)`; tarn and generic-pool: acquire, `client.query(...)`, release. ours+metrics: our pool with the Prometheus observer attached, as the runtime process runs it.',
     'Node CPU = process.cpuUsage() (user + system) of the contender\'s own Node process over the window, divided by the queries.',
   ];
@@ -109,7 +111,7 @@ export async function benchDatabaseThroughput(context: BenchContext): Promise<Be
       },
     });
     cells.push(nodeCell(`raw ×${CONNECTIONS} (${protocol})`, 'raw', CONNECTIONS));
-    for (const callers of CALLERS) {
+    for (const callers of callerCounts) {
       for (const contender of ['pg-pool', 'ours', 'ours+metrics', 'tarn', 'generic-pool'] as const) {
         if (contender.startsWith('ours') && oursMissing !== undefined) continue;
         if (contender === 'ours+metrics' && callers !== CALLERS[0]) continue;
@@ -136,7 +138,7 @@ export async function benchDatabaseThroughput(context: BenchContext): Promise<Be
     }
     measurements.push(...section);
     const raw = `raw ×${CONNECTIONS} (${protocol})`;
-    for (const callers of CALLERS) {
+    for (const callers of callerCounts) {
       const name = (contender: string): string => `${contender} ${callers} callers (${protocol})`;
       comparisons.push(...defined([
         compare(section, name('ours'), name('pg-pool'), QPS, { target: { operator: '>=', value: 1.0 } }),

@@ -43,7 +43,7 @@ export function scaleIntOrPercent(field: string, value: number | string, total: 
     throw new Error(`${field} must be an integer >= 0 or a percentage like "25%", got ${JSON.stringify(value)}`);
   }
   const match = /^(\d+)%$/.exec(value.trim());
-  if (match === null) {
+  if (match === null || !Number.isSafeInteger(Number(match[1]) * total)) {
     throw new Error(`${field} must be an integer >= 0 or a percentage like "25%", got ${JSON.stringify(value)}`);
   }
   const scaled = Number(match[1]) * total;

@@ -6,7 +6,7 @@
  */
 import type { BudgetMode, Consumer, DatabaseTarget, OtherClient } from '../budget/budget-types.js';
 import { buildReport, type BudgetReport } from '../budget/budget-report.js';
-import { computeBudget, type ConsumerBudget, type DatabaseBudget } from '../budget/compute-budget.js';
+import { computeBudget as computeBudgetOf, type BudgetOptions, type ConsumerBudget, type DatabaseBudget } from '../budget/compute-budget.js';
 import { InputError } from '../budget/manifest-input.js';
 import { checkRuntimeTiming } from '../budget/runtime-timing.js';
 import { modeOption, UsageError, type ParsedOptions } from './cli-options.js';
@@ -41,6 +41,15 @@ export async function checkReport(options: ParsedOptions, live: LiveOptions = {}
   }
   const { databases, notes } = budgetFromReport(inputs, mode);
   return buildReport(mode, databases, checks, [...notes, ...inputs.notes]);
+}
+
+/** The budget, with arithmetic errors (absurd counts from a file or flag) turned into bad input. */
+function computeBudget(consumers: readonly Consumer[], target: DatabaseTarget, options: BudgetOptions): DatabaseBudget {
+  try {
+    return computeBudgetOf(consumers, target, options);
+  } catch (error) {
+    throw new InputError((error as Error).message);
+  }
 }
 
 async function requireDatabase(options: ParsedOptions, live: LiveOptions): Promise<NonNullable<Awaited<ReturnType<typeof databaseFromOptions>>>> {

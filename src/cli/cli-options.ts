@@ -99,7 +99,7 @@ export function describeOption(name: OptionName): string {
     case 'pool-count': return contractRange('POOL_COUNT');
     case 'max-overflow': return contractRange('MAX_OVERFLOW');
     case 'max-surge':
-    case 'max-unavailable': return 'an integer >= 0 or a percentage like "25%"';
+    case 'max-unavailable': return 'an integer >= 0 or a percentage like "25%" (at most 100000%)';
     case 'strategy': return 'one of RollingUpdate, Recreate';
     case 'hpa-max': return 'an integer >= 1 (HorizontalPodAutoscaler maxReplicas)';
     case 'solve': return 'one of pool-size, hpa-max';
@@ -136,8 +136,8 @@ export function intOrPercentOption(options: ParsedOptions, name: 'max-surge' | '
   const raw = options.values[name];
   if (raw === undefined) return undefined;
   const text = String(raw).trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  if (/^\d+%$/.test(text)) return text;
+  if (/^\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  if (/^\d+%$/.test(text) && Number(text.slice(0, -1)) <= 100_000) return text;
   throw new UsageError(`--${name} must be ${describeOption(name)}, got ${JSON.stringify(String(raw))}`);
 }
 

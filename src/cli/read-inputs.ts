@@ -153,7 +153,7 @@ function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
+    throw new InputError(`${file}: not valid JSON: ${oneLine((error as Error).message)}`);
   }
 }
 
@@ -164,11 +164,17 @@ function parseYamlDocuments(file: string, text: string): unknown[] {
     const error = document.errors[0];
     if (error !== undefined) {
       const position = error.linePos?.[0];
-      const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      const message = oneLine(error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
       throw new InputError(`${file}: not valid YAML${position === undefined ? '' : ` at line ${position.line}, column ${position.col}`}: ${message}`);
     }
   }
   return list.map((document) => document.toJS() as unknown);
+}
+
+/** Parser messages quote the input: control characters are escaped so the error stays one line. */
+function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\u0000-\u001f\u007f]/g, (character) => JSON.stringify(character).slice(1, -1));
 }
 
 function isKubernetesList(document: unknown): boolean {

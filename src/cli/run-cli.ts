@@ -47,7 +47,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   } catch (error) {
     if (error instanceof InputError) {
-      io.stderr.write(`clientats-deploy: ${error.message}\n`);
+      io.stderr.write(`clientats-deploy: ${error.message.replace(/\s*\n\s*/g, '; ')}\n`);
       return EXIT.badInput;
     }
     throw error;
@@ -71,10 +71,11 @@ async function plan(options: ParsedOptions, io: CliIo): Promise<number> {
     if (options.values['hpa-max'] !== undefined) throw new UsageError('--hpa-max is what --solve hpa-max computes: leave it out');
     const service = serviceFromOptions(options, false);
     if (service.kind !== 'kubernetes') throw new UsageError(`--solve hpa-max applies to --platform kubernetes only, got --platform ${service.kind}`);
-    result = planHpaMax(service, database.target, { mode });
+    result = asInputError(() => planHpaMax(service, database.target, { mode }));
   } else {
     if (options.values['pool-size'] !== undefined) throw new UsageError('--pool-size is what plan computes: leave it out (or use --solve hpa-max)');
-    result = planPoolSize(serviceFromOptions(options), database.target, { mode });
+    const service = serviceFromOptions(options);
+    result = asInputError(() => planPoolSize(service, database.target, { mode }));
   }
   if (options.values.json === true) {
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -84,6 +85,15 @@ async function plan(options: ParsedOptions, io: CliIo): Promise<number> {
     io.stdout.write(`${result.summary}\n${database.notes.map((note) => `note: ${note}\n`).join('')}`);
   }
   return result.value === undefined ? EXIT.overBudget : EXIT.fits;
+}
+
+/** Arithmetic errors (absurd counts) are bad input, not crashes. */
+function asInputError<T>(compute: () => T): T {
+  try {
+    return compute();
+  } catch (error) {
+    throw new InputError((error as Error).message);
+  }
 }
 
 function providers(options: ParsedOptions, io: CliIo): number {

@@ -131,7 +131,8 @@ describe('clientats-deploy bad input', () => {
   it.each([
     [['check', '--replicas', 'ten', '--max-connections', '100'], '--replicas must be an integer >= 0 (pods, containers or dynos), got "ten"'],
     [['check', '--replicas', '3', '--pool-size', '0', '--max-connections', '100'], '--pool-size must be an integer from 1 to 10000 (POOL_SIZE), got "0"'],
-    [['check', '--replicas', '3', '--max-surge', 'lots', '--max-connections', '100'], '--max-surge must be an integer >= 0 or a percentage like "25%", got "lots"'],
+    [['check', '--replicas', '3', '--max-surge', 'lots', '--max-connections', '100'], '--max-surge must be an integer >= 0 or a percentage like "25%" (at most 100000%), got "lots"'],
+    [['check', '--replicas', '3', '--max-surge', '99999999999999999999', '--max-connections', '100'], '--max-surge must be an integer >= 0 or a percentage like "25%" (at most 100000%), got "99999999999999999999"'],
     [['check', '--replicas', '3', '--max-connections'], '--max-connections needs a value: an integer >= 1 (the server\'s max_connections)'],
     [['check', '--replicas', '3', '--max-connections', '100', '--bogus'], 'unknown option --bogus for check: allowed are --help, --json, --markdown, --max-connections, --provider, --database-url, --database-name, --reserved, --headroom, --ignore-connected, --replicas, --pool-size, --pool-count, --max-overflow, --max-surge, --max-unavailable, --strategy, --hpa-max, --platform, --strict, --preboot'],
     [['check', '--replicas', '3'], 'no database given: pass --max-connections N, --provider NAME or --database-url URL'],

@@ -66,6 +66,8 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
   const Client = options.Client ?? pg.Client;
   let client: pg.Client | undefined;
   let connecting: Promise<pg.Client> | undefined;
+  /** The client being connected, so a timeout or stop() can destroy it too. */
+  let candidateClient: pg.Client | undefined;
   let latest: ReadinessResult = { healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet', checkedAt: Date.now() };
   let checks = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -87,6 +89,7 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
       const config = Object.defineProperties({}, Object.getOwnPropertyDescriptors(options.clientConfig)) as pg.ClientConfig;
       config.connectionTimeoutMillis = timeoutMillis;
       const candidate = new Client(config);
+      candidateClient = candidate;
       // Without a listener an error on the idle connection (server restart, network loss) would crash the process.
       candidate.on('error', (error: Error) => {
         logger.debug({ err: error.message }, 'readiness connection broke; the next check reconnects');
@@ -104,7 +107,10 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
       }
       client = candidate;
       return candidate;
-    })().finally(() => { connecting = undefined; });
+    })().finally(() => {
+      connecting = undefined;
+      candidateClient = undefined;
+    });
     return connecting;
   };
 
@@ -113,6 +119,7 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
     const expired = new Promise<never>((_, reject) => {
       timeout = setTimeout(() => {
         if (client !== undefined) discard(client);
+        if (candidateClient !== undefined) discard(candidateClient);
         reject(new ReadinessTimeoutError(`${what} did not finish within ${bound} ms`));
       }, bound);
       timeout.unref();
@@ -150,13 +157,26 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
   const check = (): Promise<ReadinessResult> => serial(async () => {
     try {
       const latencyMillis = await bounded(async () => {
-        const connection = await connected();
-        const begin = performance.now();
-        await connection.query('SELECT 1');
+        const reused = client !== undefined;
+        let connection = await connected();
+        let begin = performance.now();
+        try {
+          await connection.query('SELECT 1');
+        } catch (error) {
+          discard(connection);
+          // A kept connection can have died quietly (server restart, idle timeout, pg_terminate_backend):
+          // that says nothing about the database, so retry once on a fresh one within the same bound.
+          if (!reused || stopped) throw error;
+          connection = await connected();
+          begin = performance.now();
+          await connection.query('SELECT 1');
+        }
         return Math.round((performance.now() - begin) * 10) / 10;
       }, timeoutMillis, 'the readiness check');
       return record({ healthy: true, latencyMillis, reason: undefined, checkedAt: Date.now() });
     } catch (error) {
+      // A check cut short by stop() says nothing about the database.
+      if (stopped) return latest;
       return record({ healthy: false, latencyMillis: undefined, reason: describeError(error), checkedAt: Date.now() });
     }
   });

@@ -61,6 +61,7 @@ describe('the clientats-runtime process', () => {
     const password = decodeURIComponent(new URL(url).password);
     const runtime = run({ DATABASE_URL: url, PORT: String(port), POOL_SIZE: '2', SHUTDOWN_DELAY_MS: '0' });
     await runtime.waitForLog('connection pool ready');
+    await runtime.waitForLog('database connection for readiness checks established');
     runtime.child.kill('SIGTERM');
     expect(await runtime.exited).toBe(0);
     expect(runtime.stdout()).not.toContain(password);

@@ -36,10 +36,10 @@ describe('short soak', () => {
       callers: 24,
       quiesceEveryMillis: 1000,
       seed,
-      heapGrowthBoundBytes: 16 * 1024 * 1024,
+      heapGrowthBoundBytes: 8 * 1024 * 1024,
       applicationName: 'reliability-short-soak',
     });
-    recordFigures('short-soak', report);
+    recordFigures('short-soak', { ...report });
     expect({ seed, violations: report.violations }).toEqual({ seed, violations: [] });
     expect(report.quiescentChecks).toBeGreaterThanOrEqual(2);
     expect(report.provoked['division-by-zero']).toBeGreaterThan(0);

@@ -42,7 +42,7 @@ async function main(): Promise<number> {
       callers: 48,
       quiesceEveryMillis: 5000,
       seed,
-      heapGrowthBoundBytes: 16 * 1024 * 1024,
+      heapGrowthBoundBytes: 8 * 1024 * 1024,
       maxHoldMillis: 30,
     });
     console.log(JSON.stringify(report, null, 2));

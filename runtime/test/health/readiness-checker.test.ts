@@ -1,0 +1,60 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createReadinessChecker } from '../../src/health/readiness-checker.js';
+import { recordingLogger } from '../support/health-fixture.js';
+
+describe('readiness checker', () => {
+  it('reconnects within the same check when the server has terminated its connection', async () => {
+    const logger = recordingLogger();
+    const checker = createReadinessChecker({
+      clientConfig: { connectionString: inject('databaseUrl'), application_name: 'readiness-terminate-test' },
+      intervalMillis: 60_000, timeoutMillis: 2000, logger,
+    });
+    const admin = new pg.Client({ connectionString: inject('databaseUrl') });
+    await admin.connect();
+    try {
+      expect((await checker.checkNow()).healthy).toBe(true);
+      const terminated = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'readiness-terminate-test'`);
+      expect(terminated.rowCount).toBe(1);
+      const result = await checker.checkNow();
+      expect(result).toMatchObject({ healthy: true, reason: undefined });
+      const backends = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'readiness-terminate-test'`);
+      expect(backends.rowCount).toBe(1);
+    } finally {
+      await checker.stop();
+      await admin.end();
+    }
+  });
+
+  describe('against a server that accepts connections and never answers', () => {
+    let silent: Server;
+    let port = 0;
+    const sockets = new Set<Socket>();
+    beforeAll(async () => {
+      // resume(): a socket nobody reads never sees the peer's FIN, so its close would go unnoticed.
+      silent = createServer((socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)); socket.resume(); });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      port = (silent.address() as { port: number }).port;
+    });
+    afterAll(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+
+    it('fails the check no earlier than its timeout, with a reason, and leaves no socket open', async () => {
+      const checker = createReadinessChecker({
+        clientConfig: { host: '127.0.0.1', port, user: 'nobody', database: 'none' },
+        intervalMillis: 60_000, timeoutMillis: 300, logger: recordingLogger(),
+      });
+      const started = performance.now();
+      const result = await checker.checkNow();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(299);
+      expect(result.healthy).toBe(false);
+      expect(result.reason).toMatch(/timeout|did not finish within 300 ms/i);
+      await checker.stop();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(sockets.size).toBe(0);
+    });
+  });
+});
