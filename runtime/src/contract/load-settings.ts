@@ -26,7 +26,7 @@ export interface Settings {
   readonly poolTimeoutMillis: number;
   readonly ssl: SslMode;
   readonly sslCaFile: string | undefined;
-  /** `undefined` when unset or empty: diagnostics are then closed to everyone. */
+  /** Trimmed; `undefined` when unset, empty or blank: diagnostics are then closed to everyone. */
   readonly healthCheckToken: string | undefined;
   readonly port: number;
   readonly overflowIdleMillis: number;
@@ -111,7 +111,8 @@ export function loadSettings(env: Environment = process.env): Settings {
   }
   if (problems.length > 0) throw new SettingsError(problems);
   const integer = (name: EnvironmentVariableName): number => values[name] as number;
-  const token = env.HEALTH_CHECK_TOKEN;
+  // Trimmed: HTTP trims header values, so a token ending in a newline (a Secret made from a file) could never match.
+  const token = env.HEALTH_CHECK_TOKEN?.trim();
   return {
     databaseUrl,
     poolSize: integer('POOL_SIZE'),

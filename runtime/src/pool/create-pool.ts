@@ -93,6 +93,8 @@ class PartitionedPool extends EventEmitter implements ClientAtsPool, ConnectionO
   private endPromise: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
   private onEmpty: (() => void) | undefined;
+  /** Borrowers' stacks cost a few µs per connect(): recorded only once a leak has been seen. */
+  private recordStacks = false;
   private isReady = false;
   private resolveReady!: () => void;
   private rejectReady!: (error: Error) => void;
@@ -152,7 +154,7 @@ class PartitionedPool extends EventEmitter implements ClientAtsPool, ConnectionO
 
   connect(): Promise<PooledClient> {
     if (this.ending) return Promise.reject(new PoolEndedError());
-    const stack = this.settings.leakWarningMillis > 0 ? new Error('connection checked out here') : undefined;
+    const stack = this.recordStacks ? new Error('connection checked out here') : undefined;
     const now = this.now();
     if (this.waiters.length === 0) {
       const connection = this.popIdle(now);
@@ -211,6 +213,9 @@ class PartitionedPool extends EventEmitter implements ClientAtsPool, ConnectionO
   releaseBorrowed(connection: Connection, evict: boolean): void {
     connection.borrowed = false;
     connection.borrowStack = undefined;
+    // A borrower may have ended the client itself, or broken it: never hand that out again.
+    const { _ending: ending, _queryable: queryable } = connection.client as unknown as { _ending?: boolean; _queryable?: boolean };
+    if (ending === true || queryable === false) connection.broken = true;
     this.releaseConnection(connection, evict ? 'released-with-error' : undefined);
   }
 
@@ -592,10 +597,11 @@ class PartitionedPool extends EventEmitter implements ClientAtsPool, ConnectionO
       if (!connection.borrowed || connection.leakWarned || now - connection.checkedOutAt < leakMillis) continue;
       connection.leakWarned = true;
       const heldMillis = Math.round(now - connection.checkedOutAt);
-      this.log.warn(
-        { poolIndex: connection.partition.index, heldMillis, stack: connection.borrowStack?.stack },
-        `database connection checked out ${heldMillis} ms ago and not released (POOL_LEAK_WARNING_MS=${leakMillis}): is a release() missing?`,
-      );
+      const stack = connection.borrowStack?.stack;
+      let message = `database connection checked out ${heldMillis} ms ago and not released (POOL_LEAK_WARNING_MS=${leakMillis}): is a release() missing?`;
+      if (stack === undefined) message += ' The stacks of connect() callers are recorded from now on, so the next warning shows where.';
+      this.log.warn({ poolIndex: connection.partition.index, heldMillis, stack }, message);
+      this.recordStacks = true;
     }
   };
 }

@@ -216,6 +216,16 @@ describe('loadSettings under hostile environments', () => {
     );
   });
 
+  it('reads HEALTH_CHECK_TOKEN trimmed, as HTTP trims the header it is compared with, and blank as no token', () => {
+    fc.assert(
+      fc.property(fc.oneof(token, fc.constantFrom('', ' ', '\n', 'tok\n', ' tok ', '\ttok\r\n')), (raw) => {
+        const trimmed = raw.trim();
+        expect(loadSettings({ HEALTH_CHECK_TOKEN: raw }).healthCheckToken).toBe(trimmed === '' ? undefined : trimmed);
+      }),
+      { numRuns: RUNS / 4 },
+    );
+  });
+
   it('reads any DATABASE_URL_FILE content into a parsed URL or one clean DATABASE_URL_FILE line', () => {
     let index = 0;
     fc.assert(

@@ -187,6 +187,18 @@ describe('failures', () => {
     expect(closed).toEqual(['failed-check']);
   });
 
+  it('closes a client its borrower ended instead of handing it out again', async () => {
+    const { pool, clients, closed } = fakePool({ POOL_SIZE: '1' });
+    const client = await pool.connect();
+    await client.end();
+    (client as unknown as { _ending: boolean })._ending = true;
+    client.release();
+    expect(closed).toEqual(['broken']);
+    const result = await pool.query<{ client: number }>('SELECT 1');
+    expect(result.rows[0]?.client).toBe(2);
+    expect(clients).toHaveLength(2);
+  });
+
   it('fails when a client is released twice', async () => {
     const { pool } = fakePool({ POOL_SIZE: '1' });
     const client = await pool.connect();
@@ -205,14 +217,19 @@ describe('lifetime and leaks', () => {
     await vi.waitFor(() => expect(pool.snapshot().pools[0]?.persistentOpen).toBe(1), { timeout: 5_000, interval: 10 });
   });
 
-  it("warns with the borrower's stack when a connection is held past POOL_LEAK_WARNING_MS", async () => {
+  it("warns when a connection is held past POOL_LEAK_WARNING_MS, with the borrower's stack from the second leak on", async () => {
     const { pool, logger } = fakePool({ POOL_SIZE: '1', POOL_LEAK_WARNING_MS: '40' });
-    const client = await (async function borrowAndForget() { return pool.connect(); })();
-    await vi.waitFor(() => expect(logger.entries.some((entry) => entry.level === 'warn')).toBe(true), { timeout: 5_000, interval: 10 });
-    const warning = logger.entries.find((entry) => entry.level === 'warn');
-    expect(warning?.message).toMatch(/^database connection checked out \d+ ms ago and not released \(POOL_LEAK_WARNING_MS=40\): is a release\(\) missing\?$/);
-    expect(String(warning?.object.stack)).toContain('borrowAndForget');
-    client.release();
+    const warnings = () => logger.entries.filter((entry) => entry.level === 'warn');
+    const first = await pool.connect();
+    await vi.waitFor(() => expect(warnings()).toHaveLength(1), { timeout: 5_000, interval: 10 });
+    expect(warnings()[0]?.message).toMatch(/^database connection checked out \d+ ms ago and not released \(POOL_LEAK_WARNING_MS=40\): is a release\(\) missing\? The stacks of connect\(\) callers are recorded from now on, so the next warning shows where\.$/);
+    expect(warnings()[0]?.object.stack).toBeUndefined();
+    first.release();
+    const second = await (async function borrowAndForget() { return pool.connect(); })();
+    await vi.waitFor(() => expect(warnings()).toHaveLength(2), { timeout: 5_000, interval: 10 });
+    expect(warnings()[1]?.message).toMatch(/^database connection checked out \d+ ms ago and not released \(POOL_LEAK_WARNING_MS=40\): is a release\(\) missing\?$/);
+    expect(String(warnings()[1]?.object.stack)).toContain('borrowAndForget');
+    second.release();
   });
 });
 

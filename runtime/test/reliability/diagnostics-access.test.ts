@@ -126,6 +126,27 @@ describe('diagnostics under hostile requests', () => {
     }
   });
 
+  it('does not silently lock diagnostics when the configured token has a trailing newline (a Secret made from a file)', async () => {
+    // HTTP trims header values, so a token ending in whitespace could never be presented: refuse it at start or trim it.
+    let settings: Settings;
+    try {
+      settings = settingsFor(inject('databaseUrl'), `${TOKEN}\n`);
+    } catch (error) {
+      expect((error as Error).message).toMatch(/^HEALTH_CHECK_TOKEN /m);
+      return;
+    }
+    const paddedPool = createPool(settings, { applicationName: 'reliability-diagnostics-padded' });
+    const padded = await createHealthServer({ pool: paddedPool, settings, port: 0, host: '127.0.0.1' });
+    try {
+      const response = await diagnostics(padded, `Bearer ${TOKEN}`);
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    } finally {
+      await padded.shutdown({ delayMillis: 0 });
+      await paddedPool.end({ drainMillis: 0 });
+    }
+  });
+
   it('never serves diagnostics to another method or a path variant', async () => {
     const headers = { authorization: `Bearer ${TOKEN}` };
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {

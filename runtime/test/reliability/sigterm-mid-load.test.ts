@@ -8,18 +8,18 @@
  * sequence itself (503 at once, the delay, the second signal).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { HEALTH_PATHS } from '../../src/contract/index.js';
 import { createScratchDatabase, freePort } from '../support/test-database.js';
 import { ms, recordFigures } from './support/figures.js';
+import { get } from './support/http-get.js';
 import { createLedger, waitUntil, withAdmin } from './support/server-view.js';
 
 const RUNTIME = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = fileURLToPath(new URL('../../../node_modules/tsx/dist/cli.mjs', import.meta.url));
-const SHUTDOWN_DELAY_MILLIS = 1000;
+const SHUTDOWN_DELAY_MILLIS = 1500;
 const TOKEN = 'sigterm-token';
 
 interface Line { kind: string; [field: string]: unknown }
@@ -58,21 +58,6 @@ async function exitOf(process: ReturnType<typeof launch>, maxMillis: number): Pr
   }
 }
 
-/** One HTTP GET on a fresh connection: the status and whole body, or the network error code. */
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; complete: boolean } | { error: string; bytes: number }> {
-  return new Promise((resolve) => {
-    const outgoing = request(url, { agent: false, headers: { connection: 'close', ...headers }, timeout: 10_000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), complete: response.complete }));
-      response.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message, bytes: Buffer.concat(chunks).length }));
-    });
-    outgoing.on('timeout', () => outgoing.destroy(new Error('request timed out')));
-    outgoing.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message, bytes: 0 }));
-    outgoing.end();
-  });
-}
-
 describe('SIGTERM mid-load', () => {
   let scratch: { url: string; close(): Promise<void> };
   const children: ChildProcess[] = [];
@@ -96,44 +81,46 @@ describe('SIGTERM mid-load', () => {
       SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MILLIS), SHUTDOWN_DRAIN_MS: '5000', READINESS_INTERVAL_MS: '200',
     });
     children.push(app.child);
-    await waitUntil('application listening and writing', () => app.lines.filter((line) => line.kind === 'op').length >= 40, 30_000);
-    const url = app.lines.find((line) => line.kind === 'listening')!.url as string;
-    const signalledAt = performance.timeOrigin + performance.now();
-    app.child.kill('SIGTERM');
-    const readiness: Array<number | string> = [];
-    await waitUntil('readiness 503 during the shutdown delay', async () => {
-      const answer = await get(`${url}${HEALTH_PATHS.readiness}`);
-      readiness.push('status' in answer ? answer.status : answer.error);
-      return readiness.at(-1) === 503;
-    }, SHUTDOWN_DELAY_MILLIS * 5, 20);
-    const exit = await exitOf(app, 30_000);
-    expect({ exit, readiness: readiness.filter((status) => status !== 200) }).toEqual({ exit: { code: 0, signal: null }, readiness: [503] });
+    await explainFailure(app, async () => {
+      await waitUntil('application listening and writing', () => app.lines.filter((line) => line.kind === 'op').length >= 40, 30_000);
+      const url = app.lines.find((line) => line.kind === 'listening')!.url as string;
+      const signalledAt = performance.timeOrigin + performance.now();
+      app.child.kill('SIGTERM');
+      const readiness: Array<number | string> = [];
+      await waitUntil('readiness 503 during the shutdown delay', async () => {
+        const answer = await get(`${url}${HEALTH_PATHS.readiness}`);
+        readiness.push('status' in answer ? answer.status : answer.error);
+        return readiness.at(-1) === 503;
+      }, SHUTDOWN_DELAY_MILLIS * 5, 20);
+      const exit = await exitOf(app, 30_000);
+      expect({ exit, readiness: readiness.filter((status) => status !== 200) }).toEqual({ exit: { code: 0, signal: null }, readiness: [503] });
 
-    const ops = app.lines.filter((line) => line.kind === 'op') as Array<Line & { id: number; start: number; end: number; ok: boolean; code?: string }>;
-    const endBegan = app.lines.find((line) => line.kind === 'end-began')!.at as number;
-    const before = ops.filter((op) => op.start < endBegan);
-    const after = ops.filter((op) => op.start >= endBegan);
-    expect(before.filter((op) => !op.ok)).toEqual([]);
-    expect(after.filter((op) => op.ok || op.code !== 'POOL_ENDED')).toEqual([]);
-    expect(after.length).toBeGreaterThan(0);
-    const inFlightAtSignal = ops.filter((op) => op.start <= signalledAt && op.end >= signalledAt);
-    const inFlightAtEnd = ops.filter((op) => op.start <= endBegan && op.end >= endBegan);
-    expect(inFlightAtEnd.every((op) => op.ok)).toBe(true);
-    const stored = await ledger.stored();
-    expect(ops.filter((op) => op.ok && !stored.has(op.id))).toEqual([]);
-    expect(ops.filter((op) => !op.ok && stored.has(op.id))).toEqual([]);
-    await waitUntil('no backend of the application left', async () => (await backendsOfScratch()) === 0, 5000);
+      const ops = app.lines.filter((line) => line.kind === 'op') as Array<Line & { id: number; start: number; end: number; ok: boolean; code?: string }>;
+      const endBegan = app.lines.find((line) => line.kind === 'end-began')!.at as number;
+      const before = ops.filter((op) => op.start < endBegan);
+      const after = ops.filter((op) => op.start >= endBegan);
+      expect(before.filter((op) => !op.ok)).toEqual([]);
+      expect(after.filter((op) => op.ok || op.code !== 'POOL_ENDED')).toEqual([]);
+      expect(after.length).toBeGreaterThan(0);
+      const inFlightAtSignal = ops.filter((op) => op.start <= signalledAt && op.end >= signalledAt);
+      const inFlightAtEnd = ops.filter((op) => op.start <= endBegan && op.end >= endBegan);
+      expect(inFlightAtEnd.every((op) => op.ok)).toBe(true);
+      const stored = await ledger.stored();
+      expect(ops.filter((op) => op.ok && !stored.has(op.id))).toEqual([]);
+      expect(ops.filter((op) => !op.ok && stored.has(op.id))).toEqual([]);
+      await waitUntil('no backend of the application left', async () => (await backendsOfScratch()) === 0, 5000);
 
-    recordFigures('sigterm-library', {
-      operations: ops.length,
-      succeeded: ops.filter((op) => op.ok).length,
-      inFlightAtSignal: inFlightAtSignal.length,
-      inFlightWhenDrainBegan: inFlightAtEnd.length,
-      inFlightFinished: inFlightAtEnd.filter((op) => op.ok).length,
-      refusedAfterDrainBegan: after.length,
-      acknowledgedLost: 0,
-      signalToExitMillis: ms(Math.max(...ops.map((op) => op.end)) - signalledAt),
-      drainMillis: ms(Math.max(...ops.map((op) => op.end)) - endBegan),
+      recordFigures('sigterm-library', {
+        operations: ops.length,
+        succeeded: ops.filter((op) => op.ok).length,
+        inFlightAtSignal: inFlightAtSignal.length,
+        inFlightWhenDrainBegan: inFlightAtEnd.length,
+        inFlightFinished: inFlightAtEnd.filter((op) => op.ok).length,
+        refusedAfterDrainBegan: after.length,
+        acknowledgedLost: 0,
+        signalToExitMillis: ms(Math.max(...ops.map((op) => op.end)) - signalledAt),
+        drainMillis: ms(Math.max(...ops.map((op) => op.end)) - endBegan),
+      });
     });
   });
 
@@ -147,7 +134,7 @@ describe('SIGTERM mid-load', () => {
     const base = `http://127.0.0.1:${port}`;
     await waitUntil('runtime ready', async () => { const answer = await get(`${base}${HEALTH_PATHS.readiness}`); return 'status' in answer && answer.status === 200; }, 30_000, 100);
 
-    const results: Array<{ at: number; path: string; outcome: Awaited<ReturnType<typeof get>> }> = [];
+    const results: Array<{ at: number; endedAt: number; path: string; outcome: Awaited<ReturnType<typeof get>> }> = [];
     let stop = false;
     const paths = [HEALTH_PATHS.diagnostics, HEALTH_PATHS.readiness, HEALTH_PATHS.metrics, HEALTH_PATHS.liveness];
     const loops = Array.from({ length: 4 }, async (_, index) => {
@@ -155,7 +142,7 @@ describe('SIGTERM mid-load', () => {
         const path = paths[(index + step) % paths.length]!;
         const at = performance.now();
         const outcome = await get(`${base}${path}`, { authorization: `Bearer ${TOKEN}` });
-        results.push({ at, path, outcome });
+        results.push({ at, endedAt: performance.now(), path, outcome });
         if ('error' in outcome && outcome.error === 'ECONNREFUSED') return;
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -184,12 +171,29 @@ describe('SIGTERM mid-load', () => {
       requests: results.length,
       answeredAfterSignal: answered.filter((result) => result.at >= signalledAt).length,
       refusedAfterClose: failed.filter((result) => 'error' in result.outcome && result.outcome.error === 'ECONNREFUSED').length,
-      otherNetworkErrors: failed.filter((result) => 'error' in result.outcome && result.outcome.error !== 'ECONNREFUSED').map((result) => ('error' in result.outcome ? result.outcome.error : '')),
+      otherNetworkErrors: failed.filter((result) => 'error' in result.outcome && result.outcome.error !== 'ECONNREFUSED')
+        .map((result) => `${'error' in result.outcome ? result.outcome.error : ''} ${result.path} sent +${ms(result.at - signalledAt)} ms, failed +${ms(result.endedAt - signalledAt)} ms after SIGTERM`),
+      shutdownDelayMillis: SHUTDOWN_DELAY_MILLIS,
+      lastAnswerAfterSignalMillis: ms(Math.max(...answered.map((result) => result.endedAt)) - signalledAt),
       cutShort: 0,
       exitCode: exit.code,
     });
   });
 });
+
+/** Runs `work`; if it fails, appends the child's last output lines (operations left out) and its failed operations to the error. */
+async function explainFailure<T>(child: ReturnType<typeof launch>, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof Error) {
+      const failedOps = child.lines.filter((line) => line.kind === 'op' && line.ok !== true).slice(0, 10).map((line) => JSON.stringify(line));
+      const tail = child.output.filter((line) => !line.includes('"kind":"op"')).slice(-15);
+      error.message += `\n--- failed operations ---\n${failedOps.join('\n')}\n--- child output (operations left out) ---\n${tail.join('\n')}`;
+    }
+    throw error;
+  }
+}
 
 function isJson(text: string): boolean {
   try {

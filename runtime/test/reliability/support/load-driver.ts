@@ -111,7 +111,7 @@ export function summarise(records: readonly OperationRecord[]): LoadSummary {
 
 /** Numbers in error lines (ports, counts, ms) vary run to run; group errors by their shape. */
 function normaliseError(error: string): string {
-  return error.replace(/\d+(\.\d+)?/g, 'N').slice(0, 200);
+  return error.replace(/\d+(\.\d+)?/g, 'N').slice(0, 400);
 }
 
 /** Records whose operation overlapped the interval [from, to]. */
