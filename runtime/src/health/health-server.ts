@@ -204,6 +204,10 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
         await pool.end({ drainMillis: settings.shutdownDrainMillis });
         logger.info({ drainedMillis: Math.round(performance.now() - started) }, 'shutdown: connection pool closed');
       } finally {
+        // Requests already being answered (diagnostics use the readiness connection, not the pool)
+        // may finish within what is left of the drain bound before their sockets are cut.
+        const remainingMillis = Math.max(0, settings.shutdownDrainMillis - (performance.now() - started));
+        await waitAtMost(stopListening(), remainingMillis);
         await close();
         await options.onShutdown?.();
         logger.info({}, 'shutdown complete');
@@ -226,8 +230,12 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
       ready = readyResponse(readiness.latest, true);
       clearInterval(sampler);
       const closed = stopListening();
-      server.closeAllConnections();
+      server.closeIdleConnections();
+      // Diagnostics queued on the readiness connection finish or time out first, so the
+      // requests waiting on them still get a whole answer before any socket is cut.
       await readiness.stop();
+      await waitAtMost(closed, IN_FLIGHT_GRACE_MILLIS);
+      server.closeAllConnections();
       await closed;
     })();
     return closePromise;
@@ -269,4 +277,18 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     shutdown,
     close,
   };
+}
+
+/** How long `close()` lets requests still being answered finish before it cuts their sockets. */
+const IN_FLIGHT_GRACE_MILLIS = 1000;
+
+/** Resolves when `promise` settles or after `millis`, whichever comes first. */
+async function waitAtMost(promise: Promise<void>, millis: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => { timer = setTimeout(resolve, millis); timer.unref(); });
+  try {
+    await Promise.race([promise, elapsed]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -190,7 +190,7 @@ describe('failures', () => {
   it('closes a client its borrower ended instead of handing it out again', async () => {
     const { pool, clients, closed } = fakePool({ POOL_SIZE: '1' });
     const client = await pool.connect();
-    await client.end();
+    await (client as unknown as { end(): Promise<void> }).end();
     (client as unknown as { _ending: boolean })._ending = true;
     client.release();
     expect(closed).toEqual(['broken']);
