@@ -55,6 +55,8 @@ new PostgresBackedService(new Chart(app, 'kubernetes'), 'clientats', {
   preset: 'kubernetes',
   replicas: 3,
   image: 'clientats:latest',
+  // Operators reach /health/diagnostics with this token; it never appears in a manifest.
+  healthCheckTokenSecret: { name: 'clientats-health', key: 'HEALTH_CHECK_TOKEN' },
   rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
 });
 

@@ -157,6 +157,9 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
+/** Aliases a YAML file may expand; manifests use a handful at most. */
+const MAX_YAML_ALIASES = 100;
+
 function parseYamlDocuments(file: string, text: string): unknown[] {
   const documents = parseAllDocuments(text);
   const list = Array.isArray(documents) ? documents : [documents];
@@ -168,7 +171,14 @@ function parseYamlDocuments(file: string, text: string): unknown[] {
       throw new InputError(`${file}: not valid YAML${position === undefined ? '' : ` at line ${position.line}, column ${position.col}`}: ${message}`);
     }
   }
-  return list.map((document) => document.toJS() as unknown);
+  return list.map((document) => {
+    try {
+      // The alias bound stops "billion laughs" documents from expanding without limit.
+      return document.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
+    } catch (error) {
+      throw new InputError(`${file}: not usable YAML: ${oneLine((error as Error).message)}`);
+    }
+  });
 }
 
 /** Parser messages quote the input: control characters are escaped so the error stays one line. */

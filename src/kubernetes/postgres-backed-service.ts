@@ -73,6 +73,8 @@ export interface PostgresBackedServiceProps {
   readonly environment?: EnvironmentValues;
   /** Secret key holding the database URL. @default key `DATABASE_URL` of Secret `<name>-database` */
   readonly databaseUrlSecret?: SecretKeyReference;
+  /** Secret key holding `HEALTH_CHECK_TOKEN` for `/health/diagnostics`. @default none: diagnostics closed to everyone */
+  readonly healthCheckTokenSecret?: SecretKeyReference;
   /** Fixed number of pods; leave unset with `autoscaling`. @default 2 without autoscaling */
   readonly replicas?: number;
   /** A HorizontalPodAutoscaler on CPU. @default no autoscaler */
@@ -90,6 +92,10 @@ export interface PostgresBackedServiceProps {
 }
 
 const DEFAULT_REPLICAS = 2;
+
+function describeSecretKey(reference: SecretKeyReference): string {
+  return `key ${reference.key} of secret ${reference.name}`;
+}
 const DEFAULT_ROLLING_UPDATE = { maxSurge: '25%', maxUnavailable: '25%' } as const;
 const DEFAULT_TARGET_CPU_PERCENT = 70;
 
@@ -105,6 +111,8 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
   public readonly environment: RenderedEnvironment;
   /** Where `DATABASE_URL` comes from. */
   public readonly databaseUrlSecret: SecretKeyReference;
+  /** Where `HEALTH_CHECK_TOKEN` comes from, if anywhere. */
+  public readonly healthCheckTokenSecret: SecretKeyReference | undefined;
   /** Container port: `PORT` of the environment, by default the contract's 4000. */
   public readonly port: number;
   /** Pod count without autoscaling; `minReplicas` with it. */
@@ -130,6 +138,7 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     this.budgetDatabase = props.database;
     this.environment = renderEnvironment({ NODE_ENV: 'production' }, presetValues(props.preset), props.environment ?? {});
     this.databaseUrlSecret = props.databaseUrlSecret ?? { name: `${this.name}-database`, key: 'DATABASE_URL' };
+    this.healthCheckTokenSecret = props.healthCheckTokenSecret;
     this.port = integerSetting(this.environment, 'PORT');
     this.autoscaling = props.autoscaling;
     this.replicas = props.autoscaling?.minReplicas ?? props.replicas ?? DEFAULT_REPLICAS;
@@ -147,7 +156,10 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     this.node.addValidation({
       validate: () => [
         ...environmentProblems(this.environment, {
-          suppliedElsewhere: { DATABASE_URL: `key ${this.databaseUrlSecret.key} of secret ${this.databaseUrlSecret.name}` },
+          suppliedElsewhere: {
+            DATABASE_URL: describeSecretKey(this.databaseUrlSecret),
+            ...(this.healthCheckTokenSecret === undefined ? {} : { HEALTH_CHECK_TOKEN: describeSecretKey(this.healthCheckTokenSecret) }),
+          },
         }),
         ...problems,
       ],
@@ -169,6 +181,12 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
       envVariables: {
         ...Object.fromEntries(Object.entries(this.environment).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)])),
         DATABASE_URL: kplus.EnvValue.fromSecretValue({ secret, key: this.databaseUrlSecret.key }),
+        ...(this.healthCheckTokenSecret === undefined ? {} : {
+          HEALTH_CHECK_TOKEN: kplus.EnvValue.fromSecretValue({
+            secret: kplus.Secret.fromSecretName(this, 'health-check-token', this.healthCheckTokenSecret.name),
+            key: this.healthCheckTokenSecret.key,
+          }),
+        }),
       },
       readiness: kplus.Probe.fromHttpGet(HEALTH_PATHS.readiness, this.probeOptions(READINESS_PROBE_TIMING)),
       liveness: kplus.Probe.fromHttpGet(HEALTH_PATHS.liveness, this.probeOptions(LIVENESS_PROBE_TIMING)),

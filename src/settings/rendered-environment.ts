@@ -65,6 +65,10 @@ export function environmentProblems(env: RenderedEnvironment, sources: Environme
       problems.push(`${name} comes from ${source}: remove it from the environment, got ${JSON.stringify(redactDatabaseUrl(value))}`);
     }
   }
+  const token = env.HEALTH_CHECK_TOKEN;
+  if (token !== undefined && token !== '') {
+    problems.push('HEALTH_CHECK_TOKEN must not be written into a manifest: give it from a secret (e.g. healthCheckTokenSecret), got "***"');
+  }
   // NODE_ENV only makes the runtime demand a URL; one supplied elsewhere satisfies that.
   const checked = suppliedElsewhere.length > 0 ? { ...env, NODE_ENV: undefined } : env;
   problems.push(...validateEnvironment(checked).map((problem) => problem.message));

@@ -6,7 +6,7 @@
  * hang. `runCli` runs in-process; one test spawns the real bin.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,12 +102,16 @@ const herokuAppJson = fc.record({
   env: fc.oneof(fc.dictionary(fc.constantFrom('POOL_SIZE', 'POOL_COUNT', 'MAX_OVERFLOW'), fc.oneof(absurdNumber, fc.record({ value: absurdNumber }))), fc.constant(null)),
 }, { requiredKeys: [] });
 
+/** "Billion laughs": nine aliases nested six deep, 9^6 nodes once expanded. */
+const ALIAS_BOMB = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...['b', 'c', 'd', 'e'].map((name, index) => `${name}: &${name} [${Array(9).fill(`*${'abcd'[index]}`).join(',')}]`),
+  `f: [${Array(9).fill('*e').join(',')}]`, ''].join('\n');
+
 /** Raw file texts: broken syntax, garbage and denial-of-service shapes. */
 const brokenText = fc.oneof(
   fc.constantFrom(
     '', '\n', '---\n---\n', 'key: [unclosed', 'a: "unterminated', '\tkind: Deployment\n\t\tspec: {}', ': : :', '{"json": ', '[1, 2,', 'null', '42', '"string"',
     'kind: Deployment\nkind: Deployment\n', '%YAML 9.9\n---\na: 1', '!!binary AAAA', '!<tag:yaml.org,2002:js/function> "function(){}"',
-    `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n`,
+    ALIAS_BOMB,
     `${'['.repeat(5000)}${']'.repeat(5000)}`, `${'- '.repeat(3000)}x`, '\u0000\u0001\u0002', '\ufeffkind: Deployment',
   ),
   fc.string({ unit: 'binary', maxLength: 200 }),
@@ -131,7 +135,7 @@ describe('clientats-deploy check under hostile input', () => {
       fc.asyncProperty(fileCase, fc.constantFrom(['--max-connections', '100'], ['--max-connections', '-5'], ['--provider', 'nope'], [], ['--json', '--max-connections', '100']), async ([name, text], flags) => {
         const caseDirectory = join(directory, String(counter++));
         const file = join(caseDirectory, name);
-        await import('node:fs/promises').then((fs) => fs.mkdir(caseDirectory, { recursive: true }));
+        mkdirSync(caseDirectory, { recursive: true });
         writeFileSync(file, text);
         const argv = ['check', file, ...flags];
         expectClean(await cli(argv), argv);
@@ -140,8 +144,13 @@ describe('clientats-deploy check under hostile input', () => {
       }),
       {
         numRuns: 250,
-        // Always tried first: a JSON file broken over several lines (a parser message that quotes it must stay one line).
-        examples: [[['app.json', '%YAML 1.2\n---\nformation: {}\n'], ['--max-connections', '100']], [['deploy.yaml', 'kind: Deployment\nspec: [\n  unclosed\n'], []]],
+        // Always tried first: a JSON file broken over several lines (a parser message that quotes it must stay one line),
+        // and a YAML alias bomb (the parser refuses it with a ReferenceError that must not escape).
+        examples: [
+          [['app.json', '%YAML 1.2\n---\nformation: {}\n'], ['--max-connections', '100']],
+          [['deploy.yaml', 'kind: Deployment\nspec: [\n  unclosed\n'], []],
+          [['broken.yaml', ALIAS_BOMB], ['--max-connections', '100']],
+        ],
       },
     );
   });

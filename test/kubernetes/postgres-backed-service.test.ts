@@ -105,6 +105,18 @@ describe('PostgresBackedService', () => {
     );
   });
 
+  it('reads HEALTH_CHECK_TOKEN from the given secret key', () => {
+    const { objects } = synth({ healthCheckTokenSecret: { name: 'clientats-health', key: 'token' } });
+    expect(appContainer(objects).env).toContainEqual(
+      { name: 'HEALTH_CHECK_TOKEN', valueFrom: { secretKeyRef: { name: 'clientats-health', key: 'token' } } },
+    );
+  });
+
+  it('writes no HEALTH_CHECK_TOKEN unless a secret is given', () => {
+    const { objects } = synth();
+    expect(appContainer(objects).env.map((variable: { name: string }) => variable.name)).not.toContain('HEALTH_CHECK_TOKEN');
+  });
+
   it('exposes container port 4000 as http behind a Service on port 80', () => {
     const { objects } = synth(GUIDE_EXAMPLE);
     expect(appContainer(objects).ports).toEqual([{ containerPort: DEFAULT_PORT, name: HTTP_PORT_NAME }]);
@@ -239,6 +251,13 @@ describe('PostgresBackedService', () => {
     expect(validationProblems(app)).toEqual([
       '[test] DATABASE_URL comes from key DATABASE_URL of secret clientats-database: remove it from the environment, got "postgres://app:***@db/clientats"',
       '[test] DATABASE_URL must not hold a password in a production environment (use a secret), got "postgres://app:***@db/clientats"',
+    ]);
+  });
+
+  it('fails when HEALTH_CHECK_TOKEN is given as a literal value, without showing it', () => {
+    const { app } = build({ environment: { HEALTH_CHECK_TOKEN: 'tok-literal' } });
+    expect(validationProblems(app)).toEqual([
+      '[test] HEALTH_CHECK_TOKEN must not be written into a manifest: give it from a secret (e.g. healthCheckTokenSecret), got "***"',
     ]);
   });
 
