@@ -3,7 +3,7 @@
  * the same connection count and the same protocol mode as the Node contenders.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,7 +35,9 @@ let scriptPath: string | undefined;
 /** Runs pgbench and returns its transactions (= queries) per second, initial connection time excluded. */
 export async function runPgbench(options: PgbenchOptions): Promise<number> {
   if (scriptPath === undefined) {
-    scriptPath = join(mkdtempSync(join(tmpdir(), 'clientats-bench-')), 'select-1.sql');
+    const directory = mkdtempSync(join(tmpdir(), 'clientats-bench-'));
+    process.once('exit', () => rmSync(directory, { recursive: true, force: true }));
+    scriptPath = join(directory, 'select-1.sql');
     writeFileSync(scriptPath, 'SELECT 1;\n');
   }
   const url = new URL(options.databaseUrl);
