@@ -10,6 +10,13 @@
  * first workload. Each workload is also checked against what it renders: the
  * readiness probe and grace period against the runtime's timing settings, and
  * the rendered manifest's POOL_* values against its `budgetConsumers()`.
+ *
+ * Cost: one validation of a cdk8s app is many passes over the tree
+ * (`synthesize()` validates, then `app.synth()` validates once more and again
+ * for every chart it renders), and every workload's validation needs the
+ * whole app's evaluation. The evaluation is therefore computed once and shared
+ * (see `sharedEvaluation`), so a synth renders each object a bounded number
+ * of times instead of passes × workloads² times.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,7 +56,15 @@ interface Evaluation {
   readonly problems: ReadonlyMap<IConstruct, string[]>;
 }
 
+/** An evaluation kept for reuse, with what it was computed from. */
+interface SharedEvaluation {
+  readonly fingerprint: string;
+  readonly evaluation: Evaluation;
+}
+
 const registered = new WeakSet<IConstruct>();
+/** The current evaluation of each app (by mode), dropped at the end of the synchronous run that computed it. */
+const shared = new WeakMap<IConstruct, Map<BudgetMode, SharedEvaluation>>();
 /** Set while the budget asks workloads for their own validation results, so its validation does not recurse. */
 let evaluating = false;
 
@@ -63,19 +78,24 @@ export function addConnectionBudget(app: IConstruct, options: ConnectionBudgetOp
   for (const workload of budgetedWorkloads(app)) {
     if (registered.has(workload)) continue;
     registered.add(workload);
-    workload.node.addValidation({ validate: () => (evaluating ? [] : evaluate(app, mode).problems.get(workload) ?? []) });
+    workload.node.addValidation({ validate: () => (evaluating ? [] : sharedEvaluation(app, mode).problems.get(workload) ?? []) });
   }
+  // `app` is visited before its workloads in every pass over the tree (pre-order), so this check runs first.
   app.node.addValidation({
-    validate: () => budgetedWorkloads(app)
-      .filter((workload) => !registered.has(workload))
-      .map((workload) => `connection budget: workload ${workload.node.path} was added after addConnectionBudget(app): call it right before app.synth()`),
+    validate: () => {
+      const workloads = budgetedWorkloads(app);
+      forgetIfChanged(app, mode, workloads);
+      return workloads
+        .filter((workload) => !registered.has(workload))
+        .map((workload) => `connection budget: workload ${workload.node.path} was added after addConnectionBudget(app): call it right before app.synth()`);
+    },
   });
-  return { report: () => evaluate(app, mode).report };
+  return { report: () => freshEvaluation(app, mode).report };
 }
 
 /** Computes the budget report of an app without registering anything. */
 export function computeAppBudget(app: IConstruct, options: ConnectionBudgetOptions = {}): BudgetReport {
-  return evaluate(app, options.mode ?? 'rollout').report;
+  return freshEvaluation(app, options.mode ?? 'rollout').report;
 }
 
 /** Writes `connection-budget.md` and `connection-budget.json` into `outdir` (deterministic: no timestamps). */
@@ -87,6 +107,56 @@ export function writeBudgetReport(outdir: string, report: BudgetReport): void {
 
 function budgetedWorkloads(app: IConstruct): Construct[] {
   return app.node.findAll().filter((construct): construct is Construct => isBudgetedWorkload(construct));
+}
+
+/**
+ * The app's evaluation, computed once and reused by every workload's
+ * validation until the end of the current synchronous run (a synth validates
+ * the whole tree many times in a row). A pass over the tree first runs the
+ * app's own validation, which drops the evaluation if the workloads or what
+ * they declare changed since (`forgetIfChanged`).
+ */
+function sharedEvaluation(app: IConstruct, mode: BudgetMode): Evaluation {
+  return shared.get(app)?.get(mode)?.evaluation ?? remember(app, mode, fingerprintOf(budgetedWorkloads(app)), evaluate(app, mode));
+}
+
+/** The shared evaluation if the app still declares what it was computed from, else a new one. */
+function freshEvaluation(app: IConstruct, mode: BudgetMode): Evaluation {
+  forgetIfChanged(app, mode, budgetedWorkloads(app));
+  return sharedEvaluation(app, mode);
+}
+
+function forgetIfChanged(app: IConstruct, mode: BudgetMode, workloads: readonly Construct[]): void {
+  const kept = shared.get(app)?.get(mode);
+  if (kept !== undefined && kept.fingerprint !== fingerprintOf(workloads)) shared.get(app)?.delete(mode);
+}
+
+function remember(app: IConstruct, mode: BudgetMode, fingerprint: string, evaluation: Evaluation): Evaluation {
+  const entry: SharedEvaluation = { fingerprint, evaluation };
+  const byMode = shared.get(app) ?? new Map<BudgetMode, SharedEvaluation>();
+  shared.set(app, byMode.set(mode, entry));
+  // Changes made in a later run (after an await, in a later test) are not in the fingerprint's reach: recompute then.
+  queueMicrotask(() => {
+    if (byMode.get(mode) === entry) byMode.delete(mode);
+  });
+  return evaluation;
+}
+
+/**
+ * What the workloads declare, cheap to read: which workloads, their databases
+ * and their consumers. What they render is left out (rendering it is the cost
+ * being saved); it can only change within one synchronous run.
+ */
+function fingerprintOf(workloads: readonly Construct[]): string {
+  return JSON.stringify(workloads.map((workload) => {
+    let consumers: unknown;
+    try {
+      consumers = workload.budgetConsumers();
+    } catch (error) {
+      consumers = `throws: ${(error as Error).message}`;
+    }
+    return [workload.node.path, workload.budgetDatabase, consumers];
+  }));
 }
 
 function evaluate(app: IConstruct, mode: BudgetMode): Evaluation {

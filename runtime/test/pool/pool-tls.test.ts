@@ -4,48 +4,24 @@
  * chain and host, `verify-ca` only the chain, `require` encrypts without
  * checking, `false` does not encrypt.
  */
-import { execFileSync } from 'node:child_process';
-import { chmod, chown, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool } from '../../src/pool/create-pool.js';
 import { PoolTimeoutError } from '../../src/pool/pool-errors.js';
 import type { ClientAtsPool } from '../../src/pool/pool-types.js';
+import { createTestCertificates, installServerCertificate, type TestCertificates } from '../support/test-certificates.js';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { settingsFor } from './pool-test-support.js';
 
-let directory: string;
+let certificates: TestCertificates;
 let database: TestDatabase;
 const pools: ClientAtsPool[] = [];
 
-/** A CA and a server certificate for IP 127.0.0.1 only (no DNS name). */
-function makeCertificates(into: string): void {
-  const openssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: into, stdio: 'pipe' });
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=clientats test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2',
-    '-extfile', 'server.ext');
-}
-
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'clientats-tls-'));
-  await writeFile(join(directory, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  makeCertificates(directory);
+  // For IP 127.0.0.1 only (no DNS name), the address the tests connect to.
+  certificates = createTestCertificates('IP:127.0.0.1');
   database = await startTestDatabase({
     settings: { ssl: 'on', ssl_cert_file: 'server.crt', ssl_key_file: 'server.key' },
-    async beforeStart(dataDirectory, owner) {
-      for (const file of ['server.crt', 'server.key']) {
-        const target = join(dataDirectory, file);
-        await copyFile(join(directory, file), target);
-        if (owner !== undefined) await chown(target, owner.uid, owner.gid);
-        await chmod(target, 0o600);
-      }
-    },
+    beforeStart: async (dataDirectory, owner) => installServerCertificate(certificates, dataDirectory, owner),
   });
 });
 
@@ -55,7 +31,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await database?.close();
-  await rm(directory, { recursive: true, force: true });
+  certificates?.close();
 });
 
 function poolFor(url: string, env: Record<string, string>): ClientAtsPool {
@@ -84,13 +60,13 @@ describe('DATABASE_SSL', () => {
   });
 
   it('true (verify-full) connects over TLS when DATABASE_SSL_CA names the CA', async () => {
-    const pool = poolFor(database.url, { DATABASE_SSL: 'true', DATABASE_SSL_CA: join(directory, 'ca.crt') });
+    const pool = poolFor(database.url, { DATABASE_SSL: 'true', DATABASE_SSL_CA: certificates.caFile });
     expect(await sslInUse(pool)).toBe(true);
   });
 
   it('verify-full fails when the certificate does not name the host; verify-ca accepts it', async () => {
     const byName = database.url.replace('@127.0.0.1:', '@localhost:');
-    const ca = join(directory, 'ca.crt');
+    const ca = certificates.caFile;
     expect(await connectErrorOf(poolFor(byName, { DATABASE_SSL: 'verify-full', DATABASE_SSL_CA: ca }))).toBe(
       `TLS certificate of localhost:${database.port} does not name that host (ERR_TLS_CERT_ALTNAME_INVALID): `
       + 'connect by a name the certificate lists, or set DATABASE_SSL=verify-ca to verify the CA only',

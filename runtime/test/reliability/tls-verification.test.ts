@@ -12,7 +12,7 @@ import { createHealthServer } from '../../src/health/health-server.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitUntil } from './support/server-view.js';
-import { createTestCertificates, installServerCertificate, type TestCertificates } from './support/test-certificates.js';
+import { createTestCertificates, installServerCertificate, type TestCertificates } from '../support/test-certificates.js';
 
 describe('TLS verification of the database', () => {
   let certificates: TestCertificates;

@@ -1,12 +1,13 @@
 /**
  * Test certificates made with the `openssl` CLI: a CA, a server certificate it
- * signs for `localhost` only (no IP address, so host-name checking can be
- * seen), and an unrelated CA that signed nothing the server presents.
+ * signs for one name only (by default `DNS:localhost`, no IP address, so
+ * host-name checking can be seen), and an unrelated CA that signed nothing the
+ * server presents.
  * `installServerCertificate` copies the server pair into a PostgreSQL data
  * directory with the ownership and mode the server insists on.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,8 +23,8 @@ export interface TestCertificates {
   close(): void;
 }
 
-/** Makes the CA, the server certificate (SAN `DNS:localhost` only) and an unrelated CA. */
-export function createTestCertificates(): TestCertificates {
+/** Makes the CA, the server certificate (for `subjectAltName` only) and an unrelated CA. */
+export function createTestCertificates(subjectAltName: string = 'DNS:localhost'): TestCertificates {
   const directory = mkdtempSync(join(tmpdir(), 'clientats-tls-'));
   const file = (name: string): string => join(directory, name);
   const openssl = (...args: string[]): void => {
@@ -33,9 +34,9 @@ export function createTestCertificates(): TestCertificates {
     openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=clientats test ${ca}`,
       '-keyout', file(`${ca}.key`), '-out', file(`${ca}.pem`));
   }
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', file('server.key'), '-out', file('server.csr'));
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${subjectAltName.slice(subjectAltName.indexOf(':') + 1)}`, '-keyout', file('server.key'), '-out', file('server.csr'));
   openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2',
-    '-extfile', writeExtensions(directory), '-out', file('server.pem'));
+    '-extfile', writeExtensions(directory, subjectAltName), '-out', file('server.pem'));
   return {
     directory,
     caFile: file('ca.pem'),
@@ -46,9 +47,9 @@ export function createTestCertificates(): TestCertificates {
   };
 }
 
-function writeExtensions(directory: string): string {
+function writeExtensions(directory: string, subjectAltName: string): string {
   const path = join(directory, 'server.ext');
-  execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > "${path}"`]);
+  writeFileSync(path, `subjectAltName=${subjectAltName}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
   return path;
 }
 
