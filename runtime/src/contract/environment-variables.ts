@@ -144,7 +144,7 @@ export const ENVIRONMENT_VARIABLES = [
     kind: 'integer',
     default: '60000',
     schema: millis(0),
-    description: 'Log a warning with the borrower\'s stack when a connection is checked out longer than this; 0 turns it off.',
+    description: 'Log a warning when a connection is checked out longer than this (after the first such warning, with the borrower\'s stack); 0 turns it off.',
   },
   {
     name: 'READINESS_INTERVAL_MS',
