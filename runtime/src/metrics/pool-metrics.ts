@@ -5,9 +5,12 @@
  * The guide's names are kept as documented (milliseconds), and each has a
  * base-unit twin named after OpenTelemetry's `db.client.connection.*` metrics.
  * Histograms observe through the `PoolObserver` hooks, so pass `observer` to
- * `createPool`; gauges read `pool.snapshot()` at scrape time.
+ * `createPool`; gauges read `pool.snapshot()` at scrape time. The histograms
+ * are `FastHistogram`s: a hook only adds to preallocated per-pool counters, and
+ * the text is built at scrape time, identical to prom-client's `Histogram`.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastHistogram, type HistogramSeries } from './fast-histogram.js';
 import type { CloseReason, PoolObserver, PoolSnapshot } from '../pool/pool-types.js';
 
 /** Checkout wait buckets in ms: a healthy acquire takes microseconds, so they start far below 1 ms. */
@@ -77,16 +80,16 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
     collect() { if (source !== undefined) this.set(source().waiting); },
   });
 
-  const waitMillis = new Histogram({
+  const waitMillis = new FastHistogram({
     name: 'db_connection_wait_time_ms', help: 'Time waiting to check out a connection, in milliseconds.', labelNames: ['pool'], buckets: WAIT_BUCKETS_MS, registers,
   });
-  const waitSeconds = new Histogram({
+  const waitSeconds = new FastHistogram({
     name: 'db_client_connection_wait_time_seconds', help: 'Time waiting to check out a connection (db.client.connection.wait_time).', labelNames: ['pool'], buckets: toSeconds(WAIT_BUCKETS_MS), registers,
   });
-  const queryMillis = new Histogram({
+  const queryMillis = new FastHistogram({
     name: 'db_query_duration_ms', help: 'Duration of queries run through the pool, in milliseconds.', labelNames: ['pool'], buckets: QUERY_BUCKETS_MS, registers,
   });
-  const querySeconds = new Histogram({
+  const querySeconds = new FastHistogram({
     name: 'db_client_operation_duration_seconds', help: 'Duration of queries run through the pool (db.client.operation.duration).', labelNames: ['pool'], buckets: toSeconds(QUERY_BUCKETS_MS), registers,
   });
   const queryErrors = new Counter({
@@ -108,16 +111,16 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
   errors.inc({ kind: 'connection' }, 0);
   timeouts.inc(0);
 
-  // Label children are cached per pool index, so the hot-path hooks allocate nothing.
-  type Children = { wait: Histogram.Internal<string>; waitS: Histogram.Internal<string>; query: Histogram.Internal<string>; queryS: Histogram.Internal<string>; failed: Counter.Internal };
+  // Series are cached per pool index, so the hot-path hooks neither allocate nor look labels up.
+  type Children = { wait: HistogramSeries; waitS: HistogramSeries; query: HistogramSeries; queryS: HistogramSeries; failed: Counter.Internal };
   const children: Children[] = [];
   const childrenOf = (poolIndex: number): Children => {
     let entry = children[poolIndex];
     if (entry === undefined) {
       const pool = String(poolIndex);
       entry = {
-        wait: waitMillis.labels(pool), waitS: waitSeconds.labels(pool),
-        query: queryMillis.labels(pool), queryS: querySeconds.labels(pool), failed: queryErrors.labels(pool),
+        wait: waitMillis.labels({ pool }), waitS: waitSeconds.labels({ pool }),
+        query: queryMillis.labels({ pool }), queryS: querySeconds.labels({ pool }), failed: queryErrors.labels(pool),
       };
       children[poolIndex] = entry;
     }
@@ -150,11 +153,7 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
     track(snapshot) {
       source = snapshot;
       // Pools appear in the histograms from the first scrape, not only after their first checkout.
-      for (let index = 0; index < snapshot().poolCount; index += 1) {
-        const pool = { pool: String(index) };
-        for (const histogram of [waitMillis, waitSeconds, queryMillis, querySeconds]) histogram.zero(pool);
-        queryErrors.inc(pool, 0);
-      }
+      for (let index = 0; index < snapshot().poolCount; index += 1) childrenOf(index).failed.inc(0);
     },
   };
 }
