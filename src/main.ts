@@ -19,98 +19,99 @@ function defaultPostgres(name: string): DatabaseDeclaration {
 
 const app = new App({ outdir: process.env.CDK8S_OUTDIR ?? 'dist', yamlOutputType: YamlOutputType.FILE_PER_CHART });
 
-// The guide's presets, one Kubernetes environment each.
-new PostgresBackedService(new Chart(app, 'small'), 'clientats', {
-  database: defaultPostgres('clientats-small-db'),
-  preset: 'small',
-  replicas: 1,
-});
-new PostgresBackedService(new Chart(app, 'medium'), 'clientats', {
-  database: defaultPostgres('clientats-medium-db'),
-  preset: 'medium',
-  replicas: 3,
-});
-// 61 connections per pod: more than a 100-connection server gives two pods, so "large" runs on Aurora.
-new PostgresBackedService(new Chart(app, 'large'), 'clientats', {
-  database: {
-    name: 'clientats-large-db',
-    maxConnections: 1722,
-    providerReserved: 2,
-    provider: {
-      name: 'aws-aurora:db.r6g.large',
-      source: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Managing.html',
-      verify: false,
-    },
-  },
-  preset: 'large',
-  autoscaling: { minReplicas: 3, maxReplicas: 8 },
-});
-
-// The guide's "Kubernetes Deployment" example: the kubernetes preset, 3 replicas, clientats:latest.
-// Fix: the guide counts 3 pods × (10 + 3) = 39, ignoring its own POOL_COUNT=2. Each pod holds up to
-// 2 × (10 + 3) + 1 readiness = 27, so 3 pods hold 81, and the default 25 % surge adds a fourth pod
-// during every rollout: 108 > 97 usable on a 100-connection server. Roll one pod at a time instead.
-new PostgresBackedService(new Chart(app, 'kubernetes'), 'clientats', {
-  database: defaultPostgres('clientats-db'),
-  preset: 'kubernetes',
-  replicas: 3,
-  image: 'clientats:latest',
-  // Operators reach /health/diagnostics with this token; it never appears in a manifest.
-  healthCheckTokenSecret: { name: 'clientats-health', key: 'HEALTH_CHECK_TOKEN' },
-  rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
-});
-
-// The guide's scaling plan "for 10 pods": POOL_SIZE=8, POOL_COUNT=1, MAX_OVERFLOW=2, "10 pods × (8 + 2) = 100".
-// Fix: 100 is the whole server; 3 slots are reserved for superusers, each pod also holds its readiness
-// connection, and a surge pod would make 11. With no surge and 7 + 1 per pool: 10 × (7 + 1 + 1) = 90 ≤ 97.
-new PostgresBackedService(new Chart(app, 'kubernetes-autoscaled'), 'clientats', {
-  database: defaultPostgres('clientats-autoscaled-db'),
-  preset: 'kubernetes',
-  environment: { POOL_SIZE: 7, POOL_COUNT: 1, MAX_OVERFLOW: 1 },
-  autoscaling: { minReplicas: 3, maxReplicas: 10 },
-  rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
-});
-
-// The guide's "Docker Compose (Development)": the app and a local PostgreSQL. The password is the
-// local container's own (templates/compose/development.yml), not a production secret.
-new ComposeProject(app, 'dev', {
-  database: defaultPostgres('clientats-dev-db'),
-  base: 'development',
-  databaseService: 'db',
-  environment: {
-    DATABASE_URL: 'ecto://postgres:postgres@db:5432/clientats_dev',
-    POOL_SIZE: 5,
-    MAX_OVERFLOW: 2,
-    POOL_TIMEOUT: 5000,
-  },
-});
-
-// The guide's "Docker Compose (Staging/Production)", except the URL: the guide writes the password
-// into the file; here Compose reads it from CLIENTATS_DATABASE_URL on the host into a secret.
-new ComposeProject(app, 'prod', {
-  database: defaultPostgres('clientats-prod-db'),
-  base: 'production',
-  databaseUrlSecret: { name: 'database_url', environment: 'CLIENTATS_DATABASE_URL' },
-  environment: { POOL_SIZE: 15, POOL_COUNT: 2, MAX_OVERFLOW: 5, POOL_TIMEOUT: 8000, DATABASE_SSL: true },
-});
-
-// The guide's "Heroku Deployment" (heroku config:set … -a clientats-prod), except DATABASE_SSL:
-// Heroku Postgres requires TLS but its certificates do not verify against the dyno's CAs, so the
-// guide's `true` (verify-full) would refuse to connect; `require` encrypts without verifying.
-// Two dynos with preboot hold 2 × 2 × (12 + 4 + 1) = 68 during a deploy, within standard-0's 120.
-new HerokuApp(app, 'clientats-prod', {
-  database: {
-    name: 'clientats-prod-heroku-db',
-    maxConnections: 120,
-    provider: { name: 'heroku:standard-0', source: 'https://devcenter.heroku.com/articles/heroku-postgres-plans', verify: true },
-  },
-  environment: { POOL_SIZE: 12, POOL_COUNT: 1, MAX_OVERFLOW: 4, POOL_TIMEOUT: 8000, DATABASE_SSL: 'require' },
-  dynos: 2,
-  preboot: true,
-  postgresPlan: 'standard-0',
-});
-
+// Declarations sit inside the try: a user error in them (e.g. an unknown preset) is one line, not a stack trace.
 try {
+  // The guide's presets, one Kubernetes environment each.
+  new PostgresBackedService(new Chart(app, 'small'), 'clientats', {
+    database: defaultPostgres('clientats-small-db'),
+    preset: 'small',
+    replicas: 1,
+  });
+  new PostgresBackedService(new Chart(app, 'medium'), 'clientats', {
+    database: defaultPostgres('clientats-medium-db'),
+    preset: 'medium',
+    replicas: 3,
+  });
+  // 61 connections per pod: more than a 100-connection server gives two pods, so "large" runs on Aurora.
+  new PostgresBackedService(new Chart(app, 'large'), 'clientats', {
+    database: {
+      name: 'clientats-large-db',
+      maxConnections: 1722,
+      providerReserved: 2,
+      provider: {
+        name: 'aws-aurora:db.r6g.large',
+        source: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Managing.html',
+        verify: false,
+      },
+    },
+    preset: 'large',
+    autoscaling: { minReplicas: 3, maxReplicas: 8 },
+  });
+
+  // The guide's "Kubernetes Deployment" example: the kubernetes preset, 3 replicas, clientats:latest.
+  // Fix: the guide counts 3 pods × (10 + 3) = 39, ignoring its own POOL_COUNT=2. Each pod holds up to
+  // 2 × (10 + 3) + 1 readiness = 27, so 3 pods hold 81, and the default 25 % surge adds a fourth pod
+  // during every rollout: 108 > 97 usable on a 100-connection server. Roll one pod at a time instead.
+  new PostgresBackedService(new Chart(app, 'kubernetes'), 'clientats', {
+    database: defaultPostgres('clientats-db'),
+    preset: 'kubernetes',
+    replicas: 3,
+    image: 'clientats:latest',
+    // Operators reach /health/diagnostics with this token; it never appears in a manifest.
+    healthCheckTokenSecret: { name: 'clientats-health', key: 'HEALTH_CHECK_TOKEN' },
+    rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+  });
+
+  // The guide's scaling plan "for 10 pods": POOL_SIZE=8, POOL_COUNT=1, MAX_OVERFLOW=2, "10 pods × (8 + 2) = 100".
+  // Fix: 100 is the whole server; 3 slots are reserved for superusers, each pod also holds its readiness
+  // connection, and a surge pod would make 11. With no surge and 7 + 1 per pool: 10 × (7 + 1 + 1) = 90 ≤ 97.
+  new PostgresBackedService(new Chart(app, 'kubernetes-autoscaled'), 'clientats', {
+    database: defaultPostgres('clientats-autoscaled-db'),
+    preset: 'kubernetes',
+    environment: { POOL_SIZE: 7, POOL_COUNT: 1, MAX_OVERFLOW: 1 },
+    autoscaling: { minReplicas: 3, maxReplicas: 10 },
+    rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+  });
+
+  // The guide's "Docker Compose (Development)": the app and a local PostgreSQL. The password is the
+  // local container's own (templates/compose/development.yml), not a production secret.
+  new ComposeProject(app, 'dev', {
+    database: defaultPostgres('clientats-dev-db'),
+    base: 'development',
+    databaseService: 'db',
+    environment: {
+      DATABASE_URL: 'ecto://postgres:postgres@db:5432/clientats_dev',
+      POOL_SIZE: 5,
+      MAX_OVERFLOW: 2,
+      POOL_TIMEOUT: 5000,
+    },
+  });
+
+  // The guide's "Docker Compose (Staging/Production)", except the URL: the guide writes the password
+  // into the file; here Compose reads it from CLIENTATS_DATABASE_URL on the host into a secret.
+  new ComposeProject(app, 'prod', {
+    database: defaultPostgres('clientats-prod-db'),
+    base: 'production',
+    databaseUrlSecret: { name: 'database_url', environment: 'CLIENTATS_DATABASE_URL' },
+    environment: { POOL_SIZE: 15, POOL_COUNT: 2, MAX_OVERFLOW: 5, POOL_TIMEOUT: 8000, DATABASE_SSL: true },
+  });
+
+  // The guide's "Heroku Deployment" (heroku config:set … -a clientats-prod), except DATABASE_SSL:
+  // Heroku Postgres requires TLS but its certificates do not verify against the dyno's CAs, so the
+  // guide's `true` (verify-full) would refuse to connect; `require` encrypts without verifying.
+  // Two dynos with preboot hold 2 × 2 × (12 + 4 + 1) = 68 during a deploy, within standard-0's 120.
+  new HerokuApp(app, 'clientats-prod', {
+    database: {
+      name: 'clientats-prod-heroku-db',
+      maxConnections: 120,
+      provider: { name: 'heroku:standard-0', source: 'https://devcenter.heroku.com/articles/heroku-postgres-plans', verify: true },
+    },
+    environment: { POOL_SIZE: 12, POOL_COUNT: 1, MAX_OVERFLOW: 4, POOL_TIMEOUT: 8000, DATABASE_SSL: 'require' },
+    dynos: 2,
+    preboot: true,
+    postgresPlan: 'standard-0',
+  });
+
   // connection budget: see src/budget
   const budget = addConnectionBudget(app);
   const files = synthesize(app);

@@ -65,7 +65,7 @@ export function synthesize(app: App): string[] {
 export function assertDisposableOutdir(outdir: string, workingDirectory: string): void {
   const resolved = resolve(workingDirectory, outdir);
   if (resolved === workingDirectory || workingDirectory.startsWith(`${resolved}${sep}`) || resolved === dirname(resolved)) {
-    throw new Error(`the output directory must not contain the working directory (it is emptied at every synth), got "${outdir}"`);
+    throw new SynthError([`the output directory must not contain the working directory (it is emptied at every synth), got "${outdir}"`]);
   }
 }
 

@@ -82,6 +82,7 @@ describe('assertDisposableOutdir', () => {
   });
 
   it('fails when the output directory is the working directory', () => {
+    expect(() => assertDisposableOutdir('.', '/work/project')).toThrow(SynthError);
     expect(() => assertDisposableOutdir('.', '/work/project')).toThrow(
       'the output directory must not contain the working directory (it is emptied at every synth), got "."',
     );

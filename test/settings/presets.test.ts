@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PRESETS, presetValues } from '../../src/settings/presets.js';
+import { PRESETS, presetValues, type PresetName } from '../../src/settings/presets.js';
+import { SynthError } from '../../src/synthesize.js';
 import { environmentProblems, renderEnvironment } from '../../src/settings/rendered-environment.js';
 
 describe('PRESETS', () => {
@@ -18,5 +19,11 @@ describe('PRESETS', () => {
 
   it('gives no values without a preset', () => {
     expect(presetValues(undefined)).toEqual({});
+  });
+
+  it('fails when the preset name is not one of the guide\'s, with a one-line synth error', () => {
+    expect(() => presetValues('huge' as PresetName)).toThrow(SynthError);
+    expect(() => presetValues('huge' as PresetName)).toThrow('preset must be one of small, medium, large, kubernetes, got "huge"');
+    expect(() => presetValues('toString' as PresetName)).toThrow('got "toString"');
   });
 });

@@ -436,6 +436,7 @@ class PartitionedPool extends EventEmitter implements ClientAtsPool, ConnectionO
   private open(partition: Partition, overflow: boolean): void {
     const client = new this.Client(this.setup.config);
     const connection = new Connection(this, client, partition, overflow);
+    connection.failureBurst = this.failures;
     if (overflow) partition.overflowSlots++;
     else partition.persistentSlots++;
     this.slotsUsed++;
@@ -506,13 +507,20 @@ class PartitionedPool extends EventEmitter implements ClientAtsPool, ConnectionO
     const connectError = toConnectError(error, {
       target: this.setup.target, ssl: this.settings.ssl, connectTimeoutMillis: this.settings.connectTimeoutMillis, timedOut: connection.timedOut,
     });
+    this.currentConnectError = connectError;
+    this.lastConnectError = connectError.message;
+    this.observer.onConnectError?.(connectError);
+    // Attempts started before the last recorded failure (e.g. every connection a restart broke,
+    // reconnecting at once) fail as one burst: only the first of them moves the backoff on.
+    if (connection.failureBurst !== this.failures) {
+      this.log.debug({ target: this.target, code: connectError.code, failedAttempts: this.failures }, connectError.message);
+      this.grow();
+      return;
+    }
     this.failures++;
     const delay = reconnectDelay(this.failures);
     this.retryAt = this.now() + delay;
-    this.currentConnectError = connectError;
-    this.lastConnectError = connectError.message;
     this.log.warn({ target: this.target, code: connectError.code, failedAttempts: this.failures, retryInMillis: Math.round(delay) }, connectError.message);
-    this.observer.onConnectError?.(connectError);
     this.grow();
   }
 

@@ -47,6 +47,8 @@ export class Connection {
   queryStartedAt = 0;
   connectTimer: NodeJS.Timeout | undefined = undefined;
   timedOut = false;
+  /** The pool's count of failed bursts when this attempt began: attempts of one burst fail together and count once. */
+  failureBurst = 0;
   private resolveQuery: ((value: never) => void) | undefined = undefined;
   private rejectQuery: ((error: Error) => void) | undefined = undefined;
   readonly rawQuery: RawQuery;

@@ -127,6 +127,19 @@ describe('timeouts', () => {
     expect(pool.snapshot().lastConnectError).toContain('refused (ECONNREFUSED)');
   });
 
+  it('counts attempts that fail together (a restart breaking every connection) as one failure for the backoff', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5999'), { code: 'ECONNREFUSED' });
+    // The four prefill attempts run at once and all fail; later attempts succeed.
+    const { pool, clients, logger } = fakePool({ POOL_SIZE: '4' }, { connect: (client) => (client.id <= 4 ? Promise.reject(refused) : Promise.resolve()) });
+    await pool.ready;
+    const failures = logger.entries.filter((entry) => entry.level === 'warn' && entry.message.includes('refused'));
+    expect(failures.map((entry) => entry.object.failedAttempts)).toEqual([1]);
+    expect(failures[0]?.object.retryInMillis).toBeLessThanOrEqual(100);
+    expect(logger.entries.filter((entry) => entry.level === 'debug' && entry.message.includes('refused'))).toHaveLength(3);
+    expect(clients).toHaveLength(8);
+    expect(logger.entries.some((entry) => entry.message === 'database connection restored' && entry.object.failedAttempts === 1)).toBe(true);
+  });
+
   it('grows the reconnect delay exponentially with jitter up to a cap', () => {
     expect([1, 2, 3].map((failures) => reconnectDelay(failures, 0))).toEqual([50, 100, 200]);
     expect([1, 2, 3].map((failures) => reconnectDelay(failures, 1))).toEqual([100, 200, 400]);
