@@ -122,7 +122,7 @@ export async function collectInputFiles(paths: readonly string[], options: Colle
     }
   }
   if (collector.problems.length > 0) throw new InputFilesError(collector.problems);
-  return { files: collector.files, notes: collector.notes };
+  return { files: collector.files, notes: [...new Set(collector.notes)] };
 }
 
 /**
@@ -332,7 +332,7 @@ function readBounded(path: string, measured: Stats, maxBytes: number, problems: 
       chunks.push(chunk.subarray(0, count));
       total += count;
       if (total > maxBytes) {
-        problems.push(`${path}: larger than the ${describeCap(maxBytes)} input cap when read (it grew after it was measured): `
+        problems.push(`${path}: larger than the ${describeCap(maxBytes)} input cap when read (it grew after stat measured it): `
           + 'split it into smaller files');
         return undefined;
       }
