@@ -76,7 +76,9 @@ export function parseOptions(command: string, argv: readonly string[]): ParsedOp
   const options = Object.fromEntries(Object.entries(OPTIONS).map(([name, option]) => [
     name, { type: option.kind, ...('short' in option ? { short: option.short } : {}) },
   ])) as Record<string, { type: Kind; short?: string }>;
-  const { values, positionals, tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const { values, positionals, tokens } = parseArgs({
+    args: [...argv], options, strict: false, allowPositionals: true, tokens: true,
+  });
   for (const [name, value] of Object.entries(values)) {
     if (!allowed.includes(name as OptionName)) {
       const shown = name.length === 1 ? `-${name}` : `--${name}`;
@@ -86,7 +88,7 @@ export function parseOptions(command: string, argv: readonly string[]): ParsedOp
     if (kind === 'string' && typeof value !== 'string') throw new UsageError(`--${name} needs a value: ${describeOption(name as OptionName)}`);
     if (kind === 'boolean' && typeof value !== 'boolean') throw new UsageError(`--${name} takes no value, got "${String(value)}"`);
   }
-  const given = new Map<string, { rawName: string; value?: string | undefined }>();
+  const given = new Map<string, OptionToken>();
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
     const first = given.get(token.name);
@@ -103,8 +105,14 @@ export function parseOptions(command: string, argv: readonly string[]): ParsedOp
 /** The path that stands for standard input. */
 const STANDARD_INPUT_PATH = '-';
 
+/** An option as `parseArgs` tokens show it. */
+interface OptionToken {
+  readonly rawName: string;
+  readonly value?: string | undefined;
+}
+
 /** `--pool-size given twice ("5" and "6"): give it once`. */
-function repeatedOption(name: string, first: { rawName: string; value?: string | undefined }, second: { rawName: string; value?: string | undefined }): string {
+function repeatedOption(name: string, first: OptionToken, second: OptionToken): string {
   const shown = name.length === 1 ? `-${name}` : `--${name}`;
   const spelled = first.rawName === second.rawName ? '' : ` (as ${first.rawName} and ${second.rawName})`;
   const values = first.value === undefined && second.value === undefined
@@ -113,19 +121,23 @@ function repeatedOption(name: string, first: { rawName: string; value?: string |
   return `${shown} given twice${spelled}${values}: give it once (a repeated option is not last-one-wins)`;
 }
 
-/** The version in clientats-deploy's package.json (the nearest one above this module named clientats-deploy). */
+/** The version in clientats-deploy's package.json (the nearest above this module with that name). */
 export function packageVersion(): string {
   let directory = dirname(fileURLToPath(import.meta.url));
   for (let level = 0; level < 6; level += 1) {
     try {
-      const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (manifest.name === 'clientats-deploy' && typeof manifest.version === 'string') return manifest.version;
+      const text = readFileSync(join(directory, 'package.json'), 'utf8');
+      const manifest = JSON.parse(text) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'clientats-deploy' && typeof manifest.version === 'string') {
+        return manifest.version;
+      }
     } catch {
       // No package.json at this level: look further up.
     }
     directory = dirname(directory);
   }
-  throw new Error(`clientats-deploy's package.json was not found above ${fileURLToPath(import.meta.url)}: reinstall the package`);
+  const here = fileURLToPath(import.meta.url);
+  throw new Error(`clientats-deploy's package.json was not found above ${here}: reinstall the package`);
 }
 
 /** What an option takes, in words (used in messages and help). */

@@ -55,7 +55,10 @@ function isInputName(name: string): boolean {
  * `InputFilesError` (one line per problem) when files cannot be read.
  */
 export async function readInputs(paths: readonly string[], options: ReadInputOptions = {}): Promise<Inputs> {
-  const collected = await collectInputFiles(paths, { isCandidate: isInputName, ...(options.stdin === undefined ? {} : { stdin: options.stdin }) });
+  const collected = await collectInputFiles(paths, {
+    isCandidate: isInputName,
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+  });
   const explicit = collected.files.filter((input) => input.named).map((input) => input.path);
   const files: FileConsumers[] = [];
   const timing: RuntimeTimingFacts[] = [];
@@ -63,7 +66,8 @@ export async function readInputs(paths: readonly string[], options: ReadInputOpt
   const kubernetes: SourcedObject[] = [];
   const kubernetesFiles: { file: string; absolute: string; objects: number }[] = [];
   let budget: Inputs['budget'];
-  for (const { path: file, named, text } of [...collected.files.filter((input) => input.named), ...collected.files.filter((input) => !input.named)]) {
+  const ordered = [...collected.files.filter((input) => input.named), ...collected.files.filter((input) => !input.named)];
+  for (const { path: file, named, text } of ordered) {
     const absolute = resolve(file);
     if (basename(file) === BUDGET_REPORT_FILES.json) {
       budget = { directory: dirname(absolute), report: readBudgetJson(file, text) };
@@ -127,7 +131,8 @@ function readOptional(file: string): string | undefined {
   try {
     return readRegularFile(file);
   } catch (error) {
-    if (error instanceof InputFilesError && error.problems.every((problem) => problem.endsWith(': no such file or directory'))) return undefined;
+    const missing = error instanceof InputFilesError && error.problems.every((problem) => problem.endsWith(': no such file or directory'));
+    if (missing) return undefined;
     throw error;
   }
 }

@@ -13,7 +13,9 @@
  *   was measured (or that `stat` reports as empty) cannot get past the cap.
  * - Every problem is collected; one `InputFilesError` lists them all.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** The largest input read, in bytes (10 MiB): a file or standard input. */
@@ -96,8 +98,9 @@ export class InputFilesError extends Error {
 
   constructor(problems: readonly string[]) {
     // A path may hold control characters: escaped, each problem stays one line.
-    // eslint-disable-next-line no-control-regex
-    const lines = problems.map((problem) => problem.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1)));
+    const lines = problems.map((problem) =>
+      // eslint-disable-next-line no-control-regex
+      problem.replace(/[\u0000-\u001f\u007f]/g, (character) => JSON.stringify(character).slice(1, -1)));
     super(lines.join('\n'));
     this.problems = lines;
   }
@@ -108,7 +111,10 @@ export class InputFilesError extends Error {
  * from standard input (allowed once, refused when it is a terminal).
  * @throws InputFilesError listing every problem found, after looking at every input.
  */
-export async function collectInputFiles(paths: readonly string[], options: CollectInputOptions = {}): Promise<CollectedInputs> {
+export async function collectInputFiles(
+  paths: readonly string[],
+  options: CollectInputOptions = {},
+): Promise<CollectedInputs> {
   const collector = new Collector(options);
   let stdinGiven = false;
   for (const path of paths) {
@@ -186,8 +192,8 @@ class Collector {
       total += buffer.length;
       if (total > this.maxBytes) {
         // Leaving the loop destroys the stream: the rest is never buffered.
-        this.problems.push(`${STANDARD_INPUT}: standard input is larger than the ${describeCap(this.maxBytes)} input cap: `
-          + 'split it and check the parts');
+        this.problems.push(`${STANDARD_INPUT}: standard input is larger than the ${describeCap(this.maxBytes)} `
+          + 'input cap: split it and check the parts');
         return;
       }
       chunks.push(buffer);
@@ -210,14 +216,15 @@ class Collector {
     }
     this.seenFolders.set(key, directory);
     if (depth > this.maxDepth) {
-      this.problems.push(`${directory}: more than ${this.maxDepth} folders deep: name it (or a folder closer to it) directly`);
+      this.problems.push(`${directory}: more than ${this.maxDepth} folders deep: `
+        + 'name it (or a folder closer to it) directly');
       return;
     }
     let names: string[];
     try {
       names = readdirSync(directory).sort((a, b) => a.localeCompare(b));
     } catch (error) {
-      this.problems.push(`${directory}: cannot be read (${errorCode(error)}): check its permissions or leave it out`);
+      this.problems.push(unreadable(directory, error));
       return;
     }
     for (const name of names) {
@@ -250,7 +257,8 @@ class Collector {
   private collectFound(path: string, stats: Stats): void {
     if (this.found >= this.maxFiles) {
       this.tooMany = true;
-      this.problems.push(`${path}: more than ${this.maxFiles} files to check: name the files or a smaller folder`);
+      this.problems.push(`${path}: more than ${this.maxFiles} files to check: `
+        + 'name the files or a smaller folder');
       return;
     }
     this.found += 1;
@@ -281,11 +289,12 @@ function statOrProblem(path: string, problems: string[]): Stats | undefined {
   } catch (error) {
     const code = errorCode(error);
     const link = lstatOrUndefined(path);
-    if (code === 'ELOOP') problems.push(`${path}: symlink loop (ELOOP): point it at a file or folder, or remove it`);
+    const fix = 'point it at a file or folder, or remove it';
+    if (code === 'ELOOP') problems.push(`${path}: symlink loop (ELOOP): ${fix}`);
     else if (code === 'ENOENT' && link?.isSymbolicLink() === true) {
-      problems.push(`${path}: broken symlink to ${JSON.stringify(readlinkOrUnknown(path))}: point it at a file or folder, or remove it`);
+      problems.push(`${path}: broken symlink to ${JSON.stringify(readlinkOrUnknown(path))}: ${fix}`);
     } else if (code === 'ENOENT' || code === 'ENOTDIR') problems.push(`${path}: no such file or directory`);
-    else problems.push(`${path}: cannot be read (${code}): check its permissions or leave it out`);
+    else problems.push(unreadable(path, error));
     return undefined;
   }
 }
@@ -298,7 +307,8 @@ function checkRegular(path: string, stats: Stats, maxBytes: number, problems: st
     return false;
   }
   if (stats.size > maxBytes) {
-    problems.push(`${path}: ${stats.size} bytes, above the ${describeCap(maxBytes)} input cap: split it into smaller files`);
+    problems.push(`${path}: ${stats.size} bytes, above the ${describeCap(maxBytes)} input cap: `
+      + 'split it into smaller files');
     return false;
   }
   return true;
@@ -309,18 +319,24 @@ function checkRegular(path: string, stats: Stats, maxBytes: number, problems: st
  * after the `stat` cannot hang the open; the open file must still be the regular
  * file that was measured.
  */
-function readBounded(path: string, measured: Stats, maxBytes: number, problems: string[]): string | undefined {
+function readBounded(
+  path: string,
+  measured: Stats,
+  maxBytes: number,
+  problems: string[],
+): string | undefined {
   let descriptor: number;
   try {
     descriptor = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    problems.push(`${path}: cannot be read (${errorCode(error)}): check its permissions or leave it out`);
+    problems.push(unreadable(path, error));
     return undefined;
   }
   try {
     const opened = fstatSync(descriptor);
     if (!opened.isFile() || identity(opened) !== identity(measured)) {
-      problems.push(`${path}: replaced while being checked (now a ${describeType(opened)}): check it again once it is stable`);
+      problems.push(`${path}: replaced while being checked (now a ${describeType(opened)}): `
+        + 'check it again once it is stable');
       return undefined;
     }
     const chunks: Buffer[] = [];
@@ -332,14 +348,14 @@ function readBounded(path: string, measured: Stats, maxBytes: number, problems: 
       chunks.push(chunk.subarray(0, count));
       total += count;
       if (total > maxBytes) {
-        problems.push(`${path}: larger than the ${describeCap(maxBytes)} input cap when read (it grew after stat measured it): `
-          + 'split it into smaller files');
+        problems.push(`${path}: larger than the ${describeCap(maxBytes)} input cap when read `
+          + '(it grew after stat measured it): split it into smaller files');
         return undefined;
       }
     }
     return Buffer.concat(chunks, total).toString('utf8');
   } catch (error) {
-    problems.push(`${path}: cannot be read (${errorCode(error)}): check its permissions or leave it out`);
+    problems.push(unreadable(path, error));
     return undefined;
   } finally {
     closeSync(descriptor);
@@ -388,6 +404,10 @@ function readlinkOrUnknown(path: string): string {
   } catch {
     return '?';
   }
+}
+
+function unreadable(path: string, error: unknown): string {
+  return `${path}: cannot be read (${errorCode(error)}): check its permissions or leave it out`;
 }
 
 function errorCode(error: unknown): string {
