@@ -187,16 +187,22 @@ class Collector {
     }
     const chunks: Buffer[] = [];
     let total = 0;
-    for await (const chunk of stdin) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      total += buffer.length;
-      if (total > this.maxBytes) {
-        // Leaving the loop destroys the stream: the rest is never buffered.
-        this.problems.push(`${STANDARD_INPUT}: standard input is larger than the ${describeCap(this.maxBytes)} `
-          + 'input cap: split it and check the parts');
-        return;
+    try {
+      for await (const chunk of stdin) {
+        const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        total += buffer.length;
+        if (total > this.maxBytes) {
+          // Leaving the loop destroys the stream: the rest is never buffered.
+          this.problems.push(`${STANDARD_INPUT}: standard input is larger than the ${describeCap(this.maxBytes)} `
+            + 'input cap: split it and check the parts');
+          return;
+        }
+        chunks.push(buffer);
       }
-      chunks.push(buffer);
+    } catch (error) {
+      this.problems.push(`${STANDARD_INPUT}: standard input cannot be read (${errorCode(error)}): `
+        + 'pipe manifests in or name files');
+      return;
     }
     this.files.push({ path: STANDARD_INPUT_NAME, named: true, text: Buffer.concat(chunks).toString('utf8') });
   }

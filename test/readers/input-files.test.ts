@@ -194,6 +194,17 @@ describe('collectInputFiles', () => {
     ]);
   });
 
+  it('fails when standard input breaks while being read', async () => {
+    const broken = new Readable({
+      read() {
+        this.destroy(Object.assign(new Error('read EIO'), { code: 'EIO' }));
+      },
+    });
+    expect(await problemsOf(['-'], { stdin: broken })).toEqual([
+      '-: standard input cannot be read (EIO): pipe manifests in or name files',
+    ]);
+  });
+
   it('fails when - is given twice', async () => {
     expect(await problemsOf(['-', '-'], { stdin: stdinOf('kind: List\n') })).toEqual(['-: standard input given twice: give - once']);
   });
