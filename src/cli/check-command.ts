@@ -28,7 +28,7 @@ export async function checkReport(options: ParsedOptions, live: LiveOptions = {}
     const database = await requireDatabase(options, live);
     return buildReport(mode, [computeBudget([consumer], database.target, { mode })], [], database.notes);
   }
-  const inputs = readInputs(options.positionals, { preboot: options.values.preboot === true });
+  const inputs = await readInputs(options.positionals, { preboot: options.values.preboot === true });
   const checks = inputs.timing.flatMap((facts) => checkRuntimeTiming(facts));
   const database = await databaseFromOptions(options, live);
   if (database !== undefined) {

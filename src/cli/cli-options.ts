@@ -1,8 +1,13 @@
 /**
  * Command-line options of `clientats-deploy`, parsed with `node:util`
  * `parseArgs` in non-strict mode so every mistake gets our own one-line message
- * naming the option, showing the value and saying what is allowed.
+ * naming the option, showing the value and saying what is allowed. Every
+ * option is given at most once: a repeated one is an error, not last-one-wins
+ * (no option is repeatable). A lone `-` is a positional: standard input.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { environmentVariable, parseDatabaseUrl, redactDatabaseUrl, type EnvironmentVariableName } from 'clientats-runtime/contract';
 import type { BudgetMode } from '../budget/budget-types.js';
@@ -18,6 +23,7 @@ type Kind = 'boolean' | 'string';
 /** Every option, the commands that accept it, and what it takes. */
 const OPTIONS = {
   help: { kind: 'boolean', short: 'h' },
+  version: { kind: 'boolean' },
   json: { kind: 'boolean' },
   markdown: { kind: 'boolean' },
   strict: { kind: 'boolean' },
@@ -49,13 +55,13 @@ export const SERVICE_OPTIONS: readonly OptionName[] = [
   'replicas', 'pool-size', 'pool-count', 'max-overflow', 'max-surge', 'max-unavailable', 'strategy', 'hpa-max', 'platform',
 ];
 const DATABASE_OPTIONS: readonly OptionName[] = ['max-connections', 'provider', 'database-url', 'database-name', 'reserved', 'headroom', 'ignore-connected'];
-const OUTPUT_OPTIONS: readonly OptionName[] = ['help', 'json', 'markdown'];
+const OUTPUT_OPTIONS: readonly OptionName[] = ['help', 'version', 'json', 'markdown'];
 
 /** Options each command accepts. */
 export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
   check: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot'],
   plan: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'solve'],
-  providers: ['help', 'json'],
+  providers: ['help', 'version', 'json'],
 };
 
 /** Parsed options: strings and booleans as given, validated by the readers below. */
@@ -70,7 +76,9 @@ export function parseOptions(command: string, argv: readonly string[]): ParsedOp
   const options = Object.fromEntries(Object.entries(OPTIONS).map(([name, option]) => [
     name, { type: option.kind, ...('short' in option ? { short: option.short } : {}) },
   ])) as Record<string, { type: Kind; short?: string }>;
-  const { values, positionals } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true });
+  const { values, positionals, tokens } = parseArgs({
+    args: [...argv], options, strict: false, allowPositionals: true, tokens: true,
+  });
   for (const [name, value] of Object.entries(values)) {
     if (!allowed.includes(name as OptionName)) {
       const shown = name.length === 1 ? `-${name}` : `--${name}`;
@@ -80,8 +88,56 @@ export function parseOptions(command: string, argv: readonly string[]): ParsedOp
     if (kind === 'string' && typeof value !== 'string') throw new UsageError(`--${name} needs a value: ${describeOption(name as OptionName)}`);
     if (kind === 'boolean' && typeof value !== 'boolean') throw new UsageError(`--${name} takes no value, got "${String(value)}"`);
   }
+  const given = new Map<string, OptionToken>();
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const first = given.get(token.name);
+    if (first !== undefined) throw new UsageError(repeatedOption(token.name, first, token));
+    given.set(token.name, token);
+  }
+  if (positionals.filter((path) => path === STANDARD_INPUT_PATH).length > 1) {
+    throw new UsageError('- (standard input) given twice: it can be read once, give - once');
+  }
   if (values.json === true && values.markdown === true) throw new UsageError('--json and --markdown are alternatives: give one of them');
   return { values: values as ParsedOptions['values'], positionals };
+}
+
+/** The path that stands for standard input. */
+const STANDARD_INPUT_PATH = '-';
+
+/** An option as `parseArgs` tokens show it. */
+interface OptionToken {
+  readonly rawName: string;
+  readonly value?: string | undefined;
+}
+
+/** `--pool-size given twice ("5" and "6"): give it once`. */
+function repeatedOption(name: string, first: OptionToken, second: OptionToken): string {
+  const shown = name.length === 1 ? `-${name}` : `--${name}`;
+  const spelled = first.rawName === second.rawName ? '' : ` (as ${first.rawName} and ${second.rawName})`;
+  const values = first.value === undefined && second.value === undefined
+    ? ''
+    : `, ${JSON.stringify(first.value ?? '')} and ${JSON.stringify(second.value ?? '')}`;
+  return `${shown} given twice${spelled}${values}: give it once (a repeated option is not last-one-wins)`;
+}
+
+/** The version in clientats-deploy's package.json (the nearest above this module with that name). */
+export function packageVersion(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (let level = 0; level < 6; level += 1) {
+    try {
+      const text = readFileSync(join(directory, 'package.json'), 'utf8');
+      const manifest = JSON.parse(text) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'clientats-deploy' && typeof manifest.version === 'string') {
+        return manifest.version;
+      }
+    } catch {
+      // No package.json at this level: look further up.
+    }
+    directory = dirname(directory);
+  }
+  const here = fileURLToPath(import.meta.url);
+  throw new Error(`clientats-deploy's package.json was not found above ${here}: reinstall the package`);
 }
 
 /** What an option takes, in words (used in messages and help). */

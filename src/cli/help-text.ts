@@ -1,8 +1,10 @@
 /** `--help` of `clientats-deploy` and its commands. */
+import { INPUT_SIZE_CAP_BYTES } from '../readers/input-files.js';
 import { COMMAND_OPTIONS, describeOption, type OptionName } from './cli-options.js';
 
 const SUMMARY: Readonly<Record<string, string>> = {
   help: 'this help',
+  version: 'print the version and exit',
   json: 'print JSON',
   markdown: 'print Markdown (for a CI job summary)',
   strict: 'enforce the strict case: terminating pods still connected (default: rollout)',
@@ -11,7 +13,7 @@ const SUMMARY: Readonly<Record<string, string>> = {
 };
 
 const USAGE: Readonly<Record<string, string>> = {
-  check: `clientats-deploy check [FILE|DIR ...] [--max-connections N | --provider NAME | --database-url URL] [options]
+  check: `clientats-deploy check [FILE|DIR|- ...] [--max-connections N | --provider NAME | --database-url URL] [options]
 clientats-deploy check --replicas R --pool-size S [--pool-count C] [--max-overflow O] [--max-surge 25%] [--hpa-max M] --max-connections N
 
 Sums every database client's worst-case connections against what the database allows:
@@ -20,6 +22,10 @@ Sums every database client's worst-case connections against what the database al
   rollout = (replicas or HPA max + surge) × per_instance, summed over services
 Reads Kubernetes YAML (Deployments, HPAs, ConfigMaps), Compose files and Heroku app.json.
 A synthesized dist/ names its databases in connection-budget.json; otherwise give the database.
+Folders are walked following symlinks; a file reached twice (or through a loop) is read once.
+A lone - reads one YAML/JSON stream from standard input, once (helm template … | clientats-deploy check -);
+a terminal on standard input is refused. Only regular files of at most ${INPUT_SIZE_CAP_BYTES / 1024 / 1024} MiB are read:
+a FIFO, socket or device, or a larger file, is refused by name. Every option is given at most once.
 Exit 0 fits, 1 over budget or a runtime check fails, 2 bad input.`,
   plan: `clientats-deploy plan --replicas R [--pool-count C] [--max-overflow O] [--max-surge 25%] [--hpa-max M] (--max-connections N | --provider NAME | --database-url URL)
 clientats-deploy plan --solve hpa-max --pool-size S [...]
@@ -42,7 +48,7 @@ Commands:
   plan       the largest POOL_SIZE or HPA maxReplicas that fits
   providers  list provider presets for --provider
 
-Run clientats-deploy <command> --help for its options.
+Run clientats-deploy <command> --help for its options; clientats-deploy --version for the version.
 `;
   }
   const options = COMMAND_OPTIONS[command].map((name: OptionName) => `  --${name.padEnd(17)} ${SUMMARY[name] ?? describeOption(name)}`);

@@ -3,8 +3,8 @@
  * files and Heroku `app.json`, plus a synthesized `connection-budget.json`
  * (which says which database each generated file belongs to). Directories are
  * walked (bounded); files given by name must be something the budget reads.
+ * Which files are read, and how, is `collectInputFiles`'s job (symlinks, `-`, size cap).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Consumer } from '../budget/budget-types.js';
@@ -15,6 +15,7 @@ import { isHerokuAppJson, readHerokuAppJson } from '../budget/heroku-app-json.js
 import { isKubernetesObject, readKubernetesObjects, type SourcedObject } from '../budget/kubernetes-manifests.js';
 import { InputError } from '../budget/manifest-input.js';
 import type { RuntimeTimingFacts } from '../budget/runtime-timing.js';
+import { collectInputFiles, InputFilesError, readRegularFile, type StandardInput } from '../readers/input-files.js';
 
 /** Consumers found in one file. */
 export interface FileConsumers {
@@ -37,36 +38,41 @@ export interface Inputs {
 export interface ReadInputOptions {
   /** Heroku preboot on for every app.json. */
   readonly preboot?: boolean;
+  /** Standard input, read for `-` (default `process.stdin`). */
+  readonly stdin?: StandardInput;
 }
 
-const MAX_FILES = 5_000;
 /** Kubernetes kinds the budget reads. */
 const READ_KINDS = ['Deployment', 'HorizontalPodAutoscaler', 'ConfigMap'];
-const MAX_DEPTH = 12;
-const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
 
-/** Reads every input; throws `InputError` (one line) on anything malformed. */
-export function readInputs(paths: readonly string[], options: ReadInputOptions = {}): Inputs {
-  const explicit: string[] = [];
-  const found: string[] = [];
-  for (const path of paths) {
-    if (!existsSync(path)) throw new InputError(`${path}: no such file or directory`);
-    if (statSync(path).isDirectory()) walk(path, 0, found);
-    else explicit.push(path);
-  }
+/** Files a folder walk reads. */
+function isInputName(name: string): boolean {
+  return /\.(ya?ml)$/.test(name) || name === 'app.json' || name === BUDGET_REPORT_FILES.json;
+}
+
+/**
+ * Reads every input; throws `InputError` (one line) on anything malformed, or
+ * `InputFilesError` (one line per problem) when files cannot be read.
+ */
+export async function readInputs(paths: readonly string[], options: ReadInputOptions = {}): Promise<Inputs> {
+  const collected = await collectInputFiles(paths, {
+    isCandidate: isInputName,
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+  });
+  const explicit = collected.files.filter((input) => input.named).map((input) => input.path);
   const files: FileConsumers[] = [];
   const timing: RuntimeTimingFacts[] = [];
-  const notes: string[] = [];
+  const notes: string[] = [...collected.notes];
   const kubernetes: SourcedObject[] = [];
   const kubernetesFiles: { file: string; absolute: string; objects: number }[] = [];
   let budget: Inputs['budget'];
-  for (const [file, named] of [...explicit.map((file) => [file, true] as const), ...found.map((file) => [file, false] as const)]) {
+  const ordered = [...collected.files.filter((input) => input.named), ...collected.files.filter((input) => !input.named)];
+  for (const { path: file, named, text } of ordered) {
     const absolute = resolve(file);
     if (basename(file) === BUDGET_REPORT_FILES.json) {
-      budget = { directory: dirname(absolute), report: readBudgetJson(file) };
+      budget = { directory: dirname(absolute), report: readBudgetJson(file, text) };
       continue;
     }
-    const text = readText(file);
     if (file.endsWith('.json')) {
       const document = parseJson(file, text);
       if (!isHerokuAppJson(document, file)) {
@@ -120,32 +126,14 @@ export function relativePath(directory: string, absolute: string): string {
   return relative(directory, absolute).split(sep).join('/');
 }
 
-function walk(directory: string, depth: number, found: string[]): void {
-  if (depth > MAX_DEPTH) return;
-  for (const entry of readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const path = join(directory, entry.name);
-    if (entry.isDirectory()) {
-      if (!SKIPPED_DIRECTORIES.has(entry.name)) walk(path, depth + 1, found);
-    } else if (/\.(ya?ml)$/.test(entry.name) || entry.name === 'app.json' || entry.name === BUDGET_REPORT_FILES.json) {
-      if (found.length >= MAX_FILES) throw new InputError(`${directory}: more than ${MAX_FILES} files to check: name the files or a smaller directory`);
-      found.push(path);
-    }
-  }
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InputError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-}
-
+/** An `env_file`: absent is `undefined`; a FIFO, an over-size or unreadable file is refused. */
 function readOptional(file: string): string | undefined {
   try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
+    return readRegularFile(file);
+  } catch (error) {
+    const missing = error instanceof InputFilesError && error.problems.every((problem) => problem.endsWith(': no such file or directory'));
+    if (missing) return undefined;
+    throw error;
   }
 }
 
@@ -192,8 +180,8 @@ function isKubernetesList(document: unknown): boolean {
     && Array.isArray((document as { items?: unknown }).items);
 }
 
-function readBudgetJson(file: string): BudgetReport {
-  const document = parseJson(file, readText(file)) as Partial<BudgetReport> | null;
+function readBudgetJson(file: string, text: string): BudgetReport {
+  const document = parseJson(file, text) as Partial<BudgetReport> | null;
   if (document === null || typeof document !== 'object' || !Array.isArray(document.databases)) {
     throw new InputError(`${file}: not a connection budget report (no "databases" list): synthesize it again with npm run synth`);
   }

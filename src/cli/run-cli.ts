@@ -8,8 +8,9 @@ import { InputError } from '../budget/manifest-input.js';
 import { planHpaMax, planPoolSize, type PlanResult } from '../budget/plan-budget.js';
 import { listProviders } from '../budget/providers.js';
 import { usableSlots } from '../budget/compute-budget.js';
+import { InputFilesError } from '../readers/input-files.js';
 import { checkReport } from './check-command.js';
-import { choiceOption, modeOption, parseOptions, UsageError, type ParsedOptions } from './cli-options.js';
+import { choiceOption, modeOption, packageVersion, parseOptions, UsageError, type ParsedOptions } from './cli-options.js';
 import { databaseFromOptions, serviceFromOptions, type LiveOptions } from './command-inputs.js';
 import { helpText } from './help-text.js';
 
@@ -34,10 +35,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(helpText());
       return command === undefined ? EXIT.badInput : EXIT.fits;
     }
+    if (command === '--version') {
+      io.stdout.write(`clientats-deploy ${packageVersion()}\n`);
+      return EXIT.fits;
+    }
     if (!COMMANDS.includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}: use one of ${COMMANDS.join(', ')}`);
     const options = parseOptions(command, rest);
     if (options.values.help === true) {
       io.stdout.write(helpText(command));
+      return EXIT.fits;
+    }
+    if (options.values.version === true) {
+      io.stdout.write(`clientats-deploy ${packageVersion()}\n`);
       return EXIT.fits;
     }
     switch (command) {
@@ -46,6 +55,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       default: return providers(options, io);
     }
   } catch (error) {
+    if (error instanceof InputFilesError) {
+      for (const problem of error.problems) io.stderr.write(`clientats-deploy: ${problem}\n`);
+      return EXIT.badInput;
+    }
     if (error instanceof InputError) {
       io.stderr.write(`clientats-deploy: ${error.message.replace(/\s*\n\s*/g, '; ')}\n`);
       return EXIT.badInput;
