@@ -9,7 +9,7 @@ import pg from 'pg';
 import { loadSettings, parseDatabaseUrl, type DatabaseTarget, type Settings } from '../contract/index.js';
 import { DEFAULT_APPLICATION_NAME, type ClientSetup } from './client-config.js';
 import { PartitionedPool } from './partitioned-pool.js';
-import type { Logger, PoolOptions, PooledClient } from './pool-types.js';
+import type { EndOptions, Logger, PoolOptions, PooledClient } from './pool-types.js';
 import { MAX_TIMER_MILLIS } from './waiter-queue.js';
 
 /** pg.Pool's own options: they shape the pool and are not passed to `pg.Client`. */
@@ -163,6 +163,13 @@ export class Pool extends PartitionedPool implements pg.Pool {
   ): void;
   override query(...args: unknown[]): unknown {
     return (PartitionedPool.prototype.query as (...parameters: unknown[]) => unknown).apply(this, args);
+  }
+
+  override end(options?: EndOptions): Promise<void>;
+  override end(callback: () => void): void;
+  override end(options?: EndOptions | (() => void)): Promise<void> | undefined {
+    const ended = super.end(options);
+    return typeof options === 'function' ? undefined : ended;
   }
 
   override connect(): Promise<PooledClient>;

@@ -65,9 +65,11 @@ export class WaiterQueue {
     }
   }
 
-  /** Removes and returns the oldest waiter. */
+  /** Removes and returns the oldest waiter; the timer stops with the last one, so it never holds the process open. */
   shift(): Waiter | undefined {
-    return this.queue.shift();
+    const waiter = this.queue.shift();
+    if (this.queue.length === 0 && this.timer !== undefined) this.stop();
+    return waiter;
   }
 
   /** Removes every waiter past its deadline, oldest first, calling `expire` for each; re-arms for the next. */

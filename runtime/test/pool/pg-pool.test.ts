@@ -99,7 +99,9 @@ describe('callbacks', () => {
   it('calls the end callback once every connection is closed', async () => {
     const { pool, clients } = fakePool({ max: 2 });
     await pool.ready;
-    await new Promise<void>((resolve) => pool.end(resolve));
+    await new Promise<void>((resolve) => {
+      pool.end(resolve);
+    });
     expect(clients.map((client) => client.ended)).toEqual([true, true]);
     expect(pool.ended).toBe(true);
   });
@@ -168,6 +170,7 @@ describe('events and counts', () => {
     const order: string[] = [];
     const { pool } = fakePool({
       max: 1,
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg.Pool awaits a promise from onConnect
       onConnect: async (client) => {
         order.push('onConnect');
         await client.query('SET search_path = app');
@@ -179,7 +182,9 @@ describe('events and counts', () => {
   });
 
   it('fails a caller at the timeout when onConnect keeps failing, quoting the error', async () => {
-    const { pool } = fakePool({ max: 1, connectionTimeoutMillis: 200, onConnect: () => Promise.reject(new Error('role "app" is not permitted')) });
+    const refused = (): Promise<void> => Promise.reject(new Error('role "app" is not permitted'));
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg.Pool awaits a promise from onConnect
+    const { pool } = fakePool({ max: 1, connectionTimeoutMillis: 200, onConnect: refused });
     const error = await pool.query('SELECT 1').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(PoolTimeoutError);
     expect((error as Error).message).toMatch(/^timeout exceeded when trying to connect: waited 200 ms \(POOL_TIMEOUT=200\)/);
