@@ -4,8 +4,8 @@
  * behind pg.Pool's surface (promises and callbacks, events, counts). This file
  * wires the parts together; each concept lives in its own file:
  * `SlotLedger` (every count), `WaiterQueue` (FIFO and deadlines),
- * `IdleStacks`/`OverflowRouter` (routing), `ConnectBackoff` (reconnecting),
- * `housekeeping.ts` (linger, lifetime, leaks).
+ * `IdleStacks`/`OverflowRouter` (routing), `ConnectionLifecycle` (opening,
+ * closing, with `ConnectBackoff`), `housekeeping.ts` (linger, lifetime, leaks).
  *
  * Hot path (checkout, query, release): no timers unless the caller waits, one
  * promise and one small waiter record per call.
@@ -16,19 +16,18 @@ import pg from 'pg';
 import { describeTarget, type Settings } from '../contract/index.js';
 import { IdleStacks, OverflowRouter } from './checkout-routing.js';
 import { clientSetup, withClientOptions, type ClientSetup } from './client-config.js';
-import { ConnectBackoff } from './connect-backoff.js';
-import { expiryOf, findLeaks, housekeepingMillis, idleToClose } from './housekeeping.js';
+import type { ConnectBackoff } from './connect-backoff.js';
+import { ConnectionLifecycle, type LifecycleEvents } from './connection-lifecycle.js';
+import { findLeaks, housekeepingMillis, idleToClose } from './housekeeping.js';
 import {
   cancelBackend,
-  closeClient,
   Connection,
   destroyClient,
   CLOSE_TIMEOUT_MILLIS,
-  type ConnectionOwner,
   type Partition,
 } from './pool-connection.js';
-import { PoolEndedError, PoolTimeoutError, isConnectionFatal, toConnectError, type PoolTimeoutShape } from './pool-errors.js';
-import { instrumentQueries, snapshotOf } from './pool-snapshot.js';
+import { PoolEndedError, PoolTimeoutError, isConnectionFatal, type PoolTimeoutShape } from './pool-errors.js';
+import { snapshotOf } from './pool-snapshot.js';
 import type {
   ClientAtsPool,
   CloseReason,
@@ -51,28 +50,8 @@ const NO_RELEASE = (): void => undefined;
 type Resolve = (value: never) => void;
 type Reject = (error: Error) => void;
 
-/** Connects a client whether its `connect()` returns a promise or takes a callback (custom `Client` classes). */
-export function connectClient(client: pg.Client): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const done = (error?: Error | null): void => {
-      if (settled) return;
-      settled = true;
-      if (error !== null && error !== undefined) reject(error);
-      else resolve();
-    };
-    const connect = client.connect as unknown as (callback: (error?: Error | null) => void) => unknown;
-    const outcome = connect.call(client, done);
-    if (typeof (outcome as PromiseLike<unknown> | undefined)?.then === 'function') {
-      (outcome as PromiseLike<unknown>).then(() => done(), (error: unknown) => done(error as Error));
-    } else if (connect.length === 0) {
-      done(); // neither a promise nor a callback: connected synchronously
-    }
-  });
-}
-
 /** The pool behind `createPool` and `Pool`. */
-export class PartitionedPool extends EventEmitter implements ClientAtsPool, ConnectionOwner {
+export class PartitionedPool extends EventEmitter implements ClientAtsPool, LifecycleEvents {
   readonly ready: Promise<void>;
   readonly clientConfig: Readonly<pg.ClientConfig>;
   /** Every count the pool keeps, and their invariants. */
@@ -88,12 +67,10 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Conn
   private readonly timeQueries: boolean;
   private readonly maxUses: number;
   private readonly allowExitOnIdle: boolean;
-  private readonly onConnect: PoolOptions['onConnect'];
-  private readonly connections = new Set<Connection>();
   private readonly idle = new IdleStacks();
   private readonly waiters: WaiterQueue;
   private readonly overflowRouter: OverflowRouter;
-  private readonly backoff: ConnectBackoff;
+  private readonly lifecycle: ConnectionLifecycle;
   private readonly tickTimer: NodeJS.Timeout;
   private endPromise: Promise<void> | undefined;
   private isEnded = false;
@@ -122,11 +99,15 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Conn
     this.timeQueries = this.observer.onQuery !== undefined;
     this.maxUses = options.maxUses ?? 0;
     this.allowExitOnIdle = options.allowExitOnIdle ?? false;
-    this.onConnect = options.onConnect;
     this.ledger = new SlotLedger(poolCount, poolSize, maxOverflow);
     this.overflowRouter = new OverflowRouter(this.ledger.partitions, poolSize, maxOverflow);
     this.waiters = new WaiterQueue(this.now, this.onWaitersDue);
-    this.backoff = new ConnectBackoff(this.now, () => this.grow());
+    this.lifecycle = new ConnectionLifecycle(
+      { settings, setup: this.setup, target: this.target, Client: this.Client, now: this.now, log: this.log,
+        observer: this.observer, ledger: this.ledger, onConnect: options.onConnect },
+      this,
+      () => this.grow(),
+    );
     this.ready = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -448,36 +429,11 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Conn
   }
 
   private open(partition: Partition, overflow: boolean): void {
-    const client = new this.Client(this.setup.config);
-    const connection = new Connection(this, client, partition, overflow);
-    connection.failureBurst = this.backoff.failures;
-    this.ledger.reserve(connection);
-    this.connections.add(connection);
-    if (this.timeQueries) instrumentQueries(connection, this.observer, this.now);
-    connection.connectTimer = setTimeout(this.onConnectTimeout, this.settings.connectTimeoutMillis, connection);
-    connection.connectTimer.unref();
-    const onConnect = this.onConnect;
-    const attempt = connectClient(client);
-    const prepared = onConnect === undefined ? attempt : attempt.then(() => onConnect(client));
-    prepared.then(() => this.opened(connection), (error: unknown) => this.openFailed(connection, error));
+    this.lifecycle.open(partition, overflow);
   }
 
-  private readonly onConnectTimeout = (connection: Connection): void => {
-    connection.timedOut = true;
-    destroyClient(connection.client);
-  };
-
-  private opened(connection: Connection): void {
-    clearTimeout(connection.connectTimer);
-    const { partition } = connection;
-    this.ledger.move(connection, 'busy');
-    if (connection.overflow) this.ledger.totals.overflowOpened++;
-    const failures = this.backoff.succeeded();
-    if (failures > 0) this.log.info({ target: this.target, failedAttempts: failures }, 'database connection restored');
-    const now = this.now();
-    connection.expiresAt = expiryOf(now, this.settings.maxLifetimeMillis);
-    this.observer.onConnectionOpened?.(partition.index, connection.overflow);
-    this.emit('connect', connection.client);
+  /** LifecycleEvents: a connection opened; the pool may now be ready. */
+  connectionOpened(connection: Connection, now: number): void {
     if (!this.isReady && this.ledger.partitions.every((each) => each.persistentOpen >= this.settings.poolSize)) {
       this.isReady = true;
       const { poolCount, poolSize } = this.settings;
@@ -491,42 +447,14 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Conn
     this.grow();
   }
 
-  private openFailed(connection: Connection, error: unknown): void {
-    clearTimeout(connection.connectTimer);
-    this.ledger.free(connection);
-    this.connections.delete(connection);
-    destroyClient(connection.client);
-    if (this.onEmpty !== undefined) {
-      this.checkEmpty();
-      return;
-    }
-    const { setup, settings } = this;
-    const connectError = toConnectError(error, {
-      target: setup.target, ssl: settings.ssl, connectTimeoutMillis: settings.connectTimeoutMillis, timedOut: connection.timedOut,
-    });
-    this.observer.onConnectError?.(connectError);
-    const delay = this.backoff.failed(connectError, connection.failureBurst);
-    const fields = { target: this.target, code: connectError.code, failedAttempts: this.backoff.failures };
-    if (delay === undefined) this.log.debug(fields, connectError.message);
-    else this.log.warn({ ...fields, retryInMillis: Math.round(delay) }, connectError.message);
-    this.grow();
+  /** LifecycleEvents: a slot came free. */
+  slotFreed(): void {
+    if (this.lifecycle.closingDown) this.checkEmpty();
+    else this.grow();
   }
 
-  /** Starts closing an open connection that is in no idle stack and not handed out; its slot is freed once the socket closed. */
   private retire(connection: Connection, reason: CloseReason): void {
-    connection.borrowed = false;
-    connection.borrowStack = undefined;
-    this.ledger.move(connection, 'closing');
-    const { partition } = connection;
-    this.observer.onConnectionClosed?.(partition.index, connection.overflow, reason);
-    this.log.debug({ target: this.target, poolIndex: partition.index, overflow: connection.overflow, reason }, 'database connection closed');
-    this.emit('remove', connection.client);
-    void closeClient(connection.client).then(() => {
-      this.ledger.free(connection);
-      this.connections.delete(connection);
-      if (this.onEmpty !== undefined) this.checkEmpty();
-      else this.grow();
-    });
+    this.lifecycle.retire(connection, reason);
     this.settleCheck();
   }
 
@@ -536,6 +464,14 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Conn
 
   private checkEmpty(): void {
     if (this.connections.size === 0) this.onEmpty?.();
+  }
+
+  private get connections(): Set<Connection> {
+    return this.lifecycle.connections;
+  }
+
+  private get backoff(): ConnectBackoff {
+    return this.lifecycle.backoff;
   }
 
   // Ending.
@@ -562,6 +498,7 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Conn
       const inUse = this.ledger.busy;
       this.log.warn({ target: this.target, inUse, drainMillis }, 'connections still checked out after the drain time; closing them');
     }
+    this.lifecycle.closingDown = true;
     for (const connection of [...this.connections]) {
       if (connection.state === 'busy') {
         cancelBackend(connection.client, this.setup.target.host, this.setup.target.port);
