@@ -2,8 +2,22 @@
 export { loadSettings, validateEnvironment, SettingsError, perInstanceConnections } from './contract/index.js';
 export type { Settings, SettingsProblem, Environment, SslMode } from './contract/index.js';
 export { createPool } from './pool/create-pool.js';
+export { Pool, mapPoolConfig } from './pool/pg-pool.js';
+export { probeClientConfig } from './pool/client-config.js';
 export { PoolTimeoutError, PoolEndedError, ConnectError } from './pool/pool-errors.js';
-export type { ClientAtsPool, PooledClient, PoolOptions, PoolObserver, PoolSnapshot, PoolPartitionSnapshot, CloseReason, Logger } from './pool/pool-types.js';
+export type {
+  ClientAtsPool,
+  PooledClient,
+  PoolOptions,
+  PoolObserver,
+  PoolSnapshot,
+  PoolPartitionSnapshot,
+  CloseReason,
+  Logger,
+  QueryCallback,
+  ConnectCallback,
+  EndOptions,
+} from './pool/pool-types.js';
 export { createHealthServer } from './health/health-server.js';
 export type { HealthServer, HealthServerOptions } from './health/health-server.js';
 export type { ReadinessResult } from './health/readiness-checker.js';

@@ -88,3 +88,41 @@ function sameSslMode(urlValue: string, mode: SslMode): boolean {
   if (value === 'false' || value === '0') return mode === 'disable';
   return value === mode;
 }
+
+/**
+ * The setup with more `pg.Client` options applied over it (`PoolOptions.clientConfig`).
+ * The password stays non-enumerable unless the extra options bring their own.
+ */
+export function withClientOptions(setup: ClientSetup, extra: pg.ClientConfig | undefined): ClientSetup {
+  if (extra === undefined) return setup;
+  const config: pg.ClientConfig = { ...setup.config };
+  Object.defineProperty(config, 'password', { value: setup.config.password, enumerable: false, writable: true, configurable: true });
+  Object.assign(config, extra);
+  return { ...setup, config };
+}
+
+/**
+ * Options that change how statements run rather than where and how to
+ * connect: a readiness probe must not inherit them (a `statement_timeout` of
+ * the application would silently become the probe's).
+ */
+export const STATEMENT_OPTIONS = [
+  'statement_timeout',
+  'query_timeout',
+  'lock_timeout',
+  'idle_in_transaction_session_timeout',
+  'binary',
+  'types',
+] as const;
+
+/**
+ * The configuration of a dedicated probe connection (readiness) derived from
+ * the pool's: the same server, credentials, TLS, keep-alive and connect
+ * timeout, its own `application_name`, none of `STATEMENT_OPTIONS`.
+ */
+export function probeClientConfig(poolConfig: Readonly<pg.ClientConfig>, applicationName: string): pg.ClientConfig {
+  const config: pg.ClientConfig = { ...poolConfig, application_name: applicationName };
+  for (const name of STATEMENT_OPTIONS) delete (config as Record<string, unknown>)[name];
+  Object.defineProperty(config, 'password', { value: poolConfig.password, enumerable: false, writable: true, configurable: true });
+  return config;
+}

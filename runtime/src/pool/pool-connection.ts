@@ -1,8 +1,8 @@
 /**
  * The pool's bookkeeping records: one `Connection` per `pg.Client` (state,
  * timestamps, and callbacks bound once so the hot path allocates nothing per
- * checkout), one `Waiter` per caller that has to queue, one `Partition` per
- * POOL_COUNT pool; and the helpers that close a client without ever hanging.
+ * checkout), one `Partition` per POOL_COUNT pool; and the helpers that close
+ * a client without ever hanging.
  */
 import { connect } from 'node:net';
 import type pg from 'pg';
@@ -15,7 +15,7 @@ export interface ConnectionOwner {
   /** The client emitted `error`. */
   connectionError(connection: Connection, error: Error): void;
   /** `client.release(error?)` of a client handed out by `connect()`. */
-  releaseBorrowed(connection: Connection, evict: boolean): void;
+  releaseBorrowed(connection: Connection, evict: boolean, error: Error | undefined): void;
   /** A `pool.query()` finished on this connection. */
   queryDone(connection: Connection, error: Error | null, result: unknown, resolve: (value: never) => void, reject: (error: Error) => void): void;
 }
@@ -23,12 +23,18 @@ export interface ConnectionOwner {
 /** `client.query(text, values, callback)`, kept from before any instrumentation. */
 export type RawQuery = (this: pg.Client, text: unknown, values: unknown, callback?: (error: Error | null, result: unknown) => void) => unknown;
 
-/** One of the POOL_COUNT pools: slots count connections opening, open and closing, so the bound holds until sockets close. */
+/**
+ * One of the POOL_COUNT pools. Slots count connections opening, open and
+ * closing, so the bound holds until sockets close. Only `SlotLedger` writes these.
+ */
 export interface Partition {
   readonly index: number;
   persistentSlots: number;
   overflowSlots: number;
+  /** Persistent connections idle or busy. */
   persistentOpen: number;
+  idle: number;
+  busy: number;
 }
 
 /** A pooled `pg.Client` and its state. */
@@ -49,6 +55,8 @@ export class Connection {
   timedOut = false;
   /** The pool's count of failed bursts when this attempt began: attempts of one burst fail together and count once. */
   failureBurst = 0;
+  /** Checkouts so far, for `maxUses`. */
+  uses = 0;
   private resolveQuery: ((value: never) => void) | undefined = undefined;
   private rejectQuery: ((error: Error) => void) | undefined = undefined;
   readonly rawQuery: RawQuery;
@@ -97,23 +105,8 @@ export class Connection {
       if (this.state === 'closing' || this.state === 'closed') return;
       throw new Error('release() called on a client that was already released to the pool');
     }
-    this.owner.releaseBorrowed(this, Boolean(error));
+    this.owner.releaseBorrowed(this, Boolean(error), error instanceof Error ? error : undefined);
   };
-}
-
-/** A caller queued for a connection: either a `pool.query()` to run, or a `connect()` to hand the client to. */
-export class Waiter {
-  constructor(
-    /** True for `pool.query()`: run `text`/`values` on the connection and settle with the result. */
-    readonly isQuery: boolean,
-    readonly text: unknown,
-    readonly values: unknown,
-    readonly resolve: (value: never) => void,
-    readonly reject: (error: Error) => void,
-    readonly enqueuedAt: number,
-    readonly deadline: number,
-    readonly borrowStack: Error | undefined,
-  ) {}
 }
 
 /** Longest a graceful close may take before the socket is destroyed. */

@@ -37,8 +37,9 @@ export class PoolTimeoutError extends Error {
     lastConnectError: ConnectError | undefined,
   ) {
     const limit = shape.poolCount * (shape.poolSize + shape.maxOverflow);
-    let message = `timed out after ${shape.poolTimeoutMillis} ms waiting for a database connection (POOL_TIMEOUT=${shape.poolTimeoutMillis}): `
-      + `${counts.inUse} in use, ${counts.idle} idle, ${counts.connecting} connecting, ${counts.waiting} waiting; `
+    // Starts like pg.Pool's message, so code matching /timeout/ keeps working.
+    let message = `timeout exceeded when trying to connect: waited ${shape.poolTimeoutMillis} ms `
+      + `(POOL_TIMEOUT=${shape.poolTimeoutMillis}) for a database connection: ${counts.inUse} in use, ${counts.idle} idle, ${counts.connecting} connecting, ${counts.waiting} waiting; `
       + `POOL_SIZE=${shape.poolSize}, POOL_COUNT=${shape.poolCount}, MAX_OVERFLOW=${shape.maxOverflow} allow at most ${limit}`;
     if (lastConnectError !== undefined) message += `; last connect error: ${lastConnectError.message}`;
     super(message, lastConnectError === undefined ? undefined : { cause: lastConnectError });

@@ -6,6 +6,7 @@
 import type { Settings } from '../contract/index.js';
 import type { Connection, Partition } from './pool-connection.js';
 import type { PoolObserver, PoolPartitionSnapshot, PoolSnapshot } from './pool-types.js';
+import type { PoolTotals } from './slot-ledger.js';
 
 /** What `snapshotOf` reads from the pool. */
 export interface SnapshotSource {
@@ -14,10 +15,7 @@ export interface SnapshotSource {
   readonly partitions: readonly Partition[];
   readonly connections: Iterable<Connection>;
   readonly waiting: number;
-  readonly checkouts: number;
-  readonly timeouts: number;
-  readonly overflowOpened: number;
-  readonly connectionErrors: number;
+  readonly totals: Readonly<PoolTotals>;
   readonly lastConnectError: string | undefined;
   readonly ending: boolean;
 }
@@ -57,10 +55,10 @@ export function snapshotOf(source: SnapshotSource): PoolSnapshot {
     inUse,
     waiting: source.waiting,
     pools,
-    checkouts: source.checkouts,
-    timeouts: source.timeouts,
-    overflowOpened: source.overflowOpened,
-    connectionErrors: source.connectionErrors,
+    checkouts: source.totals.checkouts,
+    timeouts: source.totals.timeouts,
+    overflowOpened: source.totals.overflowOpened,
+    connectionErrors: source.totals.connectionErrors,
     lastConnectError: source.lastConnectError,
     ending: source.ending,
   };

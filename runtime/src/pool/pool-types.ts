@@ -15,7 +15,14 @@ export interface Logger {
 }
 
 /** Why a connection was closed. */
-export type CloseReason = 'overflow-idle' | 'max-lifetime' | 'broken' | 'failed-check' | 'released-with-error' | 'shutdown';
+export type CloseReason =
+  | 'overflow-idle'
+  | 'max-lifetime'
+  | 'max-uses'
+  | 'broken'
+  | 'failed-check'
+  | 'released-with-error'
+  | 'shutdown';
 
 /**
  * Hooks the pool calls synchronously on its hot and cold paths. Every hook is
@@ -74,11 +81,8 @@ export interface PoolSnapshot {
   readonly ending: boolean;
 }
 
-/** A client checked out of the pool: a `pg.PoolClient` look-alike. */
-export interface PooledClient extends pg.ClientBase {
-  /** Return the client; pass an error (or `true`) to close it instead of reusing it. */
-  release(error?: Error | boolean): void;
-}
+/** A client checked out of the pool: pg's `PoolClient`, with `release(error?)`. */
+export type PooledClient = pg.PoolClient;
 
 /** Options of `createPool` besides the settings. */
 export interface PoolOptions {
@@ -92,25 +96,80 @@ export interface PoolOptions {
   readonly Client?: typeof pg.Client;
   /** Clock in ms (tests inject a fake). @default performance.now */
   readonly now?: () => number;
+  /**
+   * More `pg.Client` options for every connection the pool opens, applied over
+   * those the settings give (`statement_timeout`, `query_timeout`, `types`,
+   * `binary`, `ssl`, `keepAlive`, `application_name`, …).
+   */
+  readonly clientConfig?: pg.ClientConfig;
+  /** Close a connection after this many checkouts (pg.Pool's `maxUses`). @default 0 (never) */
+  readonly maxUses?: number;
+  /** Let the process exit while every connection is idle (pg.Pool's `allowExitOnIdle`). @default false */
+  readonly allowExitOnIdle?: boolean;
+  /**
+   * Runs on each new connection before anyone uses it (pg.Pool's `onConnect`);
+   * a rejection fails that attempt like a connect error.
+   */
+  readonly onConnect?: (client: pg.ClientBase) => void | Promise<void>;
+}
+
+/** `pool.query(…, callback)`'s callback. */
+export type QueryCallback<R extends pg.QueryResultRow = pg.QueryResultRow> = (
+  error: Error | undefined,
+  result: pg.QueryResult<R> | undefined,
+) => void;
+
+/** `pool.connect(callback)`'s callback: `done` is the client's `release`. */
+export type ConnectCallback = (
+  error: Error | undefined,
+  client: PooledClient | undefined,
+  done: (release?: Error | boolean) => void,
+) => void;
+
+/** What `end()` accepts besides a callback. */
+export interface EndOptions {
+  /** How long queued callers and borrowers may still run. @default SHUTDOWN_DRAIN_MS */
+  readonly drainMillis?: number;
 }
 
 /** The pool: pg.Pool's surface plus readiness, snapshot and a bounded drain. */
 export interface ClientAtsPool {
   /** Resolves once POOL_COUNT × POOL_SIZE connections are open; rejects only if the pool is ended first. */
   readonly ready: Promise<void>;
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  /** The configuration every connection is opened with (the password is not enumerable). */
+  readonly clientConfig: Readonly<pg.ClientConfig>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string | pg.QueryConfig,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string | pg.QueryConfig, callback: QueryCallback<R>): void;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string | pg.QueryConfig,
+    values: unknown[] | undefined,
+    callback: QueryCallback<R>,
+  ): void;
   connect(): Promise<PooledClient>;
+  connect(callback: ConnectCallback): void;
   /**
-   * Rejects new checkouts, fails queued waiters, waits up to `drainMillis`
-   * (default SHUTDOWN_DRAIN_MS) for checked-out clients, then closes every connection.
+   * Refuses checkouts asked for from now on, lets callers already queued get a
+   * connection and finish, waits up to `drainMillis` (default SHUTDOWN_DRAIN_MS)
+   * for them and for borrowed clients, then closes every connection. Never
+   * rejects. Given a callback (pg.Pool's form), calls it once ended.
    */
-  end(options?: { drainMillis?: number }): Promise<void>;
+  end(options?: EndOptions | (() => void)): Promise<void>;
   readonly totalCount: number;
   readonly idleCount: number;
   readonly waitingCount: number;
+  /** Connections past their lifetime, still checked out: closed when released. */
+  readonly expiredCount: number;
+  /** `end()` was called. */
+  readonly ending: boolean;
+  /** `end()` finished: every connection is closed. */
+  readonly ended: boolean;
   /** Live counts for diagnostics and metrics. */
   snapshot(): PoolSnapshot;
-  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'error', listener: (error: Error, client: pg.ClientBase) => void): this;
+  on(event: 'release', listener: (error: Error | undefined, client: pg.ClientBase) => void): this;
   on(event: 'connect' | 'acquire' | 'remove', listener: (client: pg.ClientBase) => void): this;
   off(event: string, listener: (...args: never[]) => void): this;
 }

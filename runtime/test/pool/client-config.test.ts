@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientSetup, sslOptions } from '../../src/pool/client-config.js';
+import { clientSetup, probeClientConfig, sslOptions, withClientOptions } from '../../src/pool/client-config.js';
 import { settingsFor } from './pool-test-support.js';
 import { loadSettings } from '../../src/contract/index.js';
 
@@ -62,5 +62,32 @@ describe('sslOptions', () => {
   it('fails when DATABASE_SSL_CA cannot be read', () => {
     const file = join(directory, 'missing.pem');
     expect(() => sslOptions('verify-full', file)).toThrow(new Error(`DATABASE_SSL_CA names a file that cannot be read (ENOENT), got "${file}"`));
+  });
+});
+
+describe('withClientOptions', () => {
+  it('applies extra pg.Client options over the settings and keeps the password out of enumeration', () => {
+    const setup = clientSetup(settingsFor('postgres://app:s3cret@db:5432/app'), undefined);
+    const { config } = withClientOptions(setup, { statement_timeout: 100, application_name: 'billing' });
+    expect(config).toEqual({ ...setup.config, statement_timeout: 100, application_name: 'billing' });
+    expect(config.password).toBe('s3cret');
+    expect(JSON.stringify(config)).not.toContain('s3cret');
+  });
+});
+
+describe('probeClientConfig', () => {
+  it('keeps where and how to connect, takes its own application_name and drops every statement option', () => {
+    const setup = clientSetup(settingsFor('postgres://app:s3cret@db:5432/app', { DATABASE_SSL: 'require' }), undefined);
+    const { config } = withClientOptions(setup, {
+      statement_timeout: 100, query_timeout: 200, lock_timeout: 300, idle_in_transaction_session_timeout: 400,
+      types: { getTypeParser: () => () => 'x' } as never, keepAlive: false,
+    });
+    const probe = probeClientConfig(config, 'clientats-readiness');
+    expect(probe).toEqual({
+      host: 'db', port: 5432, user: 'app', database: 'app', application_name: 'clientats-readiness',
+      ssl: { rejectUnauthorized: false }, keepAlive: false, keepAliveInitialDelayMillis: 10_000,
+    });
+    expect(probe.password).toBe('s3cret');
+    expect(Object.keys(probe)).not.toContain('password');
   });
 });

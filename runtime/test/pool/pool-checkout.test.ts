@@ -105,7 +105,7 @@ describe('timeouts', () => {
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(50);
     expect(error).toBeInstanceOf(PoolTimeoutError);
     expect((error as PoolTimeoutError).code).toBe('POOL_TIMEOUT');
-    expect((error as Error).message).toBe('timed out after 50 ms waiting for a database connection (POOL_TIMEOUT=50): '
+    expect((error as Error).message).toBe('timeout exceeded when trying to connect: waited 50 ms (POOL_TIMEOUT=50) for a database connection: '
       + '1 in use, 0 idle, 0 connecting, 1 waiting; POOL_SIZE=1, POOL_COUNT=1, MAX_OVERFLOW=0 allow at most 1');
     expect(pool.snapshot().timeouts).toBe(1);
     expect(pool.waitingCount).toBe(0);
@@ -116,7 +116,7 @@ describe('timeouts', () => {
     const refused = (): Promise<void> => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5999'), { code: 'ECONNREFUSED' }));
     const { pool, clients, logger } = fakePool({ POOL_SIZE: '1', POOL_TIMEOUT: '200' }, { connect: refused });
     const error = await pool.query('SELECT 1').catch((caught: unknown) => caught);
-    expect((error as Error).message).toBe('timed out after 200 ms waiting for a database connection (POOL_TIMEOUT=200): '
+    expect((error as Error).message).toBe('timeout exceeded when trying to connect: waited 200 ms (POOL_TIMEOUT=200) for a database connection: '
       + '0 in use, 0 idle, 0 connecting, 1 waiting; POOL_SIZE=1, POOL_COUNT=1, MAX_OVERFLOW=0 allow at most 1; '
       + 'last connect error: connection to 127.0.0.1:5999 refused (ECONNREFUSED): is PostgreSQL running and listening on that host and port?');
     expect((error as Error).cause).toBeInstanceOf(ConnectError);
@@ -247,22 +247,32 @@ describe('lifetime and leaks', () => {
 });
 
 describe('end()', () => {
-  it('fails queued waiters, refuses new checkouts, waits for borrowed clients, then closes everything', async () => {
+  it('serves callers queued before end(), refuses calls made after it, then closes everything', async () => {
     const { pool, clients } = fakePool({ POOL_SIZE: '1' });
     const holder = await pool.connect();
-    const waiter = pool.connect().catch((caught: unknown) => caught);
+    const queued = pool.query('SELECT queued');
     let ended = false;
     const ending = pool.end({ drainMillis: 30_000 }).then(() => { ended = true; });
-    expect(await waiter).toEqual(new PoolEndedError('the pool was ended (pool.end() was called) while this caller waited for a connection'));
     await expect(pool.connect()).rejects.toThrow(new PoolEndedError('the pool has been ended (pool.end() was called): it hands out no more connections'));
     await expect(pool.query('SELECT 1')).rejects.toBeInstanceOf(PoolEndedError);
     await new Promise((resolve) => setImmediate(resolve));
     expect(ended).toBe(false);
     holder.release();
+    expect(await queued).toEqual({ rows: [{ client: 1 }], rowCount: 1 });
     await ending;
     expect(clients.every((client) => client.ended)).toBe(true);
     expect(pool.totalCount).toBe(0);
     expect(pool.end()).toBe(pool.end());
+  });
+
+  it('fails callers still queued when the drain time runs out, and does not hang', async () => {
+    const { pool } = fakePool({ POOL_SIZE: '1' });
+    await pool.connect();
+    const queued = pool.connect().catch((caught: unknown) => caught);
+    await pool.end({ drainMillis: 20 });
+    expect(await queued).toEqual(new PoolEndedError(
+      'the pool was ended (pool.end() was called) and its drain time ran out while this caller waited for a connection',
+    ));
   });
 
   it('closes connections still borrowed after the drain time', async () => {

@@ -27,7 +27,7 @@ function track(settings: Settings, options: PoolOptions = {}): ClientAtsPool {
 /** The whole timeout message for these counts and cause. */
 function timeoutMessage(error: PoolTimeoutError, timeoutMillis: number, cause: string | undefined): string {
   const { inUse, idle, connecting, waiting } = error.counts;
-  return `timed out after ${timeoutMillis} ms waiting for a database connection (POOL_TIMEOUT=${timeoutMillis}): `
+  return `timeout exceeded when trying to connect: waited ${timeoutMillis} ms (POOL_TIMEOUT=${timeoutMillis}) for a database connection: `
     + `${inUse} in use, ${idle} idle, ${connecting} connecting, ${waiting} waiting; POOL_SIZE=1, POOL_COUNT=1, MAX_OVERFLOW=0 allow at most 1`
     + (cause === undefined ? '' : `; last connect error: ${cause}`);
 }
@@ -104,7 +104,7 @@ describe('a server that accepts TCP and never answers', () => {
     const startedAt = performance.now();
     const error = await timeoutOf(pool);
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(300);
-    expect(error.message).toBe('timed out after 300 ms waiting for a database connection (POOL_TIMEOUT=300): '
+    expect(error.message).toBe('timeout exceeded when trying to connect: waited 300 ms (POOL_TIMEOUT=300) for a database connection: '
       + '0 in use, 0 idle, 1 connecting, 1 waiting; POOL_SIZE=1, POOL_COUNT=1, MAX_OVERFLOW=0 allow at most 1');
     await pool.end();
     await vi.waitFor(() => expect(sockets.size).toBe(0), { timeout: 5_000, interval: 10 });

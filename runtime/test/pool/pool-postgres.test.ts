@@ -85,7 +85,7 @@ describe('connection counts', () => {
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(300);
     expect(error).toBeInstanceOf(PoolTimeoutError);
     expect((error as PoolTimeoutError).code).toBe('POOL_TIMEOUT');
-    expect((error as Error).message).toBe('timed out after 300 ms waiting for a database connection (POOL_TIMEOUT=300): '
+    expect((error as Error).message).toBe('timeout exceeded when trying to connect: waited 300 ms (POOL_TIMEOUT=300) for a database connection: '
       + '6 in use, 0 idle, 0 connecting, 1 waiting; POOL_SIZE=2, POOL_COUNT=2, MAX_OVERFLOW=1 allow at most 6');
     for (const client of held) client.release();
   });

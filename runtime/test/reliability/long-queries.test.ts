@@ -56,7 +56,7 @@ describe('long queries holding every connection', () => {
       for (const waiter of timedOut) {
         expect(waiter.error).toMatchObject({ code: 'POOL_TIMEOUT' });
         expect(waiter.error!.message).toMatch(new RegExp(
-          `^timed out after ${POOL_TIMEOUT} ms waiting for a database connection \\(POOL_TIMEOUT=${POOL_TIMEOUT}\\): `
+          `^timeout exceeded when trying to connect: waited ${POOL_TIMEOUT} ms \\(POOL_TIMEOUT=${POOL_TIMEOUT}\\) for a database connection: `
           + `${POOL_SIZE + MAX_OVERFLOW} in use, 0 idle, 0 connecting, \\d+ waiting; `
           + `POOL_SIZE=${POOL_SIZE}, POOL_COUNT=1, MAX_OVERFLOW=${MAX_OVERFLOW} allow at most ${POOL_SIZE + MAX_OVERFLOW}$`,
         ));
