@@ -53,6 +53,11 @@ export interface HealthServerOptions {
   readonly diagnosticsTimeoutMillis?: number;
   /** Connection of the readiness check. @default the pool's configuration (URL, TLS) with application_name `clientats-readiness` */
   readonly readinessClientConfig?: pg.ClientConfig;
+  /**
+   * Answers every request that is not one of the runtime's paths (see `hostApplication`).
+   * Shutdown waits for its requests in flight before it drains the pool. @default 404 for any other path
+   */
+  readonly application?: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
 /** A running health server. */
@@ -65,14 +70,18 @@ export interface HealthServer {
   readonly registry: Registry;
   /** True from the first moment of shutdown. */
   readonly shuttingDown: boolean;
+  /** Requests being answered right now (the runtime's paths and the application's). */
+  readonly requestsInFlight: number;
   /** The latest readiness result. */
   readonly readiness: ReadinessResult;
   /** Runs a readiness check now (instead of waiting for the next period). */
   checkReadiness(): Promise<ReadinessResult>;
   /**
-   * The shutdown sequence: readiness 503 at once, wait `delayMillis`
-   * (SHUTDOWN_DELAY_MS), stop accepting, drain the pool for up to
-   * SHUTDOWN_DRAIN_MS, close it, stop the readiness check. Idempotent.
+   * The shutdown sequence: readiness 503 at once (and `Connection: close` on
+   * every answer), wait `delayMillis` (SHUTDOWN_DELAY_MS), stop accepting and
+   * close idle keep-alive sockets, let requests in flight finish, drain the
+   * pool, close it, stop the readiness check; SHUTDOWN_DRAIN_MS bounds the
+   * requests and the pool together. Idempotent.
    */
   shutdown(options?: { delayMillis?: number }): Promise<void>;
   /** Stops the listener and the readiness check at once, leaving the pool to its owner. Idempotent. */
@@ -150,7 +159,22 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     else response.destroy();
   };
 
+  let inFlight = 0;
+  const idleWaiters: (() => void)[] = [];
+  const requestEnded = (): void => {
+    inFlight -= 1;
+    if (inFlight === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+  };
+  /** Resolves once no request is being answered. */
+  const requestsAnswered = (): Promise<void> => (inFlight === 0 ? Promise.resolve()
+    : new Promise<void>((resolve) => { idleWaiters.push(resolve); }));
+
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    inFlight += 1;
+    response.once('close', requestEnded);
+    // Keep-alive clients reconnect (to another instance, once endpoints are updated) instead of
+    // sending their next request down a socket this process is about to close.
+    if (shuttingDown) response.setHeader('Connection', 'close');
     const url = request.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
@@ -172,7 +196,8 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
         else send(response, NOT_ALLOWED);
         return;
       default:
-        send(response, NOT_FOUND);
+        if (options.application === undefined) send(response, NOT_FOUND);
+        else options.application(request, response);
     }
   };
 
@@ -198,10 +223,19 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
       await new Promise((resolve) => setTimeout(resolve, delayMillis));
       void stopListening();
       server.closeIdleConnections();
-      logger.info({ inUse: pool.snapshot().inUse }, 'shutdown: stopped accepting HTTP connections; draining the connection pool');
+      logger.info({ requestsInFlight: inFlight, inUse: pool.snapshot().inUse },
+        'shutdown: stopped accepting HTTP connections; draining the connection pool');
       const started = performance.now();
+      // Requests in flight first: they may still need the pool (a second query, a queued checkout).
+      await waitAtMost(requestsAnswered(), settings.shutdownDrainMillis);
+      if (inFlight > 0) {
+        logger.warn({ requestsInFlight: inFlight }, 'shutdown: requests still in flight after SHUTDOWN_DRAIN_MS; closing the pool anyway');
+      } else {
+        logger.info({ waitedMillis: Math.round(performance.now() - started) }, 'shutdown: requests in flight answered');
+      }
+      server.closeIdleConnections();
       try {
-        await pool.end({ drainMillis: settings.shutdownDrainMillis });
+        await pool.end({ drainMillis: Math.max(0, settings.shutdownDrainMillis - (performance.now() - started)) });
         logger.info({ drainedMillis: Math.round(performance.now() - started) }, 'shutdown: connection pool closed');
       } finally {
         // Requests already being answered (diagnostics use the readiness connection, not the pool)
@@ -272,6 +306,7 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     url: `http://127.0.0.1:${port}`,
     registry: metrics.registry,
     get shuttingDown() { return shuttingDown; },
+    get requestsInFlight() { return inFlight; },
     get readiness() { return readiness.latest; },
     checkReadiness: () => readiness.checkNow(),
     shutdown,
