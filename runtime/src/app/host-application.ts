@@ -61,13 +61,14 @@ export function hostApplication(listener: RequestListener, options: HostOptions 
       const answer = errorAnswer(error);
       errors.inc({ status: String(answer.status), reason: answer.reason });
       const fields = { method, path, status: answer.status, err: describeError(error) };
+      const outcome = response.headersSent ? 'connection cut (the answer had started)' : `answered ${answer.status}`;
       if (answer.reason === 'pool_timeout') {
-        logger.warn(fields, `application request failed: no database connection within POOL_TIMEOUT, answered ${answer.status}`);
+        logger.warn(fields, `application request failed: no database connection within POOL_TIMEOUT, ${outcome}`);
       } else if (answer.reason === 'client_error') {
-        logger.debug(fields, `application request failed: client error, answered ${answer.status}`);
+        logger.debug(fields, `application request failed: client error, ${outcome}`);
       } else {
         logger.error({ ...fields, stack: error instanceof Error ? error.stack : undefined },
-          `application request failed: unhandled error, answered ${answer.status}`);
+          `application request failed: unhandled error, ${outcome}`);
       }
       writeErrorAnswer(response, answer, retryAfterSeconds);
     };
