@@ -20,6 +20,7 @@ import { clientSetup } from '../pool/client-config.js';
 import { diagnosticsBody, readDatabaseFacts } from './diagnostics.js';
 import { DEFAULT_INSIGHT_THRESHOLDS, type DatabaseFacts, type InsightThresholds } from './performance-insights.js';
 import { PoolHistory } from './pool-history.js';
+import { trackConnections } from '../app/open-connections.js';
 import { prepareJson, send, sendJson, type PreparedResponse } from './prepared-response.js';
 import { createReadinessChecker, describeError, type ReadinessChecker, type ReadinessResult } from './readiness-checker.js';
 
@@ -159,19 +160,7 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     else response.destroy();
   };
 
-  let inFlight = 0;
-  const idleWaiters: (() => void)[] = [];
-  const requestEnded = (): void => {
-    inFlight -= 1;
-    if (inFlight === 0) for (const resolve of idleWaiters.splice(0)) resolve();
-  };
-  /** Resolves once no request is being answered. */
-  const requestsAnswered = (): Promise<void> => (inFlight === 0 ? Promise.resolve()
-    : new Promise<void>((resolve) => { idleWaiters.push(resolve); }));
-
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    inFlight += 1;
-    response.once('close', requestEnded);
     // Keep-alive clients reconnect (to another instance, once endpoints are updated) instead of
     // sending their next request down a socket this process is about to close.
     if (shuttingDown) response.setHeader('Connection', 'close');
@@ -202,6 +191,7 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   };
 
   const server = createServer(handle);
+  const connections = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? settings.port, options.host, () => {
@@ -222,18 +212,19 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
       clearInterval(sampler);
       await new Promise((resolve) => setTimeout(resolve, delayMillis));
       void stopListening();
-      server.closeIdleConnections();
-      logger.info({ requestsInFlight: inFlight, inUse: pool.snapshot().inUse },
+      connections.closeIdle();
+      logger.info({ requestsInFlight: connections.requestsInFlight, inUse: pool.snapshot().inUse },
         'shutdown: stopped accepting HTTP connections; draining the connection pool');
       const started = performance.now();
-      // Requests in flight first: they may still need the pool (a second query, a queued checkout).
-      await waitAtMost(requestsAnswered(), settings.shutdownDrainMillis);
-      if (inFlight > 0) {
-        logger.warn({ requestsInFlight: inFlight }, 'shutdown: requests still in flight after SHUTDOWN_DRAIN_MS; closing the pool anyway');
+      // Requests in flight first (and those on sockets just accepted): they may still need the pool.
+      await waitAtMost(connections.settled(), settings.shutdownDrainMillis);
+      if (connections.requestsInFlight > 0 || connections.fresh > 0) {
+        logger.warn({ requestsInFlight: connections.requestsInFlight, socketsWithoutRequest: connections.fresh },
+          'shutdown: requests still in flight after SHUTDOWN_DRAIN_MS; closing the pool anyway');
       } else {
         logger.info({ waitedMillis: Math.round(performance.now() - started) }, 'shutdown: requests in flight answered');
       }
-      server.closeIdleConnections();
+      connections.closeIdle();
       try {
         await pool.end({ drainMillis: Math.max(0, settings.shutdownDrainMillis - (performance.now() - started)) });
         logger.info({ drainedMillis: Math.round(performance.now() - started) }, 'shutdown: connection pool closed');
@@ -253,7 +244,7 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   let listenerClosed: Promise<void> | undefined;
   /** Stops accepting connections; resolves once the open ones have ended too. */
   const stopListening = (): Promise<void> => {
-    listenerClosed ??= new Promise<void>((resolve) => server.close(() => resolve()));
+    listenerClosed ??= connections.stopListening();
     return listenerClosed;
   };
 
@@ -264,13 +255,15 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
       ready = readyResponse(readiness.latest, true);
       clearInterval(sampler);
       const closed = stopListening();
-      server.closeIdleConnections();
+      connections.closeIdle();
       // Diagnostics queued on the readiness connection finish or time out first, so the
       // requests waiting on them still get a whole answer before any socket is cut.
       await readiness.stop();
       await waitAtMost(closed, IN_FLIGHT_GRACE_MILLIS);
       server.closeAllConnections();
       await closed;
+      // http.Server's close as well, for its timeout-checking interval; the listener is already closed.
+      server.close(() => undefined);
     })();
     return closePromise;
   };
@@ -306,7 +299,7 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     url: `http://127.0.0.1:${port}`,
     registry: metrics.registry,
     get shuttingDown() { return shuttingDown; },
-    get requestsInFlight() { return inFlight; },
+    get requestsInFlight() { return connections.requestsInFlight; },
     get readiness() { return readiness.latest; },
     checkReadiness: () => readiness.checkNow(),
     shutdown,
