@@ -6,7 +6,7 @@
  * in `/metrics`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { describeError } from '../health/readiness-checker.js';
 import { silentLogger } from '../logging/create-logger.js';
 import type { Logger } from '../pool/pool-types.js';
@@ -17,7 +17,7 @@ import { attachReporter, errorAnswer, writeErrorAnswer } from './error-response.
 export interface HostOptions {
   /** @default a silent logger */
   readonly logger?: Logger;
-  /** Where the error counter and the in-flight gauge are registered (the health server's registry). */
+  /** Where the error counter is registered (the health server's registry). */
   readonly registry?: Registry;
   /** `Retry-After` of a 503, in seconds. @default 1 */
   readonly retryAfterSeconds?: number;
@@ -25,8 +25,6 @@ export interface HostOptions {
 
 /** Name of the counter of unhandled application errors, by `status` and `reason`. */
 export const UNHANDLED_ERRORS_METRIC = 'http_application_unhandled_errors_total';
-/** Name of the gauge of application requests being answered. */
-export const IN_FLIGHT_METRIC = 'http_application_requests_in_flight';
 
 /** The path of a request without its query string (queries may carry tokens). */
 export function requestPath(request: IncomingMessage): string {
@@ -48,7 +46,6 @@ export function hostApplication(listener: RequestListener, options: HostOptions 
   });
   // Present at 0 from the start, so a rate() or an alert on them has a series before the first failure.
   for (const [status, reason] of [['503', 'pool_timeout'], ['500', 'error']]) errors.inc({ status, reason }, 0);
-  const inFlight = new Gauge({ name: IN_FLIGHT_METRIC, help: 'Application requests being answered right now.', registers });
 
   return (request, response) => {
     // Taken before the application runs: routers (Express) rewrite request.url on the way down.
@@ -73,8 +70,6 @@ export function hostApplication(listener: RequestListener, options: HostOptions 
       writeErrorAnswer(response, answer, retryAfterSeconds);
     };
     attachReporter(response, report);
-    inFlight.inc();
-    response.once('close', () => inFlight.dec());
     let result: unknown;
     try {
       result = listener(request, response);
