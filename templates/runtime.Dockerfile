@@ -1,10 +1,13 @@
 # syntax=docker/dockerfile:1
-# The clientats-runtime image the generated manifests deploy: the pool and the
-# health server on port 4000, compiled to JavaScript, production dependencies only.
-#   docker build -f templates/runtime.Dockerfile -t clientats-runtime .
-# Build context: the repository root (templates/runtime.Dockerfile.dockerignore trims it).
+# clientats-runtime: the pool, the health server and the application host, compiled
+# to JavaScript, production dependencies only. Teams build their service FROM it
+# (see runtime/example/Dockerfile); on its own it serves the health paths only.
+#   docker build -f templates/runtime.Dockerfile -t clientats-runtime:0.1.0 .
+# Tag: the version in runtime/package.json. Build context: the repository root
+# (templates/runtime.Dockerfile.dockerignore trims it).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# A supported LTS (Node 20 reached end of life in April 2026).
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -25,11 +28,12 @@ COPY runtime/package.json runtime/
 RUN npm ci --omit=dev --omit=optional -w clientats-runtime --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 COPY --from=build /app/runtime/build runtime/build
-# The official image's unprivileged user.
+# The official image's unprivileged user; nothing under /app is writable by it.
 USER node
 EXPOSE 4000
 # No curl in slim images: Node's fetch checks liveness (it never touches the database).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# node is PID 1 and handles SIGTERM itself: readiness 503, SHUTDOWN_DELAY_MS, drain, exit 0.
+# node is PID 1 and handles SIGTERM itself: readiness 503, SHUTDOWN_DELAY_MS, requests in flight, drain, exit 0.
+# An image built FROM this one runs its application with: CMD ["node", "runtime/build/main.js", "<compiled module>"]
 CMD ["node", "runtime/build/main.js"]

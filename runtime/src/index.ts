@@ -25,3 +25,7 @@ export type { InsightThresholds } from './health/performance-insights.js';
 export { createPoolMetrics } from './metrics/pool-metrics.js';
 export type { PoolMetrics } from './metrics/pool-metrics.js';
 export { createLogger } from './logging/create-logger.js';
+export { startRuntime } from './process/start-runtime.js';
+export type { RuntimeOptions } from './process/start-runtime.js';
+export { respondToError } from './app/error-response.js';
+export type { ApplicationFactory, ApplicationContext, RequestListener } from './app/application.js';

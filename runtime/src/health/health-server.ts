@@ -20,6 +20,7 @@ import { clientSetup } from '../pool/client-config.js';
 import { diagnosticsBody, readDatabaseFacts } from './diagnostics.js';
 import { DEFAULT_INSIGHT_THRESHOLDS, type DatabaseFacts, type InsightThresholds } from './performance-insights.js';
 import { PoolHistory } from './pool-history.js';
+import { trackConnections } from '../app/open-connections.js';
 import { prepareJson, send, sendJson, type PreparedResponse } from './prepared-response.js';
 import { createReadinessChecker, describeError, type ReadinessChecker, type ReadinessResult } from './readiness-checker.js';
 
@@ -53,6 +54,11 @@ export interface HealthServerOptions {
   readonly diagnosticsTimeoutMillis?: number;
   /** Connection of the readiness check. @default the pool's configuration (URL, TLS) with application_name `clientats-readiness` */
   readonly readinessClientConfig?: pg.ClientConfig;
+  /**
+   * Answers every request that is not one of the runtime's paths (see `hostApplication`).
+   * Shutdown waits for its requests in flight before it drains the pool. @default 404 for any other path
+   */
+  readonly application?: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
 /** A running health server. */
@@ -65,14 +71,18 @@ export interface HealthServer {
   readonly registry: Registry;
   /** True from the first moment of shutdown. */
   readonly shuttingDown: boolean;
+  /** Requests being answered right now (the runtime's paths and the application's). */
+  readonly requestsInFlight: number;
   /** The latest readiness result. */
   readonly readiness: ReadinessResult;
   /** Runs a readiness check now (instead of waiting for the next period). */
   checkReadiness(): Promise<ReadinessResult>;
   /**
-   * The shutdown sequence: readiness 503 at once, wait `delayMillis`
-   * (SHUTDOWN_DELAY_MS), stop accepting, drain the pool for up to
-   * SHUTDOWN_DRAIN_MS, close it, stop the readiness check. Idempotent.
+   * The shutdown sequence: readiness 503 at once (and `Connection: close` on
+   * every answer), wait `delayMillis` (SHUTDOWN_DELAY_MS), stop accepting and
+   * close idle keep-alive sockets, let requests in flight finish, drain the
+   * pool, close it, stop the readiness check; SHUTDOWN_DRAIN_MS bounds the
+   * requests and the pool together. Idempotent.
    */
   shutdown(options?: { delayMillis?: number }): Promise<void>;
   /** Stops the listener and the readiness check at once, leaving the pool to its owner. Idempotent. */
@@ -151,6 +161,9 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   };
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    // Keep-alive clients reconnect (to another instance, once endpoints are updated) instead of
+    // sending their next request down a socket this process is about to close.
+    if (shuttingDown) response.setHeader('Connection', 'close');
     const url = request.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
@@ -172,11 +185,13 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
         else send(response, NOT_ALLOWED);
         return;
       default:
-        send(response, NOT_FOUND);
+        if (options.application === undefined) send(response, NOT_FOUND);
+        else options.application(request, response);
     }
   };
 
   const server = createServer(handle);
+  const connections = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? settings.port, options.host, () => {
@@ -197,11 +212,21 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
       clearInterval(sampler);
       await new Promise((resolve) => setTimeout(resolve, delayMillis));
       void stopListening();
-      server.closeIdleConnections();
-      logger.info({ inUse: pool.snapshot().inUse }, 'shutdown: stopped accepting HTTP connections; draining the connection pool');
+      connections.closeIdle();
+      logger.info({ requestsInFlight: connections.requestsInFlight, inUse: pool.snapshot().inUse },
+        'shutdown: stopped accepting HTTP connections; draining the connection pool');
       const started = performance.now();
+      // Requests in flight first (and those on sockets just accepted): they may still need the pool.
+      await waitAtMost(connections.settled(), settings.shutdownDrainMillis);
+      if (connections.requestsInFlight > 0 || connections.fresh > 0) {
+        logger.warn({ requestsInFlight: connections.requestsInFlight, socketsWithoutRequest: connections.fresh },
+          'shutdown: requests still in flight after SHUTDOWN_DRAIN_MS; closing the pool anyway');
+      } else {
+        logger.info({ waitedMillis: Math.round(performance.now() - started) }, 'shutdown: requests in flight answered');
+      }
+      connections.closeIdle();
       try {
-        await pool.end({ drainMillis: settings.shutdownDrainMillis });
+        await pool.end({ drainMillis: Math.max(0, settings.shutdownDrainMillis - (performance.now() - started)) });
         logger.info({ drainedMillis: Math.round(performance.now() - started) }, 'shutdown: connection pool closed');
       } finally {
         // Requests already being answered (diagnostics use the readiness connection, not the pool)
@@ -219,7 +244,7 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   let listenerClosed: Promise<void> | undefined;
   /** Stops accepting connections; resolves once the open ones have ended too. */
   const stopListening = (): Promise<void> => {
-    listenerClosed ??= new Promise<void>((resolve) => server.close(() => resolve()));
+    listenerClosed ??= connections.stopListening();
     return listenerClosed;
   };
 
@@ -230,13 +255,15 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
       ready = readyResponse(readiness.latest, true);
       clearInterval(sampler);
       const closed = stopListening();
-      server.closeIdleConnections();
+      connections.closeIdle();
       // Diagnostics queued on the readiness connection finish or time out first, so the
       // requests waiting on them still get a whole answer before any socket is cut.
       await readiness.stop();
       await waitAtMost(closed, IN_FLIGHT_GRACE_MILLIS);
       server.closeAllConnections();
       await closed;
+      // http.Server's close as well, for its timeout-checking interval; the listener is already closed.
+      server.close(() => undefined);
     })();
     return closePromise;
   };
@@ -272,6 +299,7 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     url: `http://127.0.0.1:${port}`,
     registry: metrics.registry,
     get shuttingDown() { return shuttingDown; },
+    get requestsInFlight() { return connections.requestsInFlight; },
     get readiness() { return readiness.latest; },
     checkReadiness: () => readiness.checkNow(),
     shutdown,

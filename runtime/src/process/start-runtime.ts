@@ -1,8 +1,13 @@
 /**
- * The `clientats-runtime` process: settings → (embedded database) → pool →
- * health server, with SIGTERM/SIGINT graceful shutdown. `main.ts` calls it with
- * the real process; tests call it with their own `exit` and output.
+ * The `clientats-runtime` process: settings → application module → (embedded
+ * database) → pool → application listener → one HTTP server for the runtime's
+ * paths and the application, with SIGTERM/SIGINT graceful shutdown. `main.ts`
+ * calls it with the real process; tests call it with their own `exit` and output.
  */
+import { ApplicationError, createApplicationListener, type ApplicationFactory } from '../app/application.js';
+import { hostApplication } from '../app/host-application.js';
+import { loadApplication } from '../app/load-application.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { perInstanceConnections } from '../contract/connection-bound.js';
 import { redactDatabaseUrl } from '../contract/database-url.js';
 import { loadSettings, SettingsError, type Environment, type Settings } from '../contract/load-settings.js';
@@ -27,6 +32,15 @@ export interface RuntimeOptions {
   readonly logger?: Logger;
   /** Signals that start the graceful shutdown. @default ['SIGTERM', 'SIGINT'] */
   readonly signals?: readonly NodeJS.Signals[];
+  /**
+   * The application to host: called once with `{ pool, settings, logger }`, it returns the
+   * request listener for every path that is not the runtime's. @default none (404 for other paths)
+   */
+  readonly app?: ApplicationFactory;
+  /** Path of a module whose default export is the application (`clientats-runtime ./server.js`). */
+  readonly appModule?: string;
+  /** Port to listen on. @default settings.port (PORT) */
+  readonly port?: number;
 }
 
 /**
@@ -44,6 +58,18 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Health
     for (const problem of error.problems) writeError(problem.message);
     exit(1);
     return undefined;
+  }
+  let app = options.app;
+  // Loaded before any database starts, so a typo in the path costs nothing.
+  if (app === undefined && options.appModule !== undefined) {
+    try {
+      app = await loadApplication(options.appModule);
+    } catch (error) {
+      if (!(error instanceof ApplicationError)) throw error;
+      writeError(error.message);
+      exit(1);
+      return undefined;
+    }
   }
   const logger = options.logger ?? createLogger({ level: settings.logLevel });
 
@@ -70,8 +96,21 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Health
       () => logger.info({ connections: created.totalCount, millis: Math.round(performance.now() - started) }, 'connection pool ready: all persistent connections open'),
       () => undefined,
     );
+    let application: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
+    if (app !== undefined) {
+      const source = options.appModule === undefined ? 'the application' : `the application ${JSON.stringify(options.appModule)}`;
+      const listener = await createApplicationListener(app, { pool: created, settings, logger }, source);
+      application = hostApplication(listener, {
+        logger,
+        registry: metrics.registry,
+        retryAfterSeconds: Math.max(1, Math.ceil(settings.poolTimeoutMillis / 1000)),
+      });
+      logger.info({ app: options.appModule ?? 'startRuntime({ app })' }, 'application started: the runtime hands it every request outside its own paths');
+    }
     const database = embedded;
     return await createHealthServer({
+      application,
+      port: options.port,
       pool: created,
       settings,
       logger,
@@ -81,7 +120,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Health
       onShutdown: database === undefined ? undefined : () => database.stop(),
     });
   } catch (error) {
-    logger.error({ err: describeError(error) }, `clientats-runtime could not start: ${describeError(error)}`);
+    const cause = error instanceof ApplicationError ? error.cause : undefined;
+    logger.error({ err: describeError(error), stack: cause instanceof Error ? cause.stack : undefined },
+      `clientats-runtime could not start: ${describeError(error)}`);
     await pool?.end({ drainMillis: 0 }).catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     exit(1);

@@ -26,9 +26,9 @@ export interface RuntimeProcess {
 /** How to start it: through tsx on the sources (default) or through the bin launcher. */
 export type Entry = 'source' | 'bin';
 
-/** Spawns the runtime with exactly `env` (plus PATH and HOME). */
-export function spawnRuntime(env: Record<string, string>, entry: Entry = 'source'): RuntimeProcess {
-  const args = entry === 'bin' ? ['runtime/bin/clientats-runtime.mjs'] : ['--import', 'tsx', 'runtime/src/main.ts'];
+/** Spawns the runtime with exactly `env` (plus PATH and HOME); `extraArgs` follow the entry (an application module). */
+export function spawnRuntime(env: Record<string, string>, entry: Entry = 'source', extraArgs: readonly string[] = []): RuntimeProcess {
+  const args = [...(entry === 'bin' ? ['runtime/bin/clientats-runtime.mjs'] : ['--import', 'tsx', 'runtime/src/main.ts']), ...extraArgs];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
