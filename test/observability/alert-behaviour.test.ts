@@ -115,6 +115,11 @@ const CASES: readonly AlertCase[] = [
     at: '8m', alert: 'ClientatsReadinessFailing', fires: [{ labels: { instance: 'a:4000', pod: 'a', environment: 'kubernetes', database: 'clientats-db' } }],
   },
   {
+    title: 'readiness failing for 2 minutes, then back: nothing',
+    series: { [`db_readiness_healthy{${ENV},${pod('b')}}`]: '1 0 0 1x7' },
+    at: '8m', alert: 'ClientatsReadinessFailing', fires: [],
+  },
+  {
     title: 'connect errors every minute for 20 minutes: warning',
     series: { [`db_client_connection_errors_total{${ENV},kind="connect"}`]: '0+1x30', [`db_client_connection_errors_total{${ENV},kind="connection"}`]: '0x30' },
     at: '20m', alert: 'ClientatsConnectionErrors', fires: [{ labels: { kind: 'connect' }, value: '5' }],
