@@ -145,6 +145,11 @@ const CASES: readonly AlertCase[] = [
     at: '10m', alert: 'ClientatsDatabaseNearUsable', fires: [{ value: '90' }],
   },
   {
+    title: '81 of 97 usable: nothing',
+    series: Object.fromEntries(['a', 'b', 'c'].map((name) => [`db_connections_open{${ENV},${pod(name)}}`, '27x20'])),
+    at: '10m', alert: 'ClientatsDatabaseNearUsable', fires: [],
+  },
+  {
     title: '90 of 97 usable: no page',
     series: Object.fromEntries(['a', 'b', 'c'].map((name) => [`db_connections_open{${ENV},${pod(name)}}`, '30x20'])),
     at: '10m', alert: 'ClientatsDatabaseAtUsable', fires: [],
