@@ -79,9 +79,14 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
     },
     {
       title: `Per instance (bound ${input.perInstance})`,
-      description: `Connections of each process: POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + 1 readiness = ${input.perInstance} at most.`,
+      description: `Connections of each process: POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + 1 readiness = ${input.perInstance} at most `
+        + '(the generated bound); "bound the pods report" is what the running pods compute from their own settings.',
       unit: 'short',
-      queries: [{ expr: `sum by (instance, pod) (${METRIC.open}${env})`, legend: instance }],
+      queries: [
+        { expr: `sum by (instance, pod) (${METRIC.open}${env})`, legend: instance },
+        // What the running pods report: differs from the generated bound when a pod runs other settings.
+        { expr: `max(${METRIC.openMax}${env})`, legend: 'bound the pods report' },
+      ],
       bounds: [{ value: input.perInstance, legend: `per-instance bound (${input.perInstance})` }],
     },
     {
