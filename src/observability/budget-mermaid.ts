@@ -41,7 +41,7 @@ export function budgetMermaid(database: DatabaseShare): string {
     'xychart-beta',
     `  title "${quote(database.database)}: connections per case (${database.mode} enforced)"`,
     `  x-axis [${BUDGET_CASES.join(', ')}]`,
-    `  y-axis "connections" 0 --> ${Math.ceil(top * 1.1)}`,
+    `  y-axis "connections" 0 --> ${Math.ceil((top * 11) / 10)}`,
     ...order.map((index) => `  bar [${series[index]!.join(', ')}]`),
     `  line [${BUDGET_CASES.map(() => database.usable).join(', ')}]`,
     `  line [${BUDGET_CASES.map(() => database.maxConnections).join(', ')}]`,
