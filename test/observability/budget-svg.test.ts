@@ -1,4 +1,4 @@
-import { DOMParser, type Element } from '@xmldom/xmldom';
+import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
 import { BUDGET_CASES, budgetSvg, type DatabaseShare } from '../../src/observability/index.js';
 import { KUBERNETES_DATABASE, SHARED_DATABASE } from './observability-fixtures.js';
@@ -6,18 +6,18 @@ import { KUBERNETES_DATABASE, SHARED_DATABASE } from './observability-fixtures.j
 /** Parses XML, throwing on any well-formedness error or warning. */
 function parseXml(text: string): Document {
   return new DOMParser({ onError: (level, message) => { throw new Error(`${level}: ${message}`); } })
-    .parseFromString(text, 'image/svg+xml') as unknown as Document;
+    .parseFromString(text, 'image/svg+xml');
 }
 
 const elements = (document: Document, name: string): Element[] =>
-  Array.from(document.getElementsByTagName(name) as unknown as ArrayLike<Element>);
+  Array.from(document.getElementsByTagName(name));
 
 describe('budgetSvg', () => {
   const databases: DatabaseShare[] = [SHARED_DATABASE, KUBERNETES_DATABASE];
   const document = parseXml(budgetSvg(databases));
 
   it('is well-formed SVG with a title for screen readers', () => {
-    const root = document.documentElement as unknown as Element;
+    const root = document.documentElement!;
     expect(root.tagName).toBe('svg');
     expect(root.getAttribute('xmlns')).toBe('http://www.w3.org/2000/svg');
     expect(elements(document, 'title')[0]!.textContent).toContain('Connection budget');
