@@ -16,3 +16,4 @@ export { connectionPoolDashboard } from './grafana-dashboard.js';
 export { prometheusYaml, ruleFile, scrapeJob, type RuleFile, type ScrapeJob, type ScrapeTargets } from './prometheus-files.js';
 export { budgetSvg, CONSUMER_COLOURS } from './budget-svg.js';
 export { budgetMermaid, cumulativeSeries } from './budget-mermaid.js';
+export { BUDGET_SVG_FILE, observabilityFiles, type ObservabilityFile, type ObservedEnvironment } from './observability-files.js';

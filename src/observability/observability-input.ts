@@ -137,3 +137,36 @@ export function resolveThresholds(overrides: Partial<AlertThresholds> = {}): Ale
   }
   return thresholds;
 }
+
+/** What `environmentObservability` assembles an input from. */
+export interface EnvironmentDescription {
+  readonly environment: string;
+  readonly service: string;
+  readonly pool: PoolSettings;
+  /** The database of the budget report the environment's consumer is in. */
+  readonly database: DatabaseShare;
+  /** The consumer's name in that database's budget, and its source when the name is not unique. */
+  readonly consumer: string;
+  readonly source?: string;
+  readonly runbookBaseUrl: string;
+  readonly thresholds?: Partial<AlertThresholds>;
+}
+
+/**
+ * The input of every artefact, from the report: the consumer's `perInstance` and budget share.
+ * @throws Error when the consumer is not exactly once in the database's budget.
+ */
+export function environmentObservability(description: EnvironmentDescription): EnvironmentObservability {
+  const budget = environmentBudget(description.database, description.consumer, description.source);
+  const consumer = description.database.consumers.find((entry) => entry.name === description.consumer
+    && (description.source === undefined || entry.source === description.source))!;
+  return {
+    environment: description.environment,
+    service: description.service,
+    pool: description.pool,
+    perInstance: consumer.perInstance,
+    budget,
+    runbookBaseUrl: description.runbookBaseUrl,
+    ...(description.thresholds === undefined ? {} : { thresholds: description.thresholds }),
+  };
+}
