@@ -67,10 +67,14 @@ export function matcher(label: string, value: string): string {
 const NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 
 /** @throws Error when an environment or database name cannot be a Kubernetes name and a label value as it is. */
-export function checkNames(input: Pick<EnvironmentObservability, 'environment' | 'service'> & { budget: { database: string } }): void {
-  for (const [field, value] of [['environment', input.environment], ['service', input.service], ['budget.database', input.budget.database]] as const) {
+export function checkNames(
+  input: Pick<EnvironmentObservability, 'environment' | 'service'> & { budget: { database: string } },
+): void {
+  const names = [['environment', input.environment], ['service', input.service], ['budget.database', input.budget.database]];
+  for (const [field, value] of names as [string, string][]) {
     if (!NAME.test(value) || value.length > 63) {
-      throw new Error(`observability ${field} must be a lowercase DNS label (a-z, 0-9, '-', '.'; at most 63), got ${JSON.stringify(value)}`);
+      throw new Error(`observability ${field} must be a lowercase DNS label (a-z, 0-9, '-', '.'; at most 63), `
+        + `got ${JSON.stringify(value)}`);
     }
   }
 }
@@ -87,15 +91,24 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
   const waitThreshold = round(timeoutSeconds * thresholds.waitOfTimeout);
   const shareThreshold = Math.ceil(budget.share * thresholds.ofShare);
   const usableThreshold = Math.ceil(budget.usable * thresholds.ofUsable);
-  const settings = `POOL_SIZE=${pool.poolSize} POOL_COUNT=${pool.poolCount} MAX_OVERFLOW=${pool.maxOverflow} POOL_TIMEOUT=${pool.poolTimeoutMillis}`;
+  const settings = `POOL_SIZE=${pool.poolSize} POOL_COUNT=${pool.poolCount} MAX_OVERFLOW=${pool.maxOverflow} `
+    + `POOL_TIMEOUT=${pool.poolTimeoutMillis}`;
   const where = 'instance {{ $labels.instance }}{{ with $labels.pod }} (pod {{ . }}){{ end }}';
-  const database = `sum(${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}})${budget.unmeasured > 0 ? ` + ${budget.unmeasured}` : ''}`;
-  const unmeasured = budget.unmeasured > 0 ? ` (measured by every environment using it, plus ${budget.unmeasured} declared for clients without metrics)` : ' (summed over every environment using it)';
-  const rule = (alert: AlertName, severity: Severity, forDuration: string, expr: string, summary: string, description: string, scope: 'environment' | 'database' = 'environment'): AlertingRule => ({
+  const unmeasuredTerm = budget.unmeasured > 0 ? ` + ${budget.unmeasured}` : '';
+  const database = `sum(${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}})${unmeasuredTerm}`;
+  const unmeasured = budget.unmeasured > 0
+    ? ` (measured by every environment using it, plus ${budget.unmeasured} declared for clients without metrics)`
+    : ' (summed over every environment using it)';
+  // Database alerts carry no environment label, so every environment's copy of them is the same alert.
+  const labelsOf = (severity: Severity, scope: 'environment' | 'database'): Record<string, string> => (scope === 'environment'
+    ? { severity, [ENVIRONMENT_LABEL]: environment, [DATABASE_LABEL]: budget.database }
+    : { severity, [DATABASE_LABEL]: budget.database });
+  const rule = (alert: AlertName, severity: Severity, forDuration: string, expr: string, summary: string,
+    description: string, scope: 'environment' | 'database' = 'environment'): AlertingRule => ({
     alert,
     expr,
     for: forDuration,
-    labels: scope === 'environment' ? { severity, [ENVIRONMENT_LABEL]: environment, [DATABASE_LABEL]: budget.database } : { severity, [DATABASE_LABEL]: budget.database },
+    labels: labelsOf(severity, scope),
     annotations: { summary, description, runbook_url: `${input.runbookBaseUrl}#${runbookAnchor(alert)}` },
   });
   const timeouts = (window: string): string => `sum(rate(${METRIC.timeouts}${env}[${window}]))`;
