@@ -127,6 +127,7 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     logger,
     onResult: (result) => { ready = readyResponse(result, shuttingDown); },
   });
+  metrics.trackReadiness?.(() => readiness.latest);
   const history = new PoolHistory(() => pool.snapshot(), options.recentWindowMillis ?? 300_000);
   const sampler = setInterval(() => history.sample(), options.historySampleMillis ?? 10_000);
   sampler.unref();

@@ -8,10 +8,34 @@
  * `createPool`; gauges read `pool.snapshot()` at scrape time. The histograms
  * are `FastHistogram`s: a hook only adds to preallocated per-pool counters, and
  * the text is built at scrape time, identical to prom-client's `Histogram`.
+ *
+ * Every name follows Prometheus naming (`promtool check metrics`) except the
+ * guide's two millisecond histograms, kept as the guide documents them. The
+ * alert rules and the dashboard the generator writes (src/observability) use
+ * these names; the metric names test there scrapes a real runtime.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { perInstanceConnections, READINESS_CONNECTIONS } from '../contract/connection-bound.js';
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js';
 import type { CloseReason, PoolObserver, PoolSnapshot } from '../pool/pool-types.js';
+
+/** What the metrics read from the readiness check: `ReadinessResult` has these fields. */
+export interface ReadinessState {
+  /** The latest `SELECT 1` on the readiness connection succeeded. */
+  readonly healthy: boolean;
+}
+
+/**
+ * The guide's names that `promtool check metrics` rejects ("metric names should not contain abbreviated
+ * units"); they stay because the guide documents them, beside their base-unit twins in seconds.
+ */
+export const GUIDE_NAMING_EXCEPTIONS = ['db_connection_wait_time_ms', 'db_query_duration_ms'] as const;
+
+/**
+ * prom-client's default metrics that break Prometheus naming (gauges named `_total`); each
+ * is the sum over the `type` label of its labelled twin (`nodejs_active_handles{type}`), which stays.
+ */
+export const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /** Checkout wait buckets in ms: a healthy acquire takes microseconds, so they start far below 1 ms. */
 export const WAIT_BUCKETS_MS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
@@ -28,6 +52,8 @@ export interface PoolMetrics {
   readonly observer: PoolObserver;
   /** Where gauges read live counts from at scrape time; the health server calls it with `pool.snapshot`. */
   track(snapshot: () => PoolSnapshot): void;
+  /** Where `db_readiness_healthy` reads the latest readiness result; the health server calls it. */
+  trackReadiness?(latest: () => ReadinessState): void;
 }
 
 /** Options of `createPoolMetrics`. */
@@ -43,6 +69,7 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
   const registry = options.registry ?? new Registry();
   const registers = [registry];
   let source: (() => PoolSnapshot) | undefined;
+  let readiness: (() => ReadinessState) | undefined;
   /** Calls `set` once per pool partition of the current snapshot. */
   const perPool = (set: (pool: PoolSnapshot['pools'][number], snapshot: PoolSnapshot) => void): void => {
     if (source === undefined) return;
@@ -59,7 +86,10 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
     collect() { perPool((pool) => this.set({ pool: String(pool.index) }, pool.idle)); },
   });
   new Gauge({
-    name: 'db_client_connection_count', help: 'Open connections by state (OpenTelemetry db.client.connection.count).', labelNames: ['pool', 'state'], registers,
+    name: 'db_client_connections',
+    help: 'Open connections by state, idle or used (OpenTelemetry db.client.connection.count).',
+    labelNames: ['pool', 'state'],
+    registers,
     collect() {
       perPool((pool) => {
         this.set({ pool: String(pool.index), state: 'idle' }, pool.idle);
@@ -72,8 +102,28 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
     collect() { perPool((pool, snapshot) => this.set({ pool: String(pool.index) }, snapshot.poolSize + snapshot.maxOverflow)); },
   });
   new Gauge({
-    name: 'db_client_connection_overflow_count', help: 'Overflow (MAX_OVERFLOW) connections open right now.', labelNames: ['pool'], registers,
+    name: 'db_client_connections_overflow',
+    help: 'Overflow (MAX_OVERFLOW) connections open right now, in use or lingering idle.',
+    labelNames: ['pool'],
+    registers,
     collect() { perPool((pool) => this.set({ pool: String(pool.index) }, pool.overflowOpen)); },
+  });
+  new Gauge({
+    name: 'db_connections_open',
+    help: 'Connections this process holds to the database: every pool\'s open and opening ones plus the readiness '
+      + 'check\'s own (what the connection budget bounds per instance).',
+    registers,
+    collect() {
+      if (source === undefined) return;
+      const pools = source().pools.reduce((sum, pool) => sum + pool.persistentOpen + pool.overflowOpen + pool.connecting, 0);
+      this.set(pools + (readiness?.().healthy === true ? READINESS_CONNECTIONS : 0));
+    },
+  });
+  new Gauge({
+    name: 'db_connections_open_max',
+    help: 'Most connections this process may hold: POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + the readiness connection.',
+    registers,
+    collect() { if (source !== undefined) this.set(perInstanceConnections(source())); },
   });
   new Gauge({
     name: 'db_client_connection_pending_requests', help: 'Callers waiting to check out a connection; the queue is shared by all pools (db.client.connection.pending_requests).', registers,
@@ -146,7 +196,10 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
     onConnectionError() { errors.inc({ kind: 'connection' }); },
   };
 
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
   return {
     registry,
     observer,
@@ -154,6 +207,18 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
       source = snapshot;
       // Pools appear in the histograms from the first scrape, not only after their first checkout.
       for (let index = 0; index < snapshot().poolCount; index += 1) childrenOf(index).failed.inc(0);
+    },
+    trackReadiness(latest) {
+      // Registered here, not up front: an unlabelled gauge exports 0 ("unhealthy") until it is set.
+      if (readiness === undefined) {
+        new Gauge({
+          name: 'db_readiness_healthy',
+          help: '1 when the latest readiness check (SELECT 1 on its own connection) succeeded, 0 when it failed.',
+          registers,
+          collect() { if (readiness !== undefined) this.set(readiness().healthy ? 1 : 0); },
+        });
+      }
+      readiness = latest;
     },
   };
 }

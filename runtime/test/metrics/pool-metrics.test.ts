@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHealthServer, type HealthServer } from '../../src/health/health-server.js';
-import { createPoolMetrics, QUERY_BUCKETS_MS, WAIT_BUCKETS_MS } from '../../src/metrics/pool-metrics.js';
+import { createServer } from 'node:net';
+import { perInstanceConnections } from '../../src/contract/connection-bound.js';
+import { createPoolMetrics, DROPPED_DEFAULT_METRICS, QUERY_BUCKETS_MS, WAIT_BUCKETS_MS } from '../../src/metrics/pool-metrics.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import type { ClientAtsPool } from '../../src/pool/pool-types.js';
 import { testSettings } from '../support/health-fixture.js';
@@ -36,7 +38,11 @@ describe('/metrics', () => {
       db_connections_idle: 'gauge',
       db_connection_wait_time_ms: 'histogram',
       db_query_duration_ms: 'histogram',
-      db_client_connection_count: 'gauge',
+      db_client_connections: 'gauge',
+      db_client_connections_overflow: 'gauge',
+      db_connections_open: 'gauge',
+      db_connections_open_max: 'gauge',
+      db_readiness_healthy: 'gauge',
       db_client_connection_max: 'gauge',
       db_client_connection_pending_requests: 'gauge',
       db_client_connection_wait_time_seconds: 'histogram',
@@ -55,7 +61,7 @@ describe('/metrics', () => {
       const labels = { pool: String(partition.index) };
       expect(sampleValue(families, 'db_connections_idle', labels)).toBe(partition.idle);
       expect(sampleValue(families, 'db_connections_active', labels)).toBe(partition.inUse);
-      expect(sampleValue(families, 'db_client_connection_count', { ...labels, state: 'idle' })).toBe(partition.idle);
+      expect(sampleValue(families, 'db_client_connections', { ...labels, state: 'idle' })).toBe(partition.idle);
       expect(sampleValue(families, 'db_client_connection_max', labels)).toBe(settings.poolSize + settings.maxOverflow);
     }
   });
@@ -99,7 +105,7 @@ describe('/metrics', () => {
     expect(sumOver(during, 'db_client_operation_errors_total') - sumOver(before, 'db_client_operation_errors_total')).toBe(1);
     expect(sampleValue(during, 'db_client_connection_timeouts_total') - sampleValue(before, 'db_client_connection_timeouts_total')).toBe(1);
     expect(sumOver(during, 'db_connections_active')).toBe(held.length);
-    expect(sumOver(during, 'db_client_connection_overflow_count')).toBe(settings.poolCount * settings.maxOverflow);
+    expect(sumOver(during, 'db_client_connections_overflow')).toBe(settings.poolCount * settings.maxOverflow);
   });
 
   it('keeps the registry per server, so two servers in one process do not collide', async () => {
@@ -111,5 +117,58 @@ describe('/metrics', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('counts every connection the process holds, the readiness one included, against the per-instance bound', async () => {
+    // The readiness result is injected: this is about the arithmetic, not about the readiness check's timing.
+    let healthy = true;
+    const metrics = createPoolMetrics({ processMetrics: false });
+    metrics.track(() => pool.snapshot());
+    metrics.trackReadiness?.(() => ({ healthy }));
+    const pools = (): number => pool.snapshot().pools.reduce((sum, partition) => sum + partition.persistentOpen + partition.overflowOpen + partition.connecting, 0);
+    let families = parsePrometheusText(await metrics.registry.metrics());
+    expect(pools()).toBeGreaterThanOrEqual(settings.poolCount * settings.poolSize);
+    expect(sampleValue(families, 'db_readiness_healthy')).toBe(1);
+    expect(sampleValue(families, 'db_connections_open')).toBe(pools() + 1);
+    expect(sampleValue(families, 'db_connections_open_max')).toBe(perInstanceConnections(settings));
+    expect(sampleValue(families, 'db_connections_open_max')).toBe(2 * (2 + 1) + 1);
+    healthy = false;
+    families = parsePrometheusText(await metrics.registry.metrics());
+    expect(sampleValue(families, 'db_readiness_healthy')).toBe(0);
+    expect(sampleValue(families, 'db_connections_open')).toBe(pools());
+  });
+
+  it('reports readiness 0 while the readiness check cannot reach the database', async () => {
+    // A port nobody listens on: the check fails at once with ECONNREFUSED.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const other = await createHealthServer({
+      pool, settings, port: 0, host: '127.0.0.1', readinessClientConfig: { host: '127.0.0.1', port, user: 'nobody', database: 'none' },
+    });
+    try {
+      expect((await other.checkReadiness()).healthy).toBe(false);
+      const families = parsePrometheusText(await (await fetch(`${other.url}/metrics`)).text());
+      expect(sampleValue(families, 'db_readiness_healthy')).toBe(0);
+      expect(families.get('db_readiness_healthy')?.samples).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('leaves out readiness until a readiness check is tracked, rather than exporting a false 0', async () => {
+    const metrics = createPoolMetrics({ processMetrics: false });
+    metrics.track(() => pool.snapshot());
+    expect(await metrics.registry.metrics()).not.toContain('db_readiness_healthy');
+    metrics.trackReadiness?.(() => ({ healthy: true }));
+    expect(parsePrometheusText(await metrics.registry.metrics()).get('db_readiness_healthy')?.samples[0]?.value).toBe(1);
+  });
+
+  it('drops prom-client\'s gauges named _total and keeps their labelled twins', async () => {
+    const families = await scrape();
+    for (const name of DROPPED_DEFAULT_METRICS) expect(families.has(name)).toBe(false);
+    expect(DROPPED_DEFAULT_METRICS).toEqual(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
+    expect(families.get('nodejs_active_handles')?.type).toBe('gauge');
   });
 });
