@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { compare, defined, type BenchSection, type Measurement } from './bench-report.js';
-import { alternate, type BenchContext, type Cell } from './bench-context.js';
-import { summarize } from './statistics.js';
+import { compare, defined, type BenchSection, type Measurement } from '../../runtime/bench/bench-report.js';
+import { alternate, type BenchContext, type Cell } from '../../runtime/bench/bench-context.js';
+import { summarize } from '../../runtime/bench/statistics.js';
 
 const run = promisify(execFile);
 const REPOSITORY_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -54,7 +54,7 @@ export async function benchGenerator(context: BenchContext): Promise<BenchSectio
     {
       label: servicesLabel,
       run: async () => ({
-        seconds: await timed(process.execPath, ['--import', 'tsx', SERVICES_SCRIPT], () => process.env, (outdir) => [outdir, String(services)]),
+        seconds: await timed(process.execPath, ['--conditions=clientats-source', '--import', 'tsx', SERVICES_SCRIPT], () => process.env, (outdir) => [outdir, String(services)]),
       }),
     },
   ];
@@ -68,7 +68,7 @@ export async function benchGenerator(context: BenchContext): Promise<BenchSectio
     comparisons: defined([compare(measurements, servicesLabel, synthLabel, WALL)]),
     notes: [
       '`npm run synth` runs with CDK8S_OUTDIR set to a temporary directory; dist/ is not touched.',
-      `\`${services} generated services\`: \`node --import tsx runtime/bench/synth-services.ts <outdir> ${services}\` (PostgresBackedService × ${services}, each on its own 100-connection database, connection budget registered, budget report written).`,
+      `\`${services} generated services\`: \`node --conditions=clientats-source --import tsx test/bench/synth-services.ts <outdir> ${services}\` (PostgresBackedService × ${services}, each on its own 100-connection database, connection budget registered, budget report written).`,
       'Wall time includes Node start-up and TypeScript loading through tsx.',
     ],
   };
