@@ -8,6 +8,8 @@ const entry = new URL('../../build/cli/main.js', import.meta.url);
 if (existsSync(entry)) {
   await import(entry.href);
 } else {
-  process.stderr.write(`clientats-deploy: compiled CLI not found at ${fileURLToPath(entry)}; run \`npm run build\` first\n`);
+  process.stderr.write(
+    `clientats-deploy: compiled CLI not found at ${fileURLToPath(entry)}; run \`npm run build\` first\n`,
+  );
   process.exitCode = 2;
 }

@@ -11,7 +11,10 @@ import { benchGenerator } from './generator-synth.js';
 describe('bench --quick --only generator', () => {
   it('synthesizes the repository and the generated services and reports a finite median for each', async () => {
     const options = benchOptions({ quick: true, verbose: false, only: ['generator'] });
-    const report = await runBenchmarks(options, { databaseUrl: inject('databaseUrl'), sections: { generator: benchGenerator } });
+    const report = await runBenchmarks(options, {
+      databaseUrl: inject('databaseUrl'),
+      sections: { generator: benchGenerator },
+    });
 
     const [section] = report.sections;
     expect(section?.name).toBe('generator');
@@ -33,7 +36,8 @@ describe('bench --quick --only generator', () => {
       {
         name: 'generator',
         title: 'generator',
-        skipped: 'section "generator" is not part of the runtime package; run `npm run bench` at the repository root',
+        skipped:
+          'section "generator" is not part of the runtime package; run `npm run bench` at the repository root',
         measurements: [],
         comparisons: [],
         notes: [],

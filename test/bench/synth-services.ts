@@ -29,7 +29,9 @@ function main(): void {
   const [outdir, countText = '50'] = process.argv.slice(2);
   const count = Number(countText);
   if (outdir === undefined || !Number.isInteger(count) || count < 1) {
-    process.stderr.write(`usage: tsx test/bench/synth-services.ts <outdir> [count >= 1], got ${JSON.stringify(process.argv.slice(2))}\n`);
+    process.stderr.write(
+      `usage: tsx test/bench/synth-services.ts <outdir> [count >= 1], got ${JSON.stringify(process.argv.slice(2))}\n`,
+    );
     process.exitCode = 2;
     return;
   }

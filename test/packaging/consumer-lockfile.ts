@@ -34,7 +34,11 @@ export interface PackedPackage {
 }
 
 /** Where Node finds `name` from the package installed at `from` (`''` is the project itself). */
-function locate(packages: Readonly<Record<string, LockEntry>>, from: string, name: string): string | undefined {
+function locate(
+  packages: Readonly<Record<string, LockEntry>>,
+  from: string,
+  name: string,
+): string | undefined {
   let base = from;
   for (;;) {
     const candidate = base === '' ? `node_modules/${name}` : `${base}/node_modules/${name}`;
@@ -49,7 +53,10 @@ function locate(packages: Readonly<Record<string, LockEntry>>, from: string, nam
 function dependencyNames(entry: LockEntry): { name: string; required: boolean }[] {
   const optional = Object.keys({ ...entry.optionalDependencies, ...entry.peerDependencies });
   const required = Object.keys(entry.dependencies ?? {}).filter((name) => !optional.includes(name));
-  return [...required.map((name) => ({ name, required: true })), ...optional.map((name) => ({ name, required: false }))];
+  return [
+    ...required.map((name) => ({ name, required: true })),
+    ...optional.map((name) => ({ name, required: false })),
+  ];
 }
 
 function integrityOf(path: string): string {
@@ -72,7 +79,8 @@ export function consumerLockfile(
     if (path.startsWith('node_modules/') && entry.link !== true) packages[path] = entry;
   }
   for (const { relativePath, absolutePath, manifest } of tarballs) {
-    const { name, version, dependencies, optionalDependencies, peerDependencies, bin, engines, license } = manifest;
+    const { name, version, dependencies, optionalDependencies, peerDependencies, bin, engines, license } =
+      manifest;
     packages[`node_modules/${name}`] = {
       version,
       resolved: `file:${relativePath}`,
@@ -88,7 +96,9 @@ export function consumerLockfile(
       const path = locate(packages, from, name);
       if (path === undefined) {
         if (!required) continue;
-        throw new Error(`the repository's package-lock.json has no "${name}" for "${from || root.name}"; run npm install`);
+        throw new Error(
+          `the repository's package-lock.json has no "${name}" for "${from || root.name}"; run npm install`,
+        );
       }
       if (kept[path] === undefined) {
         kept[path] = packages[path]!;

@@ -32,11 +32,24 @@ const cleanEnv: NodeJS.ProcessEnv = Object.fromEntries(
 /** `npm pack` (of the root, or of the workspace named) into scratch/packs: the tarball and its manifest. */
 async function pack(workspace: string[]): Promise<PackedPackage> {
   const destination = join(scratch, 'packs');
-  const { stdout } = await run('npm', ['pack', ...workspace, '--ignore-scripts', '--json', '--pack-destination', destination], {
-    cwd: ROOT,
-    env: cleanEnv,
-  });
-  const [{ filename, name }] = JSON.parse(stdout) as [{ filename: string; name: string }];
+  const { stdout } = await run(
+    'npm',
+    ['pack', ...workspace, '--ignore-scripts', '--json', '--pack-destination', destination],
+    {
+      cwd: ROOT,
+      env: cleanEnv,
+    },
+  );
+  const [{ filename, name, files }] = JSON.parse(stdout) as [
+    { filename: string; name: string; files: { path: string }[] },
+  ];
+  // Only compiled code, bins, templates and the manifest: no sources, tests, benches or CI scripts.
+  const unexpected = files
+    .map(({ path }) => path)
+    .filter(
+      (path) => !/^(build\/|bin\/|templates\/|src\/cli\/bin\.mjs$|package\.json$|README\.md$)/.test(path),
+    );
+  expect(unexpected, name).toEqual([]);
   const manifestPath = join(ROOT, workspace.length === 0 ? '' : 'runtime', 'package.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as PackedPackage['manifest'];
   expect(manifest.name).toBe(name);
@@ -48,20 +61,30 @@ beforeAll(async () => {
   // Incremental (tsc -b): a no-op when `npm test`'s pretest has just built.
   await run('npm', ['run', '--silent', 'build'], { cwd: ROOT, env: cleanEnv, timeout: 300_000 });
   const tarballs = [await pack([]), await pack(['--workspace', 'clientats-runtime'])];
-  const repository = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  const repository = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
   const root = {
     name: 'clientats-consumer',
     version: '1.0.0',
     dependencies: {
-      ...Object.fromEntries(tarballs.map(({ manifest, relativePath }) => [manifest.name, `file:${relativePath}`])),
+      ...Object.fromEntries(
+        tarballs.map(({ manifest, relativePath }) => [manifest.name, `file:${relativePath}`]),
+      ),
       cdk8s: repository.devDependencies.cdk8s!,
       constructs: repository.devDependencies.constructs!,
     },
   };
   mkdirSync(project);
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
-  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ ...root, private: true, type: 'module' }, null, 2)}\n`);
-  writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify(consumerLockfile(lock, root, tarballs), null, 2)}\n`);
+  writeFileSync(
+    join(project, 'package.json'),
+    `${JSON.stringify({ ...root, private: true, type: 'module' }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join(project, 'package-lock.json'),
+    `${JSON.stringify(consumerLockfile(lock, root, tarballs), null, 2)}\n`,
+  );
   for (const file of ['synth.mjs', 'types.ts']) copyFileSync(join(CONSUMER_FILES, file), join(project, file));
   const install = ['ci', '--offline', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund'];
   await run('npm', install, { cwd: project, env: cleanEnv, timeout: 300_000 });
@@ -73,10 +96,14 @@ afterAll(() => {
 
 describe('the packed packages installed into a fresh project', () => {
   it('synthesize an environment from a cdk8s app importing clientats-deploy', async () => {
-    const { stdout } = await run(process.execPath, ['synth.mjs', 'out'], { cwd: project, env: cleanEnv, timeout: 120_000 });
+    const { stdout } = await run(process.execPath, ['synth.mjs', 'out'], {
+      cwd: project,
+      env: cleanEnv,
+      timeout: 120_000,
+    });
     expect(JSON.parse(stdout)).toEqual({ files: ['staging.k8s.yaml'], createPool: 'function' });
-    const objects = parseAllDocuments(readFileSync(join(project, 'out', 'staging.k8s.yaml'), 'utf8')).map((document) =>
-      document.toJS(),
+    const objects = parseAllDocuments(readFileSync(join(project, 'out', 'staging.k8s.yaml'), 'utf8')).map(
+      (document) => document.toJS(),
     );
     const deployment = objects.find((object) => object.kind === 'Deployment');
     expect(deployment.spec.replicas).toBe(2);
@@ -93,7 +120,9 @@ describe('the packed packages installed into a fresh project', () => {
     };
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(config));
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    await expect(run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project, timeout: 120_000 })).resolves.toMatchObject({
+    await expect(
+      run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project, timeout: 120_000 }),
+    ).resolves.toMatchObject({
       stdout: '',
     });
   });
@@ -103,7 +132,14 @@ describe('the packed packages installed into a fresh project', () => {
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production' };
     const child = spawn(process.execPath, ['node_modules/.bin/clientats-runtime'], {
       cwd: project,
-      env: { ...env, DATABASE_URL: inject('databaseUrl'), PORT: String(port), POOL_SIZE: '2', SHUTDOWN_DELAY_MS: '0', READINESS_INTERVAL_MS: '200' },
+      env: {
+        ...env,
+        DATABASE_URL: inject('databaseUrl'),
+        PORT: String(port),
+        POOL_SIZE: '2',
+        SHUTDOWN_DELAY_MS: '0',
+        READINESS_INTERVAL_MS: '200',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -123,7 +159,10 @@ describe('the packed packages installed into a fresh project', () => {
         body = await response.json();
         return response.status === 200;
       }, 200);
-      expect({ ready, body }).toMatchObject({ ready: true, body: { status: 'healthy', database: { status: 'healthy' } } });
+      expect({ ready, body }).toMatchObject({
+        ready: true,
+        body: { status: 'healthy', database: { status: 'healthy' } },
+      });
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {

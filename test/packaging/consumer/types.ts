@@ -4,8 +4,15 @@ import { PostgresBackedService, computeBudget, type PostgresBackedServiceProps }
 import { createPool, type PoolOptions } from 'clientats-runtime';
 import { DEFAULT_PORT } from 'clientats-runtime/contract';
 
-const props: PostgresBackedServiceProps = { database: { name: 'shop-db', maxConnections: 100 }, preset: 'small' };
-export const service: PostgresBackedService = new PostgresBackedService(new Chart(new App(), 'staging'), 'shop', props);
+const props: PostgresBackedServiceProps = {
+  database: { name: 'shop-db', maxConnections: 100 },
+  preset: 'small',
+};
+export const service: PostgresBackedService = new PostgresBackedService(
+  new Chart(new App(), 'staging'),
+  'shop',
+  props,
+);
 export const functions: [typeof computeBudget, typeof createPool] = [computeBudget, createPool];
 export const port: number = DEFAULT_PORT;
 export type Options = PoolOptions;
