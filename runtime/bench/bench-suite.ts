@@ -10,24 +10,33 @@ import { benchOptions, type BenchOptions } from './bench-options.js';
 import type { BenchReport, BenchSection, SectionName } from './bench-report.js';
 import { createBenchContext, type BenchContext } from './bench-context.js';
 import { benchDatabaseThroughput } from './database-throughput.js';
-import { benchGenerator } from './generator-synth.js';
 import { benchHealthServer } from './health-server.js';
 import { benchOversubscription } from './oversubscription.js';
 import { pgbenchVersion } from './pgbench.js';
 import { benchPoolOverhead } from './pool-overhead.js';
 
-const SECTIONS: Readonly<Record<SectionName, (context: BenchContext) => Promise<BenchSection>>> = {
+/** One section of the suite: measures, then returns its part of the report. */
+export type SectionRunner = (context: BenchContext) => Promise<BenchSection>;
+
+/** The runtime's own sections. `generator` lives in the root package (`test/bench/generator-synth.ts`). */
+const RUNTIME_SECTIONS: Readonly<Partial<Record<SectionName, SectionRunner>>> = {
   throughput: benchDatabaseThroughput,
   'pool-overhead': benchPoolOverhead,
   oversubscription: benchOversubscription,
   'health-server': benchHealthServer,
-  generator: benchGenerator,
 };
 
-/** Where the run's database comes from. */
+/** Where the run's database comes from, and sections added from outside the runtime package. */
 export interface DatabaseChoice {
   /** Use this server instead of starting one (`DATABASE_URL` by default). */
   readonly databaseUrl?: string;
+  /** Sections the runtime does not own (the repository root's `npm run bench` adds `generator`). */
+  readonly sections?: Readonly<Partial<Record<SectionName, SectionRunner>>>;
+}
+
+function notHere(name: SectionName): BenchSection {
+  const skipped = `section "${name}" is not part of the runtime package; run \`npm run bench\` at the repository root`;
+  return { name, title: name, skipped, measurements: [], comparisons: [], notes: [] };
 }
 
 function formatLoad(): string {
@@ -76,7 +85,8 @@ export async function runBenchmarks(options: BenchOptions = benchOptions(), choi
     const sections: BenchSection[] = [];
     for (const name of options.only) {
       context.log(`section ${name}`);
-      sections.push(await SECTIONS[name](context));
+      const runner = choice.sections?.[name] ?? RUNTIME_SECTIONS[name];
+      sections.push(runner === undefined ? notHere(name) : await runner(context));
     }
     machine['load average at end (1/5/15 min)'] = formatLoad();
     return {

@@ -1,6 +1,6 @@
-/** The compose-spec JSON Schema (the copy dclint ships), compiled with ajv. */
+/** The compose-spec JSON Schema (vendored in test/fixtures/compose-spec), compiled with ajv. */
 import { Ajv } from 'ajv';
-import schema from '../../node_modules/dclint/schemas/compose.schema.json' with { type: 'json' };
+import schema from '../fixtures/compose-spec/compose-spec.schema.json' with { type: 'json' };
 
 // The schema declares draft-07 without the trailing '#' and uses formats ajv does not know.
 const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false });

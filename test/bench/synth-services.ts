@@ -2,7 +2,7 @@
  * Synthesizes N generated Kubernetes services (the generator's
  * `PostgresBackedService`, each on its own 100-connection database, presets
  * in turn) with the connection budget registered, into the directory given:
- * `tsx runtime/bench/synth-services.ts <outdir> [count]`. The generator bench
+ * `tsx test/bench/synth-services.ts <outdir> [count]`. The generator bench
  * times this script end to end, like `npm run synth`.
  */
 import { App, Chart, YamlOutputType } from 'cdk8s';
@@ -29,7 +29,9 @@ function main(): void {
   const [outdir, countText = '50'] = process.argv.slice(2);
   const count = Number(countText);
   if (outdir === undefined || !Number.isInteger(count) || count < 1) {
-    process.stderr.write(`usage: tsx runtime/bench/synth-services.ts <outdir> [count >= 1], got ${JSON.stringify(process.argv.slice(2))}\n`);
+    process.stderr.write(
+      `usage: tsx test/bench/synth-services.ts <outdir> [count >= 1], got ${JSON.stringify(process.argv.slice(2))}\n`,
+    );
     process.exitCode = 2;
     return;
   }
