@@ -45,6 +45,8 @@ export interface TestPgbouncerOptions {
   readonly queryWaitTimeoutSeconds?: number;
   /** Startup parameters the bouncer ignores instead of refusing the login. @default 'extra_float_digits' */
   readonly ignoreStartupParameters?: string;
+  /** Writes the whole ini instead (e.g. the generator's renderer); the other options are then unused. */
+  readonly renderIni?: (places: IniPlaces) => string;
 }
 
 /** A running test bouncer. */
@@ -74,7 +76,10 @@ export async function startPgbouncer(options: TestPgbouncerOptions): Promise<Tes
   const folder = mkdtempSync(join(tmpdir(), `clientats-pgbouncer-${randomBytes(4).toString('hex')}-`));
   const ini = join(folder, 'pgbouncer.ini');
   writeFileSync(join(folder, 'userlist.txt'), `${quote(user)} ${quote(password)}\n`, { mode: 0o600 });
-  writeFileSync(ini, renderTestIni(options, { folder, port, database, user, host: server.hostname, serverPort: server.port }));
+  const places: IniPlaces = {
+    listenPort: port, authFile: join(folder, 'userlist.txt'), database, user, host: server.hostname, serverPort: Number(server.port || 5432),
+  };
+  writeFileSync(ini, (options.renderIni ?? ((where: IniPlaces) => renderTestIni(options, where)))(places));
   // PgBouncer refuses to run as root: as root it is started with `-u` as the server's own user, who must own the folder.
   const runAs = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
   if (runAs !== undefined) {
@@ -129,26 +134,27 @@ export async function startPgbouncer(options: TestPgbouncerOptions): Promise<Tes
   };
 }
 
-interface IniPlaces {
-  readonly folder: string;
-  readonly port: number;
+/** Where the test bouncer listens, reads its userlist, and finds its server. */
+export interface IniPlaces {
+  readonly listenPort: number;
+  readonly authFile: string;
   readonly database: string;
   readonly user: string;
   readonly host: string;
-  readonly serverPort: string;
+  readonly serverPort: number;
 }
 
 function renderTestIni(options: TestPgbouncerOptions, places: IniPlaces): string {
   return [
     '[databases]',
-    `${places.database} = host=${places.host} port=${places.serverPort || '5432'} dbname=${places.database}`,
+    `${places.database} = host=${places.host} port=${places.serverPort} dbname=${places.database}`,
     '',
     '[pgbouncer]',
     'listen_addr = 127.0.0.1',
-    `listen_port = ${places.port}`,
+    `listen_port = ${places.listenPort}`,
     'unix_socket_dir =',
     'auth_type = scram-sha-256',
-    `auth_file = ${join(places.folder, 'userlist.txt')}`,
+    `auth_file = ${places.authFile}`,
     `admin_users = ${places.user}`,
     `pool_mode = ${options.poolMode ?? 'transaction'}`,
     `default_pool_size = ${options.defaultPoolSize ?? 10}`,
@@ -159,7 +165,6 @@ function renderTestIni(options: TestPgbouncerOptions, places: IniPlaces): string
     `query_wait_timeout = ${options.queryWaitTimeoutSeconds ?? 120}`,
     `ignore_startup_parameters = ${options.ignoreStartupParameters ?? 'extra_float_digits'}`,
     'server_login_retry = 1',
-    `pidfile = ${join(places.folder, 'pgbouncer.pid')}`,
     '',
   ].join('\n');
 }
