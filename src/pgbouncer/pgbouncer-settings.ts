@@ -4,7 +4,14 @@
  * and the test that runs a real PgBouncer on the rendered file share it.
  * Every key used here exists in PgBouncer 1.18 (Debian 12) and later.
  */
+import type { BouncerFleet, BudgetClient } from '../budget/pgbouncer-budget.js';
+import { requiredMaxClientConn, solveDefaultPoolSize } from '../budget/pgbouncer-plan.js';
 import type { PgbouncerIniConfig, IniValue } from './pgbouncer-ini.js';
+
+/** The image: CloudNativePG's PgBouncer build, pinned; it runs `pgbouncer /etc/pgbouncer/pgbouncer.ini`. */
+export const DEFAULT_PGBOUNCER_IMAGE = 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1';
+/** PgBouncer's customary port. */
+export const DEFAULT_PGBOUNCER_PORT = 6432;
 
 /** `pool_mode`: `transaction` is what lets a fleet share a few server connections. */
 export type PoolMode = 'session' | 'transaction' | 'statement';
@@ -89,4 +96,40 @@ export function pgbouncerIniConfig(settings: PgbouncerSettings): PgbouncerIniCon
  */
 export function queryWaitTimeoutFor(poolTimeoutMillis: number): number {
   return Math.max(1, Math.ceil(poolTimeoutMillis / 1000));
+}
+
+/** What pool defaults are derived from: the database's usable slots and the clients. */
+export interface PoolDefaultsInput {
+  /** `max_connections` less reservations and headroom (what the ordinary budget calls usable). */
+  readonly usable: number;
+  /** Clients that still connect to PostgreSQL directly. */
+  readonly direct?: readonly BudgetClient[];
+  /** App processes behind the bouncers (instances with surge × per_instance). */
+  readonly behind?: readonly BudgetClient[];
+}
+
+/**
+ * Pool defaults from the budget: the largest default_pool_size the server
+ * side allows (1 when nothing fits, which validation then reports),
+ * max_db_connections = users × (pool + reserve) so an extra user cannot raise
+ * the total, and the max_client_conn the apps need with one bouncer down.
+ * Without a budget: PgBouncer's 20 and 100.
+ */
+export function derivePoolDefaults(input: {
+  readonly budget: PoolDefaultsInput | undefined;
+  readonly fleet: BouncerFleet;
+  readonly databaseAlias: string;
+  readonly users: readonly string[];
+  readonly reservePoolSize: number;
+}): { readonly defaultPoolSize: number; readonly maxDbConnections: number; readonly maxClientConn: number } {
+  const { budget, fleet, users, reservePoolSize } = input;
+  const bouncer = { databases: [{ name: input.databaseAlias, users: users.map((user) => ({ user })) }], reservePoolSize };
+  const defaultPoolSize = budget === undefined ? 20
+    : solveDefaultPoolSize({ usable: budget.usable, bouncer, fleet, direct: budget.direct }) ?? 1;
+  const demand = (budget?.behind ?? []).reduce((sum, client) => sum + client.instances * client.perInstance, 0);
+  return {
+    defaultPoolSize,
+    maxDbConnections: users.length * (defaultPoolSize + reservePoolSize),
+    maxClientConn: requiredMaxClientConn(demand, fleet, 'strict'),
+  };
 }

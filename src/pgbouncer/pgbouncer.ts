@@ -13,27 +13,26 @@ import {
   pgbouncerBudget,
   type BouncerFleet,
   type BouncerPools,
-  type BudgetClient,
   type PgbouncerBudget,
 } from '../budget/pgbouncer-budget.js';
-import { requiredMaxClientConn, solveDefaultPoolSize } from '../budget/pgbouncer-plan.js';
 import { renderPgbouncerIni } from './pgbouncer-ini.js';
 import {
   DEFAULT_IGNORE_STARTUP_PARAMETERS,
+  DEFAULT_PGBOUNCER_IMAGE,
+  DEFAULT_PGBOUNCER_PORT,
+  derivePoolDefaults,
   pgbouncerIniConfig,
   queryWaitTimeoutFor,
   type PgbouncerSettings,
+  type PoolDefaultsInput,
   type PoolMode,
   type ServerTlsMode,
 } from './pgbouncer-settings.js';
 
-/** The image: CloudNativePG's PgBouncer build, pinned; it runs `pgbouncer /etc/pgbouncer/pgbouncer.ini`. */
-export const DEFAULT_PGBOUNCER_IMAGE = 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1';
+export { DEFAULT_PGBOUNCER_IMAGE, DEFAULT_PGBOUNCER_PORT };
 /** The `pgbouncer` user and group of that image. */
 export const PGBOUNCER_USER_ID = 998;
 export const PGBOUNCER_GROUP_ID = 996;
-/** PgBouncer's customary port. */
-export const DEFAULT_PGBOUNCER_PORT = 6432;
 /** Where the image reads its configuration, and where the userlist and server CA are mounted. */
 export const CONFIG_DIRECTORY = '/etc/pgbouncer';
 export const AUTH_DIRECTORY = '/etc/pgbouncer-auth';
@@ -56,14 +55,7 @@ export interface PgBouncerServer {
 }
 
 /** What the defaults are derived from: the database's usable slots and the clients. */
-export interface PgBouncerBudgetInputs {
-  /** `max_connections` less reservations and headroom (what the ordinary budget calls usable). */
-  readonly usable: number;
-  /** Clients that still connect to PostgreSQL directly. */
-  readonly direct?: readonly BudgetClient[];
-  /** App processes behind the bouncers (instances with surge × per_instance). */
-  readonly behind?: readonly BudgetClient[];
-}
+export type PgBouncerBudgetInputs = PoolDefaultsInput;
 
 /** Props of `PgBouncer`. */
 export interface PgBouncerProps {
@@ -146,10 +138,10 @@ export class PgBouncer extends Construct {
     this.authSecret = props.authSecret ?? { name: `${this.name}-auth`, key: 'userlist.txt' };
     this.budgetInputs = props.budget;
     const reservePoolSize = props.reservePoolSize ?? 0;
-    const pools = (defaultPoolSize: number): BouncerPools => this.poolsAt(defaultPoolSize, reservePoolSize, 0, 100);
-    const defaultPoolSize = props.defaultPoolSize ?? (props.budget === undefined ? 20
-      : solveDefaultPoolSize({ usable: props.budget.usable, bouncer: pools(1), fleet: this.fleet(), direct: props.budget.direct }) ?? 1);
-    const demand = (props.budget?.behind ?? []).reduce((sum, client) => sum + client.instances * client.perInstance, 0);
+    const derived = derivePoolDefaults({
+      budget: props.budget, fleet: this.fleet(), databaseAlias: this.databaseAlias, users: this.users, reservePoolSize,
+    });
+    const defaultPoolSize = props.defaultPoolSize ?? derived.defaultPoolSize;
     const poolTimeout = props.poolTimeout ?? Duration.seconds(5);
     const tls = props.server.tls;
     this.settings = {
@@ -165,7 +157,7 @@ export class PgBouncer extends Construct {
       reservePoolSize,
       reservePoolTimeoutSeconds: (props.reservePoolTimeout ?? Duration.seconds(5)).toSeconds(),
       maxDbConnections: props.maxDbConnections ?? this.users.length * (defaultPoolSize + reservePoolSize),
-      maxClientConn: props.maxClientConn ?? requiredMaxClientConn(demand, this.fleet(), 'strict'),
+      maxClientConn: props.maxClientConn ?? derived.maxClientConn,
       serverIdleTimeoutSeconds: (props.serverIdleTimeout ?? Duration.seconds(600)).toSeconds(),
       queryWaitTimeoutSeconds: props.queryWaitTimeout?.toSeconds() ?? queryWaitTimeoutFor(poolTimeout.toMilliseconds()),
       ignoreStartupParameters: props.ignoreStartupParameters ?? DEFAULT_IGNORE_STARTUP_PARAMETERS,
