@@ -177,7 +177,11 @@ function markdown(report: { startedAt: string; finishedAt: string; loadAtStart: 
         + `${median(trials.map((trial) => trial.p50Millis))} | ${median(trials.map((trial) => trial.p99Millis))} | `
         + `${Math.max(...trials.map((trial) => trial.peakBackends))} | ${trials.reduce((sum, trial) => sum + trial.failed, 0)} |`);
     }
-    lines.push(`| ${scenario.name} | pgbouncer / direct | ${round(medians.pgbouncer! / medians.direct!, 2)} | | | | |`);
+    const of = (contender: string) => report.trials.filter((trial) => trial.scenario === scenario.name && trial.contender === contender);
+    // Repetition i of one contender against repetition i of the other: they ran back to back.
+    const paired = of('pgbouncer').map((trial, index) => trial.queriesPerSecond / (of('direct')[index]?.queriesPerSecond ?? Number.NaN));
+    lines.push(`| ${scenario.name} | pgbouncer / direct | ${round(medians.pgbouncer! / medians.direct!, 2)} `
+      + `(paired ${round(Math.min(...paired), 2)}–${round(Math.max(...paired), 2)}) | | | | |`);
   }
   return `${lines.join('\n')}\n`;
 }
