@@ -105,4 +105,21 @@ describe.skipIf(!hasPgbouncer)(`runtime pool through PgBouncer in transaction mo
       await pool.end({ drainMillis: 1000 });
     }
   });
+
+  it('authenticates with the SCRAM secret from pg_authid in the userlist, as the README shows', async () => {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    const secret = await admin.query<{ rolpassword: string }>('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [role.name])
+      .finally(() => admin.end());
+    expect(secret.rows[0]!.rolpassword).toMatch(/^SCRAM-SHA-256\$/);
+    const scramBouncer = await startPgbouncer({ serverUrl: role.url, defaultPoolSize: 1, userlistSecret: secret.rows[0]!.rolpassword });
+    const pool = createPool(loadSettings({ DATABASE_URL: scramBouncer.url, DATABASE_POOLER: 'pgbouncer', POOL_SIZE: '2' }));
+    try {
+      await pool.ready;
+      expect((await pool.query<{ user: string }>('SELECT current_user AS user')).rows).toEqual([{ user: role.name }]);
+    } finally {
+      await pool.end({ drainMillis: 1000 });
+      await scramBouncer.close();
+    }
+  });
 });

@@ -45,6 +45,8 @@ export interface TestPgbouncerOptions {
   readonly queryWaitTimeoutSeconds?: number;
   /** Startup parameters the bouncer ignores instead of refusing the login. @default 'extra_float_digits' */
   readonly ignoreStartupParameters?: string;
+  /** What userlist.txt holds for the user (e.g. the SCRAM secret from pg_authid). @default the URL's password */
+  readonly userlistSecret?: string;
   /** Writes the whole ini instead (e.g. the generator's renderer); the other options are then unused. */
   readonly renderIni?: (places: IniPlaces) => string;
 }
@@ -75,7 +77,7 @@ export async function startPgbouncer(options: TestPgbouncerOptions): Promise<Tes
   const port = await freePort();
   const folder = mkdtempSync(join(tmpdir(), `clientats-pgbouncer-${randomBytes(4).toString('hex')}-`));
   const ini = join(folder, 'pgbouncer.ini');
-  writeFileSync(join(folder, 'userlist.txt'), `${quote(user)} ${quote(password)}\n`, { mode: 0o600 });
+  writeFileSync(join(folder, 'userlist.txt'), `${quote(user)} ${quote(options.userlistSecret ?? password)}\n`, { mode: 0o600 });
   const places: IniPlaces = {
     listenPort: port, authFile: join(folder, 'userlist.txt'), database, user, host: server.hostname, serverPort: Number(server.port || 5432),
   };
