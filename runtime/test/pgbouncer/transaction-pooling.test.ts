@@ -7,7 +7,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadSettings } from '../../src/contract/index.js';
+import { HEALTH_PATHS, loadSettings } from '../../src/contract/index.js';
+import { createHealthServer } from '../../src/health/health-server.js';
 import { clientSetup } from '../../src/pool/client-config.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import {
@@ -120,6 +121,26 @@ describe.skipIf(!hasPgbouncer)(`runtime pool through PgBouncer in transaction mo
     } finally {
       await pool.end({ drainMillis: 1000 });
       await scramBouncer.close();
+    }
+  });
+
+  it('answers readiness and diagnostics through the bouncer', async () => {
+    const settings = loadSettings({ DATABASE_URL: bouncer.url, DATABASE_POOLER: 'pgbouncer', POOL_SIZE: '3', HEALTH_CHECK_TOKEN: 'token' });
+    const pool = createPool(settings);
+    const health = await createHealthServer({ pool, settings, port: 0, host: '127.0.0.1' });
+    try {
+      await pool.ready;
+      const ready = await health.checkReadiness();
+      expect(ready).toMatchObject({ healthy: true, reason: undefined });
+      const response = await fetch(`${health.url}${HEALTH_PATHS.diagnostics}`, { headers: { authorization: 'Bearer token' } });
+      expect(response.status).toBe(200);
+      const body = await response.json() as { status: string; pool: { pool_size: number; database_version: string } };
+      expect(body.status).toBe('healthy');
+      expect(body.pool.pool_size).toBe(3);
+      expect(body.pool.database_version).toMatch(/^PostgreSQL \d+/);
+    } finally {
+      await health.shutdown({ delayMillis: 0 });
+      await pool.end({ drainMillis: 1000 });
     }
   });
 });
