@@ -13,7 +13,7 @@
  *
  *   npx tsx runtime/bench/pgbouncer-bench.ts [--seconds 5] [--reps 3] [--json FILE]
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -39,6 +39,10 @@ interface Trial {
   readonly p99Millis: number;
   readonly failed: number;
   readonly peakBackends: number;
+  /** CPU time per answered query over the window, in µs: this Node process, the bouncer, the role's backends. */
+  readonly nodeCpuMicros: number;
+  readonly bouncerCpuMicros: number;
+  readonly postgresCpuMicros: number;
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -65,8 +69,8 @@ async function main(): Promise<void> {
   const bouncer = await startPgbouncer({ serverUrl: bouncerRole.url, defaultPoolSize: 10, maxClientConn: 400 });
   const trials: Trial[] = [];
   const run = (scenario: Scenario, contender: Trial['contender'], windowSeconds: number): Promise<Trial> => contender === 'direct'
-    ? runTrial(scenario, contender, directRole.url, database.url, directRole.name, windowSeconds)
-    : runTrial(scenario, contender, bouncer.url, database.url, bouncerRole.name, windowSeconds);
+    ? runTrial(scenario, contender, directRole.url, database.url, directRole.name, windowSeconds, undefined)
+    : runTrial(scenario, contender, bouncer.url, database.url, bouncerRole.name, windowSeconds, bouncer.pid());
   try {
     // One unrecorded round first: the JIT warms up on both paths before anything counts.
     for (const contender of ['direct', 'pgbouncer'] as const) await run(SCENARIOS[0]!, contender, 1);
@@ -90,7 +94,22 @@ async function main(): Promise<void> {
   process.stdout.write(markdown(report));
 }
 
-async function runTrial(scenario: Scenario, contender: Trial['contender'], url: string, adminUrl: string, role: string, seconds: number): Promise<Trial> {
+/**
+ * CPU time of a process in µs from /proc/<pid>/schedstat (nanoseconds on the CPU, exact; the tick counts in
+ * /proc/<pid>/stat round each of 200 backends' few ms down to 0). 0 when it cannot be read.
+ */
+function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return 0;
+  }
+}
+
+async function runTrial(
+  scenario: Scenario, contender: Trial['contender'], url: string, adminUrl: string, role: string, seconds: number, bouncerPid: number | undefined,
+): Promise<Trial> {
   const settings = loadSettings({
     DATABASE_URL: url,
     DATABASE_POOLER: contender === 'pgbouncer' ? 'pgbouncer' : 'none',
@@ -112,6 +131,15 @@ async function runTrial(scenario: Scenario, contender: Trial['contender'], url: 
   })();
   try {
     await Promise.all(pools.map((pool) => pool.ready));
+    const backendPids = (await admin.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename = $1", [role])).rows.map((row) => row.pid);
+    const cpuNow = () => ({
+      node: process.cpuUsage(),
+      bouncer: processCpuMicros(bouncerPid),
+      postgres: backendPids.reduce((sum, pid) => sum + processCpuMicros(pid), 0),
+    });
+    let cpuAtOpen = cpuNow();
+    let cpuAtClose = cpuAtOpen;
     const warmUpEnds = performance.now() + 1000;
     const windowEnds = warmUpEnds + seconds * 1000;
     const latencies: number[] = [];
@@ -129,7 +157,12 @@ async function runTrial(scenario: Scenario, contender: Trial['contender'], url: 
         }
       }
     };
+    const windowOpens = setTimeout(() => { cpuAtOpen = cpuNow(); }, Math.max(0, warmUpEnds - performance.now()));
     await Promise.all(pools.flatMap((pool) => Array.from({ length: scenario.callersPerPool }, () => caller(pool))));
+    clearTimeout(windowOpens);
+    cpuAtClose = cpuNow();
+    const answered = Math.max(1, latencies.length);
+    const nodeMicros = (cpuAtClose.node.user - cpuAtOpen.node.user) + (cpuAtClose.node.system - cpuAtOpen.node.system);
     latencies.sort((a, b) => a - b);
     const at = (fraction: number): number => round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * fraction))] ?? 0, 2);
     return {
@@ -140,6 +173,9 @@ async function runTrial(scenario: Scenario, contender: Trial['contender'], url: 
       p99Millis: at(0.99),
       failed,
       peakBackends,
+      nodeCpuMicros: round(nodeMicros / answered, 1),
+      bouncerCpuMicros: round((cpuAtClose.bouncer - cpuAtOpen.bouncer) / answered, 1),
+      postgresCpuMicros: round((cpuAtClose.postgres - cpuAtOpen.postgres) / answered, 1),
     };
   } finally {
     sampling = false;
@@ -164,8 +200,8 @@ function markdown(report: { startedAt: string; finishedAt: string; loadAtStart: 
     `PgBouncer bench ${report.startedAt} – ${report.finishedAt}, ${report.seconds} s windows, ${report.reps} repetitions, `
     + `load ${report.loadAtStart.toFixed(2)} → ${report.loadAtEnd.toFixed(2)}`,
     '',
-    '| scenario | contender | queries/s (median, min–max) | p50 ms | p99 ms | peak backends | failed |',
-    '|---|---|---|---|---|---|---|',
+    '| scenario | contender | queries/s (median, min–max) | p50 ms | p99 ms | CPU µs/query: Node, bouncer, PostgreSQL | peak backends | failed |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const scenario of SCENARIOS) {
     const medians: Record<string, number> = {};
@@ -175,13 +211,15 @@ function markdown(report: { startedAt: string; finishedAt: string; loadAtStart: 
       medians[contender] = median(qps);
       lines.push(`| ${scenario.name} | ${contender} | ${median(qps)} (${Math.min(...qps)}–${Math.max(...qps)}) | `
         + `${median(trials.map((trial) => trial.p50Millis))} | ${median(trials.map((trial) => trial.p99Millis))} | `
+        + `${median(trials.map((trial) => trial.nodeCpuMicros))}, ${median(trials.map((trial) => trial.bouncerCpuMicros))}, `
+        + `${median(trials.map((trial) => trial.postgresCpuMicros))} | `
         + `${Math.max(...trials.map((trial) => trial.peakBackends))} | ${trials.reduce((sum, trial) => sum + trial.failed, 0)} |`);
     }
     const of = (contender: string) => report.trials.filter((trial) => trial.scenario === scenario.name && trial.contender === contender);
     // Repetition i of one contender against repetition i of the other: they ran back to back.
     const paired = of('pgbouncer').map((trial, index) => trial.queriesPerSecond / (of('direct')[index]?.queriesPerSecond ?? Number.NaN));
     lines.push(`| ${scenario.name} | pgbouncer / direct | ${round(medians.pgbouncer! / medians.direct!, 2)} `
-      + `(paired ${round(Math.min(...paired), 2)}–${round(Math.max(...paired), 2)}) | | | | |`);
+      + `(paired ${round(Math.min(...paired), 2)}–${round(Math.max(...paired), 2)}) | | | | | |`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -66,6 +66,8 @@ export interface TestPgbouncer {
   close(): Promise<void>;
   /** The last lines it logged, for failure messages. */
   log(): string;
+  /** Process id while it runs (benchmarks read its CPU time from /proc). */
+  pid(): number | undefined;
 }
 
 /** Starts a bouncer in front of `options.serverUrl`; resolves once it accepts connections. */
@@ -133,6 +135,7 @@ export async function startPgbouncer(options: TestPgbouncerOptions): Promise<Tes
       rmSync(folder, { recursive: true, force: true });
     },
     log: () => lines.join('\n'),
+    pid: () => child?.pid,
   };
 }
 
