@@ -76,14 +76,17 @@ export async function startPgbouncer(options: TestPgbouncerOptions): Promise<Tes
   const user = decodeURIComponent(server.username);
   const password = decodeURIComponent(server.password);
   const database = server.pathname.slice(1) || 'postgres';
-  const port = await freePort();
+  let port = await freePort();
   const folder = mkdtempSync(join(tmpdir(), `clientats-pgbouncer-${randomBytes(4).toString('hex')}-`));
   const ini = join(folder, 'pgbouncer.ini');
   writeFileSync(join(folder, 'userlist.txt'), `${quote(user)} ${quote(options.userlistSecret ?? password)}\n`, { mode: 0o600 });
-  const places: IniPlaces = {
-    listenPort: port, authFile: join(folder, 'userlist.txt'), database, user, host: server.hostname, serverPort: Number(server.port || 5432),
+  const writeIni = (): void => {
+    const places: IniPlaces = {
+      listenPort: port, authFile: join(folder, 'userlist.txt'), database, user, host: server.hostname, serverPort: Number(server.port || 5432),
+    };
+    writeFileSync(ini, (options.renderIni ?? ((where: IniPlaces) => renderTestIni(options, where)))(places));
   };
-  writeFileSync(ini, (options.renderIni ?? ((where: IniPlaces) => renderTestIni(options, where)))(places));
+  writeIni();
   // PgBouncer refuses to run as root: as root it is started with `-u` as the server's own user, who must own the folder.
   const runAs = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
   if (runAs !== undefined) {
@@ -119,7 +122,18 @@ export async function startPgbouncer(options: TestPgbouncerOptions): Promise<Tes
     clearTimeout(killer);
   };
 
-  await start();
+  // A free port can be taken by another process between freePort() and the bind: retry on a fresh one.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !/exited/.test((error as Error).message)) throw error;
+      port = await freePort();
+      writeIni();
+      if (runAs !== undefined) chownSync(ini, runAs.uid, runAs.gid);
+    }
+  }
   let closed = false;
   const credentials = `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
   return {
