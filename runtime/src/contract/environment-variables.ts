@@ -5,7 +5,7 @@
  */
 
 /** How a raw environment string is turned into a value before schema validation. */
-export type VariableKind = 'integer' | 'ssl-mode' | 'database-url' | 'path' | 'secret' | 'log-level';
+export type VariableKind = 'integer' | 'ssl-mode' | 'database-url' | 'path' | 'secret' | 'log-level' | 'pooler';
 
 /** One environment variable of the contract. */
 export interface EnvironmentVariable {
@@ -34,6 +34,11 @@ export type SslMode = (typeof SSL_MODES)[number];
 /** pino log levels accepted by LOG_LEVEL. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What sits between the runtime and PostgreSQL, accepted by DATABASE_POOLER. */
+export const POOLERS = ['none', 'pgbouncer'] as const;
+/** `pgbouncer`: a transaction-mode PgBouncer, so no startup `options` are sent. */
+export type Pooler = (typeof POOLERS)[number];
 
 const millis = (minimum: number) => ({ type: 'integer', minimum, maximum: MAX_TIMER_MILLIS });
 
@@ -95,6 +100,13 @@ export const ENVIRONMENT_VARIABLES = [
     default: undefined,
     schema: { type: 'string', minLength: 1 },
     description: 'PEM file of the CA that signed the server certificate (default: the system CAs).',
+  },
+  {
+    name: 'DATABASE_POOLER',
+    kind: 'pooler',
+    default: 'none',
+    schema: { type: 'string', enum: [...POOLERS] },
+    description: '`pgbouncer` when `DATABASE_URL` names a PgBouncer in transaction mode: the URL\'s `options` are then not sent (PgBouncer refuses unknown startup parameters; set them with `ALTER ROLE … SET`), `none` otherwise.',
   },
   {
     name: 'HEALTH_CHECK_TOKEN',

@@ -12,6 +12,7 @@ import {
   type EnvironmentVariable,
   type EnvironmentVariableName,
   type LogLevel,
+  type Pooler,
   type SslMode,
 } from './environment-variables.js';
 import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js';
@@ -26,6 +27,8 @@ export interface Settings {
   readonly poolTimeoutMillis: number;
   readonly ssl: SslMode;
   readonly sslCaFile: string | undefined;
+  /** DATABASE_POOLER: `pgbouncer` when the URL names a transaction-mode PgBouncer. */
+  readonly pooler: Pooler;
   /** Trimmed; `undefined` when unset, empty or blank: diagnostics are then closed to everyone. */
   readonly healthCheckToken: string | undefined;
   readonly port: number;
@@ -121,6 +124,7 @@ export function loadSettings(env: Environment = process.env): Settings {
     poolTimeoutMillis: integer('POOL_TIMEOUT'),
     ssl: values.DATABASE_SSL as SslMode,
     sslCaFile: values.DATABASE_SSL_CA as string | undefined,
+    pooler: values.DATABASE_POOLER as Pooler,
     healthCheckToken: token === undefined || token === '' ? undefined : token,
     port: integer('PORT'),
     overflowIdleMillis: integer('POOL_OVERFLOW_IDLE_MS'),
@@ -220,6 +224,7 @@ function parseRaw(variable: EnvironmentVariable, raw: string): string | number |
       return lower;
     }
     case 'log-level':
+    case 'pooler':
       return text.toLowerCase();
     case 'database-url':
     case 'path':

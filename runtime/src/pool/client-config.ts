@@ -55,7 +55,13 @@ export function clientSetup(settings: Settings, applicationName: string | undefi
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MILLIS,
   };
-  if (target.parameters.options !== undefined) config.options = target.parameters.options;
+  if (target.parameters.options !== undefined && settings.pooler === 'pgbouncer') {
+    // PgBouncer refuses a login with a startup parameter it does not know, and one it ignores is never applied.
+    warnings.push(`DATABASE_URL carries options=${target.parameters.options}, which is not sent because DATABASE_POOLER=pgbouncer: `
+      + 'set it on the server instead (ALTER ROLE … SET …)');
+  } else if (target.parameters.options !== undefined) {
+    config.options = target.parameters.options;
+  }
   // Kept out of enumeration, as pg does, so a logged or inspected config never shows it.
   Object.defineProperty(config, 'password', { value: target.password, enumerable: false, writable: true, configurable: true });
   return { config, target, warnings };

@@ -135,7 +135,7 @@ describe('loadSettings under hostile environments', () => {
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
   it('covers every variable of the contract with a field mapping or a dedicated case', () => {
-    const covered = new Set([...Object.keys(FIELD_OF), 'DATABASE_URL', 'DATABASE_URL_FILE', 'DATABASE_SSL', 'DATABASE_SSL_CA', 'HEALTH_CHECK_TOKEN', 'LOG_LEVEL']);
+    const covered = new Set([...Object.keys(FIELD_OF), 'DATABASE_URL', 'DATABASE_URL_FILE', 'DATABASE_SSL', 'DATABASE_SSL_CA', 'DATABASE_POOLER', 'HEALTH_CHECK_TOKEN', 'LOG_LEVEL']);
     expect(NAMES.filter((name) => !covered.has(name))).toEqual([]);
   });
 

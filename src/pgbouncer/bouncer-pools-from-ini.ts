@@ -1,0 +1,60 @@
+/**
+ * A parsed `pgbouncer.ini` → the budget's `BouncerPools`: what `check` needs
+ * to count the server connections of a hand-written or generated bouncer.
+ * A pool exists per (database, user) pair; an entry with `user=` forces one
+ * user, any other entry gets one pool per user that connects through it
+ * (`users`, by default one). The `*` fallback entry counts as one database.
+ */
+import type { BouncerDatabase, BouncerPools } from '../budget/pgbouncer-budget.js';
+import type { ParsedPgbouncerIni } from './pgbouncer-ini.js';
+
+/** Options of `bouncerPoolsFromIni`. */
+export interface IniPoolOptions {
+  /** Users that connect through entries without `user=`. @default ['app'] */
+  readonly users?: readonly string[];
+  /** Names the file in errors. @default 'pgbouncer.ini' */
+  readonly source?: string;
+}
+
+/**
+ * Reads the pool settings of a parsed ini; unset settings stay unset, so the
+ * budget applies PgBouncer's defaults.
+ * @throws Error naming file, section and key when a count is not an integer >= 0.
+ */
+export function bouncerPoolsFromIni(ini: ParsedPgbouncerIni, options: IniPoolOptions = {}): BouncerPools {
+  const source = options.source ?? 'pgbouncer.ini';
+  const users = options.users ?? ['app'];
+  const count = (section: string, key: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value.trim())) {
+      throw new Error(`${source} [${section}] ${key} must be an integer >= 0, got ${JSON.stringify(value)}`);
+    }
+    return Number(value.trim());
+  };
+  const settings = ini.pgbouncer;
+  const databases: BouncerDatabase[] = Object.entries(ini.databases).map(([name, entry]) => ({
+    name,
+    users: (entry.user === undefined ? users : [entry.user]).map((user) => ({ user })),
+    poolSize: count(`databases ${name}`, 'pool_size', entry.pool_size),
+    reservePoolSize: count(`databases ${name}`, 'reserve_pool', entry.reserve_pool),
+    maxDbConnections: count(`databases ${name}`, 'max_db_connections', entry.max_db_connections),
+  }));
+  const userMaxConnections: Record<string, number> = {};
+  for (const [user, entry] of Object.entries(ini.users)) {
+    const cap = count(`users ${user}`, 'max_user_connections', entry.max_user_connections);
+    if (cap !== undefined) userMaxConnections[user] = cap;
+  }
+  return withoutUndefined({
+    databases: databases.map(withoutUndefined),
+    defaultPoolSize: count('pgbouncer', 'default_pool_size', settings.default_pool_size),
+    reservePoolSize: count('pgbouncer', 'reserve_pool_size', settings.reserve_pool_size),
+    maxDbConnections: count('pgbouncer', 'max_db_connections', settings.max_db_connections),
+    maxUserConnections: count('pgbouncer', 'max_user_connections', settings.max_user_connections),
+    maxClientConn: count('pgbouncer', 'max_client_conn', settings.max_client_conn),
+    userMaxConnections: Object.keys(userMaxConnections).length > 0 ? userMaxConnections : undefined,
+  });
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}

@@ -1,0 +1,30 @@
+/**
+ * Both tiers of a PgBouncer budget as report lines (Markdown), so a reader
+ * sees why hundreds of app connections fit a 100-connection server: the
+ * server side counts only the bouncers' pools, the client side counts the
+ * apps against the bouncers' `max_client_conn`.
+ */
+import type { PgbouncerBudget } from '../budget/pgbouncer-budget.js';
+
+const verdict = (fits: boolean): string => (fits ? 'fits' : '**over budget**');
+
+/** A Markdown section for one bouncer tier named `name`. */
+export function pgbouncerBudgetLines(name: string, budget: PgbouncerBudget): string[] {
+  const { server, client } = budget;
+  const capped = budget.uncapped === budget.perBouncer ? '' : ` (pools add up to ${budget.uncapped}, capped by max_db/user_connections)`;
+  return [
+    `#### PgBouncer tier \`${name}\`: ${verdict(budget.fits)}`,
+    '',
+    '| tier | counted | total | bound | verdict |',
+    '|---|---|---|---|---|',
+    `| server (PostgreSQL) | ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections${capped} `
+      + `+ ${server.direct} direct | ${server.total} | ≤ ${server.usable} usable | ${verdict(server.fits)} |`,
+    `| client (even spread) | app instances × per_instance behind the bouncers | ${client.demand} `
+      + `| ≤ ${client.servingBouncers} × max_client_conn ${client.maxClientConn} = ${client.capacity} | ${verdict(client.fits)} |`,
+    `| client (strict: ${client.downDuringRollout} bouncer(s) down in a rollout) | same | ${client.demand} `
+      + `| ≤ ${client.servingBouncers - client.downDuringRollout} × ${client.maxClientConn} = ${client.strictCapacity} `
+      + `| ${client.fitsStrict ? 'fits' : 'over (warning)'} |`,
+    '',
+    `Assumption: ${client.assumption}.`,
+  ];
+}

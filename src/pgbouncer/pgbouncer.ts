@@ -1,0 +1,303 @@
+/**
+ * `PgBouncer`: a transaction-mode PgBouncer tier in front of one PostgreSQL
+ * database — Deployment (≥ 2 replicas), Service, PodDisruptionBudget, TCP
+ * probes, `pgbouncer.ini` from a ConfigMap and the userlist from a Secret the
+ * team creates (no generated file holds a password). Pool sizes default to
+ * what the two-tier budget allows (`src/budget/pgbouncer-budget.ts`).
+ */
+import { createHash } from 'node:crypto';
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import {
+  pgbouncerBudget,
+  type BouncerFleet,
+  type BouncerPools,
+  type PgbouncerBudget,
+} from '../budget/pgbouncer-budget.js';
+import { renderPgbouncerIni } from './pgbouncer-ini.js';
+import {
+  DEFAULT_IGNORE_STARTUP_PARAMETERS,
+  DEFAULT_PGBOUNCER_IMAGE,
+  DEFAULT_PGBOUNCER_PORT,
+  derivePoolDefaults,
+  pgbouncerIniConfig,
+  queryWaitTimeoutFor,
+  type PgbouncerSettings,
+  type PoolDefaultsInput,
+  type PoolMode,
+  type ServerTlsMode,
+} from './pgbouncer-settings.js';
+
+export { DEFAULT_PGBOUNCER_IMAGE, DEFAULT_PGBOUNCER_PORT };
+/** The `pgbouncer` user and group of that image. */
+export const PGBOUNCER_USER_ID = 998;
+export const PGBOUNCER_GROUP_ID = 996;
+/** Where the image reads its configuration, and where the userlist and server CA are mounted. */
+export const CONFIG_DIRECTORY = '/etc/pgbouncer';
+export const AUTH_DIRECTORY = '/etc/pgbouncer-auth';
+export const TLS_DIRECTORY = '/etc/pgbouncer-tls';
+
+/** A key of a Kubernetes Secret. */
+export interface SecretKey {
+  readonly name: string;
+  readonly key: string;
+}
+
+/** The PostgreSQL server behind the bouncer. */
+export interface PgBouncerServer {
+  readonly host: string;
+  /** @default 5432 */
+  readonly port?: number;
+  readonly database: string;
+  /** TLS from the bouncer to the server; unset = none (PgBouncer's `server_tls_sslmode = prefer` is not used). */
+  readonly tls?: { readonly mode: ServerTlsMode; readonly caSecret?: SecretKey };
+}
+
+/** What the defaults are derived from: the database's usable slots and the clients. */
+export type PgBouncerBudgetInputs = PoolDefaultsInput;
+
+/** Props of `PgBouncer`. */
+export interface PgBouncerProps {
+  /** Name of the Deployment, Service, ConfigMap and PodDisruptionBudget. @default the construct id */
+  readonly name?: string;
+  readonly server: PgBouncerServer;
+  /** The database name clients put in their URL. @default server.database */
+  readonly databaseAlias?: string;
+  /** Users that connect (one pool per user), for the budget. @default ['app'] */
+  readonly users?: readonly string[];
+  /** Secret key holding userlist.txt (`"user" "password or SCRAM secret"` lines). @default { name: `${name}-auth`, key: 'userlist.txt' } */
+  readonly authSecret?: SecretKey;
+  /** @default 'scram-sha-256' */
+  readonly authType?: 'scram-sha-256' | 'md5';
+  /** Bouncer pods; at least 2, so one can roll or fail while the other serves. @default 2 */
+  readonly replicas?: number;
+  /** RollingUpdate bounds. @default maxSurge 1, maxUnavailable 0 */
+  readonly rollingUpdate?: { readonly maxSurge?: number; readonly maxUnavailable?: number };
+  /** @default DEFAULT_PGBOUNCER_IMAGE */
+  readonly image?: string;
+  /** @default 6432 */
+  readonly port?: number;
+  /** @default 'transaction' */
+  readonly poolMode?: PoolMode;
+  /** Inputs the pool defaults are derived from. @default none: PgBouncer's own defaults */
+  readonly budget?: PgBouncerBudgetInputs;
+  /** @default the largest that fits the budget's usable slots, else 20 */
+  readonly defaultPoolSize?: number;
+  /** @default 0 */
+  readonly reservePoolSize?: number;
+  /** @default 5 s */
+  readonly reservePoolTimeout?: Duration;
+  /** Cap per database per bouncer. @default users × (defaultPoolSize + reservePoolSize) */
+  readonly maxDbConnections?: number;
+  /** @default what the apps behind need with one bouncer down (at least 100) */
+  readonly maxClientConn?: number;
+  /** @default 600 s */
+  readonly serverIdleTimeout?: Duration;
+  /** The apps' POOL_TIMEOUT. @default 5 s (the runtime's default) */
+  readonly poolTimeout?: Duration;
+  /** @default poolTimeout, in whole seconds (PgBouncer's own default is 120 s) */
+  readonly queryWaitTimeout?: Duration;
+  /** @default ['extra_float_digits'] */
+  readonly ignoreStartupParameters?: readonly string[];
+  /** @default cpu request 100m, memory request 64 MiB, limit 128 MiB */
+  readonly resources?: kplus.ContainerResources;
+}
+
+/** A PgBouncer tier: the Kubernetes objects, its resolved settings and its budget. */
+export class PgBouncer extends Construct {
+  public readonly name: string;
+  public readonly port: number;
+  public readonly replicas: number;
+  public readonly strategy: { readonly type: 'RollingUpdate'; readonly maxSurge: number; readonly maxUnavailable: number };
+  public readonly users: readonly string[];
+  /** The database name clients put in their URL. */
+  public readonly databaseAlias: string;
+  public readonly settings: PgbouncerSettings;
+  /** The rendered pgbouncer.ini (the ConfigMap's content). */
+  public readonly ini: string;
+  public readonly authSecret: SecretKey;
+  public readonly configMap: kplus.ConfigMap;
+  public readonly deployment: kplus.Deployment;
+  public readonly service: kplus.Service;
+  public readonly podDisruptionBudget: kplus.k8s.KubePodDisruptionBudget;
+  private readonly budgetInputs: PgBouncerBudgetInputs | undefined;
+
+  constructor(scope: Construct, id: string, props: PgBouncerProps) {
+    super(scope, id);
+    this.name = props.name ?? id;
+    this.port = props.port ?? DEFAULT_PGBOUNCER_PORT;
+    this.replicas = props.replicas ?? 2;
+    this.strategy = {
+      type: 'RollingUpdate',
+      maxSurge: props.rollingUpdate?.maxSurge ?? 1,
+      maxUnavailable: props.rollingUpdate?.maxUnavailable ?? 0,
+    };
+    this.users = props.users ?? ['app'];
+    this.databaseAlias = props.databaseAlias ?? props.server.database;
+    this.authSecret = props.authSecret ?? { name: `${this.name}-auth`, key: 'userlist.txt' };
+    this.budgetInputs = props.budget;
+    const reservePoolSize = props.reservePoolSize ?? 0;
+    const derived = derivePoolDefaults({
+      budget: props.budget, fleet: this.fleet(), databaseAlias: this.databaseAlias, users: this.users, reservePoolSize,
+    });
+    const defaultPoolSize = props.defaultPoolSize ?? derived.defaultPoolSize;
+    const poolTimeout = props.poolTimeout ?? Duration.seconds(5);
+    const tls = props.server.tls;
+    this.settings = {
+      databaseAlias: this.databaseAlias,
+      serverHost: props.server.host,
+      serverPort: props.server.port ?? 5432,
+      serverDatabase: props.server.database,
+      listenPort: this.port,
+      authFile: `${AUTH_DIRECTORY}/${this.authSecret.key}`,
+      authType: props.authType ?? 'scram-sha-256',
+      poolMode: props.poolMode ?? 'transaction',
+      defaultPoolSize,
+      reservePoolSize,
+      reservePoolTimeoutSeconds: (props.reservePoolTimeout ?? Duration.seconds(5)).toSeconds(),
+      maxDbConnections: props.maxDbConnections ?? this.users.length * (defaultPoolSize + reservePoolSize),
+      maxClientConn: props.maxClientConn ?? derived.maxClientConn,
+      serverIdleTimeoutSeconds: (props.serverIdleTimeout ?? Duration.seconds(600)).toSeconds(),
+      queryWaitTimeoutSeconds: props.queryWaitTimeout?.toSeconds() ?? queryWaitTimeoutFor(poolTimeout.toMilliseconds()),
+      ignoreStartupParameters: props.ignoreStartupParameters ?? DEFAULT_IGNORE_STARTUP_PARAMETERS,
+      ...(tls === undefined ? {} : {
+        serverTls: { mode: tls.mode, ...(tls.caSecret === undefined ? {} : { caFile: `${TLS_DIRECTORY}/${tls.caSecret.key}` }) },
+      }),
+    };
+    this.ini = renderPgbouncerIni(pgbouncerIniConfig(this.settings), `Generated by clientats-deploy for ${this.name}: do not edit.`);
+    const problems = this.propProblems();
+    this.node.addValidation({ validate: () => [...problems, ...this.budgetProblems()] });
+
+    this.configMap = new kplus.ConfigMap(this, 'config', { metadata: { name: this.name }, data: { 'pgbouncer.ini': this.ini } });
+    this.deployment = new kplus.Deployment(this, 'deployment', {
+      metadata: { name: this.name },
+      replicas: this.replicas,
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.absolute(this.strategy.maxSurge),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(this.strategy.maxUnavailable),
+      }),
+      terminationGracePeriod: Duration.seconds(30),
+      securityContext: { ensureNonRoot: true, user: PGBOUNCER_USER_ID, group: PGBOUNCER_GROUP_ID },
+    });
+    this.deployment.podMetadata.addLabel('app', this.name);
+    // A changed ini rolls the pods: the ConfigMap alone would not restart them.
+    this.deployment.podMetadata.addAnnotation('clientats.dev/pgbouncer-ini-sha256', createHash('sha256').update(this.ini).digest('hex'));
+    const container = this.deployment.addContainer({
+      name: 'pgbouncer',
+      image: props.image ?? DEFAULT_PGBOUNCER_IMAGE,
+      ports: [{ name: 'pgbouncer', number: this.port }],
+      readiness: kplus.Probe.fromTcpSocket({ port: this.port, periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 3 }),
+      liveness: kplus.Probe.fromTcpSocket({
+        port: this.port, initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(3), failureThreshold: 3,
+      }),
+      startup: kplus.Probe.fromTcpSocket({ port: this.port, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
+      resources: props.resources ?? {
+        cpu: { request: kplus.Cpu.millis(100) },
+        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+      },
+      securityContext: {
+        ensureNonRoot: true,
+        user: PGBOUNCER_USER_ID,
+        group: PGBOUNCER_GROUP_ID,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        capabilities: { drop: [kplus.Capability.ALL] },
+        seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+      },
+    });
+    container.mount(CONFIG_DIRECTORY, kplus.Volume.fromConfigMap(this, 'config-volume', this.configMap, { name: 'config' }), { readOnly: true });
+    const auth = kplus.Secret.fromSecretName(this, 'auth', this.authSecret.name);
+    container.mount(AUTH_DIRECTORY, kplus.Volume.fromSecret(this, 'auth-volume', auth, { name: 'auth', items: { [this.authSecret.key]: { path: this.authSecret.key } } }), { readOnly: true });
+    if (tls?.caSecret !== undefined) {
+      const ca = kplus.Secret.fromSecretName(this, 'server-ca', tls.caSecret.name);
+      container.mount(TLS_DIRECTORY, kplus.Volume.fromSecret(this, 'server-ca-volume', ca, { name: 'server-ca', items: { [tls.caSecret.key]: { path: tls.caSecret.key } } }), { readOnly: true });
+    }
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp'));
+
+    this.service = new kplus.Service(this, 'service', {
+      metadata: { name: this.name },
+      selector: this.deployment,
+      ports: [{ name: 'pgbouncer', port: this.port, targetPort: this.port }],
+    });
+    // At most one bouncer down for voluntary disruptions: the strict client-side bound assumes exactly that.
+    this.podDisruptionBudget = new kplus.k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
+      metadata: { name: this.name },
+      spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.deployment.matchLabels } },
+    });
+  }
+
+  /** The pods as the budget counts them (replicas, rollout bounds). */
+  public fleet(): BouncerFleet {
+    return { replicas: this.replicas, strategy: this.strategy };
+  }
+
+  /** One bouncer process's pools as the budget reads them. */
+  public bouncerPools(): BouncerPools {
+    const settings = this.settings;
+    return this.poolsAt(settings.defaultPoolSize, settings.reservePoolSize, settings.maxDbConnections, settings.maxClientConn);
+  }
+
+  /** Both tiers for the given clients (by default the ones in `props.budget`). */
+  public budget(inputs: PgBouncerBudgetInputs | undefined = this.budgetInputs): PgbouncerBudget | undefined {
+    if (inputs === undefined) return undefined;
+    return pgbouncerBudget({ usable: inputs.usable, bouncer: this.bouncerPools(), fleet: this.fleet(), behind: inputs.behind ?? [], direct: inputs.direct });
+  }
+
+  /**
+   * The DATABASE_URL an app behind this bouncer uses (in its Secret, never in a
+   * manifest): `postgres://user:<password>@<service>:<port>/<database>`.
+   */
+  public databaseUrlFor(user: string, password = '<password>'): string {
+    return `postgres://${encodeURIComponent(user)}:${password}@${this.name}:${this.port}/${encodeURIComponent(this.databaseAlias)}`;
+  }
+
+  private poolsAt(defaultPoolSize: number, reservePoolSize: number, maxDbConnections: number, maxClientConn: number): BouncerPools {
+    return {
+      databases: [{ name: this.databaseAlias, users: this.users.map((user) => ({ user })) }],
+      defaultPoolSize,
+      reservePoolSize,
+      maxDbConnections,
+      maxClientConn,
+    };
+  }
+
+  private propProblems(): string[] {
+    const problems: string[] = [];
+    const count = (field: string, value: number, minimum: number): void => {
+      if (!Number.isSafeInteger(value) || value < minimum) problems.push(`${field} must be an integer >= ${minimum}, got ${value}`);
+    };
+    count('replicas', this.replicas, 2);
+    count('defaultPoolSize', this.settings.defaultPoolSize, 1);
+    count('reservePoolSize', this.settings.reservePoolSize, 0);
+    count('maxDbConnections', this.settings.maxDbConnections, 0);
+    count('maxClientConn', this.settings.maxClientConn, 1);
+    count('port', this.port, 1);
+    count('rollingUpdate.maxSurge', this.strategy.maxSurge, 0);
+    count('rollingUpdate.maxUnavailable', this.strategy.maxUnavailable, 0);
+    if (this.strategy.maxSurge === 0 && this.strategy.maxUnavailable === 0) {
+      problems.push('rollingUpdate.maxSurge and maxUnavailable are both 0: a rollout could never replace a pod, so raise one of them');
+    }
+    if (this.settings.queryWaitTimeoutSeconds < 1) {
+      problems.push(`queryWaitTimeout must be at least 1 s (0 would let clients wait forever), got ${this.settings.queryWaitTimeoutSeconds} s`);
+    }
+    return problems;
+  }
+
+  private budgetProblems(): string[] {
+    const budget = this.budget();
+    if (budget === undefined) return [];
+    const problems: string[] = [];
+    const { server, client } = budget;
+    if (!server.fits) {
+      problems.push(`server side over budget: ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections `
+        + `+ ${server.direct} direct = ${server.total} > ${server.usable} usable: lower defaultPoolSize or replicas`);
+    }
+    if (!client.fits) {
+      problems.push(`client side over budget: the apps open ${client.demand} connections > ${client.servingBouncers} bouncers `
+        + `× max_client_conn ${client.maxClientConn} = ${client.capacity}: raise maxClientConn or replicas`);
+    }
+    return problems;
+  }
+}
