@@ -1,47 +1,26 @@
 /**
- * Reads the files and directories given to `check`: Kubernetes YAML, Compose
- * files and Heroku `app.json`, plus a synthesized `connection-budget.json`
- * (which says which database each generated file belongs to). Directories are
- * walked (bounded); files given by name must be something the budget reads.
+ * Reads the files and directories given to `check` from disk and hands them
+ * to the reader dispatcher (`readManifests`, the same one synth uses).
+ * Directories are walked (bounded); files given by name must be something the
+ * budget reads.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import type { Consumer } from '../budget/budget-types.js';
-import type { BudgetReport } from '../budget/budget-report.js';
-import { BUDGET_REPORT_FILES } from '../budget/connection-budget-validation.js';
-import { isComposeFile, readComposeFile } from '../budget/compose-file.js';
-import { isHerokuAppJson, readHerokuAppJson } from '../budget/heroku-app-json.js';
-import { isKubernetesObject, readKubernetesObjects, type SourcedObject } from '../budget/kubernetes-manifests.js';
-import { InputError } from '../budget/manifest-input.js';
-import type { RuntimeTimingFacts } from '../budget/runtime-timing.js';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { InputError } from '../readers/manifest-input.js';
+import {
+  BUDGET_REPORT_FILE, readManifests, type InputFile, type ManifestInputs, type ReadManifestOptions,
+} from '../readers/read-manifests.js';
 
-/** Consumers found in one file. */
-export interface FileConsumers {
-  /** As given or found, for messages. */
-  readonly file: string;
-  readonly absolute: string;
-  readonly consumers: readonly Consumer[];
-}
-
-/** Everything read from the inputs. */
-export interface Inputs {
-  readonly files: readonly FileConsumers[];
-  readonly timing: readonly RuntimeTimingFacts[];
-  readonly notes: readonly string[];
-  /** A synthesized budget report found among the inputs, with its directory. */
-  readonly budget?: { readonly directory: string; readonly report: BudgetReport };
+/** What `readManifests` found, with the directory of a synthesized report. */
+export interface Inputs extends ManifestInputs {
+  /** The directory holding `connection-budget.json`, when one was among the inputs. */
+  readonly budgetDirectory?: string;
 }
 
 /** Options of `readInputs`. */
-export interface ReadInputOptions {
-  /** Heroku preboot on for every app.json. */
-  readonly preboot?: boolean;
-}
+export type ReadInputOptions = Pick<ReadManifestOptions, 'preboot' | 'nodes'>;
 
 const MAX_FILES = 5_000;
-/** Kubernetes kinds the budget reads. */
-const READ_KINDS = ['Deployment', 'HorizontalPodAutoscaler', 'ConfigMap'];
 const MAX_DEPTH = 12;
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
 
@@ -54,70 +33,20 @@ export function readInputs(paths: readonly string[], options: ReadInputOptions =
     if (statSync(path).isDirectory()) walk(path, 0, found);
     else explicit.push(path);
   }
-  const files: FileConsumers[] = [];
-  const timing: RuntimeTimingFacts[] = [];
-  const notes: string[] = [];
-  const kubernetes: SourcedObject[] = [];
-  const kubernetesFiles: { file: string; absolute: string; objects: number }[] = [];
-  let budget: Inputs['budget'];
-  for (const [file, named] of [...explicit.map((file) => [file, true] as const), ...found.map((file) => [file, false] as const)]) {
-    const absolute = resolve(file);
-    if (basename(file) === BUDGET_REPORT_FILES.json) {
-      budget = { directory: dirname(absolute), report: readBudgetJson(file) };
-      continue;
-    }
-    const text = readText(file);
-    if (file.endsWith('.json')) {
-      const document = parseJson(file, text);
-      if (!isHerokuAppJson(document, file)) {
-        if (named) throw new InputError(`${file}: not a Heroku app.json (no "formation" and not named app.json): the budget reads app.json, Kubernetes YAML and Compose files`);
-        continue;
-      }
-      const findings = readHerokuAppJson(document, file, options);
-      files.push({ file, absolute, consumers: findings.consumers });
-      timing.push(...findings.timing);
-      notes.push(...findings.notes);
-      continue;
-    }
-    const documents = parseYamlDocuments(file, text).filter((document) => document !== null && document !== undefined);
-    if (documents.length === 1 && isComposeFile(documents[0])) {
-      const findings = readComposeFile(documents[0], file, { readEnvFile: (path) => readOptional(join(dirname(file), path)) });
-      files.push({ file, absolute, consumers: findings.consumers });
-      timing.push(...findings.timing);
-      notes.push(...findings.notes);
-      continue;
-    }
-    const objects = documents.flatMap((document) => (isKubernetesList(document) ? (document as { items: unknown[] }).items : [document]));
-    if (objects.length === 0 || !objects.every(isKubernetesObject)) {
-      if (named) throw new InputError(`${file}: neither Kubernetes objects (apiVersion and kind) nor a Compose file (services): the budget reads app.json, Kubernetes YAML and Compose files`);
-      continue;
-    }
-    const kinds = objects.map((object) => String((object as { kind: unknown }).kind));
-    if (named && !kinds.some((kind) => READ_KINDS.includes(kind))) {
-      throw new InputError(`${file}: has no ${READ_KINDS.join(', ')} (found ${[...new Set(kinds)].join(', ')}): nothing the budget reads`);
-    }
-    objects.forEach((object, index) => kubernetes.push({ object, source: objects.length === 1 ? file : `${file}#${index + 1}` }));
-    kubernetesFiles.push({ file, absolute, objects: objects.length });
-  }
-  // Kubernetes objects are read together: an HPA or ConfigMap may sit in another file than its Deployment.
-  const findings = readKubernetesObjects(kubernetes);
-  for (const { file, absolute } of kubernetesFiles) {
-    files.push({ file, absolute, consumers: findings.consumers.filter((consumer) => consumer.source === file || consumer.source?.startsWith(`${file}#`)) });
-  }
-  timing.push(...findings.timing);
-  notes.push(...findings.notes);
-  for (const file of explicit) {
-    const entry = files.find((candidate) => candidate.file === file);
-    if (entry !== undefined && entry.consumers.length === 0 && !notes.some((note) => note.startsWith(file))) {
-      notes.push(`${file}: no database client found`);
-    }
-  }
-  return { files, timing, notes, ...(budget === undefined ? {} : { budget }) };
+  const files: InputFile[] = [
+    ...explicit.map((path) => ({ path, text: readText(path), named: true })),
+    ...found.map((path) => ({ path, text: readText(path), named: false })),
+  ];
+  const inputs = readManifests(files, {
+    ...options,
+    readEnvFile: (composeFile, envFile) => readOptional(join(dirname(composeFile), envFile)),
+  });
+  return inputs.budget === undefined ? inputs : { ...inputs, budgetDirectory: dirname(resolve(inputs.budget.file)) };
 }
 
 /** The file's path relative to a directory, `/`-separated. */
-export function relativePath(directory: string, absolute: string): string {
-  return relative(directory, absolute).split(sep).join('/');
+export function relativePath(directory: string, file: string): string {
+  return relative(directory, resolve(file)).split(sep).join('/');
 }
 
 function walk(directory: string, depth: number, found: string[]): void {
@@ -126,7 +55,7 @@ function walk(directory: string, depth: number, found: string[]): void {
     const path = join(directory, entry.name);
     if (entry.isDirectory()) {
       if (!SKIPPED_DIRECTORIES.has(entry.name)) walk(path, depth + 1, found);
-    } else if (/\.(ya?ml)$/.test(entry.name) || entry.name === 'app.json' || entry.name === BUDGET_REPORT_FILES.json) {
+    } else if (/\.(ya?ml)$/.test(entry.name) || entry.name === 'app.json' || entry.name === BUDGET_REPORT_FILE) {
       if (found.length >= MAX_FILES) throw new InputError(`${directory}: more than ${MAX_FILES} files to check: name the files or a smaller directory`);
       found.push(path);
     }
@@ -137,7 +66,7 @@ function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InputError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new InputError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   }
 }
 
@@ -147,55 +76,4 @@ function readOptional(file: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function parseJson(file: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`${file}: not valid JSON: ${oneLine((error as Error).message)}`);
-  }
-}
-
-/** Aliases a YAML file may expand; manifests use a handful at most. */
-const MAX_YAML_ALIASES = 100;
-
-function parseYamlDocuments(file: string, text: string): unknown[] {
-  const documents = parseAllDocuments(text);
-  const list = Array.isArray(documents) ? documents : [documents];
-  for (const document of list) {
-    const error = document.errors[0];
-    if (error !== undefined) {
-      const position = error.linePos?.[0];
-      const message = oneLine(error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
-      throw new InputError(`${file}: not valid YAML${position === undefined ? '' : ` at line ${position.line}, column ${position.col}`}: ${message}`);
-    }
-  }
-  return list.map((document) => {
-    try {
-      // The alias bound stops "billion laughs" documents from expanding without limit.
-      return document.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
-    } catch (error) {
-      throw new InputError(`${file}: not usable YAML: ${oneLine((error as Error).message)}`);
-    }
-  });
-}
-
-/** Parser messages quote the input: control characters are escaped so the error stays one line. */
-function oneLine(message: string): string {
-  // eslint-disable-next-line no-control-regex
-  return message.replace(/[\u0000-\u001f\u007f]/g, (character) => JSON.stringify(character).slice(1, -1));
-}
-
-function isKubernetesList(document: unknown): boolean {
-  return typeof document === 'object' && document !== null && (document as { kind?: unknown }).kind === 'List'
-    && Array.isArray((document as { items?: unknown }).items);
-}
-
-function readBudgetJson(file: string): BudgetReport {
-  const document = parseJson(file, readText(file)) as Partial<BudgetReport> | null;
-  if (document === null || typeof document !== 'object' || !Array.isArray(document.databases)) {
-    throw new InputError(`${file}: not a connection budget report (no "databases" list): synthesize it again with npm run synth`);
-  }
-  return document as BudgetReport;
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Consumer, DatabaseTarget, KubernetesConsumer } from '../../src/budget/budget-types.js';
+import type { Consumer, DatabaseLimits, KubernetesConsumer } from '../../src/budget/budget-types.js';
 import { computeBudget, usableSlots } from '../../src/budget/compute-budget.js';
 
-const SERVER_100: DatabaseTarget = { name: 'db', maxConnections: 100 };
+const SERVER_100: DatabaseLimits = { name: 'db', maxConnections: 100 };
 
 /** The guide's "Kubernetes Deployment" example: 3 replicas, POOL_SIZE 10, POOL_COUNT 2, MAX_OVERFLOW 3. */
 const GUIDE_KUBERNETES: KubernetesConsumer = {

@@ -2,14 +2,16 @@
  * Budget consumers from a Heroku `app.json`: its `env` (plain strings or
  * `{ "value": … }`), every process type of its `formation` (web 1 when unset),
  * and preboot — from the caller (`--preboot`) or a `features` entry
- * (`["preboot"]` or `{ "preboot": true }`), since app.json has no standard field
- * for it. Preboot doubles web dynos only. Heroku sends SIGKILL 30 s after SIGTERM.
+ * (`["preboot"]` or `{ "preboot": true }`, which the generator writes), since
+ * app.json has no standard field for it. Preboot doubles web dynos only.
+ * `"clientats": { "runtime": false }` marks an app that does not run
+ * clientats-runtime (no readiness connection). Heroku sends SIGKILL 30 s after SIGTERM.
  */
 import { basename, dirname } from 'node:path';
 import type { Environment } from 'clientats-runtime/contract';
 import {
-  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, show, withoutSecrets,
-  type ManifestFindings,
+  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, runsRuntime, show,
+  withoutSecrets, type ManifestFindings,
 } from './manifest-input.js';
 
 /** Heroku's fixed time between SIGTERM and SIGKILL. */
@@ -39,12 +41,18 @@ export function readHerokuAppJson(document: unknown, source: string, options: He
   }
   const pool = poolShapeOf(environment, `${source}: app "${appName}"`);
   const preboot = options.preboot === true || prebootFeature(app.features, source);
+  const marker = optionalObjectAt(app.clientats, `${source}: clientats`)?.runtime;
+  const runtime = runsRuntime(marker, `${source}: clientats.runtime`);
   const formation = optionalObjectAt(app.formation, `${source}: formation`) ?? { web: { quantity: 1 } };
   for (const [processType, value] of Object.entries(formation)) {
     const where = `${source}: formation.${processType}`;
     const quantity = integerAt(objectAt(value ?? {}, where).quantity, `${where}.quantity`) ?? 1;
     const name = `${appName}/${processType}`;
-    findings.consumers.push({ kind: 'heroku', name, source, dynos: quantity, preboot: preboot && processType === 'web', pool });
+    findings.consumers.push({
+      kind: 'heroku', name, source, dynos: quantity, preboot: preboot && processType === 'web', pool,
+      ...(runtime ? {} : { probeConnections: 0 }),
+    });
+    if (!runtime) continue;
     findings.timing.push({
       name, source, environment: withoutSecrets(environment), gracePeriodSeconds: HEROKU_GRACE_SECONDS, gracePeriodField: 'Heroku SIGTERM-to-SIGKILL',
     });

@@ -4,10 +4,10 @@
  * `deploy.replicas` (1 when unset) and `stop_grace_period` (Compose default 10 s).
  */
 import type { Environment } from 'clientats-runtime/contract';
-import type { ComposeConsumer } from './budget-types.js';
+import type { ComposeConsumer } from '../budget/budget-types.js';
 import {
-  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, show, withoutSecrets,
-  type ManifestFindings,
+  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, RUNTIME_LABEL, runsRuntime,
+  show, withoutSecrets, type ManifestFindings,
 } from './manifest-input.js';
 
 /** Compose sends SIGKILL this long after SIGTERM unless `stop_grace_period` says otherwise. */
@@ -38,8 +38,12 @@ export function readComposeFile(document: unknown, source: string, options: Comp
     }
     const deploy = optionalObjectAt(service.deploy, `${where} deploy`);
     const replicas = integerAt(deploy?.replicas, `${where} deploy.replicas`) ?? integerAt(service.scale, `${where} scale`) ?? 1;
-    const consumer: ComposeConsumer = { kind: 'compose', name, source, replicas, pool: poolShapeOf(environment, where) };
+    const runtime = runsRuntime(labelsOf(service.labels, where)[RUNTIME_LABEL], `${where} label ${RUNTIME_LABEL}`);
+    const consumer: ComposeConsumer = {
+      kind: 'compose', name, source, replicas, pool: poolShapeOf(environment, where), ...(runtime ? {} : { probeConnections: 0 }),
+    };
     findings.consumers.push(consumer);
+    if (!runtime) continue;
     findings.timing.push({
       name,
       source,
@@ -51,6 +55,18 @@ export function readComposeFile(document: unknown, source: string, options: Comp
     });
   }
   return findings;
+}
+
+/** Service labels, list (`- key=value`) or map form. */
+function labelsOf(labels: unknown, where: string): Record<string, unknown> {
+  if (labels === undefined || labels === null) return {};
+  if (!Array.isArray(labels)) return objectAt(labels, `${where} labels`);
+  const entries = labels.map((entry) => {
+    if (typeof entry !== 'string') throw new InputError(`${where} labels entries must be "key=value" strings, got ${show(entry)}`);
+    const separator = entry.indexOf('=');
+    return separator < 0 ? [entry, ''] : [entry.slice(0, separator), entry.slice(separator + 1)];
+  });
+  return Object.fromEntries(entries);
 }
 
 function serviceEnvironment(service: Record<string, unknown>, where: string, options: ComposeReadOptions): Environment {
