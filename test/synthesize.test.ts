@@ -33,7 +33,9 @@ describe('synthesize', () => {
   it('writes one manifest per chart and the files of every emitter', () => {
     const app = appIn();
     declare(app);
-    expect(synthesize(app)).toEqual([
+    expect(synthesize(app).files).toEqual([
+      'connection-budget.json',
+      'connection-budget.md',
       'docker-compose.dev.yml',
       'heroku/clientats-prod/Procfile',
       'heroku/clientats-prod/app.json',
@@ -50,7 +52,7 @@ describe('synthesize', () => {
     writeFileSync(join(app.outdir, 'heroku/old-app/app.json'), '{}');
     writeFileSync(join(app.outdir, 'removed.k8s.yaml'), '');
     declare(app);
-    expect(synthesize(app)).not.toContain('removed.k8s.yaml');
+    expect(synthesize(app).files).not.toContain('removed.k8s.yaml');
     expect(existsSync(join(app.outdir, 'heroku/old-app'))).toBe(false);
   });
 

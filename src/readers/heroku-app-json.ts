@@ -60,8 +60,15 @@ export function readHerokuAppJson(document: unknown, source: string, options: He
   return findings;
 }
 
+/** Add-ons that attach `DATABASE_URL` to the app (Heroku Postgres). */
+const POSTGRES_ADDON = /^heroku-postgresql(:|$)/;
+
 function appEnvironment(app: Record<string, unknown>, source: string): Environment {
   const environment: Record<string, string | undefined> = {};
+  // The add-on sets DATABASE_URL itself, so an app.json need not list it to be a database client.
+  const addons = Array.isArray(app.addons) ? app.addons : [];
+  const plans = addons.map((addon) => (typeof addon === 'string' ? addon : (addon as { plan?: unknown } | null)?.plan));
+  if (plans.some((plan) => typeof plan === 'string' && POSTGRES_ADDON.test(plan))) environment.DATABASE_URL = '';
   const env = optionalObjectAt(app.env, `${source}: env`) ?? {};
   for (const [name, value] of Object.entries(env)) {
     const where = `${source}: env ${name}`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { composeDurationSeconds, readComposeFile } from '../../src/budget/compose-file.js';
-import { readHerokuAppJson } from '../../src/budget/heroku-app-json.js';
-import { readKubernetesObjects } from '../../src/budget/kubernetes-manifests.js';
+import { composeDurationSeconds, readComposeFile } from '../../src/readers/compose-file.js';
+import { readHerokuAppJson } from '../../src/readers/heroku-app-json.js';
+import { readKubernetesObjects } from '../../src/readers/kubernetes-manifests.js';
 
 function deployment(env: unknown[], spec: Record<string, unknown> = {}): unknown {
   return {
@@ -18,7 +18,7 @@ describe('readKubernetesObjects', () => {
       { source: 'b.yaml', object: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web-hpa' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 9 } } },
     ]);
     expect(findings.consumers).toEqual([{
-      kind: 'kubernetes', name: 'web', source: 'a.yaml#2', replicas: 2, hpaMaxReplicas: 9, strategy: { type: 'Recreate' },
+      kind: 'kubernetes', name: 'web', source: 'a.yaml#2', workload: 'Deployment', replicas: 2, hpaMaxReplicas: 9, strategy: { type: 'Recreate' },
       pool: { poolSize: 10, poolCount: 7, maxOverflow: 0 },
     }]);
   });
