@@ -22,6 +22,8 @@ export function isComposeFile(document: unknown): boolean {
 export interface ComposeReadOptions {
   /** Reads an `env_file` (path relative to the compose file); `undefined` when missing. */
   readonly readEnvFile?: (path: string) => string | undefined;
+  /** Nodes a `deploy.mode: global` service runs on (`--nodes`). */
+  readonly nodes?: number;
 }
 
 /** Reads the services of one Compose document. */
@@ -37,7 +39,7 @@ export function readComposeFile(document: unknown, source: string, options: Comp
       continue;
     }
     const deploy = optionalObjectAt(service.deploy, `${where} deploy`);
-    const replicas = integerAt(deploy?.replicas, `${where} deploy.replicas`) ?? integerAt(service.scale, `${where} scale`) ?? 1;
+    const replicas = replicasOf(service, deploy, where, options);
     const runtime = runsRuntime(labelsOf(service.labels, where)[RUNTIME_LABEL], `${where} label ${RUNTIME_LABEL}`);
     const consumer: ComposeConsumer = {
       kind: 'compose', name, source, replicas, pool: poolShapeOf(environment, where), ...(runtime ? {} : { probeConnections: 0 }),
@@ -55,6 +57,19 @@ export function readComposeFile(document: unknown, source: string, options: Comp
     });
   }
   return findings;
+}
+
+/** `deploy.replicas` or `scale` (1 when unset); a global service runs one container per node. */
+function replicasOf(
+  service: Record<string, unknown>, deploy: Record<string, unknown> | undefined, where: string, options: ComposeReadOptions,
+): number {
+  const mode = deploy?.mode ?? 'replicated';
+  if (mode === 'global') {
+    if (options.nodes !== undefined) return options.nodes;
+    throw new InputError(`${where} runs one container per node (deploy.mode global) and connects to the database: give the node count with --nodes N`);
+  }
+  if (mode !== 'replicated') throw new InputError(`${where} deploy.mode must be replicated or global, got ${show(mode)}`);
+  return integerAt(deploy?.replicas, `${where} deploy.replicas`) ?? integerAt(service.scale, `${where} scale`) ?? 1;
 }
 
 /** Service labels, list (`- key=value`) or map form. */

@@ -102,7 +102,9 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
     const documents = parseYamlDocuments(file, text).filter((document) => document !== null && document !== undefined);
     if (documents.length === 1 && (isComposeFile(documents[0]) || isHerokuAppJson(documents[0], file))) {
       const findings = isComposeFile(documents[0])
-        ? readComposeFile(documents[0], file, { readEnvFile: (path) => options.readEnvFile?.(file, path) })
+        ? readComposeFile(documents[0], file, {
+          readEnvFile: (path) => options.readEnvFile?.(file, path), ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
+        })
         : readHerokuAppJson(documents[0], file, options);
       files.push({ file, consumers: findings.consumers });
       timing.push(...findings.timing);
@@ -150,18 +152,21 @@ function parseJson(file: string, text: string): unknown {
 
 /** Go template actions (`{{ .Values.x }}`), as in an unrendered Helm chart. */
 const TEMPLATE_ACTION = /\{\{-?\s*[^}]*\}\}/;
+/** What an unquoted template action becomes once parsed as YAML: a key like `{ .Values.x }`. */
+const PARSED_ACTION = /^\s*[{]|^\s*-?\s*(\.[A-Z]|\$|(include|template|toYaml|tpl|printf) )/;
 
 function parseYamlDocuments(file: string, text: string): unknown[] {
   // logLevel 'error': the parser's warnings would otherwise reach stderr as `(node:…) Warning` lines.
   const documents = parseAllDocuments(text, { logLevel: 'error' });
   const list = Array.isArray(documents) ? documents : [documents];
   const template = TEMPLATE_ACTION.exec(text);
-  if (template !== null && list.some((document) => document.errors.length > 0 || document.warnings.length > 0)) {
-    const line = text.slice(0, template.index).split('\n').length;
+  const refuseTemplate = (): never => {
+    const line = text.slice(0, template!.index).split('\n').length;
     throw new InputError(
-      `${file}: a template, not a manifest (${JSON.stringify(template[0])} at line ${line}): render it first, e.g. helm template … | clientats-deploy check - --max-connections N`,
+      `${file}: a template, not a manifest (${JSON.stringify(template![0])} at line ${line}): render it first, e.g. helm template … | clientats-deploy check - --max-connections N`,
     );
-  }
+  };
+  if (template !== null && list.some((document) => document.errors.length > 0 || document.warnings.length > 0)) refuseTemplate();
   for (const document of list) {
     const error = document.errors[0];
     if (error !== undefined) {
@@ -171,7 +176,7 @@ function parseYamlDocuments(file: string, text: string): unknown[] {
       throw new InputError(`${file}: not valid YAML${at}: ${message}`, { cause: error });
     }
   }
-  return list.map((document) => {
+  const values = list.map((document) => {
     try {
       // The alias bound stops "billion laughs" documents from expanding without limit.
       return document.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
@@ -179,6 +184,15 @@ function parseYamlDocuments(file: string, text: string): unknown[] {
       throw new InputError(`${file}: not usable YAML: ${oneLine((error as Error).message)}`, { cause: error });
     }
   });
+  // Prometheus rules and config files quote their `{{ }}`; a Helm template leaves actions where keys go.
+  if (template !== null && values.some((value) => hasTemplateKey(value, 0))) refuseTemplate();
+  return values;
+}
+
+function hasTemplateKey(value: unknown, depth: number): boolean {
+  if (depth > 40 || typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some((item) => hasTemplateKey(item, depth + 1));
+  return Object.entries(value).some(([key, child]) => PARSED_ACTION.test(key) || hasTemplateKey(child, depth + 1));
 }
 
 /** Parser messages quote the input: control characters are escaped so the error stays one line. */

@@ -89,7 +89,7 @@ describe('ComposeProject', () => {
   });
 
   it('sets deploy.replicas when given', () => {
-    const { document, project } = build('prod', { ...PRODUCTION, replicas: 2 });
+    const { document } = build('prod', { ...PRODUCTION, replicas: 2 });
     expect(document.services.app.deploy).toEqual({ replicas: 2 });
     expect(readComposeFile(document, 'compose.yml').consumers[0]).toMatchObject({ replicas: 2 });
   });
