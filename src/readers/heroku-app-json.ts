@@ -33,7 +33,8 @@ export interface HerokuReadOptions {
 export function readHerokuAppJson(document: unknown, source: string, options: HerokuReadOptions = {}): ManifestFindings {
   const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
   const app = objectAt(document, source);
-  const appName = typeof app.name === 'string' && app.name.trim() !== '' ? app.name : basename(dirname(source)) || 'app';
+  const folder = basename(dirname(source));
+  const appName = typeof app.name === 'string' && app.name.trim() !== '' ? app.name : folder === '.' || folder === '' ? 'app' : folder;
   const environment = appEnvironment(app, source);
   if (!isDatabaseClient(environment)) {
     findings.notes.push(`${source}: app "${appName}" sets no POOL_* or DATABASE_URL: not a database client`);
