@@ -31,14 +31,6 @@ export function buildReport(mode: BudgetMode, databases: readonly DatabaseBudget
   };
 }
 
-/** One line per problem: each database over budget, each failed runtime check. */
-export function reportProblems(report: BudgetReport): string[] {
-  return [
-    ...report.databases.filter((database) => !database.fits).map((database) => `[${database.database}] ${database.violation ?? ''}`),
-    ...report.runtimeChecks.filter((check) => !check.ok).map((check) => `[${check.name}] ${check.message}`),
-  ];
-}
-
 const HEADERS = ['consumer', 'kind', 'per instance', 'steady', 'rollout', 'strict'];
 
 /** A readable table per database, then the verdict and the runtime checks. */

@@ -17,6 +17,11 @@
  *   Heroku without preboot still overlaps stopping dynos (up to 30 s), so 2×.
  *   The bound assumes one rollout at a time.
  * `rollout` is enforced by default; `strict` on request.
+ *
+ * Kubernetes kinds other than Deployment: a DaemonSet is sized like a
+ * Deployment on its nodes (its surge defaults to 0); StatefulSet, ReplicaSet
+ * and ReplicationController hold R (HPA max) pods in every case; a Pod one; a
+ * Job its parallelism; a CronJob its parallelism, twice while two runs overlap.
  */
 import { perInstanceConnections, READINESS_CONNECTIONS } from 'clientats-runtime/contract';
 import type {
@@ -29,9 +34,6 @@ export const DEFAULT_SUPERUSER_RESERVED = 3;
 
 /** A number for each of the three worst cases. */
 export type Figures = Readonly<Record<BudgetMode, number>>;
-
-/** The modes in report order. */
-export const BUDGET_MODES: readonly BudgetMode[] = ['steady', 'rollout', 'strict'];
 
 /** One consumer's share of the budget. */
 export interface ConsumerBudget {
@@ -158,7 +160,7 @@ function violationLine(budget: DatabaseBudget): string {
 }
 
 /** One consumer's figures and arithmetic. */
-export function consumerBudget(consumer: Consumer): ConsumerBudget {
+function consumerBudget(consumer: Consumer): ConsumerBudget {
   const base = {
     kind: consumer.kind,
     name: consumer.name,

@@ -1,6 +1,6 @@
 /**
  * Managed PostgreSQL providers' default `max_connections` as data, with where
- * each figure comes from (research/limits.md). Figures marked `verify` come
+ * each figure comes from (its `source`). Figures marked `verify` come
  * from secondary sources: confirm them live with `--database-url`.
  *
  * Names are `provider:tier`, lower case (`aws-aurora:db.r6g.large`,
