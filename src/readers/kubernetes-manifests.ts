@@ -111,7 +111,9 @@ function readWorkload(
   if (!Array.isArray(containers) || containers.length === 0) {
     throw new InputError(`${where} ${shape.podSpecPath}.containers must be a non-empty list, got ${show(containers)}`);
   }
-  const clients = containers
+  const sidecars = (Array.isArray(shape.podSpec.initContainers) ? shape.podSpec.initContainers : [])
+    .filter((container) => (container as { restartPolicy?: unknown } | null)?.restartPolicy === 'Always');
+  const clients = [...containers, ...sidecars]
     .map((container, index) => {
       const record = objectAt(container, `${where} container ${index}`);
       const containerName = typeof record.name === 'string' ? record.name : String(index);
@@ -121,6 +123,19 @@ function readWorkload(
       return { record, containerName, containerWhere, environment: containerEnvironment(record, configMap, containerWhere) };
     })
     .filter((container) => isDatabaseClient(container.environment));
+  const initContainers = Array.isArray(shape.podSpec.initContainers) ? shape.podSpec.initContainers : [];
+  for (const [index, container] of initContainers.entries()) {
+    const record = objectAt(container, `${where} init container ${index}`);
+    const initName = typeof record.name === 'string' ? record.name : String(index);
+    const initWhere = `${where} init container "${initName}"`;
+    const environment = containerEnvironment(record, (mapName) =>
+      belonging(configMaps, `${namespace}/${mapName}`, fileOf(workload.source), [], initWhere, 'ConfigMap')?.value, initWhere);
+    if (!isDatabaseClient(environment)) continue;
+    // A native sidecar (restartPolicy Always) runs beside the app containers: counted with them above.
+    if (record.restartPolicy === 'Always') continue;
+    // It finishes before the app containers start, but may overlap the previous pods during a rollout.
+    findings.notes.push(`${initWhere} connects to the database before the app starts: not counted, declare it as an other client if it overlaps`);
+  }
   if (clients.length === 0) {
     findings.notes.push(`${where} sets no POOL_* or DATABASE_URL: not a database client`);
     return;

@@ -128,3 +128,20 @@ describe('check counts every workload kind', () => {
     expect(result.stdout).not.toContain('runtime checks');
   });
 });
+
+describe('check and init containers', () => {
+  it('counts a native sidecar that connects and notes a one-off init container', async () => {
+    const template = podTemplate({ POOL_SIZE: '5' }) as { spec: Record<string, unknown> };
+    template.spec.initContainers = [
+      { name: 'migrate', image: 'clientats:latest', env: [{ name: 'DATABASE_URL', value: 'postgres://db/app' }] },
+      { name: 'exporter', image: 'exporter', restartPolicy: 'Always', env: [{ name: 'POOL_SIZE', value: '2' }] },
+    ];
+    const file = folder.write('init.yaml', [workload('Deployment', 'web', {
+      replicas: 1, strategy: { rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }, template,
+    })]);
+    const result = await runCheck('check', file, '--max-connections', '100');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('  web/exporter rollout: 1 pod (1 replica, no surge) × (1 pool × (2 + 0) + 1 probe) = 3 (2 pool + 1 probe)\n');
+    expect(result.stdout).toContain(`note: ${file}: Deployment "web" init container "migrate" connects to the database before the app starts: not counted, declare it as an other client if it overlaps\n`);
+  });
+});
