@@ -254,6 +254,10 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
   /** Problems with the construct's own props (the environment is checked separately). */
   private propProblems(props: PostgresBackedServiceProps): string[] {
     const problems: string[] = [];
+    // The Service's name is the strictest of the objects': an RFC 1035 label.
+    if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(this.name)) {
+      problems.push(`name must be a DNS label (lowercase letters, digits and "-", starting with a letter, at most 63), got ${JSON.stringify(this.name)}`);
+    }
     if (props.replicas !== undefined && props.autoscaling !== undefined) {
       problems.push(`replicas and autoscaling are both set: the autoscaler owns the pod count, so set only one, got replicas ${props.replicas}`);
     }

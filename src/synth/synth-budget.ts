@@ -37,7 +37,11 @@ export function budgetOfRendered(rendered: RenderedApp, mode: BudgetMode = 'roll
     inputs = readManifests(manifests.map((file) => ({ path: file.path, text: file.content, named: false })));
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    return { report: buildReport(mode, [], []), problems: [`connection budget cannot read what synth rendered: ${error.message}`] };
+    const message = error.message;
+    const owner = rendered.workloads.find((workload) =>
+      workload.files.some((file) => message.startsWith(`${file}:`) || message.startsWith(`${file}#`)));
+    const prefix = owner === undefined ? '' : `[${owner.environment}] `;
+    return { report: buildReport(mode, [], []), problems: [`${prefix}connection budget cannot read what synth rendered: ${message}`] };
   }
   const assigned: Assigned[] = [];
   for (const { file, consumers } of inputs.files) {

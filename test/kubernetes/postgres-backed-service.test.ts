@@ -249,6 +249,13 @@ describe('PostgresBackedService', () => {
     ]);
   });
 
+  it('fails when the name is not a DNS label, before anything renders it', () => {
+    const { app } = build({ preset: 'small', name: '' });
+    expect(validationProblems(app)).toEqual([
+      '[test] name must be a DNS label (lowercase letters, digits and "-", starting with a letter, at most 63), got ""',
+    ]);
+  });
+
   it('fails when DATABASE_URL is also given literally', () => {
     const { app } = build({ environment: { DATABASE_URL: 'postgres://app:hunter2@db/clientats' } });
     expect(validationProblems(app)).toEqual([

@@ -135,7 +135,7 @@ describe('budgetOfRendered', () => {
     const app = newApp();
     new TestService(app, 'agent', { database: SERVER_100('db'), replicas: 1, poolSize: 2, kind: 'DaemonSet' });
     expect(budgetOf(app).problems).toEqual([
-      'connection budget cannot read what synth rendered: agent.k8s.yaml: DaemonSet "agent" runs one pod per node and connects to the database: give the node count with --nodes N',
+      '[agent] connection budget cannot read what synth rendered: agent.k8s.yaml: DaemonSet "agent" runs one pod per node and connects to the database: give the node count with --nodes N',
     ]);
   });
 });
