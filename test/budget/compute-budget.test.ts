@@ -150,6 +150,20 @@ describe('computeBudget', () => {
     expect(budget.consumers[0].arithmetic.rollout).toBe('2 containers × (1 pool × (10 + 0))');
   });
 
+  it('fails when a strategy bound is malformed, naming the consumer and keeping the cause', () => {
+    let caught: unknown;
+    try {
+      computeBudget([{
+        kind: 'kubernetes', name: 'web', replicas: 2, strategy: { type: 'RollingUpdate', maxSurge: 'lots' },
+        pool: { poolSize: 1, poolCount: 1, maxOverflow: 0 },
+      }], SERVER_100);
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as Error).message).toBe('web maxSurge must be an integer >= 0 or a percentage like "25%", got "lots"');
+    expect((caught as Error).cause).toBeInstanceOf(Error);
+  });
+
   it('fails when a count is not an integer', () => {
     expect(() => computeBudget([{ kind: 'kubernetes', name: 'web', replicas: 1.5, pool: { poolSize: 1, poolCount: 1, maxOverflow: 0 } }], SERVER_100))
       .toThrow('web replicas must be an integer >= 0, got 1.5');
