@@ -69,7 +69,15 @@ function replicasOf(
     throw new InputError(`${where} runs one container per node (deploy.mode global) and connects to the database: give the node count with --nodes N`);
   }
   if (mode !== 'replicated') throw new InputError(`${where} deploy.mode must be replicated or global, got ${show(mode)}`);
-  return integerAt(deploy?.replicas, `${where} deploy.replicas`) ?? integerAt(service.scale, `${where} scale`) ?? 1;
+  return integerAt(composeNumber(deploy?.replicas, `${where} deploy.replicas`), `${where} deploy.replicas`)
+    ?? integerAt(composeNumber(service.scale, `${where} scale`), `${where} scale`) ?? 1;
+}
+
+/** Compose interpolates then casts numbers, so `"3"` and `"${REPLICAS:-3}"` mean 3 (unlike Kubernetes). */
+function composeNumber(value: unknown, where: string): unknown {
+  if (typeof value !== 'string') return value;
+  const text = interpolate(value, where).trim();
+  return /^\d+$/.test(text) ? Number(text) : value;
 }
 
 /** Service labels, list (`- key=value`) or map form. */

@@ -78,6 +78,18 @@ describe('readComposeFile', () => {
     expect(findings.timing.map((facts) => facts.gracePeriodSeconds)).toEqual([90, 10]);
   });
 
+  it('reads deploy.replicas as Compose casts it: "3" and ${VAR:-3} are 3', () => {
+    const findings = readComposeFile({
+      services: {
+        app: { environment: ['POOL_SIZE=5'], deploy: { replicas: '3' } },
+        worker: { environment: ['POOL_SIZE=5'], deploy: { replicas: '${WORKERS:-2}' } },
+      },
+    }, 'compose.yml');
+    expect(findings.consumers.map((consumer) => (consumer as { replicas?: number }).replicas)).toEqual([3, 2]);
+    expect(() => readComposeFile({ services: { app: { environment: ['POOL_SIZE=5'], deploy: { replicas: 'three' } } } }, 'compose.yml'))
+      .toThrow('compose.yml: service "app" deploy.replicas must be an integer >= 0, got "three"');
+  });
+
   it('fails when a pool value is interpolated without a default', () => {
     expect(() => readComposeFile({ services: { app: { environment: ['POOL_SIZE=${SIZE}'] } } }, 'compose.yml'))
       .toThrow('compose.yml: service "app" environment POOL_SIZE uses ${SIZE} without a default, got "${SIZE}": write the value or ${SIZE:-value}');
