@@ -10,7 +10,7 @@ import type { PoolShape } from 'clientats-runtime/contract';
 export interface ProcessConnections {
   /** POOL_SIZE / POOL_COUNT / MAX_OVERFLOW as the runtime reads them. */
   readonly pool: PoolShape;
-  /** Connections outside the pool (the readiness check's dedicated connection). @default 1 */
+  /** Connections outside the pool: the readiness check's own, 0 for a process that is not clientats-runtime. @default 1 */
   readonly probeConnections?: number;
 }
 
