@@ -22,32 +22,21 @@ export type { PresetName } from './settings/presets.js';
 export type { EnvironmentValue, EnvironmentValues } from './settings/rendered-environment.js';
 export { synthesize, SynthError } from './synthesize.js';
 
-export {
-  addConnectionBudget,
-  writeBudgetReport,
-  BUDGET_REPORT_FILES,
-} from './budget/connection-budget-validation.js';
-export type { ConnectionBudget, ConnectionBudgetOptions } from './budget/connection-budget-validation.js';
+export type { SynthesizeOptions, SynthResult } from './synthesize.js';
 export type { DatabaseDeclaration } from './budget/budgeted-workload.js';
-export { computeBudget, consumerBudget, usableSlots } from './budget/compute-budget.js';
+export { computeBudget, usableSlots, DEFAULT_SUPERUSER_RESERVED } from './budget/compute-budget.js';
 export type { BudgetOptions, ConsumerBudget, DatabaseBudget, Figures } from './budget/compute-budget.js';
-export {
-  buildReport,
-  formatJson,
-  formatMarkdown,
-  formatText,
-  reportProblems,
-} from './budget/budget-report.js';
+export { buildReport, formatJson, formatMarkdown, formatText, resultText } from './budget/budget-report.js';
 export type { BudgetReport } from './budget/budget-report.js';
 export { planHpaMax, planPoolSize } from './budget/plan-budget.js';
 export type { PlannedService, PlanOptions, PlanResult, PlanSolve } from './budget/plan-budget.js';
-export { findProvider, listProviders, providerTarget } from './budget/providers.js';
+export { findProvider, listProviders, providerLimits } from './budget/providers.js';
 export type { ProviderPreset } from './budget/providers.js';
 export type {
   BudgetMode,
   ComposeConsumer,
   Consumer,
-  DatabaseTarget,
+  DatabaseLimits,
   HerokuConsumer,
   KubernetesConsumer,
   OtherClient,
@@ -55,3 +44,9 @@ export type {
   ProviderFacts,
   RolloutStrategy,
 } from './budget/budget-types.js';
+export { readManifests, BUDGET_REPORT_FILE } from './readers/read-manifests.js';
+export type { InputFile, ManifestInputs, ReadManifestOptions } from './readers/read-manifests.js';
+export { PgBouncer } from './pgbouncer/pgbouncer.js';
+export type { PgBouncerProps, PgBouncerServer } from './pgbouncer/pgbouncer.js';
+export { pgbouncerBudget } from './budget/pgbouncer-budget.js';
+export type { PgbouncerBudget, PgbouncerBudgetInput } from './budget/pgbouncer-budget.js';

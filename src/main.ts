@@ -6,7 +6,7 @@
  */
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import type { DatabaseDeclaration } from './budget/budgeted-workload.js';
-import { addConnectionBudget, writeBudgetReport } from './budget/connection-budget-validation.js';
+import { findProvider, providerLimits } from './budget/providers.js';
 import { ComposeProject } from './compose/compose-project.js';
 import { HerokuApp } from './heroku/heroku-app.js';
 import { PostgresBackedService } from './kubernetes/postgres-backed-service.js';
@@ -15,6 +15,13 @@ import { SynthError, synthesize } from './synthesize.js';
 /** A self-managed PostgreSQL with the default `max_connections` (the guide: "typically 100-200"). */
 function defaultPostgres(name: string): DatabaseDeclaration {
   return { name, maxConnections: 100 };
+}
+
+/** A managed database whose limits come from a provider preset (`clientats-deploy providers` lists them). */
+function providerDatabase(name: string, preset: string): DatabaseDeclaration {
+  const found = findProvider(preset);
+  if (found === undefined) throw new SynthError([`unknown provider preset ${JSON.stringify(preset)}: list them with clientats-deploy providers`]);
+  return providerLimits(found, name);
 }
 
 const app = new App({ outdir: process.env.CDK8S_OUTDIR ?? 'dist', yamlOutputType: YamlOutputType.FILE_PER_CHART });
@@ -34,16 +41,7 @@ try {
   });
   // 61 connections per pod: more than a 100-connection server gives two pods, so "large" runs on Aurora.
   new PostgresBackedService(new Chart(app, 'large'), 'clientats', {
-    database: {
-      name: 'clientats-large-db',
-      maxConnections: 1722,
-      providerReserved: 2,
-      provider: {
-        name: 'aws-aurora:db.r6g.large',
-        source: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Managing.html',
-        verify: false,
-      },
-    },
+    database: providerDatabase('clientats-large-db', 'aws-aurora:db.r6g.large'),
     preset: 'large',
     autoscaling: { minReplicas: 3, maxReplicas: 8 },
   });
@@ -101,23 +99,16 @@ try {
   // guide's `true` (verify-full) would refuse to connect; `require` encrypts without verifying.
   // Two dynos with preboot hold 2 × 2 × (12 + 4 + 1) = 68 during a deploy, within standard-0's 120.
   new HerokuApp(app, 'clientats-prod', {
-    database: {
-      name: 'clientats-prod-heroku-db',
-      maxConnections: 120,
-      provider: { name: 'heroku:standard-0', source: 'https://devcenter.heroku.com/articles/heroku-postgres-plans', verify: true },
-    },
+    database: providerDatabase('clientats-prod-heroku-db', 'heroku:standard-0'),
     environment: { POOL_SIZE: 12, POOL_COUNT: 1, MAX_OVERFLOW: 4, POOL_TIMEOUT: 8000, DATABASE_SSL: 'require' },
     dynos: 2,
     preboot: true,
     postgresPlan: 'standard-0',
   });
 
-  // connection budget: see src/budget
-  const budget = addConnectionBudget(app);
-  const files = synthesize(app);
-  // connection budget: see src/budget
-  writeBudgetReport(app.outdir, budget.report());
-  console.log(`synthesized ${files.length} manifests and configs into ${app.outdir}/`);
+  // Render, read back, budget, write: see src/synthesize.ts.
+  const { files } = synthesize(app);
+  console.log(`synthesized ${files.length} manifests, configs and budget reports into ${app.outdir}/`);
 } catch (error) {
   if (!(error instanceof SynthError)) throw error;
   // A user error: one line per problem, no stack trace.

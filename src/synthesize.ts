@@ -1,13 +1,40 @@
 /**
- * `synthesize(app)`: validates the whole app tree first (every problem of every
- * environment, one line each, prefixed with the environment), then replaces the
- * output directory with the charts' manifests and the emitters' files.
+ * `synthesize(app)`: one pipeline, render → read → compute → write.
+ * 1. Validates every construct (its own prop checks; every problem of every
+ *    environment, one line each, prefixed with the environment).
+ * 2. Renders every chart and generated file in memory (`renderApp`).
+ * 3. Reads them back with the readers `clientats-deploy check` uses and
+ *    computes the connection budget of every declared database (`budgetOfRendered`).
+ * 4. Writes everything, the budget report included, or nothing: any problem
+ *    throws a `SynthError` listing each problem once.
  */
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { App } from 'cdk8s';
 import type { IConstruct } from 'constructs';
-import { isFileEmitter } from './emit/generated-file.js';
+import { formatJson, formatMarkdown, type BudgetReport } from './budget/budget-report.js';
+import type { BudgetMode } from './budget/budget-types.js';
+import type { GeneratedFile } from './emit/generated-file.js';
+import { BUDGET_REPORT_FILE } from './readers/read-manifests.js';
+import { renderApp } from './synth/render-app.js';
+import { budgetOfRendered } from './synth/synth-budget.js';
+
+/** The Markdown twin of the JSON budget report, for people. */
+export const BUDGET_MARKDOWN_FILE = 'connection-budget.md';
+
+/** Options of `synthesize`. */
+export interface SynthesizeOptions {
+  /** The budget case that must fit. @default 'rollout' */
+  readonly mode?: BudgetMode;
+}
+
+/** What `synthesize` wrote. */
+export interface SynthResult {
+  /** Written files, relative to the output directory, sorted. */
+  readonly files: readonly string[];
+  /** The connection budget of every declared database (also written as JSON and Markdown). */
+  readonly report: BudgetReport;
+}
 
 /** Synth refused: `problems` holds one line per problem, `message` all of them. */
 export class SynthError extends Error {
@@ -35,27 +62,36 @@ export function validationProblems(app: App): string[] {
 }
 
 /**
- * Validates, then writes every file: the output directory (`app.outdir`) is
- * emptied first, so files of removed environments do not linger.
- * @returns the written files, relative to the output directory, sorted.
+ * Validates, renders, budgets, then writes every file: the output directory
+ * (`app.outdir`) is emptied first, so files of removed environments do not linger.
  * @throws SynthError listing every problem; nothing is written then.
  */
-export function synthesize(app: App): string[] {
+export function synthesize(app: App, options: SynthesizeOptions = {}): SynthResult {
   const problems = validationProblems(app);
   if (problems.length > 0) throw new SynthError(problems);
-  const outdir = resolve(app.outdir);
   assertDisposableOutdir(app.outdir, process.cwd());
-  rmSync(outdir, { recursive: true, force: true });
-  app.synth();
-  for (const construct of app.node.findAll()) {
-    if (!isFileEmitter(construct)) continue;
-    for (const file of construct.generatedFiles()) {
-      const path = join(outdir, file.path);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, file.content, { mode: file.executable === true ? 0o755 : 0o644 });
-    }
+  let rendered;
+  try {
+    rendered = renderApp(app);
+  } catch (error) {
+    throw new SynthError([(error as Error).message]);
   }
-  return listFiles(outdir);
+  const budget = budgetOfRendered(rendered, options.mode ?? 'rollout');
+  if (budget.problems.length > 0) throw new SynthError(budget.problems);
+  const files: GeneratedFile[] = [
+    ...rendered.files,
+    { path: BUDGET_REPORT_FILE, content: formatJson(budget.report) },
+    { path: BUDGET_MARKDOWN_FILE, content: formatMarkdown(budget.report) },
+  ];
+  const outdir = resolve(app.outdir);
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  for (const file of files) {
+    const path = join(outdir, file.path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, file.content, { mode: file.executable === true ? 0o755 : 0o644 });
+  }
+  return { files: listFiles(outdir), report: budget.report };
 }
 
 /**

@@ -7,6 +7,7 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { DEFAULT_PORT, HEALTH_PATHS } from 'clientats-runtime/contract';
+import { runCli } from '../src/cli/run-cli.js';
 import { validateKubernetesObject } from './support/kubernetes-models.js';
 import { composeSchemaErrors } from './support/compose-schema.js';
 import appJsonSchema from './heroku/app-json.schema.json' with { type: 'json' };
@@ -112,6 +113,20 @@ describe('src/main.ts', () => {
   it('writes an app.json the repository schema accepts', () => {
     const validate = new Ajv({ strict: true }).compile(appJsonSchema);
     expect(validate(JSON.parse(readFileSync(join(first, 'heroku/clientats-prod/app.json'), 'utf8')))).toBe(true);
+  });
+
+  it('counts in `check dist` exactly what the synth report counted', async () => {
+    let stdout = '';
+    const code = await runCli(['check', first, '--json'], {
+      stdout: { write: (text: string) => { stdout += text; } },
+      stderr: { write: () => undefined },
+    });
+    type Report = { databases: { database: string; totals: unknown }[] };
+    const checked = JSON.parse(stdout) as Report;
+    const synthesized = JSON.parse(readFileSync(join(first, 'connection-budget.json'), 'utf8')) as Report;
+    expect(code).toBe(0);
+    expect(checked.databases.map(({ database, totals }) => ({ database, totals })))
+      .toEqual(synthesized.databases.map(({ database, totals }) => ({ database, totals })));
   });
 
   it('holds no production password in any file', () => {

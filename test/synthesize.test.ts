@@ -7,6 +7,7 @@ import type { DatabaseDeclaration } from '../src/budget/budgeted-workload.js';
 import { ComposeProject } from '../src/compose/compose-project.js';
 import { HerokuApp } from '../src/heroku/heroku-app.js';
 import { PostgresBackedService } from '../src/kubernetes/postgres-backed-service.js';
+import { runCli } from '../src/cli/run-cli.js';
 import { SynthError, assertDisposableOutdir, synthesize } from '../src/synthesize.js';
 
 const DATABASE: DatabaseDeclaration = { name: 'db', maxConnections: 100 };
@@ -33,7 +34,9 @@ describe('synthesize', () => {
   it('writes one manifest per chart and the files of every emitter', () => {
     const app = appIn();
     declare(app);
-    expect(synthesize(app)).toEqual([
+    expect(synthesize(app).files).toEqual([
+      'connection-budget.json',
+      'connection-budget.md',
       'docker-compose.dev.yml',
       'heroku/clientats-prod/Procfile',
       'heroku/clientats-prod/app.json',
@@ -50,7 +53,7 @@ describe('synthesize', () => {
     writeFileSync(join(app.outdir, 'heroku/old-app/app.json'), '{}');
     writeFileSync(join(app.outdir, 'removed.k8s.yaml'), '');
     declare(app);
-    expect(synthesize(app)).not.toContain('removed.k8s.yaml');
+    expect(synthesize(app).files).not.toContain('removed.k8s.yaml');
     expect(existsSync(join(app.outdir, 'heroku/old-app'))).toBe(false);
   });
 
@@ -73,6 +76,37 @@ describe('synthesize', () => {
       '[clientats-staging] POOL_TIMEOUT must be an integer from 1 to 2147483647, got "0"',
     ].join('\n'));
     expect(existsSync(join(app.outdir, 'kept.k8s.yaml'))).toBe(true);
+  });
+});
+
+describe('synthesize and check agree', () => {
+  it('counts a preboot Heroku app the same from app.json alone as the synth report does', async () => {
+    const app = appIn();
+    new HerokuApp(app, 'clientats-prod', {
+      database: { name: 'heroku-db', maxConnections: 120 },
+      environment: { POOL_SIZE: 12, MAX_OVERFLOW: 4, DATABASE_SSL: 'require' },
+      dynos: 2,
+      preboot: true,
+    });
+    const { report } = synthesize(app);
+    let stdout = '';
+    const code = await runCli(['check', join(app.outdir, 'heroku/clientats-prod/app.json'), '--max-connections', '120', '--json'], {
+      stdout: { write: (text: string) => { stdout += text; } },
+      stderr: { write: () => undefined },
+    });
+    const checked = JSON.parse(stdout) as { databases: { totals: unknown }[] };
+    expect(code).toBe(0);
+    expect(report.databases[0].totals).toEqual({ steady: 34, rollout: 68, strict: 68 });
+    expect(checked.databases[0].totals).toEqual(report.databases[0].totals);
+  });
+
+  it('fails with the budget violation and writes nothing when a database is over budget', () => {
+    const app = appIn();
+    new PostgresBackedService(new Chart(app, 'big'), 'clientats', { database: DATABASE, preset: 'large', replicas: 3 });
+    expect(() => synthesize(app)).toThrow(new SynthError([
+      '[big] worst case 244 > 97 usable (max_connections 100 − 3 reserved): 4 pods (3 replicas + 1 surge) × (2 pools × (20 + 10) + 1 probe)',
+    ]));
+    expect(existsSync(app.outdir)).toBe(false);
   });
 });
 

@@ -31,14 +31,6 @@ export function buildReport(mode: BudgetMode, databases: readonly DatabaseBudget
   };
 }
 
-/** One line per problem: each database over budget, each failed runtime check. */
-export function reportProblems(report: BudgetReport): string[] {
-  return [
-    ...report.databases.filter((database) => !database.fits).map((database) => `[${database.database}] ${database.violation ?? ''}`),
-    ...report.runtimeChecks.filter((check) => !check.ok).map((check) => `[${check.name}] ${check.message}`),
-  ];
-}
-
 const HEADERS = ['consumer', 'kind', 'per instance', 'steady', 'rollout', 'strict'];
 
 /** A readable table per database, then the verdict and the runtime checks. */
@@ -68,7 +60,7 @@ export function formatText(report: BudgetReport): string {
     lines.push('');
   }
   for (const note of report.notes) lines.push(`note: ${note}`);
-  lines.push(report.fits ? 'result: fits' : `result: OVER BUDGET or unsafe (${reportProblems(report).length} problem${reportProblems(report).length === 1 ? '' : 's'})`);
+  lines.push(`result: ${resultText(report)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -100,7 +92,7 @@ export function formatMarkdown(report: BudgetReport): string {
     for (const note of report.notes) lines.push(`- ${escape(note)}`);
     lines.push('');
   }
-  lines.push(report.fits ? '**Result: fits.**' : `**Result: ${reportProblems(report).length} problem(s).**`, '');
+  lines.push(`**Result: ${resultText(report)}.**`, '');
   return lines.join('\n');
 }
 
@@ -109,12 +101,30 @@ export function formatJson(report: BudgetReport): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }
 
-/** The arithmetic of the steady and the enforced case per consumer, pool and probe connections apart. */
+/**
+ * What failed, in words: `fits`, `fits, but 1 runtime check failed`,
+ * `OVER BUDGET (1 database over budget, 2 runtime checks failed)`.
+ */
+export function resultText(report: BudgetReport): string {
+  if (report.fits) return 'fits';
+  const over = report.databases.filter((database) => !database.fits).length;
+  const failed = report.runtimeChecks.filter((check) => !check.ok).length;
+  const checks = `${failed} runtime check${failed === 1 ? '' : 's'} failed`;
+  if (over === 0) return `fits, but ${checks}`;
+  const databases = `${over} database${over === 1 ? '' : 's'} over budget`;
+  return `OVER BUDGET (${failed === 0 ? databases : `${databases}, ${checks}`})`;
+}
+
+/**
+ * The arithmetic of the steady and the enforced case per consumer, pool and
+ * probe connections apart; consumers without the readiness connection say so.
+ */
 function breakdown(database: DatabaseBudget): string[] {
   const modes = database.mode === 'steady' ? (['steady'] as const) : (['steady', database.mode] as const);
   return database.consumers.flatMap((consumer) => modes.map((mode) => {
     const split = consumer.kind === 'other' ? '' : ` (${consumer.poolConnections[mode]} pool + ${consumer.probeConnections[mode]} probe)`;
-    return `${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ${consumer.connections[mode]}${split}`;
+    const plain = consumer.kind !== 'other' && !consumer.readiness ? ', no readiness connection: not clientats-runtime' : '';
+    return `${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ${consumer.connections[mode]}${split}${plain}`;
   }));
 }
 

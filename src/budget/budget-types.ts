@@ -1,8 +1,8 @@
 /**
  * Inputs and outputs of the connection budget. Pure data: no cdk8s import, so
- * the CLI (`clientats-deploy check`) and the synth-time validation share it.
- * The generator's constructs describe themselves as `Consumer`s of a
- * `DatabaseTarget`; the budget sums them against the target's usable slots.
+ * the CLI (`clientats-deploy check`) and synth share it.
+ * The readers turn manifests into `Consumer`s; the budget sums them against
+ * the `DatabaseLimits`' usable slots.
  */
 import type { PoolShape } from 'clientats-runtime/contract';
 
@@ -10,22 +10,31 @@ import type { PoolShape } from 'clientats-runtime/contract';
 export interface ProcessConnections {
   /** POOL_SIZE / POOL_COUNT / MAX_OVERFLOW as the runtime reads them. */
   readonly pool: PoolShape;
-  /** Connections outside the pool (the readiness check's dedicated connection). @default 1 */
+  /** Connections outside the pool: the readiness check's own, 0 for a process that is not clientats-runtime. @default 1 */
   readonly probeConnections?: number;
 }
 
-/** A Kubernetes Deployment running the runtime. */
+/** Kubernetes kinds that run pods, all of which the budget sizes. */
+export type WorkloadKind =
+  | 'Deployment' | 'StatefulSet' | 'ReplicaSet' | 'ReplicationController' | 'DaemonSet' | 'Pod' | 'Job' | 'CronJob';
+
+/** A Kubernetes workload whose containers connect to the database. */
 export interface KubernetesConsumer extends ProcessConnections {
   readonly kind: 'kubernetes';
   /** Name shown in the report, e.g. `clientats-large`. */
   readonly name: string;
   /** Where it was declared or read from (construct path or file), for messages. */
   readonly source?: string;
+  /** What runs the pods. @default 'Deployment' */
+  readonly workload?: WorkloadKind;
+  /** Pods when nothing changes: `replicas`, the DaemonSet's nodes, a Job's parallelism, 1 for a Pod. */
   readonly replicas: number;
   /** HPA maxReplicas when autoscaled: the budget uses it instead of `replicas`. */
   readonly hpaMaxReplicas?: number;
-  /** Deployment strategy. @default RollingUpdate with 25 % / 25 % */
+  /** Deployment (or DaemonSet) update strategy. @default RollingUpdate with 25 % / 25 % */
   readonly strategy?: RolloutStrategy;
+  /** CronJob: two runs may overlap (`concurrencyPolicy` other than `Forbid`). @default false */
+  readonly overlappingRuns?: boolean;
 }
 
 /** Deployment strategy as Kubernetes spells it: absolute counts or percentages (`'25%'`). */
@@ -75,8 +84,11 @@ export interface ProviderFacts {
   readonly verify: boolean;
 }
 
-/** The database every consumer is summed against. */
-export interface DatabaseTarget {
+/**
+ * The limits of the database every consumer is summed against (not where to
+ * connect: that is the runtime contract's `DatabaseTarget`).
+ */
+export interface DatabaseLimits {
   /** Name shown in the report, e.g. `clientats-prod-db`. */
   readonly name: string;
   readonly maxConnections: number;

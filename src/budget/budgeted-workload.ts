@@ -1,12 +1,15 @@
 /**
- * How generator constructs present themselves to the connection budget: any
- * construct that implements `BudgetedWorkload` is found in the app tree by the
- * synth-time validation, grouped by database name, and summed.
+ * How generator constructs tell the synth-time budget which database they use.
+ * What they hold is not declared here: synth reads it back from what they
+ * render, with the same readers as `clientats-deploy check`.
  */
-import type { Consumer, DatabaseTarget, OtherClient } from './budget-types.js';
+import type { DatabaseLimits, OtherClient } from './budget-types.js';
 
-/** A database as declared in `main.ts`: the target plus clients that are not generated workloads. */
-export interface DatabaseDeclaration extends DatabaseTarget {
+/**
+ * A database as declared in `main.ts`: its limits plus the facts no rendered
+ * file holds — clients that are not generated workloads.
+ */
+export interface DatabaseDeclaration extends DatabaseLimits {
   /** Migration jobs, admin sessions, exporters, poolers… counted against this database. */
   readonly otherClients?: readonly OtherClient[];
 }
@@ -15,12 +18,10 @@ export interface DatabaseDeclaration extends DatabaseTarget {
 export interface BudgetedWorkload {
   /** The database it connects to; workloads naming the same database are summed together. */
   readonly budgetDatabase: DatabaseDeclaration;
-  /** What it holds at worst, as budget consumers (usually one). */
-  budgetConsumers(): readonly Consumer[];
 }
 
 /** Type guard used when walking the construct tree. */
 export function isBudgetedWorkload(value: unknown): value is BudgetedWorkload {
-  return typeof value === 'object' && value !== null
-    && 'budgetDatabase' in value && typeof (value as { budgetConsumers?: unknown }).budgetConsumers === 'function';
+  return typeof value === 'object' && value !== null && 'budgetDatabase' in value
+    && typeof (value as { budgetDatabase?: unknown }).budgetDatabase === 'object';
 }

@@ -17,16 +17,23 @@
  *   Heroku without preboot still overlaps stopping dynos (up to 30 s), so 2×.
  *   The bound assumes one rollout at a time.
  * `rollout` is enforced by default; `strict` on request.
+ *
+ * Kubernetes kinds other than Deployment: a DaemonSet is sized like a
+ * Deployment on its nodes (its surge defaults to 0); StatefulSet, ReplicaSet
+ * and ReplicationController hold R (HPA max) pods in every case; a Pod one; a
+ * Job its parallelism; a CronJob its parallelism, twice while two runs overlap.
  */
 import { perInstanceConnections, READINESS_CONNECTIONS } from 'clientats-runtime/contract';
-import type { BudgetMode, Consumer, DatabaseTarget, ProviderFacts } from './budget-types.js';
-import { resolveRollout } from './rollout-surge.js';
+import type {
+  BudgetMode, Consumer, DatabaseLimits, KubernetesConsumer, ProviderFacts, RolloutStrategy, WorkloadKind,
+} from './budget-types.js';
+import { resolveRollout, type ResolvedRollout } from './rollout-surge.js';
+
+/** PostgreSQL's default `superuser_reserved_connections`. */
+export const DEFAULT_SUPERUSER_RESERVED = 3;
 
 /** A number for each of the three worst cases. */
 export type Figures = Readonly<Record<BudgetMode, number>>;
-
-/** The modes in report order. */
-export const BUDGET_MODES: readonly BudgetMode[] = ['steady', 'rollout', 'strict'];
 
 /** One consumer's share of the budget. */
 export interface ConsumerBudget {
@@ -37,6 +44,10 @@ export interface ConsumerBudget {
   readonly artifact?: string;
   /** Heroku only: preboot is on (web dynos doubled during a deploy). */
   readonly preboot?: boolean;
+  /** Kubernetes only: the kind running the pods. */
+  readonly workload?: WorkloadKind;
+  /** Carries the readiness check's own connection (runs clientats-runtime); false for other clients. */
+  readonly readiness: boolean;
   /** `per_instance`: pool connections + probe connections of one process (0 for other clients). */
   readonly perInstance: number;
   /** Processes (pods, containers, dynos) in each case; 0 for other clients. */
@@ -84,9 +95,11 @@ export interface BudgetOptions {
 }
 
 /** Usable slots of a target and the arithmetic, e.g. `max_connections 100 − 3 reserved`. */
-export function usableSlots(target: DatabaseTarget): { usable: number; arithmetic: string } {
+export function usableSlots(target: DatabaseLimits): { usable: number; arithmetic: string } {
   checkCount(`database ${target.name} maxConnections`, target.maxConnections, 1);
-  const superuser = checkCount(`database ${target.name} superuserReserved`, target.superuserReserved ?? 3);
+  const superuser = checkCount(
+    `database ${target.name} superuserReserved`, target.superuserReserved ?? DEFAULT_SUPERUSER_RESERVED,
+  );
   const reserved = checkCount(`database ${target.name} reserved`, target.reserved ?? 0);
   const provider = checkCount(`database ${target.name} providerReserved`, target.providerReserved ?? 0);
   const headroom = checkCount(`database ${target.name} headroom`, target.headroom ?? 0);
@@ -109,7 +122,7 @@ export function usableSlots(target: DatabaseTarget): { usable: number; arithmeti
  * Sums consumers against one database.
  * @throws Error naming the consumer and field when a count is not an integer >= 0.
  */
-export function computeBudget(consumers: readonly Consumer[], target: DatabaseTarget, options: BudgetOptions = {}): DatabaseBudget {
+export function computeBudget(consumers: readonly Consumer[], target: DatabaseLimits, options: BudgetOptions = {}): DatabaseBudget {
   const mode = options.mode ?? 'rollout';
   const { usable, arithmetic } = usableSlots(target);
   const budgets = consumers.map(consumerBudget);
@@ -118,7 +131,7 @@ export function computeBudget(consumers: readonly Consumer[], target: DatabaseTa
   const result: DatabaseBudget = {
     database: target.name,
     maxConnections: target.maxConnections,
-    superuserReserved: target.superuserReserved ?? 3,
+    superuserReserved: target.superuserReserved ?? DEFAULT_SUPERUSER_RESERVED,
     reserved: target.reserved ?? 0,
     providerReserved: target.providerReserved ?? 0,
     headroom: target.headroom ?? 0,
@@ -147,18 +160,20 @@ function violationLine(budget: DatabaseBudget): string {
 }
 
 /** One consumer's figures and arithmetic. */
-export function consumerBudget(consumer: Consumer): ConsumerBudget {
+function consumerBudget(consumer: Consumer): ConsumerBudget {
   const base = {
     kind: consumer.kind,
     name: consumer.name,
     ...(consumer.source === undefined ? {} : { source: consumer.source }),
     ...(consumer.kind === 'heroku' ? { preboot: consumer.preboot } : {}),
+    ...(consumer.kind === 'kubernetes' ? { workload: consumer.workload ?? 'Deployment' } : {}),
   };
   if (consumer.kind === 'other') {
     const connections = checkCount(`${consumer.name} connections`, consumer.connections);
     const text = `${connections} (${consumer.description ?? 'other client'})`;
     return {
       ...base,
+      readiness: false,
       perInstance: 0,
       instances: figures(() => 0),
       poolConnections: figures(() => 0),
@@ -179,6 +194,7 @@ export function consumerBudget(consumer: Consumer): ConsumerBudget {
   const perText = `(${plural(pool.poolCount, 'pool')} × (${pool.poolSize} + ${pool.maxOverflow})${probes > 0 ? ` + ${plural(probes, 'probe')}` : ''})`;
   return {
     ...base,
+    readiness: probes > 0,
     perInstance,
     instances: figures((case_) => processes[case_].count),
     poolConnections: figures((case_) => processes[case_].count * poolPart),
@@ -192,30 +208,8 @@ type Processes = Record<BudgetMode, { count: number; text: string }>;
 
 function instancesOf(consumer: Exclude<Consumer, { kind: 'other' }>): Processes {
   switch (consumer.kind) {
-    case 'kubernetes': {
-      const replicas = checkCount(`${consumer.name} replicas`, consumer.replicas);
-      const hpa = consumer.hpaMaxReplicas === undefined ? undefined : checkCount(`${consumer.name} hpaMaxReplicas`, consumer.hpaMaxReplicas);
-      const desired = hpa ?? replicas;
-      const desiredText = hpa === undefined ? `${desired} replicas` : `${desired} HPA max`;
-      const rollout = resolveRolloutFor(consumer.name, desired, consumer.strategy);
-      const pods = (count: number, detail?: string): { count: number; text: string } =>
-        ({ count, text: `${plural(count, 'pod')}${detail === undefined ? '' : ` (${detail})`}` });
-      if (rollout.type === 'Recreate') {
-        return {
-          steady: pods(desired, hpa === undefined ? undefined : 'HPA max'),
-          rollout: pods(desired, `${desiredText}, Recreate: no surge`),
-          strict: pods(desired, `${desiredText}, Recreate: old pods gone first`),
-        };
-      }
-      const strictCount = Math.max(desired + rollout.surge, 2 * desired);
-      return {
-        steady: pods(desired, hpa === undefined ? undefined : 'HPA max'),
-        rollout: pods(desired + rollout.surge, rollout.surge === 0 ? `${desiredText}, no surge` : `${desiredText} + ${rollout.surge} surge`),
-        strict: pods(strictCount, strictCount === 2 * desired
-          ? `${desiredText} + ${desired} terminating`
-          : `${desiredText} + ${rollout.surge} surge`),
-      };
-    }
+    case 'kubernetes':
+      return podsOf(consumer);
     case 'compose': {
       const replicas = checkCount(`${consumer.name} replicas`, consumer.replicas ?? 1);
       const containers = { count: replicas, text: plural(replicas, 'container') };
@@ -234,11 +228,86 @@ function instancesOf(consumer: Exclude<Consumer, { kind: 'other' }>): Processes 
   }
 }
 
-function resolveRolloutFor(name: string, replicas: number, strategy: Parameters<typeof resolveRollout>[1]): ReturnType<typeof resolveRollout> {
+type Pods = { count: number; text: string };
+
+function pods(count: number, detail?: string): Pods {
+  return { count, text: `${plural(count, 'pod')}${detail === undefined ? '' : ` (${detail})`}` };
+}
+
+/** Pods of a Kubernetes workload in each case (see kubernetes-workloads.ts in src/readers for the kinds). */
+function podsOf(consumer: KubernetesConsumer): Processes {
+  const workload = consumer.workload ?? 'Deployment';
+  const replicas = checkCount(`${consumer.name} replicas`, consumer.replicas);
+  switch (workload) {
+    case 'Pod': {
+      const one = pods(replicas);
+      return { steady: one, rollout: one, strict: one };
+    }
+    case 'Job': {
+      const run = pods(replicas, `Job parallelism ${replicas}`);
+      return { steady: run, rollout: run, strict: run };
+    }
+    case 'CronJob': {
+      const run = pods(replicas, `CronJob parallelism ${replicas}`);
+      const overlap = consumer.overlappingRuns === true
+        ? pods(2 * replicas, `2 overlapping runs × parallelism ${replicas}`)
+        : pods(replicas, `parallelism ${replicas}, concurrencyPolicy Forbid`);
+      return { steady: run, rollout: overlap, strict: overlap };
+    }
+    case 'DaemonSet':
+      return rollingPods(consumer, replicas, plural(replicas, 'node'), undefined);
+    case 'StatefulSet':
+    case 'ReplicaSet':
+    case 'ReplicationController': {
+      const hpa = hpaOf(consumer);
+      const desired = hpa ?? replicas;
+      const text = hpa === undefined ? plural(desired, 'replica') : `${desired} HPA max`;
+      const replaced = workload === 'StatefulSet' ? `${text}, StatefulSet: replaced one by one` : `${text}, ${workload}: no rollout`;
+      return {
+        steady: pods(desired, hpa === undefined ? undefined : 'HPA max'),
+        rollout: pods(desired, replaced),
+        strict: pods(desired, replaced),
+      };
+    }
+    case 'Deployment': {
+      const hpa = hpaOf(consumer);
+      const desired = hpa ?? replicas;
+      return rollingPods(consumer, desired, hpa === undefined ? plural(desired, 'replica') : `${desired} HPA max`, hpa);
+    }
+  }
+}
+
+function hpaOf(consumer: KubernetesConsumer): number | undefined {
+  return consumer.hpaMaxReplicas === undefined ? undefined : checkCount(`${consumer.name} hpaMaxReplicas`, consumer.hpaMaxReplicas);
+}
+
+/** A Deployment or DaemonSet: the desired pods, plus surge during a rollout, plus terminating pods in the strict case. */
+function rollingPods(consumer: KubernetesConsumer, desired: number, desiredText: string, hpa: number | undefined): Processes {
+  const rollout = resolveRolloutFor(consumer.name, desired, consumer.strategy);
+  const steady = pods(desired, hpa === undefined ? undefined : 'HPA max');
+  if (rollout.type === 'Recreate') {
+    return {
+      steady,
+      rollout: pods(desired, `${desiredText}, Recreate: no surge`),
+      strict: pods(desired, `${desiredText}, Recreate: old pods gone first`),
+    };
+  }
+  const strictCount = Math.max(desired + rollout.surge, 2 * desired);
+  const surged = rollout.surge === 0 ? `${desiredText}, no surge` : `${desiredText} + ${rollout.surge} surge`;
+  return {
+    steady: consumer.workload === 'DaemonSet' ? pods(desired, desiredText) : steady,
+    rollout: pods(desired + rollout.surge, surged),
+    strict: pods(strictCount, strictCount === 2 * desired
+      ? `${desiredText} + ${desired} terminating`
+      : `${desiredText} + ${rollout.surge} surge`),
+  };
+}
+
+function resolveRolloutFor(name: string, replicas: number, strategy: RolloutStrategy | undefined): ResolvedRollout {
   try {
     return resolveRollout(replicas, strategy);
   } catch (error) {
-    throw new Error(`${name} ${(error as Error).message}`);
+    throw new Error(`${name} ${(error as Error).message}`, { cause: error });
   }
 }
 

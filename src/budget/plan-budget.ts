@@ -5,7 +5,7 @@
  * over the contract's range finds it in a bounded number of steps.
  */
 import { ENVIRONMENT_VARIABLES } from 'clientats-runtime/contract';
-import type { BudgetMode, Consumer, DatabaseTarget, KubernetesConsumer } from './budget-types.js';
+import type { BudgetMode, Consumer, DatabaseLimits, KubernetesConsumer } from './budget-types.js';
 import { computeBudget, type DatabaseBudget } from './compute-budget.js';
 
 /** A service whose settings are being solved. */
@@ -39,14 +39,14 @@ const POOL_SIZE_MAX = maximumOf('POOL_SIZE');
 const REPLICAS_MAX = 10_000;
 
 /** The largest POOL_SIZE that fits. */
-export function planPoolSize(service: PlannedService, target: DatabaseTarget, options: PlanOptions = {}): PlanResult {
+export function planPoolSize(service: PlannedService, target: DatabaseLimits, options: PlanOptions = {}): PlanResult {
   const at = (poolSize: number): DatabaseBudget =>
     computeBudget([{ ...service, pool: { ...service.pool, poolSize } }, ...(options.others ?? [])], target, { mode: options.mode ?? 'rollout' });
   return solve('pool-size', 'POOL_SIZE', 1, POOL_SIZE_MAX, at);
 }
 
 /** The largest HPA maxReplicas that fits (Kubernetes services only). */
-export function planHpaMax(service: KubernetesConsumer, target: DatabaseTarget, options: PlanOptions = {}): PlanResult {
+export function planHpaMax(service: KubernetesConsumer, target: DatabaseLimits, options: PlanOptions = {}): PlanResult {
   const at = (maxReplicas: number): DatabaseBudget =>
     computeBudget([{ ...service, hpaMaxReplicas: maxReplicas }, ...(options.others ?? [])], target, { mode: options.mode ?? 'rollout' });
   return solve('hpa-max', 'HPA maxReplicas', 1, REPLICAS_MAX, at);

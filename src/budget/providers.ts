@@ -1,6 +1,6 @@
 /**
  * Managed PostgreSQL providers' default `max_connections` as data, with where
- * each figure comes from (research/limits.md). Figures marked `verify` come
+ * each figure comes from (its `source`). Figures marked `verify` come
  * from secondary sources: confirm them live with `--database-url`.
  *
  * Names are `provider:tier`, lower case (`aws-aurora:db.r6g.large`,
@@ -8,9 +8,9 @@
  * `aws-rds:<N>gib` (`LEAST(DBInstanceClassMemory/9531392, 5000)`) and
  * `digitalocean:<N>gib` (about 25 per GiB).
  */
-import type { DatabaseTarget, ProviderFacts } from './budget-types.js';
+import type { DatabaseLimits, ProviderFacts } from './budget-types.js';
 
-/** One preset: the figures a `DatabaseTarget` needs and where they come from. */
+/** One preset: the figures a `DatabaseLimits` needs and where they come from. */
 export interface ProviderPreset extends ProviderFacts {
   readonly maxConnections: number;
   readonly superuserReserved: number;
@@ -180,8 +180,8 @@ function findFixed(key: string): ProviderPreset | undefined {
   };
 }
 
-/** A database target from a preset; `headroom` and a display name may be added. */
-export function providerTarget(preset: ProviderPreset, name: string = preset.name): DatabaseTarget {
+/** Budget limits from a preset; `headroom` and a display name may be added. */
+export function providerLimits(preset: ProviderPreset, name: string = preset.name): DatabaseLimits {
   return {
     name,
     maxConnections: preset.maxConnections,

@@ -4,12 +4,12 @@
  * a synthesized `dist/`, the databases its `connection-budget.json` declares.
  * Exit 0 fits, 1 over budget (or a runtime check fails), 2 bad input.
  */
-import type { BudgetMode, Consumer, DatabaseTarget, OtherClient } from '../budget/budget-types.js';
+import type { BudgetMode, Consumer, DatabaseLimits, OtherClient } from '../budget/budget-types.js';
 import { buildReport, type BudgetReport } from '../budget/budget-report.js';
-import { computeBudget as computeBudgetOf, type BudgetOptions, type ConsumerBudget, type DatabaseBudget } from '../budget/compute-budget.js';
-import { InputError } from '../budget/manifest-input.js';
+import { computeBudget, type BudgetOptions, type ConsumerBudget, type DatabaseBudget } from '../budget/compute-budget.js';
 import { checkRuntimeTiming } from '../budget/runtime-timing.js';
-import { modeOption, UsageError, type ParsedOptions } from './cli-options.js';
+import { InputError } from '../readers/manifest-input.js';
+import { integerOption, modeOption, UsageError, type ParsedOptions } from './cli-options.js';
 import { databaseFromOptions, hasServiceOptions, serviceFromOptions, type LiveOptions } from './command-inputs.js';
 import { readInputs, relativePath, type Inputs } from './read-inputs.js';
 
@@ -26,29 +26,32 @@ export async function checkReport(options: ParsedOptions, live: LiveOptions = {}
   if (service) {
     const consumer = serviceFromOptions(options);
     const database = await requireDatabase(options, live);
-    return buildReport(mode, [computeBudget([consumer], database.target, { mode })], [], database.notes);
+    return buildReport(mode, [budgetOf([consumer], database.target, { mode })], [], database.notes);
   }
-  const inputs = await readInputs(options.positionals, { preboot: options.values.preboot === true });
+  const nodes = integerOption(options, 'nodes', 1);
+  const inputs = await readInputs(options.positionals, {
+    preboot: options.values.preboot === true, ...(nodes === undefined ? {} : { nodes }),
+  });
   const checks = inputs.timing.flatMap((facts) => checkRuntimeTiming(facts));
   const database = await databaseFromOptions(options, live);
   if (database !== undefined) {
     const consumers = inputs.files.flatMap((file) => file.consumers);
     if (consumers.length === 0) throw new InputError(`no database client found in ${options.positionals.join(', ')}: nothing to budget`);
-    return buildReport(mode, [computeBudget(consumers, database.target, { mode })], checks, [...database.notes, ...inputs.notes]);
+    return buildReport(mode, [budgetOf(consumers, database.target, { mode })], checks, [...database.notes, ...inputs.notes]);
   }
-  if (inputs.budget === undefined) {
+  if (inputs.budget === undefined || inputs.budgetDirectory === undefined) {
     throw new UsageError('no database given: pass --max-connections N, --provider NAME or --database-url URL (or check a synthesized dist/ holding connection-budget.json)');
   }
-  const { databases, notes } = budgetFromReport(inputs, mode);
+  const { databases, notes } = budgetFromReport(inputs, inputs.budget.report, inputs.budgetDirectory, mode);
   return buildReport(mode, databases, checks, [...notes, ...inputs.notes]);
 }
 
 /** The budget, with arithmetic errors (absurd counts from a file or flag) turned into bad input. */
-function computeBudget(consumers: readonly Consumer[], target: DatabaseTarget, options: BudgetOptions): DatabaseBudget {
+function budgetOf(consumers: readonly Consumer[], limits: DatabaseLimits, options: BudgetOptions): DatabaseBudget {
   try {
-    return computeBudgetOf(consumers, target, options);
+    return computeBudget(consumers, limits, options);
   } catch (error) {
-    throw new InputError((error as Error).message);
+    throw new InputError((error as Error).message, { cause: error });
   }
 }
 
@@ -59,24 +62,25 @@ async function requireDatabase(options: ParsedOptions, live: LiveOptions): Promi
 }
 
 /** Sums the consumers read from the files against the databases a synthesized report declares. */
-function budgetFromReport(inputs: Inputs, mode: BudgetMode): { databases: DatabaseBudget[]; notes: string[] } {
-  const report = inputs.budget!;
-  const declared = report.report.databases;
+function budgetFromReport(
+  inputs: Inputs, report: BudgetReport, directory: string, mode: BudgetMode,
+): { databases: DatabaseBudget[]; notes: string[] } {
+  const declared = report.databases;
   const assigned = new Map<string, Consumer[]>(declared.map((database) => [database.database, []]));
   for (const file of inputs.files) {
-    const artifact = relativePath(report.directory, file.absolute);
+    const artifact = relativePath(directory, file.file);
     for (const consumer of file.consumers) {
       const byArtifact = declared.filter((database) => database.consumers.some((candidate) => candidate.artifact === artifact));
       const byName = (candidates: readonly DatabaseBudget[]): DatabaseBudget[] =>
         candidates.filter((database) => database.consumers.some((candidate) => candidate.kind === consumer.kind && candidate.name === consumer.name));
       const matches = byArtifact.length === 1 ? byArtifact : byName(byArtifact.length > 1 ? byArtifact : declared);
       if (matches.length !== 1) {
-        throw new InputError(`${file.file}: ${consumer.kind} "${consumer.name}" is ${matches.length === 0 ? 'not in' : 'ambiguous in'} ${report.directory}/connection-budget.json: pass --max-connections, --provider or --database-url to check it`);
+        const where = matches.length === 0 ? 'not in' : 'ambiguous in';
+        throw new InputError(
+          `${file.file}: ${consumer.kind} "${consumer.name}" is ${where} ${directory}/connection-budget.json: pass --max-connections, --provider or --database-url to check it`,
+        );
       }
-      // app.json cannot say whether preboot is on; the synthesized report does.
-      const declaredPreboot = consumer.kind === 'heroku'
-        && matches[0].consumers.some((candidate) => candidate.kind === 'heroku' && candidate.preboot === true && candidate.artifact === artifact);
-      assigned.get(matches[0].database)!.push(declaredPreboot ? { ...consumer, preboot: true } : consumer);
+      assigned.get(matches[0].database)!.push(consumer);
     }
   }
   const notes: string[] = [];
@@ -84,14 +88,14 @@ function budgetFromReport(inputs: Inputs, mode: BudgetMode): { databases: Databa
     const others = database.consumers.filter((consumer) => consumer.kind === 'other').map(otherClientOf);
     const found = assigned.get(database.database)!;
     const missing = database.consumers.filter((consumer) => consumer.kind !== 'other' && consumer.artifact !== undefined
-      && !inputs.files.some((file) => relativePath(report.directory, file.absolute) === consumer.artifact));
+      && !inputs.files.some((file) => relativePath(directory, file.file) === consumer.artifact));
     for (const consumer of missing) notes.push(`${database.database}: ${consumer.name} (${consumer.artifact}) is declared but its file was not checked`);
-    return computeBudget([...found, ...others], targetOf(database), { mode });
+    return budgetOf([...found, ...others], limitsOf(database), { mode });
   });
   return { databases, notes };
 }
 
-function targetOf(database: DatabaseBudget): DatabaseTarget {
+function limitsOf(database: DatabaseBudget): DatabaseLimits {
   return {
     name: database.database,
     maxConnections: database.maxConnections,

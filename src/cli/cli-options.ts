@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { environmentVariable, parseDatabaseUrl, redactDatabaseUrl, type EnvironmentVariableName } from 'clientats-runtime/contract';
 import type { BudgetMode } from '../budget/budget-types.js';
-import { InputError } from '../budget/manifest-input.js';
+import { InputError } from '../readers/manifest-input.js';
 import { findProvider, PROVIDER_PATTERNS, type ProviderPreset } from '../budget/providers.js';
 
 /** Bad command-line input: the CLI prints the message and exits 2. */
@@ -45,6 +45,7 @@ const OPTIONS = {
   strategy: { kind: 'string' },
   'hpa-max': { kind: 'string' },
   solve: { kind: 'string' },
+  nodes: { kind: 'string' },
 } as const satisfies Record<string, { kind: Kind; short?: string }>;
 
 /** An option's name. */
@@ -59,7 +60,7 @@ const OUTPUT_OPTIONS: readonly OptionName[] = ['help', 'version', 'json', 'markd
 
 /** Options each command accepts. */
 export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
-  check: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot'],
+  check: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'nodes'],
   plan: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'solve'],
   providers: ['help', 'version', 'json'],
 };
@@ -159,6 +160,7 @@ export function describeOption(name: OptionName): string {
     case 'strategy': return 'one of RollingUpdate, Recreate';
     case 'hpa-max': return 'an integer >= 1 (HorizontalPodAutoscaler maxReplicas)';
     case 'solve': return 'one of pool-size, hpa-max';
+    case 'nodes': return 'an integer >= 1 (nodes a DaemonSet runs on)';
     default: return 'no value';
   }
 }

@@ -4,10 +4,11 @@
  * service described by flags.
  */
 import { parseDatabaseUrl } from 'clientats-runtime/contract';
-import type { DatabaseTarget, KubernetesConsumer, RolloutStrategy } from '../budget/budget-types.js';
-import { liveTarget, readLiveDatabase, type LiveDatabaseOptions } from '../budget/live-database.js';
+import type { DatabaseLimits, KubernetesConsumer, RolloutStrategy } from '../budget/budget-types.js';
+import { DEFAULT_SUPERUSER_RESERVED } from '../budget/compute-budget.js';
+import { liveLimits, readLiveDatabase, type LiveDatabaseOptions } from './live-database.js';
 import type { PlannedService } from '../budget/plan-budget.js';
-import { providerTarget } from '../budget/providers.js';
+import { providerLimits } from '../budget/providers.js';
 import {
   choiceOption, databaseUrlOption, integerOption, intOrPercentOption, poolOption, providerOption, SERVICE_OPTIONS, UsageError,
   type OptionName, type ParsedOptions,
@@ -15,7 +16,7 @@ import {
 
 /** A database target and what the CLI learnt while resolving it. */
 export interface ResolvedDatabase {
-  readonly target: DatabaseTarget;
+  readonly target: DatabaseLimits;
   readonly notes: readonly string[];
 }
 
@@ -34,11 +35,11 @@ export async function databaseFromOptions(options: ParsedOptions, live: LiveOpti
   const common = { ...(headroom > 0 ? { headroom } : {}) };
   const maxConnections = integerOption(options, 'max-connections', 1);
   if (maxConnections !== undefined) {
-    return { target: { name: name ?? 'database', maxConnections, superuserReserved: reservedOverride ?? 3, ...common }, notes: [] };
+    return { target: { name: name ?? 'database', maxConnections, superuserReserved: reservedOverride ?? DEFAULT_SUPERUSER_RESERVED, ...common }, notes: [] };
   }
   const preset = providerOption(options);
   if (preset !== undefined) {
-    const target = providerTarget(preset, name ?? preset.name);
+    const target = providerLimits(preset, name ?? preset.name);
     const notes = [
       `${preset.name}: max_connections ${preset.maxConnections} from ${preset.source}${preset.note === undefined ? '' : ` (${preset.note})`}`,
       ...(preset.verify ? [`${preset.name} comes from a secondary source: confirm it with --database-url`] : []),
@@ -47,10 +48,12 @@ export async function databaseFromOptions(options: ParsedOptions, live: LiveOpti
   }
   const url = databaseUrlOption(options);
   if (url !== undefined) {
-    const facts = await readLiveDatabase(url, live).catch((error: Error) => { throw new UsageError(error.message); });
+    const facts = await readLiveDatabase(url, live).catch((error: Error) => {
+      throw new UsageError(error.message, { cause: error });
+    });
     const parsed = parseDatabaseUrl(url);
     const countConnected = options.values['ignore-connected'] !== true;
-    const target = liveTarget(name ?? `${parsed.host}:${parsed.port}/${parsed.database ?? parsed.user ?? 'postgres'}`, facts, countConnected);
+    const target = liveLimits(name ?? `${parsed.host}:${parsed.port}/${parsed.database ?? parsed.user ?? 'postgres'}`, facts, countConnected);
     return {
       target: { ...target, ...(reservedOverride === undefined ? {} : { superuserReserved: reservedOverride }), ...common },
       notes: [

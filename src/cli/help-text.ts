@@ -10,6 +10,7 @@ const SUMMARY: Readonly<Record<string, string>> = {
   strict: 'enforce the strict case: terminating pods still connected (default: rollout)',
   preboot: 'Heroku preboot is on: web dynos double during a deploy',
   'ignore-connected': 'with --database-url: do not count the client backends connected now',
+  nodes: 'nodes a DaemonSet (or a global Compose service) runs on',
 };
 
 const USAGE: Readonly<Record<string, string>> = {
@@ -20,7 +21,10 @@ Sums every database client's worst-case connections against what the database al
   usable = max_connections − superuser_reserved − reserved_connections − provider reserved − headroom
   per_instance = POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + 1 readiness connection
   rollout = (replicas or HPA max + surge) × per_instance, summed over services
-Reads Kubernetes YAML (Deployments, HPAs, ConfigMaps), Compose files and Heroku app.json.
+Reads Kubernetes YAML (Deployment, StatefulSet, ReplicaSet, DaemonSet with --nodes, Pod, Job, CronJob,
+their HPAs and ConfigMaps), Compose files and Heroku app.json; any other object that connects is refused.
+A consumer that does not run clientats-runtime has no readiness connection: mark it with the annotation
+clientats.dev/runtime: "false" (Compose label dev.clientats.runtime, app.json "clientats": {"runtime": false}).
 A synthesized dist/ names its databases in connection-budget.json; otherwise give the database.
 Folders are walked following symlinks; a file reached twice (or through a loop) is read once.
 A lone - reads one YAML/JSON stream from standard input, once (helm template … | clientats-deploy check -);

@@ -4,7 +4,7 @@
  * in-process. User errors print one line on stderr and return 2; no stack trace.
  */
 import { formatJson, formatMarkdown, formatText } from '../budget/budget-report.js';
-import { InputError } from '../budget/manifest-input.js';
+import { InputError } from '../readers/manifest-input.js';
 import { planHpaMax, planPoolSize, type PlanResult } from '../budget/plan-budget.js';
 import { listProviders } from '../budget/providers.js';
 import { usableSlots } from '../budget/compute-budget.js';
@@ -105,7 +105,7 @@ function asInputError<T>(compute: () => T): T {
   try {
     return compute();
   } catch (error) {
-    throw new InputError((error as Error).message);
+    throw new InputError((error as Error).message, { cause: error });
   }
 }
 

@@ -5,8 +5,7 @@
  * (development only) or a Compose secret read through `DATABASE_URL_FILE`.
  */
 import { Construct } from 'constructs';
-import { HEALTH_PATHS, READINESS_CONNECTIONS, type PoolShape } from 'clientats-runtime/contract';
-import type { Consumer } from '../budget/budget-types.js';
+import { HEALTH_PATHS, type PoolShape } from 'clientats-runtime/contract';
 import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
 import { yamlFile, type FileEmitter, type GeneratedFile } from '../emit/generated-file.js';
 import { loadTemplate, mergeStructures } from '../emit/templates.js';
@@ -15,7 +14,7 @@ import { presetValues, type PresetName } from '../settings/presets.js';
 import {
   environmentProblems,
   integerSetting,
-  poolShapeOf,
+  renderedPoolShape,
   renderEnvironment,
   type EnvironmentValues,
   type RenderedEnvironment,
@@ -83,20 +82,8 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
     this.environment = renderEnvironment(production, presetValues(props.preset), secretFile, props.environment ?? {});
     this.port = integerSetting(this.environment, 'PORT');
     this.stopGracePeriodSeconds = shutdownGracePeriod(this.environment).toSeconds();
-    this.pool = poolShapeOf(this.environment);
+    this.pool = renderedPoolShape(this.environment);
     this.node.addValidation({ validate: () => this.problems() });
-  }
-
-  /** The app service as a budget consumer. */
-  public budgetConsumers(): readonly Consumer[] {
-    return [{
-      kind: 'compose',
-      name: this.projectName,
-      source: this.node.path,
-      ...(this.replicas === undefined ? {} : { replicas: this.replicas }),
-      pool: this.pool,
-      probeConnections: READINESS_CONNECTIONS,
-    }];
   }
 
   /** The Compose file: the base with the app's environment, port, healthcheck, secret and replicas merged in. */

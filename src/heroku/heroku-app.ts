@@ -4,15 +4,14 @@
  * sets `DATABASE_URL` itself, so no file holds it.
  */
 import { Construct } from 'constructs';
-import { READINESS_CONNECTIONS, type PoolShape } from 'clientats-runtime/contract';
-import type { Consumer } from '../budget/budget-types.js';
+import type { PoolShape } from 'clientats-runtime/contract';
 import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
 import { jsonFile, type FileEmitter, type GeneratedFile } from '../emit/generated-file.js';
 import { loadTemplate, mergeStructures, readTemplate } from '../emit/templates.js';
 import { presetValues, type PresetName } from '../settings/presets.js';
 import {
   environmentProblems,
-  poolShapeOf,
+  renderedPoolShape,
   renderEnvironment,
   type EnvironmentValues,
   type RenderedEnvironment,
@@ -67,30 +66,20 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
     this.dynoSize = props.dynoSize ?? 'standard-1x';
     this.preboot = props.preboot ?? true;
     this.addonPlan = `heroku-postgresql:${props.postgresPlan ?? 'standard-0'}`;
-    this.pool = poolShapeOf(this.environment);
+    this.pool = renderedPoolShape(this.environment);
     this.node.addValidation({ validate: () => this.problems() });
   }
 
-  /** The web dynos as a budget consumer (doubled by the budget while preboot is on). */
-  public budgetConsumers(): readonly Consumer[] {
-    return [{
-      kind: 'heroku',
-      name: this.appName,
-      source: this.node.path,
-      dynos: this.dynos,
-      preboot: this.preboot,
-      pool: this.pool,
-      probeConnections: READINESS_CONNECTIONS,
-    }];
-  }
-
-  /** `app.json` (templates/heroku/app.json plus env, formation and add-on), `Procfile` and `config.sh`. */
+  /** `app.json` (templates/heroku/app.json plus env, formation, add-on and preboot), `Procfile` and `config.sh`. */
   public generatedFiles(): readonly GeneratedFile[] {
     const directory = `heroku/${this.appName}`;
     const appJson = mergeStructures({ name: this.appName, ...loadTemplate('heroku/app.json') }, {
       env: this.environment,
       formation: { web: { quantity: this.dynos, size: this.dynoSize } },
       addons: [{ plan: this.addonPlan, as: 'DATABASE' }],
+      // Not an app.json field Heroku acts on (config.sh enables preboot): it lets the budget, at synth
+      // and in `clientats-deploy check`, count the doubled web dynos from this file alone.
+      features: this.preboot ? ['preboot'] : undefined,
     });
     return [
       jsonFile(`${directory}/app.json`, appJson),

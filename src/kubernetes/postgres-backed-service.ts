@@ -10,18 +10,17 @@ import { Construct } from 'constructs';
 import {
   HEALTH_PATHS,
   HTTP_PORT_NAME,
-  READINESS_CONNECTIONS,
   type PoolShape,
 } from 'clientats-runtime/contract';
-import type { Consumer, RolloutStrategy } from '../budget/budget-types.js';
+import type { RolloutStrategy } from '../budget/budget-types.js';
 import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
-import { scaleIntOrPercent } from '../budget/rollout-surge.js';
+import { DEFAULT_ROLLING_PERCENT, scaleIntOrPercent } from '../budget/rollout-surge.js';
 import { presetValues, type PresetName } from '../settings/presets.js';
 import { LIVENESS_PROBE_TIMING, READINESS_PROBE_TIMING, shutdownGracePeriod, type ProbeTiming } from '../settings/probe-timings.js';
 import {
   environmentProblems,
   integerSetting,
-  poolShapeOf,
+  renderedPoolShape,
   renderEnvironment,
   type EnvironmentValues,
   type RenderedEnvironment,
@@ -96,7 +95,7 @@ const DEFAULT_REPLICAS = 2;
 function describeSecretKey(reference: SecretKeyReference): string {
   return `key ${reference.key} of secret ${reference.name}`;
 }
-const DEFAULT_ROLLING_UPDATE = { maxSurge: '25%', maxUnavailable: '25%' } as const;
+const DEFAULT_ROLLING_UPDATE = { maxSurge: DEFAULT_ROLLING_PERCENT, maxUnavailable: DEFAULT_ROLLING_PERCENT } as const;
 const DEFAULT_TARGET_CPU_PERCENT = 70;
 
 /**
@@ -147,7 +146,7 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
       maxUnavailable: props.rollingUpdate?.maxUnavailable ?? DEFAULT_ROLLING_UPDATE.maxUnavailable,
     };
     this.strategy = { type: 'RollingUpdate', ...rollingUpdate };
-    this.pool = poolShapeOf(this.environment);
+    this.pool = renderedPoolShape(this.environment);
     this.readinessProbeTimeoutSeconds = READINESS_PROBE_TIMING.timeout.toSeconds();
     const terminationGracePeriod = props.terminationGracePeriod ?? shutdownGracePeriod(this.environment);
     this.terminationGracePeriodSeconds = terminationGracePeriod.toSeconds();
@@ -242,20 +241,6 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     });
   }
 
-  /** The Deployment as a budget consumer: pods (HPA max when autoscaled), surge, pool and readiness connection. */
-  public budgetConsumers(): readonly Consumer[] {
-    return [{
-      kind: 'kubernetes',
-      name: this.name,
-      source: this.node.path,
-      replicas: this.replicas,
-      ...(this.autoscaling === undefined ? {} : { hpaMaxReplicas: this.autoscaling.maxReplicas }),
-      strategy: this.strategy,
-      pool: this.pool,
-      probeConnections: READINESS_CONNECTIONS,
-    }];
-  }
-
   private probeOptions(timing: ProbeTiming): kplus.HttpGetProbeOptions {
     return {
       port: this.port,
@@ -269,6 +254,10 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
   /** Problems with the construct's own props (the environment is checked separately). */
   private propProblems(props: PostgresBackedServiceProps): string[] {
     const problems: string[] = [];
+    // The Service's name is the strictest of the objects': an RFC 1035 label.
+    if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(this.name)) {
+      problems.push(`name must be a DNS label (lowercase letters, digits and "-", starting with a letter, at most 63), got ${JSON.stringify(this.name)}`);
+    }
     if (props.replicas !== undefined && props.autoscaling !== undefined) {
       problems.push(`replicas and autoscaling are both set: the autoscaler owns the pod count, so set only one, got replicas ${props.replicas}`);
     }

@@ -96,7 +96,7 @@ export function integerSetting(env: RenderedEnvironment, name: EnvironmentVariab
 }
 
 /** POOL_SIZE / POOL_COUNT / MAX_OVERFLOW of a rendered environment, as the connection budget reads them. */
-export function poolShapeOf(env: RenderedEnvironment): PoolShape {
+export function renderedPoolShape(env: RenderedEnvironment): PoolShape {
   return {
     poolSize: integerSetting(env, 'POOL_SIZE'),
     poolCount: integerSetting(env, 'POOL_COUNT'),

@@ -1,12 +1,11 @@
 /**
  * Synthesizes N generated Kubernetes services (the generator's
  * `PostgresBackedService`, each on its own 100-connection database, presets
- * in turn) with the connection budget registered, into the directory given:
+ * in turn) with the connection budget, into the directory given:
  * `tsx test/bench/synth-services.ts <outdir> [count]`. The generator bench
  * times this script end to end, like `npm run synth`.
  */
 import { App, Chart, YamlOutputType } from 'cdk8s';
-import { addConnectionBudget, writeBudgetReport } from '../../src/budget/connection-budget-validation.js';
 import { PostgresBackedService } from '../../src/kubernetes/postgres-backed-service.js';
 import { synthesize } from '../../src/synthesize.js';
 
@@ -37,9 +36,7 @@ function main(): void {
   }
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
   declareServices(app, count);
-  const budget = addConnectionBudget(app);
-  const files = synthesize(app);
-  writeBudgetReport(outdir, budget.report());
+  const { files } = synthesize(app);
   process.stdout.write(`synthesized ${files.length} files for ${count} services into ${outdir}\n`);
 }
 

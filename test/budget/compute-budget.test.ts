@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Consumer, DatabaseTarget, KubernetesConsumer } from '../../src/budget/budget-types.js';
+import type { Consumer, DatabaseLimits, KubernetesConsumer } from '../../src/budget/budget-types.js';
 import { computeBudget, usableSlots } from '../../src/budget/compute-budget.js';
 
-const SERVER_100: DatabaseTarget = { name: 'db', maxConnections: 100 };
+const SERVER_100: DatabaseLimits = { name: 'db', maxConnections: 100 };
 
 /** The guide's "Kubernetes Deployment" example: 3 replicas, POOL_SIZE 10, POOL_COUNT 2, MAX_OVERFLOW 3. */
 const GUIDE_KUBERNETES: KubernetesConsumer = {
@@ -120,6 +120,48 @@ describe('computeBudget', () => {
     ], { name: 'shared-db', maxConnections: 50 });
     expect(budget.totals.rollout).toBe(33 + 18 + 2);
     expect(budget.violation).toBe('worst case 53 > 47 usable (max_connections 50 − 3 reserved) on database shared-db: web 3 pods (2 replicas + 1 surge) × (1 pool × (10 + 0) + 1 probe) = 33 + worker 3 containers × (1 pool × (5 + 0) + 1 probe) = 18 + migrations 2 (migration job) = 2');
+  });
+
+  it.each([
+    // [workload, replicas, extra, pods steady / rollout / strict]
+    ['Deployment', 4, {}, [4, 5, 8]],
+    ['Deployment', 4, { hpaMaxReplicas: 6 }, [6, 8, 12]],
+    ['StatefulSet', 4, { hpaMaxReplicas: 6 }, [6, 6, 6]],
+    ['ReplicaSet', 4, {}, [4, 4, 4]],
+    ['ReplicationController', 4, {}, [4, 4, 4]],
+    ['DaemonSet', 4, { strategy: { type: 'RollingUpdate', maxSurge: 0, maxUnavailable: 1 } }, [4, 4, 8]],
+    ['DaemonSet', 4, { strategy: { type: 'RollingUpdate', maxSurge: '50%', maxUnavailable: 0 } }, [4, 6, 8]],
+    ['Pod', 1, {}, [1, 1, 1]],
+    ['Job', 3, {}, [3, 3, 3]],
+    ['CronJob', 3, { overlappingRuns: true }, [3, 6, 6]],
+    ['CronJob', 3, { overlappingRuns: false }, [3, 3, 3]],
+  ] as const)('counts a %s of %i (%o) as %o pods', (workload, replicas, extra, [steady, rollout, strict]) => {
+    const budget = computeBudget([{
+      kind: 'kubernetes', name: 'w', workload, replicas, ...extra, pool: { poolSize: 1, poolCount: 1, maxOverflow: 0 },
+    }], { name: 'db', maxConnections: 1000 });
+    expect(budget.consumers[0].instances).toEqual({ steady, rollout, strict });
+  });
+
+  it('counts a consumer without the readiness connection when it does not run the runtime', () => {
+    const budget = computeBudget([{
+      kind: 'compose', name: 'ecto', replicas: 2, probeConnections: 0, pool: { poolSize: 10, poolCount: 1, maxOverflow: 0 },
+    }], SERVER_100);
+    expect(budget.consumers[0]).toMatchObject({ readiness: false, perInstance: 10, connections: { steady: 20, rollout: 20, strict: 20 } });
+    expect(budget.consumers[0].arithmetic.rollout).toBe('2 containers × (1 pool × (10 + 0))');
+  });
+
+  it('fails when a strategy bound is malformed, naming the consumer and keeping the cause', () => {
+    let caught: unknown;
+    try {
+      computeBudget([{
+        kind: 'kubernetes', name: 'web', replicas: 2, strategy: { type: 'RollingUpdate', maxSurge: 'lots' },
+        pool: { poolSize: 1, poolCount: 1, maxOverflow: 0 },
+      }], SERVER_100);
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as Error).message).toBe('web maxSurge must be an integer >= 0 or a percentage like "25%", got "lots"');
+    expect((caught as Error).cause).toBeInstanceOf(Error);
   });
 
   it('fails when a count is not an integer', () => {

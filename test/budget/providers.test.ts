@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { computeBudget } from '../../src/budget/compute-budget.js';
-import { awsMaxConnections, findProvider, listProviders, providerTarget } from '../../src/budget/providers.js';
+import { awsMaxConnections, findProvider, listProviders, providerLimits } from '../../src/budget/providers.js';
 
 describe('providers', () => {
   it('knows Aurora instance classes with their 3 superuser + 2 rds reserved slots', () => {
     const preset = findProvider('aws-aurora:db.t3.medium')!;
     expect(preset).toMatchObject({ maxConnections: 420, superuserReserved: 3, providerReserved: 2, verify: false });
-    expect(computeBudget([], providerTarget(preset)).usable).toBe(415);
+    expect(computeBudget([], providerLimits(preset)).usable).toBe(415);
   });
 
   it('computes RDS from memory with LEAST(memory / 9531392, 5000) and flags it for verification', () => {
@@ -16,15 +16,15 @@ describe('providers', () => {
   });
 
   it('leaves 35 usable on Azure B1ms (15 reserved)', () => {
-    expect(computeBudget([], providerTarget(findProvider('azure:b1ms')!)).usable).toBe(35);
+    expect(computeBudget([], providerLimits(findProvider('azure:b1ms')!)).usable).toBe(35);
   });
 
   it('leaves 22 usable on a 1 GiB DigitalOcean database (25 per GiB, 3 reserved)', () => {
-    expect(computeBudget([], providerTarget(findProvider('digitalocean:1gib')!)).usable).toBe(22);
+    expect(computeBudget([], providerLimits(findProvider('digitalocean:1gib')!)).usable).toBe(22);
   });
 
   it('reserves 7 on Neon', () => {
-    expect(computeBudget([], providerTarget(findProvider('neon:1cu')!)).usable).toBe(412);
+    expect(computeBudget([], providerLimits(findProvider('neon:1cu')!)).usable).toBe(412);
   });
 
   it.each([

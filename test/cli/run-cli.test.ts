@@ -43,6 +43,7 @@ describe('clientats-deploy check on manifests', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('  fits: rollout 87 ≤ 97 usable, 10 spare\n');
     expect(result.stdout).toContain('  FAIL  worker (test/fixtures/budget/compose/docker-compose.yml): stop_grace_period 5 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 10000 = 15000 ms, or the process is killed before it drains: raise stop_grace_period to 16 s or lower the shutdown delays\n');
+    expect(result.stdout.endsWith('\nresult: fits, but 1 runtime check failed\n')).toBe(true);
   });
 
   it('counts Heroku preboot from app.json against a provider preset', async () => {
@@ -134,7 +135,7 @@ describe('clientats-deploy bad input', () => {
     [['check', '--replicas', '3', '--max-surge', 'lots', '--max-connections', '100'], '--max-surge must be an integer >= 0 or a percentage like "25%" (at most 100000%), got "lots"'],
     [['check', '--replicas', '3', '--max-surge', '99999999999999999999', '--max-connections', '100'], '--max-surge must be an integer >= 0 or a percentage like "25%" (at most 100000%), got "99999999999999999999"'],
     [['check', '--replicas', '3', '--max-connections'], '--max-connections needs a value: an integer >= 1 (the server\'s max_connections)'],
-    [['check', '--replicas', '3', '--max-connections', '100', '--bogus'], 'unknown option --bogus for check: allowed are --help, --version, --json, --markdown, --max-connections, --provider, --database-url, --database-name, --reserved, --headroom, --ignore-connected, --replicas, --pool-size, --pool-count, --max-overflow, --max-surge, --max-unavailable, --strategy, --hpa-max, --platform, --strict, --preboot'],
+    [['check', '--replicas', '3', '--max-connections', '100', '--bogus'], 'unknown option --bogus for check: allowed are --help, --version, --json, --markdown, --max-connections, --provider, --database-url, --database-name, --reserved, --headroom, --ignore-connected, --replicas, --pool-size, --pool-count, --max-overflow, --max-surge, --max-unavailable, --strategy, --hpa-max, --platform, --strict, --preboot, --nodes'],
     [['check', '--replicas', '3'], 'no database given: pass --max-connections N, --provider NAME or --database-url URL'],
     [['check', '--replicas', '3', '--max-connections', '100', '--provider', 'heroku:standard-0'], '--max-connections, --provider and --database-url are alternatives: give one, got --max-connections and --provider'],
     [['check', '--replicas', '3', '--provider', 'heroku:hobby'], '--provider must be a preset name (list them with: clientats-deploy providers) or aws-rds:<N>gib or digitalocean:<N>gib, got "heroku:hobby"'],
@@ -145,7 +146,7 @@ describe('clientats-deploy bad input', () => {
     [['check', HAND_WRITTEN], 'no database given: pass --max-connections N, --provider NAME or --database-url URL (or check a synthesized dist/ holding connection-budget.json)'],
     [['check', `${FIXTURES}/bad/malformed.yaml`, '--max-connections', '100'], `${FIXTURES}/bad/malformed.yaml: not valid YAML at line 6, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]`],
     [['check', `${FIXTURES}/bad/app.json`, '--max-connections', '100'], `${FIXTURES}/bad/app.json: not valid JSON: Expected ',' or '}' after property value in JSON at position 42`],
-    [['check', `${FIXTURES}/bad/pod-only.yaml`, '--max-connections', '100'], `${FIXTURES}/bad/pod-only.yaml: has no Deployment, HorizontalPodAutoscaler, ConfigMap (found Pod): nothing the budget reads`],
+    [['check', `${FIXTURES}/bad/service-only.yaml`, '--max-connections', '100'], `${FIXTURES}/bad/service-only.yaml: has no Deployment, StatefulSet, ReplicaSet, ReplicationController, DaemonSet, Pod, Job, CronJob, HorizontalPodAutoscaler, ConfigMap (found Service): nothing the budget reads`],
     [['check', `${FIXTURES}/bad/replicas-word.yaml`, '--max-connections', '100'], `${FIXTURES}/bad/replicas-word.yaml: Deployment "clientats" spec.replicas must be an integer >= 0, got "three"`],
     [['check', `${FIXTURES}/bad/pool-size-zero.yaml`, '--max-connections', '100'], `${FIXTURES}/bad/pool-size-zero.yaml: Deployment "clientats" container "app": POOL_SIZE must be an integer from 1 to 10000, got "0"`],
     [['check', '--platform', 'heroku', '--replicas', '2', '--max-surge', '1', '--max-connections', '100'], '--max-surge applies to --platform kubernetes only, got --platform heroku'],

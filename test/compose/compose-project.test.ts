@@ -1,8 +1,10 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_PORT, HEALTH_PATHS, READINESS_CONNECTIONS } from 'clientats-runtime/contract';
+import { DEFAULT_PORT, HEALTH_PATHS } from 'clientats-runtime/contract';
 import { ComposeProject, type ComposeProjectProps } from '../../src/compose/compose-project.js';
+import { readComposeFile } from '../../src/readers/compose-file.js';
+import { readManifests } from '../../src/readers/read-manifests.js';
 import { validationProblems } from '../../src/synthesize.js';
 import { composeSchemaErrors } from '../support/compose-schema.js';
 
@@ -87,9 +89,9 @@ describe('ComposeProject', () => {
   });
 
   it('sets deploy.replicas when given', () => {
-    const { document, project } = build('prod', { ...PRODUCTION, replicas: 2 });
+    const { document } = build('prod', { ...PRODUCTION, replicas: 2 });
     expect(document.services.app.deploy).toEqual({ replicas: 2 });
-    expect(project.budgetConsumers()[0]).toMatchObject({ replicas: 2 });
+    expect(readComposeFile(document, 'compose.yml').consumers[0]).toMatchObject({ replicas: 2 });
   });
 
   it('writes files the compose-spec schema accepts', () => {
@@ -97,15 +99,15 @@ describe('ComposeProject', () => {
     expect(composeSchemaErrors(build('prod', { ...PRODUCTION, replicas: 2 }).document)).toEqual([]);
   });
 
-  it('presents the app to the budget', () => {
-    const { project } = build('prod', PRODUCTION);
+  it('renders what the budget reads: the app service, its replicas and pool', () => {
+    const { project, file } = build('prod', PRODUCTION);
     expect(project.budgetDatabase).toBe(PRODUCTION.database);
-    expect(project.budgetConsumers()).toEqual([{
+    expect(readManifests([{ path: file.path, text: file.content }]).files[0].consumers).toEqual([{
       kind: 'compose',
-      name: 'clientats-prod',
-      source: 'prod',
+      name: 'app',
+      source: 'docker-compose.prod.yml',
+      replicas: 1,
       pool: { poolSize: 15, poolCount: 2, maxOverflow: 5 },
-      probeConnections: READINESS_CONNECTIONS,
     }]);
   });
 

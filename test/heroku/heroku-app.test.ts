@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Testing } from 'cdk8s';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { READINESS_CONNECTIONS } from 'clientats-runtime/contract';
 import { HerokuApp, type HerokuAppProps } from '../../src/heroku/heroku-app.js';
+import { readManifests } from '../../src/readers/read-manifests.js';
 import { validationProblems } from '../../src/synthesize.js';
 import appJsonSchema from './app-json.schema.json' with { type: 'json' };
 
@@ -75,18 +75,23 @@ describe('HerokuApp', () => {
     expect(contentOf(files, 'heroku/clientats-prod/config.sh')).toContain("  HEALTH_CHECK_TOKEN='it'\\''s secret' \\\n");
   });
 
-  it('presents its web dynos to the budget, preboot included', () => {
-    const { heroku } = build();
+  it('writes preboot into app.json, so the budget reads the doubled web dynos from the file alone', () => {
+    const { heroku, files } = build();
     expect(heroku.budgetDatabase).toBe(GUIDE_EXAMPLE.database);
-    expect(heroku.budgetConsumers()).toEqual([{
+    const path = 'heroku/clientats-prod/app.json';
+    expect(readManifests([{ path, text: contentOf(files, path) }]).files[0].consumers).toEqual([{
       kind: 'heroku',
-      name: 'clientats-prod',
-      source: 'clientats-prod',
+      name: 'clientats-prod/web',
+      source: path,
       dynos: 2,
       preboot: true,
       pool: { poolSize: 12, poolCount: 1, maxOverflow: 4 },
-      probeConnections: READINESS_CONNECTIONS,
     }]);
+  });
+
+  it('writes no preboot feature when preboot is off', () => {
+    const { files } = build({ ...GUIDE_EXAMPLE, preboot: false });
+    expect(JSON.parse(contentOf(files, 'heroku/clientats-prod/app.json'))).not.toHaveProperty('features');
   });
 
   it('writes the guide Heroku example', () => {

@@ -10,9 +10,10 @@ import { App, Chart } from 'cdk8s';
 import fc from 'fast-check';
 import { validateEnvironment } from 'clientats-runtime/contract';
 import { describe, expect, it } from 'vitest';
-import { addConnectionBudget } from '../../src/budget/connection-budget-validation.js';
 import { PostgresBackedService, type PostgresBackedServiceProps } from '../../src/kubernetes/postgres-backed-service.js';
 import { PRESETS } from '../../src/settings/presets.js';
+import { renderApp } from '../../src/synth/render-app.js';
+import { budgetOfRendered } from '../../src/synth/synth-budget.js';
 import { validationProblems } from '../../src/synthesize.js';
 import { podSecurityViolations, podSpecOf, type KubernetesObject } from './support/pod-security.js';
 
@@ -57,9 +58,10 @@ function synth(input: PostgresBackedServiceProps): Outcome {
   const chart = new Chart(app, 'env');
   try {
     const service = new PostgresBackedService(chart, 'svc', input);
-    addConnectionBudget(app);
     const problems = validationProblems(app);
     if (problems.length > 0) return { problems };
+    const budget = budgetOfRendered(renderApp(app));
+    if (budget.problems.length > 0) return { problems: [...budget.problems] };
     return { objects: chart.toJson() as KubernetesObject[], service };
   } catch (error) {
     if (!(error instanceof Error)) throw new Error(`threw a non-Error: ${String(error)}`);

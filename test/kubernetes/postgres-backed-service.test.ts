@@ -1,8 +1,10 @@
 import { App, Chart, Duration, Testing, Yaml } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PORT, HEALTH_PATHS, HTTP_PORT_NAME, READINESS_CONNECTIONS } from 'clientats-runtime/contract';
+import { DEFAULT_PORT, HEALTH_PATHS, HTTP_PORT_NAME } from 'clientats-runtime/contract';
 import type { DatabaseDeclaration } from '../../src/budget/budgeted-workload.js';
 import { PostgresBackedService, type PostgresBackedServiceProps } from '../../src/kubernetes/postgres-backed-service.js';
+import { readManifests } from '../../src/readers/read-manifests.js';
+import { renderApp } from '../../src/synth/render-app.js';
 import { validationProblems } from '../../src/synthesize.js';
 import { validateKubernetesObject } from '../support/kubernetes-models.js';
 
@@ -212,18 +214,19 @@ describe('PostgresBackedService', () => {
     expect(objectOf(objects, 'Deployment').spec.template.metadata.labels.app).toBe('clientats');
   });
 
-  it('presents itself to the budget with its pods, strategy and pool', () => {
-    const { service } = build({ preset: 'kubernetes', autoscaling: { minReplicas: 3, maxReplicas: 10 }, rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+  it('renders what the budget reads: its pods, HPA max, strategy and pool', () => {
+    const { app, service } = build({ preset: 'kubernetes', autoscaling: { minReplicas: 3, maxReplicas: 10 }, rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
     expect(service.budgetDatabase).toBe(DATABASE);
-    expect(service.budgetConsumers()).toEqual([{
+    const rendered = renderApp(app);
+    expect(readManifests(rendered.files.map((file) => ({ path: file.path, text: file.content }))).files[0].consumers).toEqual([{
       kind: 'kubernetes',
       name: 'clientats',
-      source: 'test/clientats',
-      replicas: 3,
+      source: 'test.k8s.yaml#1',
+      workload: 'Deployment',
+      replicas: 1,
       hpaMaxReplicas: 10,
       strategy: { type: 'RollingUpdate', maxSurge: 0, maxUnavailable: 1 },
       pool: { poolSize: 10, poolCount: 2, maxOverflow: 3 },
-      probeConnections: READINESS_CONNECTIONS,
     }]);
   });
 
@@ -243,6 +246,13 @@ describe('PostgresBackedService', () => {
     expect(validationProblems(app)).toEqual([
       '[test] POOL_SIZE must be an integer from 1 to 10000, got "0"',
       '[test] DATABASE_SSL must be one of true, false, 1, 0, disable, require, verify-ca, verify-full, got "maybe"',
+    ]);
+  });
+
+  it('fails when the name is not a DNS label, before anything renders it', () => {
+    const { app } = build({ preset: 'small', name: '' });
+    expect(validationProblems(app)).toEqual([
+      '[test] name must be a DNS label (lowercase letters, digits and "-", starting with a letter, at most 63), got ""',
     ]);
   });
 

@@ -101,7 +101,11 @@ describe('the packed packages installed into a fresh project', () => {
       env: cleanEnv,
       timeout: 120_000,
     });
-    expect(JSON.parse(stdout)).toEqual({ files: ['staging.k8s.yaml'], createPool: 'function' });
+    expect(JSON.parse(stdout)).toEqual({
+      files: ['connection-budget.json', 'connection-budget.md', 'staging.k8s.yaml'],
+      fits: true,
+      createPool: 'function',
+    });
     const objects = parseAllDocuments(readFileSync(join(project, 'out', 'staging.k8s.yaml'), 'utf8')).map(
       (document) => document.toJS(),
     );

@@ -1,6 +1,6 @@
 // A team's own cdk8s app, as it would be written against the installed packages.
 import { App, Chart } from 'cdk8s';
-import { PostgresBackedService, addConnectionBudget, synthesize, writeBudgetReport } from 'clientats-deploy';
+import { PostgresBackedService, synthesize } from 'clientats-deploy';
 import { createPool } from 'clientats-runtime';
 
 const app = new App({ outdir: process.argv[2] });
@@ -9,7 +9,5 @@ new PostgresBackedService(new Chart(app, 'staging'), 'shop', {
   preset: 'small',
   replicas: 2,
 });
-const budget = addConnectionBudget(app);
-const files = synthesize(app);
-writeBudgetReport(app.outdir, budget.report());
-console.log(JSON.stringify({ files, createPool: typeof createPool }));
+const { files, report } = synthesize(app); // validate, render, budget, then write everything (or throw SynthError)
+console.log(JSON.stringify({ files, fits: report.fits, createPool: typeof createPool }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { composeDurationSeconds, readComposeFile } from '../../src/budget/compose-file.js';
-import { readHerokuAppJson } from '../../src/budget/heroku-app-json.js';
-import { readKubernetesObjects } from '../../src/budget/kubernetes-manifests.js';
+import { composeDurationSeconds, readComposeFile } from '../../src/readers/compose-file.js';
+import { readHerokuAppJson } from '../../src/readers/heroku-app-json.js';
+import { readKubernetesObjects } from '../../src/readers/kubernetes-manifests.js';
 
 function deployment(env: unknown[], spec: Record<string, unknown> = {}): unknown {
   return {
@@ -18,7 +18,7 @@ describe('readKubernetesObjects', () => {
       { source: 'b.yaml', object: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web-hpa' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 9 } } },
     ]);
     expect(findings.consumers).toEqual([{
-      kind: 'kubernetes', name: 'web', source: 'a.yaml#2', replicas: 2, hpaMaxReplicas: 9, strategy: { type: 'Recreate' },
+      kind: 'kubernetes', name: 'web', source: 'a.yaml#2', workload: 'Deployment', replicas: 2, hpaMaxReplicas: 9, strategy: { type: 'Recreate' },
       pool: { poolSize: 10, poolCount: 7, maxOverflow: 0 },
     }]);
   });
@@ -76,6 +76,18 @@ describe('readComposeFile', () => {
       { kind: 'compose', name: 'worker', source: 'compose.yml', replicas: 1, pool: { poolSize: 4, poolCount: 1, maxOverflow: 1 } },
     ]);
     expect(findings.timing.map((facts) => facts.gracePeriodSeconds)).toEqual([90, 10]);
+  });
+
+  it('reads deploy.replicas as Compose casts it: "3" and ${VAR:-3} are 3', () => {
+    const findings = readComposeFile({
+      services: {
+        app: { environment: ['POOL_SIZE=5'], deploy: { replicas: '3' } },
+        worker: { environment: ['POOL_SIZE=5'], deploy: { replicas: '${WORKERS:-2}' } },
+      },
+    }, 'compose.yml');
+    expect(findings.consumers.map((consumer) => (consumer as { replicas?: number }).replicas)).toEqual([3, 2]);
+    expect(() => readComposeFile({ services: { app: { environment: ['POOL_SIZE=5'], deploy: { replicas: 'three' } } } }, 'compose.yml'))
+      .toThrow('compose.yml: service "app" deploy.replicas must be an integer >= 0, got "three"');
   });
 
   it('fails when a pool value is interpolated without a default', () => {

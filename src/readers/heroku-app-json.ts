@@ -2,14 +2,16 @@
  * Budget consumers from a Heroku `app.json`: its `env` (plain strings or
  * `{ "value": … }`), every process type of its `formation` (web 1 when unset),
  * and preboot — from the caller (`--preboot`) or a `features` entry
- * (`["preboot"]` or `{ "preboot": true }`), since app.json has no standard field
- * for it. Preboot doubles web dynos only. Heroku sends SIGKILL 30 s after SIGTERM.
+ * (`["preboot"]` or `{ "preboot": true }`, which the generator writes), since
+ * app.json has no standard field for it. Preboot doubles web dynos only.
+ * `"clientats": { "runtime": false }` marks an app that does not run
+ * clientats-runtime (no readiness connection). Heroku sends SIGKILL 30 s after SIGTERM.
  */
 import { basename, dirname } from 'node:path';
 import type { Environment } from 'clientats-runtime/contract';
 import {
-  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, show, withoutSecrets,
-  type ManifestFindings,
+  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, runsRuntime, show,
+  withoutSecrets, type ManifestFindings,
 } from './manifest-input.js';
 
 /** Heroku's fixed time between SIGTERM and SIGKILL. */
@@ -31,7 +33,8 @@ export interface HerokuReadOptions {
 export function readHerokuAppJson(document: unknown, source: string, options: HerokuReadOptions = {}): ManifestFindings {
   const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
   const app = objectAt(document, source);
-  const appName = typeof app.name === 'string' && app.name.trim() !== '' ? app.name : basename(dirname(source)) || 'app';
+  const folder = basename(dirname(source));
+  const appName = typeof app.name === 'string' && app.name.trim() !== '' ? app.name : folder === '.' || folder === '' ? 'app' : folder;
   const environment = appEnvironment(app, source);
   if (!isDatabaseClient(environment)) {
     findings.notes.push(`${source}: app "${appName}" sets no POOL_* or DATABASE_URL: not a database client`);
@@ -39,12 +42,18 @@ export function readHerokuAppJson(document: unknown, source: string, options: He
   }
   const pool = poolShapeOf(environment, `${source}: app "${appName}"`);
   const preboot = options.preboot === true || prebootFeature(app.features, source);
+  const marker = optionalObjectAt(app.clientats, `${source}: clientats`)?.runtime;
+  const runtime = runsRuntime(marker, `${source}: clientats.runtime`);
   const formation = optionalObjectAt(app.formation, `${source}: formation`) ?? { web: { quantity: 1 } };
   for (const [processType, value] of Object.entries(formation)) {
     const where = `${source}: formation.${processType}`;
     const quantity = integerAt(objectAt(value ?? {}, where).quantity, `${where}.quantity`) ?? 1;
     const name = `${appName}/${processType}`;
-    findings.consumers.push({ kind: 'heroku', name, source, dynos: quantity, preboot: preboot && processType === 'web', pool });
+    findings.consumers.push({
+      kind: 'heroku', name, source, dynos: quantity, preboot: preboot && processType === 'web', pool,
+      ...(runtime ? {} : { probeConnections: 0 }),
+    });
+    if (!runtime) continue;
     findings.timing.push({
       name, source, environment: withoutSecrets(environment), gracePeriodSeconds: HEROKU_GRACE_SECONDS, gracePeriodField: 'Heroku SIGTERM-to-SIGKILL',
     });
@@ -52,8 +61,15 @@ export function readHerokuAppJson(document: unknown, source: string, options: He
   return findings;
 }
 
+/** Add-ons that attach `DATABASE_URL` to the app (Heroku Postgres). */
+const POSTGRES_ADDON = /^heroku-postgresql(:|$)/;
+
 function appEnvironment(app: Record<string, unknown>, source: string): Environment {
   const environment: Record<string, string | undefined> = {};
+  // The add-on sets DATABASE_URL itself, so an app.json need not list it to be a database client.
+  const addons = Array.isArray(app.addons) ? app.addons : [];
+  const plans = addons.map((addon) => (typeof addon === 'string' ? addon : (addon as { plan?: unknown } | null)?.plan));
+  if (plans.some((plan) => typeof plan === 'string' && POSTGRES_ADDON.test(plan))) environment.DATABASE_URL = '';
   const env = optionalObjectAt(app.env, `${source}: env`) ?? {};
   for (const [name, value] of Object.entries(env)) {
     const where = `${source}: env ${name}`;

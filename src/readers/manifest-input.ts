@@ -4,8 +4,8 @@
  * name the field, show the value and say what is allowed.
  */
 import { loadSettings, SettingsError, type Environment, type PoolShape } from 'clientats-runtime/contract';
-import type { Consumer } from './budget-types.js';
-import type { RuntimeTimingFacts } from './runtime-timing.js';
+import type { Consumer } from '../budget/budget-types.js';
+import type { RuntimeTimingFacts } from '../budget/runtime-timing.js';
 
 /** What a reader found in one file. */
 export interface ManifestFindings {
@@ -18,6 +18,24 @@ export interface ManifestFindings {
 /** Bad input (a malformed file, a wrong field): the CLI prints the message and exits 2. */
 export class InputError extends Error {
   override readonly name = 'InputError';
+}
+
+/**
+ * The per-input way to say a consumer does not run clientats-runtime (an Ecto
+ * app, a hand-written service): it holds no readiness connection, so it is
+ * counted without the `+ 1 probe` and without the runtime's timing checks.
+ * Kubernetes: this annotation on the workload or its pod template; Compose: the
+ * label `dev.clientats.runtime`; app.json: `"clientats": { "runtime": false }`.
+ */
+export const RUNTIME_ANNOTATION = 'clientats.dev/runtime';
+/** The Compose label with the meaning of `RUNTIME_ANNOTATION`. */
+export const RUNTIME_LABEL = 'dev.clientats.runtime';
+
+/** Reads a runtime marker: absent or `"true"` ⇒ runs the runtime, `"false"` ⇒ does not. */
+export function runsRuntime(value: unknown, where: string): boolean {
+  if (value === undefined || value === null || value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new InputError(`${where} must be "true" or "false", got ${show(value)}`);
 }
 
 /** Variables whose presence marks a process as a client of the database. */
@@ -42,7 +60,9 @@ export function poolShapeOf(environment: Environment, where: string): PoolShape 
     });
     return { poolSize: settings.poolSize, poolCount: settings.poolCount, maxOverflow: settings.maxOverflow };
   } catch (error) {
-    if (error instanceof SettingsError) throw new InputError(`${where}: ${error.problems.map((problem) => problem.message).join('; ')}`);
+    if (error instanceof SettingsError) {
+      throw new InputError(`${where}: ${error.problems.map((problem) => problem.message).join('; ')}`, { cause: error });
+    }
     throw error;
   }
 }
@@ -58,12 +78,15 @@ export function optionalObjectAt(value: unknown, where: string): Record<string, 
   return value === undefined || value === null ? undefined : objectAt(value, where);
 }
 
-/** An optional integer >= minimum (YAML may give it as a number or a digit string). */
+/**
+ * An optional integer >= minimum. A quoted number (`replicas: "3"`) is refused
+ * like any other non-integer: the API server and Compose reject it too.
+ */
 export function integerAt(value: unknown, where: string, minimum = 0): number | undefined {
   if (value === undefined || value === null) return undefined;
-  const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof number === 'number' && Number.isSafeInteger(number) && number >= minimum) return number;
-  throw new InputError(`${where} must be an integer >= ${minimum}, got ${show(value)}`);
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= minimum) return value;
+  const hint = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? ` (a string: write ${value.trim()} without quotes)` : '';
+  throw new InputError(`${where} must be an integer >= ${minimum}, got ${show(value)}${hint}`);
 }
 
 /** A non-empty string. */

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { parseDatabaseUrl, redactDatabaseUrl } from 'clientats-runtime/contract';
-import type { DatabaseTarget } from './budget-types.js';
+import type { DatabaseLimits } from '../budget/budget-types.js';
 
 /** What the server reports. */
 export interface LiveDatabaseFacts {
@@ -29,7 +29,7 @@ export interface LiveDatabaseOptions {
   readonly Client?: typeof pg.Client;
 }
 
-/** The query of research/limits.md, excluding this session from the client count. */
+/** The limits and the client backends connected now, excluding this session. */
 export const LIVE_LIMITS_SQL = `SELECT current_setting('max_connections')::int AS max_connections,
        current_setting('superuser_reserved_connections')::int AS superuser_reserved,
        COALESCE(current_setting('reserved_connections', true), '0')::int AS reserved,
@@ -87,8 +87,8 @@ export async function readLiveDatabase(url: string, options: LiveDatabaseOptions
   }
 }
 
-/** A budget target from live facts; `countConnected` subtracts the client backends already connected. */
-export function liveTarget(name: string, facts: LiveDatabaseFacts, countConnected = true): DatabaseTarget {
+/** Budget limits from live facts; `countConnected` subtracts the client backends already connected. */
+export function liveLimits(name: string, facts: LiveDatabaseFacts, countConnected = true): DatabaseLimits {
   return {
     name,
     maxConnections: facts.maxConnections,

@@ -4,10 +4,10 @@
  * `deploy.replicas` (1 when unset) and `stop_grace_period` (Compose default 10 s).
  */
 import type { Environment } from 'clientats-runtime/contract';
-import type { ComposeConsumer } from './budget-types.js';
+import type { ComposeConsumer } from '../budget/budget-types.js';
 import {
-  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, show, withoutSecrets,
-  type ManifestFindings,
+  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, RUNTIME_LABEL, runsRuntime,
+  show, withoutSecrets, type ManifestFindings,
 } from './manifest-input.js';
 
 /** Compose sends SIGKILL this long after SIGTERM unless `stop_grace_period` says otherwise. */
@@ -22,6 +22,8 @@ export function isComposeFile(document: unknown): boolean {
 export interface ComposeReadOptions {
   /** Reads an `env_file` (path relative to the compose file); `undefined` when missing. */
   readonly readEnvFile?: (path: string) => string | undefined;
+  /** Nodes a `deploy.mode: global` service runs on (`--nodes`). */
+  readonly nodes?: number;
 }
 
 /** Reads the services of one Compose document. */
@@ -37,9 +39,13 @@ export function readComposeFile(document: unknown, source: string, options: Comp
       continue;
     }
     const deploy = optionalObjectAt(service.deploy, `${where} deploy`);
-    const replicas = integerAt(deploy?.replicas, `${where} deploy.replicas`) ?? integerAt(service.scale, `${where} scale`) ?? 1;
-    const consumer: ComposeConsumer = { kind: 'compose', name, source, replicas, pool: poolShapeOf(environment, where) };
+    const replicas = replicasOf(service, deploy, where, options);
+    const runtime = runsRuntime(labelsOf(service.labels, where)[RUNTIME_LABEL], `${where} label ${RUNTIME_LABEL}`);
+    const consumer: ComposeConsumer = {
+      kind: 'compose', name, source, replicas, pool: poolShapeOf(environment, where), ...(runtime ? {} : { probeConnections: 0 }),
+    };
     findings.consumers.push(consumer);
+    if (!runtime) continue;
     findings.timing.push({
       name,
       source,
@@ -51,6 +57,39 @@ export function readComposeFile(document: unknown, source: string, options: Comp
     });
   }
   return findings;
+}
+
+/** `deploy.replicas` or `scale` (1 when unset); a global service runs one container per node. */
+function replicasOf(
+  service: Record<string, unknown>, deploy: Record<string, unknown> | undefined, where: string, options: ComposeReadOptions,
+): number {
+  const mode = deploy?.mode ?? 'replicated';
+  if (mode === 'global') {
+    if (options.nodes !== undefined) return options.nodes;
+    throw new InputError(`${where} runs one container per node (deploy.mode global) and connects to the database: give the node count with --nodes N`);
+  }
+  if (mode !== 'replicated') throw new InputError(`${where} deploy.mode must be replicated or global, got ${show(mode)}`);
+  return integerAt(composeNumber(deploy?.replicas, `${where} deploy.replicas`), `${where} deploy.replicas`)
+    ?? integerAt(composeNumber(service.scale, `${where} scale`), `${where} scale`) ?? 1;
+}
+
+/** Compose interpolates then casts numbers, so `"3"` and `"${REPLICAS:-3}"` mean 3 (unlike Kubernetes). */
+function composeNumber(value: unknown, where: string): unknown {
+  if (typeof value !== 'string') return value;
+  const text = interpolate(value, where).trim();
+  return /^\d+$/.test(text) ? Number(text) : value;
+}
+
+/** Service labels, list (`- key=value`) or map form. */
+function labelsOf(labels: unknown, where: string): Record<string, unknown> {
+  if (labels === undefined || labels === null) return {};
+  if (!Array.isArray(labels)) return objectAt(labels, `${where} labels`);
+  const entries = labels.map((entry) => {
+    if (typeof entry !== 'string') throw new InputError(`${where} labels entries must be "key=value" strings, got ${show(entry)}`);
+    const separator = entry.indexOf('=');
+    return separator < 0 ? [entry, ''] : [entry.slice(0, separator), entry.slice(separator + 1)];
+  });
+  return Object.fromEntries(entries);
 }
 
 function serviceEnvironment(service: Record<string, unknown>, where: string, options: ComposeReadOptions): Environment {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeBudget } from '../../src/budget/compute-budget.js';
-import { liveTarget, readLiveDatabase } from '../../src/budget/live-database.js';
+import { liveLimits, readLiveDatabase } from '../../src/cli/live-database.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { startTestDatabase, type TestDatabase } from '../../runtime/test/support/test-database.js';
 
@@ -30,7 +30,7 @@ describe('readLiveDatabase against a real PostgreSQL with max_connections 20', (
   });
 
   it('counts the connected client backends against the budget', async () => {
-    const budget = computeBudget([], liveTarget('live', await readLiveDatabase(database.url)));
+    const budget = computeBudget([], liveLimits('live', await readLiveDatabase(database.url)));
     expect(budget.usable).toBe(20 - 2 - 1 - 2);
     expect(budget.usableArithmetic).toBe('max_connections 20 − 3 reserved (2 superuser + 1 reserved_connections) − 2 already connected');
   });

@@ -1,0 +1,215 @@
+/**
+ * The one reader dispatcher: in-memory files (`{ path, text }`) in, budget
+ * consumers, runtime timing facts and notes out. `clientats-deploy check`
+ * feeds it files from disk or standard input; synth feeds it what it has just
+ * rendered, so both count exactly the same thing.
+ *
+ * By content: `connection-budget.json` is a synthesized report (the databases
+ * of a dist/), other `.json` files are Heroku app.json, everything else is a
+ * YAML stream of Kubernetes objects (`List`s expanded) or one Compose file.
+ * Kubernetes objects of every file are read together, so an HPA or ConfigMap
+ * may sit in another file than its workload.
+ */
+import { basename } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { BudgetReport } from '../budget/budget-report.js';
+import type { Consumer } from '../budget/budget-types.js';
+import type { RuntimeTimingFacts } from '../budget/runtime-timing.js';
+import { isComposeFile, readComposeFile } from './compose-file.js';
+import { isHerokuAppJson, readHerokuAppJson } from './heroku-app-json.js';
+import { isKubernetesObject, readKubernetesObjects, type SourcedObject } from './kubernetes-manifests.js';
+import { WORKLOAD_KINDS } from './kubernetes-workloads.js';
+import { InputError } from './manifest-input.js';
+
+/** A file in memory. */
+export interface InputFile {
+  /** As given or found (`-` for standard input), for messages and for matching a report's artifacts. */
+  readonly path: string;
+  readonly text: string;
+  /**
+   * Named by the user (a file argument, stdin) rather than found in a folder:
+   * a named file the budget cannot read is an error, a found one is skipped. @default true
+   */
+  readonly named?: boolean;
+}
+
+/** Options of `readManifests`. */
+export interface ReadManifestOptions {
+  /** Heroku preboot on for every app.json (`--preboot`). */
+  readonly preboot?: boolean;
+  /** Nodes a DaemonSet runs on (`--nodes`). */
+  readonly nodes?: number;
+  /** Reads a Compose `env_file` given relative to the Compose file; `undefined` when it cannot be read. */
+  readonly readEnvFile?: (composeFile: string, envFile: string) => string | undefined;
+}
+
+/** The consumers found in one file. */
+export interface FileConsumers {
+  readonly file: string;
+  readonly consumers: readonly Consumer[];
+}
+
+/** Everything read from the inputs. */
+export interface ManifestInputs {
+  readonly files: readonly FileConsumers[];
+  readonly timing: readonly RuntimeTimingFacts[];
+  readonly notes: readonly string[];
+  /** A synthesized budget report (`connection-budget.json`) among the inputs, with its path. */
+  readonly budget?: { readonly file: string; readonly report: BudgetReport };
+}
+
+/** The report synth writes next to the manifests, read back by `check dist`. */
+export const BUDGET_REPORT_FILE = 'connection-budget.json';
+
+/** Kinds that make a Kubernetes file worth reading. */
+const READ_KINDS: readonly string[] = [...WORKLOAD_KINDS, 'HorizontalPodAutoscaler', 'ConfigMap'];
+
+/** Aliases a YAML file may expand; manifests use a handful at most. */
+const MAX_YAML_ALIASES = 100;
+
+/**
+ * Reads every file; throws `InputError` (one line naming the file and the
+ * object) on anything malformed, or on a workload it cannot size.
+ */
+export function readManifests(inputs: readonly InputFile[], options: ReadManifestOptions = {}): ManifestInputs {
+  const files: FileConsumers[] = [];
+  const timing: RuntimeTimingFacts[] = [];
+  const notes: string[] = [];
+  const kubernetes: SourcedObject[] = [];
+  const kubernetesFiles: { file: string; named: boolean; kinds: string[] }[] = [];
+  let budget: ManifestInputs['budget'];
+  for (const { path: file, text, named = true } of inputs) {
+    if (basename(file) === BUDGET_REPORT_FILE) {
+      budget = { file, report: parseBudgetReport(file, text) };
+      continue;
+    }
+    if (file.endsWith('.json')) {
+      const document = parseJson(file, text);
+      if (!isHerokuAppJson(document, file)) {
+        if (named) {
+          throw new InputError(
+            `${file}: not a Heroku app.json (no "formation" and not named app.json): the budget reads app.json, Kubernetes YAML and Compose files`,
+          );
+        }
+        continue;
+      }
+      const findings = readHerokuAppJson(document, file, options);
+      files.push({ file, consumers: findings.consumers });
+      timing.push(...findings.timing);
+      notes.push(...findings.notes);
+      continue;
+    }
+    const documents = parseYamlDocuments(file, text).filter((document) => document !== null && document !== undefined);
+    if (documents.length === 1 && (isComposeFile(documents[0]) || isHerokuAppJson(documents[0], file))) {
+      const findings = isComposeFile(documents[0])
+        ? readComposeFile(documents[0], file, {
+          readEnvFile: (path) => options.readEnvFile?.(file, path), ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
+        })
+        : readHerokuAppJson(documents[0], file, options);
+      files.push({ file, consumers: findings.consumers });
+      timing.push(...findings.timing);
+      notes.push(...findings.notes);
+      continue;
+    }
+    const objects = documents.flatMap((document) => (isKubernetesList(document) ? (document as { items: unknown[] }).items : [document]));
+    if (objects.length === 0 || !objects.every(isKubernetesObject)) {
+      if (named) {
+        throw new InputError(
+          `${file}: neither Kubernetes objects (apiVersion and kind) nor a Compose file (services): the budget reads app.json, Kubernetes YAML and Compose files`,
+        );
+      }
+      continue;
+    }
+    objects.forEach((object, index) => kubernetes.push({ object, source: objects.length === 1 ? file : `${file}#${index + 1}` }));
+    kubernetesFiles.push({ file, named, kinds: objects.map((object) => String((object as { kind: unknown }).kind)) });
+  }
+  const findings = readKubernetesObjects(kubernetes, { ...(options.nodes === undefined ? {} : { nodes: options.nodes }) });
+  for (const { file, named, kinds } of kubernetesFiles) {
+    if (named && !kinds.some((kind) => READ_KINDS.includes(kind))) {
+      throw new InputError(`${file}: has no ${READ_KINDS.join(', ')} (found ${[...new Set(kinds)].join(', ')}): nothing the budget reads`);
+    }
+    const consumers = findings.consumers.filter((consumer) => consumer.source === file || consumer.source?.startsWith(`${file}#`));
+    files.push({ file, consumers });
+  }
+  timing.push(...findings.timing);
+  notes.push(...findings.notes);
+  for (const { path: file, named = true } of inputs) {
+    const entry = files.find((candidate) => candidate.file === file);
+    if (named && entry !== undefined && entry.consumers.length === 0 && !notes.some((note) => note.startsWith(file))) {
+      notes.push(`${file}: no database client found`);
+    }
+  }
+  return { files, timing, notes, ...(budget === undefined ? {} : { budget }) };
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${file}: not valid JSON: ${oneLine((error as Error).message)}`, { cause: error });
+  }
+}
+
+/** Go template actions (`{{ .Values.x }}`), as in an unrendered Helm chart. */
+const TEMPLATE_ACTION = /\{\{-?\s*[^}]*\}\}/;
+/** What an unquoted template action becomes once parsed as YAML: a key like `{ .Values.x }`. */
+const PARSED_ACTION = /^\s*[{]|^\s*-?\s*(\.[A-Z]|\$|(include|template|toYaml|tpl|printf) )/;
+
+function parseYamlDocuments(file: string, text: string): unknown[] {
+  // logLevel 'error': the parser's warnings would otherwise reach stderr as `(node:…) Warning` lines.
+  const documents = parseAllDocuments(text, { logLevel: 'error' });
+  const list = Array.isArray(documents) ? documents : [documents];
+  const template = TEMPLATE_ACTION.exec(text);
+  const refuseTemplate = (): never => {
+    const line = text.slice(0, template!.index).split('\n').length;
+    throw new InputError(
+      `${file}: a template, not a manifest (${JSON.stringify(template![0])} at line ${line}): render it first, e.g. helm template … | clientats-deploy check - --max-connections N`,
+    );
+  };
+  if (template !== null && list.some((document) => document.errors.length > 0 || document.warnings.length > 0)) refuseTemplate();
+  for (const document of list) {
+    const error = document.errors[0];
+    if (error !== undefined) {
+      const position = error.linePos?.[0];
+      const message = oneLine(error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
+      const at = position === undefined ? '' : ` at line ${position.line}, column ${position.col}`;
+      throw new InputError(`${file}: not valid YAML${at}: ${message}`, { cause: error });
+    }
+  }
+  const values = list.map((document) => {
+    try {
+      // The alias bound stops "billion laughs" documents from expanding without limit.
+      return document.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
+    } catch (error) {
+      throw new InputError(`${file}: not usable YAML: ${oneLine((error as Error).message)}`, { cause: error });
+    }
+  });
+  // Prometheus rules and config files quote their `{{ }}`; a Helm template leaves actions where keys go.
+  if (template !== null && values.some((value) => hasTemplateKey(value, 0))) refuseTemplate();
+  return values;
+}
+
+function hasTemplateKey(value: unknown, depth: number): boolean {
+  if (depth > 40 || typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some((item) => hasTemplateKey(item, depth + 1));
+  return Object.entries(value).some(([key, child]) => PARSED_ACTION.test(key) || hasTemplateKey(child, depth + 1));
+}
+
+/** Parser messages quote the input: control characters are escaped so the error stays one line. */
+function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\u0000-\u001f\u007f]/g, (character) => JSON.stringify(character).slice(1, -1));
+}
+
+function isKubernetesList(document: unknown): boolean {
+  return typeof document === 'object' && document !== null && (document as { kind?: unknown }).kind === 'List'
+    && Array.isArray((document as { items?: unknown }).items);
+}
+
+function parseBudgetReport(file: string, text: string): BudgetReport {
+  const document = parseJson(file, text) as Partial<BudgetReport> | null;
+  if (document === null || typeof document !== 'object' || !Array.isArray(document.databases)) {
+    throw new InputError(`${file}: not a connection budget report (no "databases" list): synthesize it again with npm run synth`);
+  }
+  return document as BudgetReport;
+}
