@@ -17,11 +17,13 @@ import { silentLogger } from '../logging/create-logger.js';
 import { createPoolMetrics, type PoolMetrics } from '../metrics/pool-metrics.js';
 import { createBearerVerifier } from './bearer-token.js';
 import { clientSetup } from '../pool/client-config.js';
+import { RECONNECT_MAX_MILLIS } from '../pool/create-pool.js';
 import { diagnosticsBody, readDatabaseFacts } from './diagnostics.js';
 import { DEFAULT_INSIGHT_THRESHOLDS, type DatabaseFacts, type InsightThresholds } from './performance-insights.js';
 import { PoolHistory } from './pool-history.js';
 import { prepareJson, send, sendJson, type PreparedResponse } from './prepared-response.js';
 import { createReadinessChecker, describeError, type ReadinessChecker, type ReadinessResult } from './readiness-checker.js';
+import { READINESS_REASONS } from './readiness-reason.js';
 
 /** Options of `createHealthServer`. */
 export interface HealthServerOptions {
@@ -51,6 +53,8 @@ export interface HealthServerOptions {
   readonly historySampleMillis?: number;
   /** Bound on the diagnostics queries. @default 2500 */
   readonly diagnosticsTimeoutMillis?: number;
+  /** Called with every readiness result, after `/health/ready` answers from it (tests count checks with it). */
+  readonly onReadinessResult?: (result: ReadinessResult) => void;
   /** Connection of the readiness check. @default the pool's configuration (URL, TLS) with application_name `clientats-readiness` */
   readonly readinessClientConfig?: pg.ClientConfig;
 }
@@ -93,7 +97,9 @@ const SHUTTING_DOWN_REASON = 'shutting down';
 function readyResponse(result: ReadinessResult, shuttingDown: boolean): PreparedResponse {
   if (shuttingDown) return prepareJson(503, { status: 'unhealthy', reason: SHUTTING_DOWN_REASON });
   if (result.healthy) return prepareJson(200, { status: 'healthy', database: { status: 'healthy', latency_ms: result.latencyMillis } });
-  return prepareJson(503, { status: 'unhealthy', reason: 'database unreachable', database: { status: 'unhealthy', error: result.reason } });
+  // Anonymous callers get a fixed short phrase; the full reason (user names, hosts) is logged and in diagnostics.
+  const reason = result.summary ?? READINESS_REASONS.unreachable;
+  return prepareJson(503, { status: 'unhealthy', reason, database: { status: 'unhealthy', error: reason } });
 }
 
 /** Starts the health server and its background readiness check; resolves once it listens. */
@@ -109,13 +115,21 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   const signals = options.signals ?? [];
 
   let shuttingDown = false;
-  let ready: PreparedResponse = readyResponse({ healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet', checkedAt: Date.now() }, false);
+  let ready: PreparedResponse = readyResponse({
+    healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet',
+    summary: READINESS_REASONS.noCheckYet, startedAt: Date.now(), checkedAt: Date.now(),
+  }, false);
   const readiness: ReadinessChecker = createReadinessChecker({
     clientConfig: options.readinessClientConfig ?? clientSetup(settings, READINESS_APPLICATION_NAME).config,
     intervalMillis: settings.readinessIntervalMillis,
     timeoutMillis: settings.readinessTimeoutMillis,
     logger,
-    onResult: (result) => { ready = readyResponse(result, shuttingDown); },
+    poolSnapshot: () => pool.snapshot(),
+    poolRecoveryGraceMillis: RECONNECT_MAX_MILLIS + settings.connectTimeoutMillis,
+    onResult: (result) => {
+      ready = readyResponse(result, shuttingDown);
+      options.onReadinessResult?.(result);
+    },
   });
   const history = new PoolHistory(() => pool.snapshot(), options.recentWindowMillis ?? 300_000);
   const sampler = setInterval(() => history.sample(), options.historySampleMillis ?? 10_000);

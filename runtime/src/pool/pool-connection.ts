@@ -6,6 +6,9 @@
  */
 import { connect } from 'node:net';
 import type pg from 'pg';
+import { destroyClient } from './destroy-client.js';
+
+export { destroyClient };
 
 /** Where a connection is in its life. `busy` covers checked out and being checked. */
 export type ConnectionState = 'connecting' | 'idle' | 'busy' | 'closing' | 'closed';
@@ -118,16 +121,6 @@ export class Waiter {
 
 /** Longest a graceful close may take before the socket is destroyed. */
 export const CLOSE_TIMEOUT_MILLIS = 2_000;
-
-/** Destroys the client's socket at once (works while connecting, in TLS and mid-query). */
-export function destroyClient(client: pg.Client): void {
-  const stream = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
-  if (typeof stream?.destroy === 'function') {
-    stream.destroy();
-    return;
-  }
-  void Promise.resolve().then(() => client.end()).catch(() => undefined);
-}
 
 /** Ends a client; resolves when its socket closed, or after `CLOSE_TIMEOUT_MILLIS` with the socket destroyed. Never rejects. */
 export function closeClient(client: pg.Client): Promise<void> {
