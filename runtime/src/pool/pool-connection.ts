@@ -159,7 +159,9 @@ export function cancelBackend(client: pg.Client, host: string, port: number): vo
   packet.writeInt32BE(CANCEL_REQUEST_CODE, 4);
   packet.writeInt32BE(processID, 8);
   packet.writeInt32BE(secretKey, 12);
-  const socket = connect(port, host, () => socket.end(packet));
+  const sent = (): void => { socket.end(packet); };
+  // A host that is a path is a Unix-socket directory (DATABASE_URL ?host=/var/run/postgresql).
+  const socket = host.startsWith('/') ? connect(`${host.replace(/\/$/, '')}/.s.PGSQL.${port}`, sent) : connect(port, host, sent);
   socket.setTimeout(CLOSE_TIMEOUT_MILLIS, () => socket.destroy());
   socket.on('error', () => undefined);
   socket.unref();
