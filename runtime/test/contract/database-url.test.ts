@@ -110,7 +110,7 @@ describe('a Unix-socket DATABASE_URL against a real server', () => {
     chmodSync(socketDirectory, 0o777);
     const database = await startTestDatabase({ settings: { unix_socket_directories: socketDirectory } });
     try {
-      const url = `postgres://${database.user}:${database.password}@/${database.database}?host=${socketDirectory}`;
+      const url = `postgres://${database.user}:${database.password}@/${database.database}?host=${socketDirectory}&port=${database.port}`;
       const pool = createPool(loadSettings({ DATABASE_URL: url, POOL_SIZE: '1' }));
       try {
         const { rows } = await pool.query<{ socket: boolean }>('SELECT inet_client_addr() IS NULL AS socket');
