@@ -29,6 +29,8 @@ export interface Settings {
   /** Trimmed; `undefined` when unset, empty or blank: diagnostics are then closed to everyone. */
   readonly healthCheckToken: string | undefined;
   readonly port: number;
+  /** HTTP listen address; `undefined` (HOST unset or blank) listens on all interfaces. */
+  readonly host: string | undefined;
   readonly overflowIdleMillis: number;
   readonly maxLifetimeMillis: number;
   readonly idleCheckMillis: number;
@@ -123,6 +125,7 @@ export function loadSettings(env: Environment = process.env): Settings {
     sslCaFile: values.DATABASE_SSL_CA as string | undefined,
     healthCheckToken: token === undefined || token === '' ? undefined : token,
     port: integer('PORT'),
+    host: values.HOST === '' ? undefined : (values.HOST as string | undefined),
     overflowIdleMillis: integer('POOL_OVERFLOW_IDLE_MS'),
     maxLifetimeMillis: integer('POOL_MAX_LIFETIME_MS'),
     idleCheckMillis: integer('POOL_IDLE_CHECK_MS'),
@@ -222,6 +225,7 @@ function parseRaw(variable: EnvironmentVariable, raw: string): string | number |
     case 'log-level':
       return text.toLowerCase();
     case 'database-url':
+    case 'host':
     case 'path':
     case 'secret':
       return text;
@@ -258,6 +262,7 @@ export function describeAllowed(variable: EnvironmentVariable): string {
   const schema = variable.schema as { type?: string; minimum?: number; maximum?: number; enum?: readonly string[] };
   if (variable.kind === 'ssl-mode') return `one of true, false, 1, 0, ${(schema.enum ?? []).join(', ')}`;
   if (variable.kind === 'database-url') return 'a postgres://, postgresql:// or ecto:// URL';
+  if (variable.kind === 'host') return 'an IPv4 or IPv6 address or a host name, such as 0.0.0.0, :: or 127.0.0.1';
   if (schema.enum !== undefined) return `one of ${schema.enum.join(', ')}`;
   if (schema.type === 'integer') {
     const { minimum, maximum } = schema;

@@ -37,8 +37,15 @@ export interface HealthServerOptions {
   readonly metrics?: PoolMetrics;
   /** Port to listen on. @default settings.port */
   readonly port?: number;
-  /** Address to listen on. @default all interfaces */
+  /** Address to listen on. @default settings.host (HOST), else all interfaces */
   readonly host?: string;
+  /**
+   * Longest a client may take to send a request's headers (Node's `headersTimeout`);
+   * a slow or idle client is then answered 408 and disconnected. @default 10000
+   */
+  readonly headersTimeoutMillis?: number;
+  /** Longest a client may take to send a whole request (Node's `requestTimeout`). @default 30000 */
+  readonly requestTimeoutMillis?: number;
   /** Signals that start `shutdown()` and then `exit(0)`; a second one calls `exit(1)` at once. @default [] (none) */
   readonly signals?: readonly NodeJS.Signals[];
   /** Ends the process after a signal-started shutdown. @default process.exit */
@@ -64,7 +71,7 @@ export interface HealthServer {
   readonly server: Server;
   /** The port actually bound (useful with port 0). */
   readonly port: number;
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (or the HOST address it listens on) */
   readonly url: string;
   readonly registry: Registry;
   /** True from the first moment of shutdown. */
@@ -190,10 +197,17 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     }
   };
 
-  const server = createServer(handle);
+  const headersTimeout = options.headersTimeoutMillis ?? HEADERS_TIMEOUT_MILLIS;
+  const server = createServer({
+    headersTimeout,
+    requestTimeout: Math.max(headersTimeout, options.requestTimeoutMillis ?? REQUEST_TIMEOUT_MILLIS),
+    // Node checks those timeouts only this often (30 s by default), which would let a slow client stay far longer.
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
+  }, handle);
+  const host = options.host ?? settings.host;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? settings.port, options.host, () => {
+    server.listen(options.port ?? settings.port, host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -283,7 +297,7 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   return {
     server,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${localAddress(host)}:${port}`,
     registry: metrics.registry,
     get shuttingDown() { return shuttingDown; },
     get readiness() { return readiness.latest; },
@@ -291,6 +305,17 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     shutdown,
     close,
   };
+}
+
+/** Default of `headersTimeoutMillis`: a probe sends its few header lines at once. */
+const HEADERS_TIMEOUT_MILLIS = 10_000;
+/** Default of `requestTimeoutMillis`. */
+const REQUEST_TIMEOUT_MILLIS = 30_000;
+
+/** Where a local client reaches a server bound to `host`: loopback for "all interfaces", IPv6 in brackets. */
+function localAddress(host: string | undefined): string {
+  if (host === undefined || host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** How long `close()` lets requests still being answered finish before it cuts their sockets. */
