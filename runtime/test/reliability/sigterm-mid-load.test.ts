@@ -19,7 +19,8 @@ import { createLedger, waitUntil, withAdmin } from './support/server-view.js';
 
 const RUNTIME = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = fileURLToPath(new URL('../../../node_modules/tsx/dist/cli.mjs', import.meta.url));
-const SHUTDOWN_DELAY_MILLIS = 1500;
+/** Long enough that a loaded machine still polls readiness inside the delay after the "shutdown started" line. */
+const SHUTDOWN_DELAY_MILLIS = 3000;
 const TOKEN = 'sigterm-token';
 
 interface Line { kind: string; [field: string]: unknown }
@@ -86,12 +87,15 @@ describe('SIGTERM mid-load', () => {
       const url = app.lines.find((line) => line.kind === 'listening')!.url as string;
       const signalledAt = performance.timeOrigin + performance.now();
       app.child.kill('SIGTERM');
+      // Event-driven: the child says when shutdown began (readiness already 503, listener open for the delay).
+      await waitUntil('the "shutdown started" line after SIGTERM', () => app.lines.some((line) => line.kind === 'log'
+        && typeof line.msg === 'string' && line.msg.startsWith('shutdown started')), 30_000);
       const readiness: Array<number | string> = [];
       await waitUntil('readiness 503 during the shutdown delay', async () => {
         const answer = await get(`${url}${HEALTH_PATHS.readiness}`);
         readiness.push('status' in answer ? answer.status : answer.error);
-        return readiness.at(-1) === 503;
-      }, SHUTDOWN_DELAY_MILLIS * 5, 20);
+        return readiness.at(-1) !== 200;
+      }, 30_000, 20);
       const exit = await exitOf(app, 30_000);
       expect({ exit, readiness: readiness.filter((status) => status !== 200) }).toEqual({ exit: { code: 0, signal: null }, readiness: [503] });
 
