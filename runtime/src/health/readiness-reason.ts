@@ -12,6 +12,7 @@ export const READINESS_REASONS = {
   authentication: 'authentication failed',
   timedOut: 'timed out',
   noSlots: 'too many connections',
+  tls: 'TLS verification failed',
   notReady: 'database starting up',
   noCheckYet: 'no check finished yet',
 } as const;
@@ -21,6 +22,10 @@ export type ReadinessReason = (typeof READINESS_REASONS)[keyof typeof READINESS_
 
 const AUTHENTICATION_CODES = new Set(['28P01', '28000']);
 const TIMEOUT_CODES = new Set(['CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const TLS_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** The short reason for a failed check, from the error's code (SQLSTATE or errno), name and message. */
 export function readinessReason(error: unknown): ReadinessReason {
@@ -37,6 +42,7 @@ export function readinessReason(error: unknown): ReadinessReason {
     if (TIMEOUT_CODES.has(code)) return READINESS_REASONS.timedOut;
     if (code === '53300') return READINESS_REASONS.noSlots;
     if (code === '57P03') return READINESS_REASONS.notReady;
+    if (TLS_CODES.has(code)) return READINESS_REASONS.tls;
   }
   if (error.name === 'ReadinessTimeoutError' || /\btime(d)? ?out\b|timeout expired/i.test(error.message)) {
     return READINESS_REASONS.timedOut;
@@ -51,6 +57,7 @@ export function readinessReason(error: unknown): ReadinessReason {
 export function readinessReasonOfMessage(message: string): ReadinessReason {
   const code = /\((ECONNREFUSED|28P01|28000|53300|57P03|ETIMEDOUT)\b/.exec(message)?.[1];
   if (code !== undefined) return readinessReason(Object.assign(new Error(message), { code }));
+  if (/^TLS certificate of /.test(message)) return READINESS_REASONS.tls;
   if (/\btimed out\b/.test(message)) return READINESS_REASONS.timedOut;
   return READINESS_REASONS.unreachable;
 }

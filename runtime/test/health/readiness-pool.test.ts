@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 /** A pool that connects to `poolUrl` and a readiness connection to the shared test database. */
-async function start(poolUrl: string): Promise<{ server: HealthServer; pool: ClientAtsPool; logger: ReturnType<typeof recordingLogger> }> {
+async function start(poolUrl: string, reason: string): Promise<{ server: HealthServer; pool: ClientAtsPool; logger: ReturnType<typeof recordingLogger> }> {
   const settings = testSettings(poolUrl, { POOL_SIZE: '1', HEALTH_CHECK_TOKEN: TOKEN, POOL_CONNECT_TIMEOUT_MS: '1000' });
   const pool = createPool(settings, { applicationName: 'readiness-pool-test' });
   const logger = recordingLogger();
@@ -32,21 +32,24 @@ async function start(poolUrl: string): Promise<{ server: HealthServer; pool: Cli
     await server.close();
     await pool.end({ drainMillis: 0 });
   });
-  // Unhealthy checks after the pool recorded its first failure: the verdict is the pool's, not a start-up state.
+  // The pool's verdict, not a start-up state: it has failed, readiness says why, and keeps saying it. (A readiness
+  // check that timed out on a loaded machine gives the pool its reconnect grace first: waited for, not timed.)
   await waitFor(() => pool.snapshot().lastConnectError !== undefined);
+  await waitFor(() => server.readiness.summary === reason);
   expect(await watch.failingChecks(2)).toBe(true);
+  expect(server.readiness.summary).toBe(reason);
   return { server, pool, logger };
 }
 
 async function waitFor(probe: () => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 400 && !probe(); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let attempt = 0; attempt < 600 && !probe(); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
   expect(probe()).toBe(true);
 }
 
 describe('readiness and the pool', () => {
   it('answers 503 "connection refused" when the pool cannot connect although the readiness connection works', async () => {
     const port = await freePort();
-    const { server } = await start(`postgres://app:pw@127.0.0.1:${port}/app`);
+    const { server } = await start(`postgres://app:pw@127.0.0.1:${port}/app`, 'connection refused');
     const response = await fetch(`${server.url}/health/ready`);
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({
@@ -58,7 +61,7 @@ describe('readiness and the pool', () => {
     const url = new URL(inject('databaseUrl'));
     url.username = 'readiness_secret_user';
     url.password = 'wrong-password';
-    const { server, logger } = await start(url.toString());
+    const { server, logger } = await start(url.toString(), 'authentication failed');
     const response = await fetch(`${server.url}/health/ready`);
     expect(response.status).toBe(503);
     const text = await response.text();

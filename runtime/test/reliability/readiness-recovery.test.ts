@@ -16,9 +16,14 @@ import { startSilentLink, type SilentLink } from '../support/silent-link.js';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { recordFigures } from './support/figures.js';
 
-const READINESS = { READINESS_INTERVAL_MS: '250', READINESS_TIMEOUT_MS: '1000', POOL_CONNECT_TIMEOUT_MS: '1000', POOL_SIZE: '1' };
+const TOKEN = 'readiness-recovery-token';
+const READINESS = {
+  READINESS_INTERVAL_MS: '250', READINESS_TIMEOUT_MS: '1000', POOL_CONNECT_TIMEOUT_MS: '1000', POOL_SIZE: '1', HEALTH_CHECK_TOKEN: TOKEN,
+};
 /** Stalled checks seen before the database answers again: enough to wedge a checker that reuses a pending connect. */
 const FAILING_CHECKS = 3;
+/** Each test waits for several stalled checks and a recovery: more than the suite's 60 s on a loaded machine. */
+const LOADED_TEST_TIMEOUT_MILLIS = 180_000;
 
 interface Running {
   readonly server: HealthServer;
@@ -50,6 +55,18 @@ async function readyBody(server: HealthServer): Promise<{ status: number; body: 
   return { status: response.status, body: await response.json() };
 }
 
+/** `/health/diagnostics` answers (bounded) whatever the database does; `server` is null while it cannot read PostgreSQL. */
+async function diagnosticsServer(server: HealthServer): Promise<unknown> {
+  const response = await fetch(`${server.url}/health/diagnostics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { server: unknown }).server;
+}
+
+/** During the stall diagnostics still answer, without the database's facts. */
+async function expectDiagnosticsDuringStall(running: Running): Promise<void> {
+  expect(await diagnosticsServer(running.server)).toBeNull();
+}
+
 /** The database answers again: by the second check that starts from now on readiness must be healthy, and the pool must serve. */
 async function expectRecovery(scenario: string, running: Running): Promise<void> {
   const failedBefore = await running.watch.failedChecksBeforeHealthy();
@@ -58,6 +75,8 @@ async function expectRecovery(scenario: string, running: Running): Promise<void>
   expect(failedBefore).toBeLessThanOrEqual(1);
   expect(await eventually(async () => (await readyBody(running.server)).status === 200, 200, 50)).toBe(true);
   expect((await running.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  // Diagnostics share the readiness connection: they read PostgreSQL again too.
+  expect(await diagnosticsServer(running.server)).toMatchObject({ max_connections: expect.any(Number) });
 }
 
 const sharedHost = (): string => new URL(inject('databaseUrl')).hostname;
@@ -78,10 +97,11 @@ describe('readiness after a stall in which TCP connects but the server says noth
     expect(await readyBody(running.server)).toEqual({
       status: 503, body: { status: 'unhealthy', reason: 'timed out', database: { status: 'unhealthy', error: 'timed out' } },
     });
+    await expectDiagnosticsDuringStall(running);
     link.restore();
     running.watch.markAnswering();
     await expectRecovery('silent link at start', running);
-  });
+  }, LOADED_TEST_TIMEOUT_MILLIS);
 
   it('recovers when a link goes silent mid-run and forwards again', async () => {
     link = await startSilentLink(sharedHost(), sharedPort());
@@ -89,10 +109,11 @@ describe('readiness after a stall in which TCP connects but the server says noth
     expect(await eventually(() => running.server.readiness.healthy, 600, 50)).toBe(true);
     link.silence();
     expect(await running.watch.failingChecks(FAILING_CHECKS)).toBe(true);
+    await expectDiagnosticsDuringStall(running);
     link.restore();
     running.watch.markAnswering();
     await expectRecovery('silent link mid-run', running);
-  });
+  }, LOADED_TEST_TIMEOUT_MILLIS);
 
   it('recovers when every backend was terminated while the postmaster was frozen (SIGSTOP, then SIGCONT)', async () => {
     database = await startTestDatabase();
@@ -114,12 +135,13 @@ describe('readiness after a stall in which TCP connects but the server says noth
     for (const { pid } of backends) process.kill(pid, 'SIGTERM');
     expect(await running.watch.failingChecks(FAILING_CHECKS)).toBe(true);
     expect((await readyBody(running.server)).body).toMatchObject({ status: 'unhealthy', reason: 'timed out' });
+    await expectDiagnosticsDuringStall(running);
     process.kill(postmaster, 'SIGCONT');
     frozen = false;
     running.watch.markAnswering();
     await expectRecovery('frozen postmaster, backends terminated', running);
     await admin.end().catch(() => undefined);
-  });
+  }, LOADED_TEST_TIMEOUT_MILLIS);
 });
 
 describe('readiness after the server went away or ran out of slots', () => {
@@ -134,7 +156,7 @@ describe('readiness after the server went away or ran out of slots', () => {
     await database.start();
     running.watch.markAnswering();
     await expectRecovery('server restart', running);
-  });
+  }, LOADED_TEST_TIMEOUT_MILLIS);
 
   it('recovers when max_connections was used up by other clients and is then freed', async () => {
     const database = await startTestDatabase({ maxConnections: 6, superuserReservedConnections: 0 });
@@ -164,5 +186,5 @@ describe('readiness after the server went away or ran out of slots', () => {
     await Promise.all(others.splice(0).map((other) => other.end()));
     running.watch.markAnswering();
     await expectRecovery('max_connections used up, then freed', running);
-  });
+  }, LOADED_TEST_TIMEOUT_MILLIS);
 });
