@@ -5,7 +5,7 @@
  */
 
 /** How a raw environment string is turned into a value before schema validation. */
-export type VariableKind = 'integer' | 'ssl-mode' | 'database-url' | 'path' | 'secret' | 'log-level' | 'pooler';
+export type VariableKind = 'integer' | 'ssl-mode' | 'database-url' | 'path' | 'secret' | 'log-level' | 'host' | 'pooler';
 
 /** One environment variable of the contract. */
 export interface EnvironmentVariable {
@@ -122,6 +122,13 @@ export const ENVIRONMENT_VARIABLES = [
     default: '4000',
     schema: { type: 'integer', minimum: 1, maximum: 65_535 },
     description: 'HTTP port of the health server.',
+  },
+  {
+    name: 'HOST',
+    kind: 'host',
+    default: undefined,
+    schema: { type: 'string', pattern: '^[0-9A-Za-z._:%-]{1,253}$' },
+    description: 'Address the HTTP server listens on: an IPv4 or IPv6 address or a host name (e.g. `127.0.0.1`, `::`). Unset: all interfaces.',
   },
   {
     name: 'POOL_OVERFLOW_IDLE_MS',

@@ -32,6 +32,8 @@ export interface Settings {
   /** Trimmed; `undefined` when unset, empty or blank: diagnostics are then closed to everyone. */
   readonly healthCheckToken: string | undefined;
   readonly port: number;
+  /** HTTP listen address; `undefined` (HOST unset or blank) listens on all interfaces. */
+  readonly host: string | undefined;
   readonly overflowIdleMillis: number;
   readonly maxLifetimeMillis: number;
   readonly idleCheckMillis: number;
@@ -127,6 +129,7 @@ export function loadSettings(env: Environment = process.env): Settings {
     pooler: values.DATABASE_POOLER as Pooler,
     healthCheckToken: token === undefined || token === '' ? undefined : token,
     port: integer('PORT'),
+    host: values.HOST === '' ? undefined : (values.HOST as string | undefined),
     overflowIdleMillis: integer('POOL_OVERFLOW_IDLE_MS'),
     maxLifetimeMillis: integer('POOL_MAX_LIFETIME_MS'),
     idleCheckMillis: integer('POOL_IDLE_CHECK_MS'),
@@ -227,6 +230,7 @@ function parseRaw(variable: EnvironmentVariable, raw: string): string | number |
     case 'pooler':
       return text.toLowerCase();
     case 'database-url':
+    case 'host':
     case 'path':
     case 'secret':
       return text;
@@ -263,6 +267,7 @@ export function describeAllowed(variable: EnvironmentVariable): string {
   const schema = variable.schema as { type?: string; minimum?: number; maximum?: number; enum?: readonly string[] };
   if (variable.kind === 'ssl-mode') return `one of true, false, 1, 0, ${(schema.enum ?? []).join(', ')}`;
   if (variable.kind === 'database-url') return 'a postgres://, postgresql:// or ecto:// URL';
+  if (variable.kind === 'host') return 'an IPv4 or IPv6 address or a host name, such as 0.0.0.0, :: or 127.0.0.1';
   if (schema.enum !== undefined) return `one of ${schema.enum.join(', ')}`;
   if (schema.type === 'integer') {
     const { minimum, maximum } = schema;

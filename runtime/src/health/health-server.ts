@@ -16,13 +16,15 @@ import type { ClientAtsPool, Logger } from '../pool/pool-types.js';
 import { silentLogger } from '../logging/create-logger.js';
 import { createPoolMetrics, type PoolMetrics } from '../metrics/pool-metrics.js';
 import { createBearerVerifier } from './bearer-token.js';
-import { clientSetup } from '../pool/client-config.js';
+import { probeClientConfig } from '../pool/client-config.js';
+import { RECONNECT_MAX_MILLIS } from '../pool/create-pool.js';
 import { diagnosticsBody, readDatabaseFacts } from './diagnostics.js';
 import { DEFAULT_INSIGHT_THRESHOLDS, type DatabaseFacts, type InsightThresholds } from './performance-insights.js';
 import { PoolHistory } from './pool-history.js';
 import { trackConnections } from '../app/open-connections.js';
 import { prepareJson, send, sendJson, type PreparedResponse } from './prepared-response.js';
 import { createReadinessChecker, describeError, type ReadinessChecker, type ReadinessResult } from './readiness-checker.js';
+import { READINESS_REASONS } from './readiness-reason.js';
 
 /** Options of `createHealthServer`. */
 export interface HealthServerOptions {
@@ -36,8 +38,15 @@ export interface HealthServerOptions {
   readonly metrics?: PoolMetrics;
   /** Port to listen on. @default settings.port */
   readonly port?: number;
-  /** Address to listen on. @default all interfaces */
+  /** Address to listen on. @default settings.host (HOST), else all interfaces */
   readonly host?: string;
+  /**
+   * Longest a client may take to send a request's headers (Node's `headersTimeout`);
+   * a slow or idle client is then answered 408 and disconnected. @default 10000
+   */
+  readonly headersTimeoutMillis?: number;
+  /** Longest a client may take to send a whole request (Node's `requestTimeout`). @default 30000 */
+  readonly requestTimeoutMillis?: number;
   /** Signals that start `shutdown()` and then `exit(0)`; a second one calls `exit(1)` at once. @default [] (none) */
   readonly signals?: readonly NodeJS.Signals[];
   /** Ends the process after a signal-started shutdown. @default process.exit */
@@ -52,6 +61,8 @@ export interface HealthServerOptions {
   readonly historySampleMillis?: number;
   /** Bound on the diagnostics queries. @default 2500 */
   readonly diagnosticsTimeoutMillis?: number;
+  /** Called with every readiness result, after `/health/ready` answers from it (tests count checks with it). */
+  readonly onReadinessResult?: (result: ReadinessResult) => void;
   /** Connection of the readiness check. @default the pool's configuration (URL, TLS) with application_name `clientats-readiness` */
   readonly readinessClientConfig?: pg.ClientConfig;
   /**
@@ -66,7 +77,7 @@ export interface HealthServer {
   readonly server: Server;
   /** The port actually bound (useful with port 0). */
   readonly port: number;
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (or the HOST address it listens on) */
   readonly url: string;
   readonly registry: Registry;
   /** True from the first moment of shutdown. */
@@ -103,7 +114,9 @@ const SHUTTING_DOWN_REASON = 'shutting down';
 function readyResponse(result: ReadinessResult, shuttingDown: boolean): PreparedResponse {
   if (shuttingDown) return prepareJson(503, { status: 'unhealthy', reason: SHUTTING_DOWN_REASON });
   if (result.healthy) return prepareJson(200, { status: 'healthy', database: { status: 'healthy', latency_ms: result.latencyMillis } });
-  return prepareJson(503, { status: 'unhealthy', reason: 'database unreachable', database: { status: 'unhealthy', error: result.reason } });
+  // Anonymous callers get a fixed short phrase; the full reason (user names, hosts) is logged and in diagnostics.
+  const reason = result.summary ?? READINESS_REASONS.unreachable;
+  return prepareJson(503, { status: 'unhealthy', reason, database: { status: 'unhealthy', error: reason } });
 }
 
 /** Starts the health server and its background readiness check; resolves once it listens. */
@@ -119,13 +132,21 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   const signals = options.signals ?? [];
 
   let shuttingDown = false;
-  let ready: PreparedResponse = readyResponse({ healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet', checkedAt: Date.now() }, false);
+  let ready: PreparedResponse = readyResponse({
+    healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet',
+    summary: READINESS_REASONS.noCheckYet, startedAt: Date.now(), checkedAt: Date.now(),
+  }, false);
   const readiness: ReadinessChecker = createReadinessChecker({
-    clientConfig: options.readinessClientConfig ?? clientSetup(settings, READINESS_APPLICATION_NAME).config,
+    clientConfig: options.readinessClientConfig ?? probeClientConfig(pool.clientConfig, READINESS_APPLICATION_NAME),
     intervalMillis: settings.readinessIntervalMillis,
     timeoutMillis: settings.readinessTimeoutMillis,
     logger,
-    onResult: (result) => { ready = readyResponse(result, shuttingDown); },
+    poolSnapshot: () => pool.snapshot(),
+    poolRecoveryGraceMillis: RECONNECT_MAX_MILLIS + settings.connectTimeoutMillis,
+    onResult: (result) => {
+      ready = readyResponse(result, shuttingDown);
+      options.onReadinessResult?.(result);
+    },
   });
   metrics.trackReadiness?.(() => readiness.latest);
   const history = new PoolHistory(() => pool.snapshot(), options.recentWindowMillis ?? 300_000);
@@ -191,11 +212,18 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     }
   };
 
-  const server = createServer(handle);
+  const headersTimeout = options.headersTimeoutMillis ?? HEADERS_TIMEOUT_MILLIS;
+  const server = createServer({
+    headersTimeout,
+    requestTimeout: Math.max(headersTimeout, options.requestTimeoutMillis ?? REQUEST_TIMEOUT_MILLIS),
+    // Node checks those timeouts only this often (30 s by default), which would let a slow client stay far longer.
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
+  }, handle);
+  const host = options.host ?? settings.host;
   const connections = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? settings.port, options.host, () => {
+    server.listen(options.port ?? settings.port, host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -297,7 +325,7 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   return {
     server,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${localAddress(host)}:${port}`,
     registry: metrics.registry,
     get shuttingDown() { return shuttingDown; },
     get requestsInFlight() { return connections.requestsInFlight; },
@@ -306,6 +334,17 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     shutdown,
     close,
   };
+}
+
+/** Default of `headersTimeoutMillis`: a probe sends its few header lines at once. */
+const HEADERS_TIMEOUT_MILLIS = 10_000;
+/** Default of `requestTimeoutMillis`. */
+const REQUEST_TIMEOUT_MILLIS = 30_000;
+
+/** Where a local client reaches a server bound to `host`: loopback for "all interfaces", IPv6 in brackets. */
+function localAddress(host: string | undefined): string {
+  if (host === undefined || host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** How long `close()` lets requests still being answered finish before it cuts their sockets. */

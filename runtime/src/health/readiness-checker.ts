@@ -2,22 +2,38 @@
  * The background readiness check. It runs `SELECT 1` every
  * READINESS_INTERVAL_MS on its own `pg.Client`, outside the pool, so it never
  * queues behind application checkouts, and `/health/ready` answers from the
- * latest result without waiting. Every check (reconnect included) is bounded
- * by READINESS_TIMEOUT_MS; a broken connection is destroyed and reopened by
- * the next check. Diagnostics queries share the same connection through
- * `withClient`, one operation at a time, so the process never holds more than
- * one connection outside the pool.
+ * latest result without waiting. Diagnostics queries share the same
+ * connection through `withClient`, one operation at a time, so the process
+ * never holds more than one connection outside the pool.
+ *
+ * Nothing here ever waits on a promise that can stay pending: every operation
+ * (reconnect included) races its own timer, and an operation that loses the
+ * race is abandoned for good — its clients' sockets are destroyed (never
+ * `end()`ed: a client ended while connecting never settles its `connect()`)
+ * and forgotten, so the next check opens a fresh connection. A database that
+ * stalled (frozen server, silent link, a proxy that holds) is therefore seen
+ * again by the first check that starts after it answers.
+ *
+ * With `poolSnapshot`, readiness also reflects the pool: a pool with no open
+ * connection whose connects are failing cannot serve, whatever the readiness
+ * connection says; a pool that is merely busy can.
  */
 import pg from 'pg';
-import type { Logger } from '../pool/pool-types.js';
+import { destroyClient } from '../pool/destroy-client.js';
+import type { Logger, PoolSnapshot } from '../pool/pool-types.js';
+import { READINESS_REASONS, readinessReason, readinessReasonOfMessage, type ReadinessReason } from './readiness-reason.js';
 
 /** The latest readiness verdict. */
 export interface ReadinessResult {
   readonly healthy: boolean;
   /** Round trip of `SELECT 1` in ms (rounded to 0.1 ms); `undefined` when the check failed. */
   readonly latencyMillis: number | undefined;
-  /** Why the check failed; `undefined` when healthy. */
+  /** Why the check failed, in full (for the log and diagnostics); `undefined` when healthy. */
   readonly reason: string | undefined;
+  /** Why the check failed, as one of the short phrases anonymous callers get; `undefined` when healthy. */
+  readonly summary: ReadinessReason | undefined;
+  /** `Date.now()` when the check started. */
+  readonly startedAt: number;
   /** `Date.now()` of the result. */
   readonly checkedAt: number;
 }
@@ -33,6 +49,14 @@ export interface ReadinessCheckerOptions {
   readonly logger: Logger;
   /** Called with every new result (the server precomputes its response from it). */
   readonly onResult?: (result: ReadinessResult) => void;
+  /** The pool whose ability to serve readiness also reflects. @default readiness checks the database only */
+  readonly poolSnapshot?: () => PoolSnapshot;
+  /**
+   * After the database answers the readiness connection again following a failed
+   * check, how long the pool may take to reopen a connection (its reconnect backoff)
+   * before its connect errors from the outage count against readiness. @default 0
+   */
+  readonly poolRecoveryGraceMillis?: number;
   /** @default pg.Client */
   readonly Client?: typeof pg.Client;
 }
@@ -48,10 +72,10 @@ export interface ReadinessChecker {
   /**
    * Runs `operation` on the dedicated connection, after any running check,
    * bounded by `timeoutMillis`; on timeout the connection is destroyed so the
-   * next check reconnects.
+   * next operation reconnects.
    */
   withClient<T>(operation: (client: pg.Client) => Promise<T>, timeoutMillis: number): Promise<T>;
-  /** Stops checking and closes the connection. */
+  /** Stops checking and closes the connection. Settles within the check timeout after a running operation's bound. */
   stop(): Promise<void>;
 }
 
@@ -60,71 +84,86 @@ export class ReadinessTimeoutError extends Error {
   override readonly name = 'ReadinessTimeoutError';
 }
 
+/** One bounded operation; once `abandoned`, nothing it opened is kept. */
+interface Attempt {
+  abandoned: boolean;
+  /** Clients this operation opened or used: destroyed if it is abandoned. */
+  readonly clients: Set<pg.Client>;
+}
+
 /** Creates a stopped checker; call `start()`. */
 export function createReadinessChecker(options: ReadinessCheckerOptions): ReadinessChecker {
   const { intervalMillis, timeoutMillis, logger } = options;
   const Client = options.Client ?? pg.Client;
+  /** The open connection kept between operations. */
   let client: pg.Client | undefined;
-  let connecting: Promise<pg.Client> | undefined;
-  /** The client being connected, so a timeout or stop() can destroy it too. */
-  let candidateClient: pg.Client | undefined;
-  let latest: ReadinessResult = { healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet', checkedAt: Date.now() };
+  let latest: ReadinessResult = {
+    healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet',
+    summary: READINESS_REASONS.noCheckYet, startedAt: Date.now(), checkedAt: Date.now(),
+  };
   let checks = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let started = false;
   let queue: Promise<unknown> = Promise.resolve();
+  /** Whether the last round trip succeeded, and when the database answered again after failing. */
+  let databaseAnswered: boolean | undefined;
+  let databaseBackAt = Number.NEGATIVE_INFINITY;
 
-  const discard = (target: pg.Client): void => {
+  /** Kills the client's socket and forgets it; pg then settles whatever the client still holds. */
+  const abandon = (target: pg.Client): void => {
     if (client === target) client = undefined;
-    target.end().catch(() => undefined);
-    // end() waits for the server's goodbye, which a dead socket never sends.
-    target.connection.stream.destroy();
+    destroyClient(target);
   };
 
-  const connected = async (): Promise<pg.Client> => {
-    if (client !== undefined) return client;
-    connecting ??= (async () => {
-      // Copied with descriptors: the pool's configuration keeps the password non-enumerable, which a spread would drop.
-      const config = Object.defineProperties({}, Object.getOwnPropertyDescriptors(options.clientConfig)) as pg.ClientConfig;
-      config.connectionTimeoutMillis = timeoutMillis;
-      const candidate = new Client(config);
-      candidateClient = candidate;
-      // Without a listener an error on the idle connection (server restart, network loss) would crash the process.
-      candidate.on('error', (error: Error) => {
-        logger.debug({ err: error.message }, 'readiness connection broke; the next check reconnects');
-        discard(candidate);
-      });
-      try {
-        await candidate.connect();
-      } catch (error) {
-        discard(candidate);
-        throw error;
-      }
-      if (stopped) {
-        discard(candidate);
-        throw new Error('the readiness checker is stopped');
-      }
-      client = candidate;
-      return candidate;
-    })().finally(() => {
-      connecting = undefined;
-      candidateClient = undefined;
+  const open = async (attempt: Attempt): Promise<pg.Client> => {
+    // Copied with descriptors: the pool's configuration keeps the password non-enumerable, which a spread would drop.
+    const config = Object.defineProperties({}, Object.getOwnPropertyDescriptors(options.clientConfig)) as pg.ClientConfig;
+    config.connectionTimeoutMillis = timeoutMillis;
+    const candidate = new Client(config);
+    attempt.clients.add(candidate);
+    // Without a listener an error on the idle connection (server restart, network loss) would crash the process.
+    candidate.on('error', (error: Error) => {
+      logger.debug({ err: error.message }, 'readiness connection broke; the next check reconnects');
+      abandon(candidate);
     });
-    return connecting;
+    try {
+      await candidate.connect();
+    } catch (error) {
+      abandon(candidate);
+      throw error;
+    }
+    if (attempt.abandoned || stopped) {
+      abandon(candidate);
+      throw new Error('the readiness connection was opened after its operation was abandoned');
+    }
+    client = candidate;
+    return candidate;
   };
 
-  const bounded = async <T>(operation: () => Promise<T>, bound: number, what: string): Promise<T> => {
+  /** The kept connection, or a fresh one; `reused` tells which. */
+  const acquire = async (attempt: Attempt): Promise<{ connection: pg.Client; reused: boolean }> => {
+    if (client !== undefined) {
+      attempt.clients.add(client);
+      return { connection: client, reused: true };
+    }
+    return { connection: await open(attempt), reused: false };
+  };
+
+  /** Runs `operation`, or abandons it (destroying its clients) once `bound` ms passed. Always settles within `bound`. */
+  const bounded = async <T>(operation: (attempt: Attempt) => Promise<T>, bound: number, what: string): Promise<T> => {
+    const attempt: Attempt = { abandoned: false, clients: new Set() };
     let timeout: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timeout = setTimeout(() => {
-        if (client !== undefined) discard(client);
-        if (candidateClient !== undefined) discard(candidateClient);
+        attempt.abandoned = true;
+        for (const each of attempt.clients) abandon(each);
         reject(new ReadinessTimeoutError(`${what} did not finish within ${bound} ms`));
       }, bound);
       timeout.unref();
     });
-    const running = operation();
+    const running = operation(attempt);
+    // The loser of the race is never awaited again; its rejection must not go unhandled.
     running.catch(() => undefined);
     try {
       return await Promise.race([running, expired]);
@@ -143,41 +182,57 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
     const previous = latest;
     latest = result;
     checks += 1;
+    const fields = { latencyMillis: result.latencyMillis, reason: result.reason };
     if (result.healthy && !previous.healthy) {
-      if (checks === 1) logger.info({ latencyMillis: result.latencyMillis }, 'database connection for readiness checks established: ready');
-      else logger.info({ latencyMillis: result.latencyMillis }, 'database connection recovered: readiness is healthy again');
+      if (checks === 1) logger.info(fields, 'database connection for readiness checks established: ready');
+      else logger.info(fields, 'database connection recovered: readiness is healthy again');
     } else if (!result.healthy && (previous.healthy || checks === 1)) {
-      if (checks === 1) logger.warn({ reason: result.reason }, 'database connection unavailable at start: readiness answers 503 until it connects');
-      else logger.warn({ reason: result.reason }, 'database connection lost: readiness answers 503');
+      if (checks === 1) logger.warn(fields, 'database connection unavailable at start: readiness answers 503 until it connects');
+      else logger.warn(fields, 'database connection lost: readiness answers 503');
+    } else if (!result.healthy && previous.summary !== result.summary) {
+      logger.warn(fields, `readiness still answers 503, now because: ${result.summary ?? ''}`);
     }
     options.onResult?.(result);
     return result;
   };
 
-  const check = (): Promise<ReadinessResult> => serial(async () => {
+  const roundTrip = (attempt: Attempt): Promise<number> => (async () => {
+    let { connection, reused } = await acquire(attempt);
+    let begin = performance.now();
     try {
-      const latencyMillis = await bounded(async () => {
-        const reused = client !== undefined;
-        let connection = await connected();
-        let begin = performance.now();
-        try {
-          await connection.query('SELECT 1');
-        } catch (error) {
-          discard(connection);
-          // A kept connection can have died quietly (server restart, idle timeout, pg_terminate_backend):
-          // that says nothing about the database, so retry once on a fresh one within the same bound.
-          if (!reused || stopped) throw error;
-          connection = await connected();
-          begin = performance.now();
-          await connection.query('SELECT 1');
-        }
-        return Math.round((performance.now() - begin) * 10) / 10;
-      }, timeoutMillis, 'the readiness check');
-      return record({ healthy: true, latencyMillis, reason: undefined, checkedAt: Date.now() });
+      await connection.query('SELECT 1');
+    } catch (error) {
+      abandon(connection);
+      // A kept connection can have died quietly (server restart, idle timeout, pg_terminate_backend):
+      // that says nothing about the database, so retry once on a fresh one within the same bound.
+      if (!reused || stopped || attempt.abandoned) throw error;
+      ({ connection, reused } = await acquire(attempt));
+      begin = performance.now();
+      await connection.query('SELECT 1');
+    }
+    return Math.round((performance.now() - begin) * 10) / 10;
+  })();
+
+  const check = (): Promise<ReadinessResult> => serial(async () => {
+    const startedAt = Date.now();
+    try {
+      const latencyMillis = await bounded(roundTrip, timeoutMillis, 'the readiness check');
+      if (databaseAnswered === false) databaseBackAt = Date.now();
+      databaseAnswered = true;
+      // Right after an outage the pool may still be in its reconnect backoff: its errors are from the outage.
+      const inGrace = Date.now() - databaseBackAt < (options.poolRecoveryGraceMillis ?? 0);
+      const poolProblem = inGrace ? undefined : poolCannotServe(options.poolSnapshot?.());
+      if (poolProblem !== undefined) {
+        return record({ healthy: false, latencyMillis: undefined, ...poolProblem, startedAt, checkedAt: Date.now() });
+      }
+      return record({ healthy: true, latencyMillis, reason: undefined, summary: undefined, startedAt, checkedAt: Date.now() });
     } catch (error) {
       // A check cut short by stop() says nothing about the database.
       if (stopped) return latest;
-      return record({ healthy: false, latencyMillis: undefined, reason: describeError(error), checkedAt: Date.now() });
+      databaseAnswered = false;
+      return record({
+        healthy: false, latencyMillis: undefined, reason: describeError(error), summary: readinessReason(error), startedAt, checkedAt: Date.now(),
+      });
     }
   });
 
@@ -200,18 +255,28 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
     },
     checkNow: check,
     withClient(operation, bound) {
-      return serial(() => bounded(async () => operation(await connected()), bound, 'the diagnostics query'));
+      return serial(() => bounded(async (attempt) => operation((await acquire(attempt)).connection), bound, 'the diagnostics query'));
     },
     async stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
+      // Every queued operation is bounded, so this settles.
       await queue;
-      if (client !== undefined) {
-        const last = client;
-        client = undefined;
-        await bounded(() => last.end(), timeoutMillis, 'closing the readiness connection').catch(() => last.connection.stream.destroy());
-      }
+      if (client === undefined) return;
+      const last = client;
+      client = undefined;
+      await bounded(() => last.end(), timeoutMillis, 'closing the readiness connection').catch(() => destroyClient(last));
     },
+  };
+}
+
+/** Why the pool cannot serve right now: no open connection while its connects fail. `undefined` when it can. */
+export function poolCannotServe(snapshot: PoolSnapshot | undefined): Pick<ReadinessResult, 'reason' | 'summary'> | undefined {
+  if (snapshot === undefined || snapshot.ending) return undefined;
+  if (snapshot.idle + snapshot.inUse > 0 || snapshot.lastConnectError === undefined) return undefined;
+  return {
+    reason: `the pool has no open connection and its connects fail: ${snapshot.lastConnectError}`,
+    summary: readinessReasonOfMessage(snapshot.lastConnectError),
   };
 }
 

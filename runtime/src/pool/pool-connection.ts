@@ -6,6 +6,9 @@
  */
 import { connect } from 'node:net';
 import type pg from 'pg';
+import { destroyClient } from './destroy-client.js';
+
+export { destroyClient };
 
 /** Where a connection is in its life. `busy` covers checked out and being checked. */
 export type ConnectionState = 'connecting' | 'idle' | 'busy' | 'closing' | 'closed';
@@ -112,16 +115,6 @@ export class Connection {
 /** Longest a graceful close may take before the socket is destroyed. */
 export const CLOSE_TIMEOUT_MILLIS = 2_000;
 
-/** Destroys the client's socket at once (works while connecting, in TLS and mid-query). */
-export function destroyClient(client: pg.Client): void {
-  const stream = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
-  if (typeof stream?.destroy === 'function') {
-    stream.destroy();
-    return;
-  }
-  void Promise.resolve().then(() => client.end()).catch(() => undefined);
-}
-
 /** Ends a client; resolves when its socket closed, or after `CLOSE_TIMEOUT_MILLIS` with the socket destroyed. Never rejects. */
 export function closeClient(client: pg.Client): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -159,7 +152,9 @@ export function cancelBackend(client: pg.Client, host: string, port: number): vo
   packet.writeInt32BE(CANCEL_REQUEST_CODE, 4);
   packet.writeInt32BE(processID, 8);
   packet.writeInt32BE(secretKey, 12);
-  const socket = connect(port, host, () => socket.end(packet));
+  const sent = (): void => { socket.end(packet); };
+  // A host that is a path is a Unix-socket directory (DATABASE_URL ?host=/var/run/postgresql).
+  const socket = host.startsWith('/') ? connect(`${host.replace(/\/$/, '')}/.s.PGSQL.${port}`, sent) : connect(port, host, sent);
   socket.setTimeout(CLOSE_TIMEOUT_MILLIS, () => socket.destroy());
   socket.on('error', () => undefined);
   socket.unref();

@@ -28,8 +28,23 @@ describe('loadSettings', () => {
       poolTimeoutMillis: 5000,
       ssl: 'disable',
       port: 4000,
+      host: undefined,
       healthCheckToken: undefined,
     });
+  });
+
+  it.each([['127.0.0.1'], ['0.0.0.0'], ['::'], ['::1'], ['fe80::1%eth0'], ['health.internal']])('reads HOST=%s', (host) => {
+    expect(loadSettings({ HOST: ` ${host} ` }).host).toBe(host);
+  });
+
+  it('reads a blank HOST as unset: all interfaces', () => {
+    expect(loadSettings({ HOST: '  ' }).host).toBeUndefined();
+  });
+
+  it('fails when HOST is not an address or host name', () => {
+    expect(problemsOf({ HOST: 'http://0.0.0.0:4000' })).toEqual([
+      'HOST must be an IPv4 or IPv6 address or a host name, such as 0.0.0.0, :: or 127.0.0.1, got "http://0.0.0.0:4000"',
+    ]);
   });
 
   it('reads the guide Kubernetes values', () => {

@@ -27,6 +27,22 @@ describe('readiness checker', () => {
     }
   });
 
+  it('runs the next diagnostics operation on a fresh connection after one passed its bound', async () => {
+    const checker = createReadinessChecker({
+      clientConfig: { connectionString: inject('databaseUrl'), application_name: 'readiness-abandon-test' },
+      intervalMillis: 60_000, timeoutMillis: 2000, logger: recordingLogger(),
+    });
+    try {
+      await expect(checker.withClient((client) => client.query('SELECT pg_sleep(3)'), 300))
+        .rejects.toThrow('the diagnostics query did not finish within 300 ms');
+      const { rows } = await checker.withClient((client) => client.query<{ one: number }>('SELECT 1 AS one'), 5000);
+      expect(rows).toEqual([{ one: 1 }]);
+      expect(await checker.checkNow()).toMatchObject({ healthy: true, reason: undefined, summary: undefined });
+    } finally {
+      await checker.stop();
+    }
+  });
+
   describe('against a server that accepts connections and never answers', () => {
     let silent: Server;
     let port = 0;
@@ -53,7 +69,29 @@ describe('readiness checker', () => {
       expect(result.healthy).toBe(false);
       expect(result.reason).toMatch(/timeout|did not finish within 300 ms/i);
       await checker.stop();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let attempt = 0; attempt < 200 && sockets.size > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(sockets.size).toBe(0);
+    });
+
+    it('opens a fresh connection for every check after one timed out, and never waits on the abandoned connect', async () => {
+      let accepted = 0;
+      const counting = (): void => { accepted += 1; };
+      silent.on('connection', counting);
+      const checker = createReadinessChecker({
+        clientConfig: { host: '127.0.0.1', port, user: 'nobody', database: 'none' },
+        intervalMillis: 60_000, timeoutMillis: 200, logger: recordingLogger(),
+      });
+      try {
+        for (let check = 1; check <= 3; check += 1) {
+          const result = await checker.checkNow();
+          expect(result).toMatchObject({ healthy: false, summary: 'timed out', reason: 'the readiness check did not finish within 200 ms' });
+          expect(accepted).toBe(check);
+        }
+      } finally {
+        silent.off('connection', counting);
+        await checker.stop();
+      }
+      for (let attempt = 0; attempt < 200 && sockets.size > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 25));
       expect(sockets.size).toBe(0);
     });
   });

@@ -135,7 +135,7 @@ describe('loadSettings under hostile environments', () => {
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
   it('covers every variable of the contract with a field mapping or a dedicated case', () => {
-    const covered = new Set([...Object.keys(FIELD_OF), 'DATABASE_URL', 'DATABASE_URL_FILE', 'DATABASE_SSL', 'DATABASE_SSL_CA', 'DATABASE_POOLER', 'HEALTH_CHECK_TOKEN', 'LOG_LEVEL']);
+    const covered = new Set([...Object.keys(FIELD_OF), 'DATABASE_URL', 'DATABASE_URL_FILE', 'DATABASE_SSL', 'DATABASE_SSL_CA', 'DATABASE_POOLER', 'HEALTH_CHECK_TOKEN', 'LOG_LEVEL', 'HOST']);
     expect(NAMES.filter((name) => !covered.has(name))).toEqual([]);
   });
 
@@ -250,6 +250,21 @@ describe('loadSettings under hostile environments', () => {
         const outcome = outcomeOf(env);
         const problems = validateEnvironment(env).map((problem) => problem.message);
         expect('lines' in outcome ? outcome.lines : []).toEqual(problems);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('reads any HOST into the trimmed address, unset when blank, or one clean HOST line', () => {
+    fc.assert(
+      fc.property(anyValue, (raw) => {
+        const outcome = outcomeOf({ HOST: raw });
+        if ('lines' in outcome) {
+          expectCleanLines(outcome.lines, outcome.problems);
+          expect(outcome.lines).toEqual([expect.stringMatching(/^HOST must be an IPv4 or IPv6 address or a host name, /)]);
+        } else {
+          expect(outcome.settings.host).toBe(raw.trim() === '' ? undefined : raw.trim());
+        }
       }),
       { numRuns: RUNS },
     );

@@ -71,10 +71,10 @@ describe('TLS verification of the database', () => {
       await waitUntil('a readiness verdict with a reason', async () => {
         const response = await fetch(`${server.url}${HEALTH_PATHS.readiness}`);
         body = await response.json() as typeof body;
-        return response.status === 503 && (body.database?.error ?? '').length > 0 && !/no readiness check has finished/.test(body.database?.error ?? '');
+        return response.status === 503 && body.database?.error !== 'no check finished yet';
       }, 10_000);
-      expect(body.status).toBe('unhealthy');
-      expect(body.database?.error).toMatch(/self[- ]signed|certificate|not trusted/i);
+      // Anonymous callers get the short reason; the certificate details are in the log and diagnostics.
+      expect(body).toEqual({ status: 'unhealthy', reason: 'TLS verification failed', database: { status: 'unhealthy', error: 'TLS verification failed' } });
     } finally {
       await server.shutdown({ delayMillis: 0 });
       await pool.end({ drainMillis: 0 });

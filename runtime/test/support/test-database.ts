@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ export interface TestDatabase {
   start(): Promise<void>;
   /** Stops the server and deletes its data directory. Safe to call twice. */
   close(): Promise<void>;
+  /** Process id of the running postmaster (private servers only), from `postmaster.pid`. */
+  postmasterPid(): Promise<number>;
 }
 
 /** Options for a private embedded server. */
@@ -110,6 +112,11 @@ export async function startTestDatabase(options: TestDatabaseOptions = {}): Prom
       await server.stop();
     },
     start,
+    async postmasterPid() {
+      const pid = Number((await readFile(join(dataDirectory, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      if (!Number.isInteger(pid) || pid <= 0) throw new Error(`postmaster.pid in ${dataDirectory} names no process`);
+      return pid;
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -5,7 +5,8 @@
  * through the pool. Every operation is written to stdout synchronously as one
  * JSON line, so nothing is lost when the process exits:
  * `{"kind":"op","id":1,"start":…,"end":…,"ok":true}`, `{"kind":"end-began","at":…}`,
- * `{"kind":"listening","url":…}`, `{"kind":"exit","code":0}`.
+ * `{"kind":"listening","url":…}`, `{"kind":"exit","code":0}`, and the health server's
+ * log lines as `{"kind":"log","level":…,"msg":…}`.
  * Env: the contract's variables plus LEDGER_TABLE and WORKERS.
  */
 import { writeSync } from 'node:fs';
@@ -29,9 +30,13 @@ pool.end = (options) => {
   return end(options);
 };
 await pool.ready;
+// The health server's lines as `{"kind":"log",…}`, so the test can wait for "shutdown started" instead of timing it.
+const log = (level: string) => (fields: object, msg: string): void => emit({ kind: 'log', level, msg, ...fields });
+const logger = { debug: () => undefined, info: log('info'), warn: log('warn'), error: log('error') };
 const server = await createHealthServer({
   pool,
   settings,
+  logger,
   host: '127.0.0.1',
   signals: ['SIGTERM'],
   exit: (code) => {

@@ -60,11 +60,15 @@ export async function createLedger(adminUrl: string, table: string): Promise<Led
   };
 }
 
+/** Shortest bound of any wait: bounds are safety nets, and a loaded 2-core machine stretches every step. */
+const MIN_WAIT_MILLIS = 30_000;
+
 /**
  * Polls `condition` every `intervalMillis` until it holds; returns the ms it took.
- * @throws Error naming `what` when it still does not hold after `maxMillis`.
+ * @throws Error naming `what` when it still does not hold after `maxMillis` (at least 30 s).
  */
-export async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, maxMillis = 30_000, intervalMillis = 50): Promise<number> {
+export async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, requestedMillis = MIN_WAIT_MILLIS, intervalMillis = 50): Promise<number> {
+  const maxMillis = Math.max(requestedMillis, MIN_WAIT_MILLIS);
   const started = performance.now();
   for (let attempt = 0; attempt < Math.ceil(maxMillis / intervalMillis) + 1; attempt += 1) {
     try {

@@ -1,0 +1,79 @@
+/**
+ * Readiness reflects the pool's ability to serve: a pool with no open
+ * connection whose connects fail makes `/health/ready` 503 even while the
+ * readiness connection itself works; anonymous callers then get a short
+ * reason, never the driver's message with user names.
+ */
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { createHealthServer, type HealthServer } from '../../src/health/health-server.js';
+import { createPool } from '../../src/pool/create-pool.js';
+import type { ClientAtsPool } from '../../src/pool/pool-types.js';
+import { recordingLogger, testSettings } from '../support/health-fixture.js';
+import { readinessWatch } from '../support/readiness-watch.js';
+import { freePort } from '../support/test-database.js';
+
+const TOKEN = 'readiness-pool-token';
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A pool that connects to `poolUrl` and a readiness connection to the shared test database. */
+async function start(poolUrl: string, reason: string): Promise<{ server: HealthServer; pool: ClientAtsPool; logger: ReturnType<typeof recordingLogger> }> {
+  const settings = testSettings(poolUrl, { POOL_SIZE: '1', HEALTH_CHECK_TOKEN: TOKEN, POOL_CONNECT_TIMEOUT_MS: '1000' });
+  const pool = createPool(settings, { applicationName: 'readiness-pool-test' });
+  const logger = recordingLogger();
+  const watch = readinessWatch();
+  const server = await createHealthServer({
+    pool, settings, logger, port: 0, host: '127.0.0.1', onReadinessResult: watch.record,
+    readinessClientConfig: { connectionString: inject('databaseUrl'), application_name: 'readiness-pool-test-readiness' },
+  });
+  cleanups.push(async () => {
+    await server.close();
+    await pool.end({ drainMillis: 0 });
+  });
+  // The pool's verdict, not a start-up state: it has failed, readiness says why, and keeps saying it. (A readiness
+  // check that timed out on a loaded machine gives the pool its reconnect grace first: waited for, not timed.)
+  await waitFor(() => pool.snapshot().lastConnectError !== undefined);
+  await waitFor(() => server.readiness.summary === reason);
+  expect(await watch.failingChecks(2)).toBe(true);
+  expect(server.readiness.summary).toBe(reason);
+  return { server, pool, logger };
+}
+
+async function waitFor(probe: () => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 600 && !probe(); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(probe()).toBe(true);
+}
+
+describe('readiness and the pool', () => {
+  it('answers 503 "connection refused" when the pool cannot connect although the readiness connection works', async () => {
+    const port = await freePort();
+    const { server } = await start(`postgres://app:pw@127.0.0.1:${port}/app`, 'connection refused');
+    const response = await fetch(`${server.url}/health/ready`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({
+      status: 'unhealthy', reason: 'connection refused', database: { status: 'unhealthy', error: 'connection refused' },
+    });
+  });
+
+  it('answers 503 "authentication failed" without the user name, which only the log and diagnostics carry', async () => {
+    const url = new URL(inject('databaseUrl'));
+    url.username = 'readiness_secret_user';
+    url.password = 'wrong-password';
+    const { server, logger } = await start(url.toString(), 'authentication failed');
+    const response = await fetch(`${server.url}/health/ready`);
+    expect(response.status).toBe(503);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({
+      status: 'unhealthy', reason: 'authentication failed', database: { status: 'unhealthy', error: 'authentication failed' },
+    });
+    expect(text).not.toContain('readiness_secret_user');
+    const logged = logger.lines.filter((line) => JSON.stringify(line.fields).includes('readiness_secret_user'));
+    expect(logged.length).toBeGreaterThan(0);
+    const diagnostics = await fetch(`${server.url}/health/diagnostics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const body = await diagnostics.json() as { database: { error: string }; pool: { last_connect_error: string } };
+    expect(body.database.error).toContain('the pool has no open connection and its connects fail: password authentication failed');
+    expect(body.database.error).toContain('"readiness_secret_user"');
+  });
+});
