@@ -68,7 +68,8 @@ export function spawnRuntime(env: Record<string, string>, entry: Entry = 'source
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitForLog(text, timeoutMillis = 20_000) {
+    // Generous: starting tsx and the runtime on a loaded 2-core machine took over 20 s (bounded below the 60 s test timeout).
+    waitForLog(text, timeoutMillis = 50_000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const found = lines.find((line) => line.msg.includes(text));
