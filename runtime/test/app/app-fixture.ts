@@ -68,11 +68,15 @@ export interface Hosted {
 export async function startHosted(databaseUrl: string, app: ApplicationFactory, env: Record<string, string> = {}): Promise<Hosted> {
   const logger = awaitableLogger();
   const exits: number[] = [];
+  let hostedPool: Parameters<ApplicationFactory>[0]['pool'] | undefined;
   const server = await startRuntime({
     env: {
       DATABASE_URL: databaseUrl, POOL_SIZE: '2', READINESS_INTERVAL_MS: '100', SHUTDOWN_DELAY_MS: '0', SHUTDOWN_DRAIN_MS: '5000', ...env,
     },
-    app,
+    app: (context) => {
+      hostedPool = context.pool;
+      return app(context);
+    },
     port: 0,
     logger,
     signals: [],
@@ -80,6 +84,13 @@ export async function startHosted(databaseUrl: string, app: ApplicationFactory, 
     writeError: (line) => logger.error({}, line),
   });
   if (server === undefined) throw new Error(`the runtime did not start: ${logger.messages().join(' | ')}`);
+  // Tests with a short POOL_TIMEOUT start once the prefilled connections are open: on a loaded machine
+  // opening them can take longer than POOL_TIMEOUT, and the first request would time out for that alone.
+  const deadline = Date.now() + 60_000;
+  while (hostedPool !== undefined && hostedPool.snapshot().idle < hostedPool.snapshot().poolSize) {
+    if (Date.now() > deadline) throw new Error('the hosted pool did not open its connections within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   return { server, url: server.url, logger, exits, stop: () => server.shutdown({ delayMillis: 0 }) };
 }
 

@@ -87,7 +87,7 @@ describe('hostApplication with a plain node:http listener', () => {
       message: 'application request failed: no database connection within POOL_TIMEOUT, answered 503',
       fields: { method: 'GET', path: '/query', status: 503 },
     });
-    expect((line?.fields as { err: string }).err).toMatch(/^timed out after 300 ms waiting for a database connection/);
+    expect((line?.fields as { err: string }).err).toMatch(/^timeout exceeded when trying to connect: waited 300 ms \(POOL_TIMEOUT=300\) for a database connection/);
     expect(before).toBe(0);
     expect(await sample(hosted.url, 'http_application_unhandled_errors_total{status="503",reason="pool_timeout"}')).toBe(1);
   });

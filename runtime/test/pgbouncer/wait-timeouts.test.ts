@@ -66,7 +66,7 @@ describe.skipIf(!hasPgbouncer)(`waits through PgBouncer${PGBOUNCER_SKIP_REASON}`
         await expect(waited).rejects.toBeInstanceOf(PoolTimeoutError);
         await expect(waited).rejects.toMatchObject({
           code: 'POOL_TIMEOUT',
-          message: expect.stringMatching(/^timed out after 300 ms waiting for a database connection \(POOL_TIMEOUT=300\): 1 in use, 0 idle/),
+          message: expect.stringMatching(/^timeout exceeded when trying to connect: waited 300 ms \(POOL_TIMEOUT=300\) for a database connection: 1 in use, 0 idle/),
         });
       } finally {
         holder.release();

@@ -9,7 +9,8 @@ import { HEALTH_PATHS } from '../../src/contract/http-contract.js';
 import { spawnRuntime, type RuntimeProcess } from '../support/runtime-process.js';
 import { createScratchDatabase, freePort } from '../support/test-database.js';
 
-const EXAMPLE = 'runtime/example/server.ts';
+// The compiled example (`npm run build`, run by `pretest`): the bin runs compiled JavaScript, as the image does.
+const EXAMPLE = 'runtime/example/build/server.js';
 const started: RuntimeProcess[] = [];
 let scratch: { url: string; close(): Promise<void> };
 

