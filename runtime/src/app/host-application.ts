@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
-import { describeError } from '../health/readiness-checker.js';
+import { describeError } from '../errors/describe-error.js';
 import { silentLogger } from '../logging/create-logger.js';
 import type { Logger } from '../pool/pool-types.js';
 import type { RequestListener } from './application.js';

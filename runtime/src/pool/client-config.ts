@@ -36,7 +36,7 @@ export function clientSetup(settings: Settings, applicationName: string | undefi
   try {
     target = parseDatabaseUrl(settings.databaseUrl);
   } catch (error) {
-    throw new Error(`DATABASE_URL ${(error as Error).message}`);
+    throw new Error(`DATABASE_URL ${(error as Error).message}`, { cause: error });
   }
   const warnings: string[] = [];
   for (const name of ['sslmode', 'ssl']) {
@@ -81,7 +81,9 @@ export function sslOptions(mode: SslMode, caFile: string | undefined): false | C
       options.ca = readFileSync(caFile, 'utf8');
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new Error(`DATABASE_SSL_CA names a file that cannot be read (${reason}), got "${caFile}"`);
+      throw new Error(`DATABASE_SSL_CA names a file that cannot be read (${reason}), got "${caFile}"`, {
+        cause: error,
+      });
     }
   }
   if (mode === 'verify-ca') options.checkServerIdentity = () => undefined;
