@@ -24,10 +24,10 @@ export interface HostOptions {
 }
 
 /** Name of the counter of unhandled application errors, by `status` and `reason`. */
-export const UNHANDLED_ERRORS_METRIC = 'http_application_unhandled_errors_total';
+const UNHANDLED_ERRORS_METRIC = 'http_application_unhandled_errors_total';
 
 /** The path of a request without its query string (queries may carry tokens). */
-export function requestPath(request: IncomingMessage): string {
+function requestPath(request: IncomingMessage): string {
   const url = request.url ?? '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);

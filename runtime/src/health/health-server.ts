@@ -102,7 +102,7 @@ export interface HealthServer {
 }
 
 /** `application_name` of the readiness connection, so it can be told apart in `pg_stat_activity`. */
-export const READINESS_APPLICATION_NAME = 'clientats-readiness';
+const READINESS_APPLICATION_NAME = 'clientats-readiness';
 
 const ALLOW = ['Allow', 'GET, HEAD'];
 const LIVE = prepareJson(200, { status: 'ok' });

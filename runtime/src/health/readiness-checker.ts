@@ -311,7 +311,7 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
 }
 
 /** Why the pool cannot serve right now: no open connection while its connects fail. `undefined` when it can. */
-export function poolCannotServe(snapshot: PoolSnapshot | undefined): Pick<ReadinessResult, 'reason' | 'summary'> | undefined {
+function poolCannotServe(snapshot: PoolSnapshot | undefined): Pick<ReadinessResult, 'reason' | 'summary'> | undefined {
   if (snapshot === undefined || snapshot.ending) return undefined;
   if (snapshot.idle + snapshot.inUse > 0 || snapshot.lastConnectError === undefined) return undefined;
   return {

@@ -21,7 +21,7 @@ export interface ClientSetup {
 export const DEFAULT_APPLICATION_NAME = 'clientats';
 
 /** TCP keep-alive delay of pooled sockets, so a peer that vanished is noticed without traffic. */
-export const KEEP_ALIVE_DELAY_MILLIS = 10_000;
+const KEEP_ALIVE_DELAY_MILLIS = 10_000;
 
 /**
  * Builds the client configuration. The URL's `sslmode`/`ssl` parameters are
@@ -114,7 +114,7 @@ export function withClientOptions(setup: ClientSetup, extra: pg.ClientConfig | u
  * connect: a readiness probe must not inherit them (a `statement_timeout` of
  * the application would silently become the probe's).
  */
-export const STATEMENT_OPTIONS = [
+const STATEMENT_OPTIONS = [
   'statement_timeout',
   'query_timeout',
   'lock_timeout',

@@ -41,7 +41,7 @@ export interface LifecycleContext {
 }
 
 /** Connects a client whether its `connect()` returns a promise or takes a callback (custom `Client` classes). */
-export function connectClient(client: pg.Client): Promise<void> {
+function connectClient(client: pg.Client): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const done = (error?: Error | null): void => {
