@@ -147,19 +147,19 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
       logger.debug({ err: error.message }, 'readiness connection broke; the next check reconnects');
       abandon(candidate);
     });
-    let timer: NodeJS.Timeout | undefined;
+    let connectTimer: NodeJS.Timeout | undefined;
     const opened = new Promise<pg.Client>((resolve, reject) => {
       // pg's own connect timer normally fires first; this one makes the bound independent of the driver.
-      timer = setTimeout(() => {
+      connectTimer = setTimeout(() => {
         abandon(candidate);
         reject(new ReadinessTimeoutError(`the readiness connect did not finish within ${connectTimeoutMillis} ms`));
       }, connectTimeoutMillis);
-      timer.unref();
+      connectTimer.unref();
       candidate.connect().then(() => resolve(candidate), (error: unknown) => {
         abandon(candidate);
         reject(error);
       });
-    }).finally(() => clearTimeout(timer));
+    }).finally(() => clearTimeout(connectTimer));
     connecting = { candidate, opened };
     void opened.then((connection) => {
       // Abandoned meanwhile (stop(), or the operation that owned it): it is already destroyed.
@@ -182,6 +182,7 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
     const opened = connecting?.opened ?? startConnect();
     attempt.connecting = connecting?.candidate;
     const connection = await opened;
+    // Too late for this operation; the connection is kept for the next one (unless stopped).
     if (attempt.abandoned || stopped) throw new Error('the readiness connection opened after its operation was abandoned');
     attempt.clients.add(connection);
     return { connection, reused: false };
