@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
-import { describeError } from '../health/readiness-checker.js';
+import { describeError } from '../errors/describe-error.js';
 import { silentLogger } from '../logging/create-logger.js';
 import type { Logger } from '../pool/pool-types.js';
 import type { RequestListener } from './application.js';
@@ -24,10 +24,10 @@ export interface HostOptions {
 }
 
 /** Name of the counter of unhandled application errors, by `status` and `reason`. */
-export const UNHANDLED_ERRORS_METRIC = 'http_application_unhandled_errors_total';
+const UNHANDLED_ERRORS_METRIC = 'http_application_unhandled_errors_total';
 
 /** The path of a request without its query string (queries may carry tokens). */
-export function requestPath(request: IncomingMessage): string {
+function requestPath(request: IncomingMessage): string {
   const url = request.url ?? '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);

@@ -61,6 +61,7 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   try {
     parsed = parse(forParser);
   } catch {
+    // No `cause` on purpose: the parser's error carries the URL (its `input`), password included.
     throw new Error(`is not a URL, got ${showUrl(url)}`);
   }
   const host = parsed.host ?? '';

@@ -4,6 +4,8 @@
  * schema, `loadSettings`, the generator and the README table all derive from it.
  */
 
+import { DEFAULT_PORT } from './http-contract.js';
+
 /** How a raw environment string is turned into a value before schema validation. */
 export type VariableKind = 'integer' | 'ssl-mode' | 'database-url' | 'path' | 'secret' | 'log-level' | 'host' | 'pooler';
 
@@ -119,7 +121,7 @@ export const ENVIRONMENT_VARIABLES = [
   {
     name: 'PORT',
     kind: 'integer',
-    default: '4000',
+    default: String(DEFAULT_PORT),
     schema: { type: 'integer', minimum: 1, maximum: 65_535 },
     description: 'HTTP port of the health server.',
   },

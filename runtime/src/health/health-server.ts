@@ -23,7 +23,8 @@ import { DEFAULT_INSIGHT_THRESHOLDS, type DatabaseFacts, type InsightThresholds 
 import { PoolHistory } from './pool-history.js';
 import { trackConnections } from '../app/open-connections.js';
 import { prepareJson, send, sendJson, type PreparedResponse } from './prepared-response.js';
-import { createReadinessChecker, describeError, type ReadinessChecker, type ReadinessResult } from './readiness-checker.js';
+import { describeError } from '../errors/describe-error.js';
+import { createReadinessChecker, noCheckYet, type ReadinessChecker, type ReadinessResult } from './readiness-checker.js';
 import { READINESS_REASONS } from './readiness-reason.js';
 
 /** Options of `createHealthServer`. */
@@ -101,7 +102,7 @@ export interface HealthServer {
 }
 
 /** `application_name` of the readiness connection, so it can be told apart in `pg_stat_activity`. */
-export const READINESS_APPLICATION_NAME = 'clientats-readiness';
+const READINESS_APPLICATION_NAME = 'clientats-readiness';
 
 const ALLOW = ['Allow', 'GET, HEAD'];
 const LIVE = prepareJson(200, { status: 'ok' });
@@ -132,14 +133,12 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   const signals = options.signals ?? [];
 
   let shuttingDown = false;
-  let ready: PreparedResponse = readyResponse({
-    healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet',
-    summary: READINESS_REASONS.noCheckYet, startedAt: Date.now(), checkedAt: Date.now(),
-  }, false);
+  let ready: PreparedResponse = readyResponse(noCheckYet(), false);
   const readiness: ReadinessChecker = createReadinessChecker({
     clientConfig: options.readinessClientConfig ?? probeClientConfig(pool.clientConfig, READINESS_APPLICATION_NAME),
     intervalMillis: settings.readinessIntervalMillis,
     timeoutMillis: settings.readinessTimeoutMillis,
+    connectTimeoutMillis: settings.connectTimeoutMillis,
     logger,
     poolSnapshot: () => pool.snapshot(),
     poolRecoveryGraceMillis: RECONNECT_MAX_MILLIS + settings.connectTimeoutMillis,

@@ -1,7 +1,7 @@
 /**
  * The rules behind `performance_insights` in `/health/diagnostics`: pure
  * functions of the pool snapshot, the recent counters and the database facts.
- * Each rule, its threshold and its wording are documented in the README
+ * Each rule, its threshold and its wording are documented in runtime/README.md
  * ("Performance insights").
  */
 import type { PoolSnapshot } from '../pool/pool-types.js';

@@ -7,21 +7,28 @@
  * never holds more than one connection outside the pool.
  *
  * Nothing here ever waits on a promise that can stay pending: every operation
- * (reconnect included) races its own timer, and an operation that loses the
- * race is abandoned for good — its clients' sockets are destroyed (never
- * `end()`ed: a client ended while connecting never settles its `connect()`)
- * and forgotten, so the next check opens a fresh connection. A database that
- * stalled (frozen server, silent link, a proxy that holds) is therefore seen
- * again by the first check that starts after it answers.
+ * races its own timer, and an operation that loses the race is abandoned for
+ * good — the clients it used are destroyed (their sockets, never `end()`: a
+ * client ended while connecting never settles its `connect()`) and forgotten.
+ * A connect is bounded separately, by `connectTimeoutMillis`: when the check
+ * that started it times out, the connect goes on in the background until its
+ * own bound, and the next check takes the connection if it opened meanwhile.
+ * So a busy machine whose connect + login takes longer than the check timeout
+ * still recovers, while a stalled database (frozen server, silent link, a
+ * proxy that holds) has its socket cut at the connect timeout and is seen
+ * again by the first fresh connect after it answers.
  *
  * With `poolSnapshot`, readiness also reflects the pool: a pool with no open
  * connection whose connects are failing cannot serve, whatever the readiness
  * connection says; a pool that is merely busy can.
  */
 import pg from 'pg';
-import { destroyClient } from '../pool/destroy-client.js';
+import { closeClient, destroyClient } from '../pool/close-client.js';
 import type { Logger, PoolSnapshot } from '../pool/pool-types.js';
-import { READINESS_REASONS, readinessReason, readinessReasonOfMessage, type ReadinessReason } from './readiness-reason.js';
+import { describeError } from '../errors/describe-error.js';
+import {
+  READINESS_REASONS, readinessReason, readinessReasonOfMessage, ReadinessTimeoutError, type ReadinessReason,
+} from './readiness-reason.js';
 
 /** The latest readiness verdict. */
 export interface ReadinessResult {
@@ -38,6 +45,14 @@ export interface ReadinessResult {
   readonly checkedAt: number;
 }
 
+/** The result before any check has finished: unhealthy. */
+export function noCheckYet(now = Date.now()): ReadinessResult {
+  return {
+    healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet',
+    summary: READINESS_REASONS.noCheckYet, startedAt: now, checkedAt: now,
+  };
+}
+
 /** Options of `createReadinessChecker`. */
 export interface ReadinessCheckerOptions {
   /** Connection parameters of the dedicated client. */
@@ -46,6 +61,12 @@ export interface ReadinessCheckerOptions {
   readonly intervalMillis: number;
   /** Bound on one check, reconnect included (READINESS_TIMEOUT_MS). */
   readonly timeoutMillis: number;
+  /**
+   * Bound on one connect, TCP to login (POOL_CONNECT_TIMEOUT_MS). A connect that outlives the check
+   * that started it continues in the background up to this bound; the next check reuses it.
+   * @default timeoutMillis (a connect never outlives its check)
+   */
+  readonly connectTimeoutMillis?: number;
   readonly logger: Logger;
   /** Called with every new result (the server precomputes its response from it). */
   readonly onResult?: (result: ReadinessResult) => void;
@@ -79,28 +100,23 @@ export interface ReadinessChecker {
   stop(): Promise<void>;
 }
 
-/** Thrown when an operation on the dedicated connection passes its bound. */
-export class ReadinessTimeoutError extends Error {
-  override readonly name = 'ReadinessTimeoutError';
-}
-
 /** One bounded operation; once `abandoned`, nothing it opened is kept. */
 interface Attempt {
   abandoned: boolean;
-  /** Clients this operation opened or used: destroyed if it is abandoned. */
+  /** Clients this operation used: destroyed if it is abandoned. */
   readonly clients: Set<pg.Client>;
+  /** The connect this operation waits for, if any: it outlives the operation when it has time left. */
+  connecting?: pg.Client;
 }
 
 /** Creates a stopped checker; call `start()`. */
 export function createReadinessChecker(options: ReadinessCheckerOptions): ReadinessChecker {
   const { intervalMillis, timeoutMillis, logger } = options;
+  const connectTimeoutMillis = options.connectTimeoutMillis ?? timeoutMillis;
   const Client = options.Client ?? pg.Client;
   /** The open connection kept between operations. */
   let client: pg.Client | undefined;
-  let latest: ReadinessResult = {
-    healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet',
-    summary: READINESS_REASONS.noCheckYet, startedAt: Date.now(), checkedAt: Date.now(),
-  };
+  let latest = noCheckYet();
   let checks = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -113,41 +129,63 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
   /** Kills the client's socket and forgets it; pg then settles whatever the client still holds. */
   const abandon = (target: pg.Client): void => {
     if (client === target) client = undefined;
+    if (connecting?.candidate === target) connecting = undefined;
     destroyClient(target);
   };
 
-  const open = async (attempt: Attempt): Promise<pg.Client> => {
+  /** A connect in progress, kept across checks until it settles or passes `connectTimeoutMillis`. */
+  let connecting: { readonly candidate: pg.Client; readonly opened: Promise<pg.Client> } | undefined;
+
+  /** Starts a connect bounded by `connectTimeoutMillis`; on success the connection becomes the kept one. */
+  const startConnect = (): Promise<pg.Client> => {
     // Copied with descriptors: the pool's configuration keeps the password non-enumerable, which a spread would drop.
     const config = Object.defineProperties({}, Object.getOwnPropertyDescriptors(options.clientConfig)) as pg.ClientConfig;
-    config.connectionTimeoutMillis = timeoutMillis;
+    config.connectionTimeoutMillis = connectTimeoutMillis;
     const candidate = new Client(config);
-    attempt.clients.add(candidate);
     // Without a listener an error on the idle connection (server restart, network loss) would crash the process.
     candidate.on('error', (error: Error) => {
       logger.debug({ err: error.message }, 'readiness connection broke; the next check reconnects');
       abandon(candidate);
     });
-    try {
-      await candidate.connect();
-    } catch (error) {
-      abandon(candidate);
-      throw error;
-    }
-    if (attempt.abandoned || stopped) {
-      abandon(candidate);
-      throw new Error('the readiness connection was opened after its operation was abandoned');
-    }
-    client = candidate;
-    return candidate;
+    let connectTimer: NodeJS.Timeout | undefined;
+    const opened = new Promise<pg.Client>((resolve, reject) => {
+      // pg's own connect timer normally fires first; this one makes the bound independent of the driver.
+      connectTimer = setTimeout(() => {
+        abandon(candidate);
+        reject(new ReadinessTimeoutError(`the readiness connect did not finish within ${connectTimeoutMillis} ms`));
+      }, connectTimeoutMillis);
+      connectTimer.unref();
+      candidate.connect().then(() => resolve(candidate), (error: unknown) => {
+        abandon(candidate);
+        reject(error);
+      });
+    }).finally(() => clearTimeout(connectTimer));
+    connecting = { candidate, opened };
+    void opened.then((connection) => {
+      // Abandoned meanwhile (stop(), or the operation that owned it): it is already destroyed.
+      if (connecting?.candidate !== connection) return;
+      connecting = undefined;
+      if (stopped) abandon(connection);
+      else client = connection;
+    }, () => {
+      if (connecting?.candidate === candidate) connecting = undefined;
+    });
+    return opened;
   };
 
-  /** The kept connection, or a fresh one; `reused` tells which. */
+  /** The kept connection, the one being opened, or a fresh one; `reused` tells whether it was kept. */
   const acquire = async (attempt: Attempt): Promise<{ connection: pg.Client; reused: boolean }> => {
     if (client !== undefined) {
       attempt.clients.add(client);
       return { connection: client, reused: true };
     }
-    return { connection: await open(attempt), reused: false };
+    const opened = connecting?.opened ?? startConnect();
+    attempt.connecting = connecting?.candidate;
+    const connection = await opened;
+    // Too late for this operation; the connection is kept for the next one (unless stopped).
+    if (attempt.abandoned || stopped) throw new Error('the readiness connection opened after its operation was abandoned');
+    attempt.clients.add(connection);
+    return { connection, reused: false };
   };
 
   /** Runs `operation`, or abandons it (destroying its clients) once `bound` ms passed. Always settles within `bound`. */
@@ -158,6 +196,8 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
       timeout = setTimeout(() => {
         attempt.abandoned = true;
         for (const each of attempt.clients) abandon(each);
+        // A connect allowed no longer than this operation has had its time; a longer one goes on.
+        if (attempt.connecting !== undefined && bound >= connectTimeoutMillis) abandon(attempt.connecting);
         reject(new ReadinessTimeoutError(`${what} did not finish within ${bound} ms`));
       }, bound);
       timeout.unref();
@@ -262,30 +302,21 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
       if (timer !== undefined) clearTimeout(timer);
       // Every queued operation is bounded, so this settles.
       await queue;
+      if (connecting !== undefined) abandon(connecting.candidate);
       if (client === undefined) return;
       const last = client;
       client = undefined;
-      await bounded(() => last.end(), timeoutMillis, 'closing the readiness connection').catch(() => destroyClient(last));
+      await closeClient(last, timeoutMillis);
     },
   };
 }
 
 /** Why the pool cannot serve right now: no open connection while its connects fail. `undefined` when it can. */
-export function poolCannotServe(snapshot: PoolSnapshot | undefined): Pick<ReadinessResult, 'reason' | 'summary'> | undefined {
+function poolCannotServe(snapshot: PoolSnapshot | undefined): Pick<ReadinessResult, 'reason' | 'summary'> | undefined {
   if (snapshot === undefined || snapshot.ending) return undefined;
   if (snapshot.idle + snapshot.inUse > 0 || snapshot.lastConnectError === undefined) return undefined;
   return {
     reason: `the pool has no open connection and its connects fail: ${snapshot.lastConnectError}`,
     summary: readinessReasonOfMessage(snapshot.lastConnectError),
   };
-}
-
-/** One line for an error: its message, with the SQLSTATE or errno code when there is one. */
-export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  const message = error.message !== '' ? error.message : error.name;
-  // AggregateError (IPv4 + IPv6 both refused) has an empty message.
-  if (message === 'AggregateError' && error instanceof AggregateError) return error.errors.map(describeError).join('; ');
-  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }

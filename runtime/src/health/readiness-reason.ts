@@ -5,6 +5,11 @@
  * balancers get one of these fixed phrases.
  */
 
+/** Thrown when an operation on the readiness connection passes its bound. */
+export class ReadinessTimeoutError extends Error {
+  override readonly name = 'ReadinessTimeoutError';
+}
+
 /** Every short reason readiness can answer with. */
 export const READINESS_REASONS = {
   unreachable: 'database unreachable',
@@ -44,7 +49,7 @@ export function readinessReason(error: unknown): ReadinessReason {
     if (code === '57P03') return READINESS_REASONS.notReady;
     if (TLS_CODES.has(code)) return READINESS_REASONS.tls;
   }
-  if (error.name === 'ReadinessTimeoutError' || /\btime(d)? ?out\b|timeout expired/i.test(error.message)) {
+  if (error instanceof ReadinessTimeoutError || /\btime(d)? ?out\b|timeout expired/i.test(error.message)) {
     return READINESS_REASONS.timedOut;
   }
   return READINESS_REASONS.unreachable;

@@ -21,7 +21,7 @@ export interface LoggerOptions {
 }
 
 /** Field paths pino censors wherever they appear (one level deep or at the top). */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'password', '*.password',
   'token', '*.token',
   'healthCheckToken', '*.healthCheckToken',

@@ -21,7 +21,7 @@ export interface ClientSetup {
 export const DEFAULT_APPLICATION_NAME = 'clientats';
 
 /** TCP keep-alive delay of pooled sockets, so a peer that vanished is noticed without traffic. */
-export const KEEP_ALIVE_DELAY_MILLIS = 10_000;
+const KEEP_ALIVE_DELAY_MILLIS = 10_000;
 
 /**
  * Builds the client configuration. The URL's `sslmode`/`ssl` parameters are
@@ -36,7 +36,7 @@ export function clientSetup(settings: Settings, applicationName: string | undefi
   try {
     target = parseDatabaseUrl(settings.databaseUrl);
   } catch (error) {
-    throw new Error(`DATABASE_URL ${(error as Error).message}`);
+    throw new Error(`DATABASE_URL ${(error as Error).message}`, { cause: error });
   }
   const warnings: string[] = [];
   for (const name of ['sslmode', 'ssl']) {
@@ -81,7 +81,9 @@ export function sslOptions(mode: SslMode, caFile: string | undefined): false | C
       options.ca = readFileSync(caFile, 'utf8');
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new Error(`DATABASE_SSL_CA names a file that cannot be read (${reason}), got "${caFile}"`);
+      throw new Error(`DATABASE_SSL_CA names a file that cannot be read (${reason}), got "${caFile}"`, {
+        cause: error,
+      });
     }
   }
   if (mode === 'verify-ca') options.checkServerIdentity = () => undefined;
@@ -112,7 +114,7 @@ export function withClientOptions(setup: ClientSetup, extra: pg.ClientConfig | u
  * connect: a readiness probe must not inherit them (a `statement_timeout` of
  * the application would silently become the probe's).
  */
-export const STATEMENT_OPTIONS = [
+const STATEMENT_OPTIONS = [
   'statement_timeout',
   'query_timeout',
   'lock_timeout',

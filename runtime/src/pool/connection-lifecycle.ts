@@ -10,7 +10,8 @@ import type { Settings } from '../contract/index.js';
 import type { ClientSetup } from './client-config.js';
 import { ConnectBackoff } from './connect-backoff.js';
 import { expiryOf } from './housekeeping.js';
-import { closeClient, Connection, destroyClient, type ConnectionOwner, type Partition } from './pool-connection.js';
+import { closeClient, destroyClient } from './close-client.js';
+import { Connection, type ConnectionOwner, type Partition } from './pool-connection.js';
 import { toConnectError } from './pool-errors.js';
 import { instrumentQueries } from './pool-snapshot.js';
 import type { CloseReason, Logger, PoolObserver, PoolOptions } from './pool-types.js';
@@ -40,7 +41,7 @@ export interface LifecycleContext {
 }
 
 /** Connects a client whether its `connect()` returns a promise or takes a callback (custom `Client` classes). */
-export function connectClient(client: pg.Client): Promise<void> {
+function connectClient(client: pg.Client): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const done = (error?: Error | null): void => {

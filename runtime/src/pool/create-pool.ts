@@ -3,7 +3,7 @@
  * POOL_SIZE persistent connections, opened at start and kept, plus MAX_OVERFLOW
  * temporary connections per pool, behind pg.Pool's surface. Checkout is FIFO
  * across waiters and work-conserving across pools; a waiter gets
- * `PoolTimeoutError` after POOL_TIMEOUT ms. README section "The pool" has the
+ * `PoolTimeoutError` after POOL_TIMEOUT ms. runtime/README.md, "The pool", has the
  * details; `Pool` (pg-pool.ts) is the same pool built from pg.Pool's options.
  */
 import type { Settings } from '../contract/index.js';

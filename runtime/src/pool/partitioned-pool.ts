@@ -16,16 +16,11 @@ import pg from 'pg';
 import { describeTarget, type Settings } from '../contract/index.js';
 import { IdleStacks, OverflowRouter } from './checkout-routing.js';
 import { clientSetup, withClientOptions, type ClientSetup } from './client-config.js';
+import { CLOSE_TIMEOUT_MILLIS, destroyClient } from './close-client.js';
 import type { ConnectBackoff } from './connect-backoff.js';
 import { ConnectionLifecycle, type LifecycleEvents } from './connection-lifecycle.js';
 import { findLeaks, housekeepingMillis, idleToClose } from './housekeeping.js';
-import {
-  cancelBackend,
-  Connection,
-  destroyClient,
-  CLOSE_TIMEOUT_MILLIS,
-  type Partition,
-} from './pool-connection.js';
+import { cancelBackend, Connection, type Partition } from './pool-connection.js';
 import { PoolEndedError, PoolTimeoutError, isConnectionFatal, type PoolTimeoutShape } from './pool-errors.js';
 import { snapshotOf } from './pool-snapshot.js';
 import type {

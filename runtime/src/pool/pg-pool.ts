@@ -1,7 +1,7 @@
 /**
  * `new Pool(options)`: the runtime's pool built from pg.Pool's options, so
  * `import { Pool } from 'clientats-runtime'` replaces `import { Pool } from 'pg'`
- * line for line. Pool options map onto the guide's settings (README table
+ * line for line. Pool options map onto the guide's settings (runtime/README.md table
  * "pg.Pool options"); every other field is a `pg.Client` option and reaches
  * every connection the pool opens.
  */
@@ -117,7 +117,7 @@ type Callback<T> = (error: Error, result: T) => void;
 
 /**
  * pg.Pool, line for line, on the runtime's pool: same options, callbacks and
- * promises, events, counts. Deliberate differences (README table): the
+ * promises, events, counts. Deliberate differences (runtime/README.md table): the
  * connections are opened at start and kept, an SQL error keeps its connection,
  * and callers wait through connect failures until the timeout.
  */

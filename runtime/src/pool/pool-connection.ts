@@ -1,14 +1,12 @@
 /**
  * The pool's bookkeeping records: one `Connection` per `pg.Client` (state,
  * timestamps, and callbacks bound once so the hot path allocates nothing per
- * checkout), one `Partition` per POOL_COUNT pool; and the helpers that close
- * a client without ever hanging.
+ * checkout), one `Partition` per POOL_COUNT pool; and the CancelRequest
+ * sent for a connection closed while busy.
  */
 import { connect } from 'node:net';
 import type pg from 'pg';
-import { destroyClient } from './destroy-client.js';
-
-export { destroyClient };
+import { CLOSE_TIMEOUT_MILLIS } from './close-client.js';
 
 /** Where a connection is in its life. `busy` covers checked out and being checked. */
 export type ConnectionState = 'connecting' | 'idle' | 'busy' | 'closing' | 'closed';
@@ -110,29 +108,6 @@ export class Connection {
     }
     this.owner.releaseBorrowed(this, Boolean(error), error instanceof Error ? error : undefined);
   };
-}
-
-/** Longest a graceful close may take before the socket is destroyed. */
-export const CLOSE_TIMEOUT_MILLIS = 2_000;
-
-/** Ends a client; resolves when its socket closed, or after `CLOSE_TIMEOUT_MILLIS` with the socket destroyed. Never rejects. */
-export function closeClient(client: pg.Client): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      destroyClient(client);
-      resolve();
-    }, CLOSE_TIMEOUT_MILLIS);
-    timer.unref();
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    try {
-      client.end().then(done, done);
-    } catch {
-      done();
-    }
-  });
 }
 
 /** CancelRequest code of the PostgreSQL protocol. */

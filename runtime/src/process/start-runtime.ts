@@ -12,7 +12,7 @@ import { perInstanceConnections } from '../contract/connection-bound.js';
 import { redactDatabaseUrl } from '../contract/database-url.js';
 import { loadSettings, SettingsError, type Environment, type Settings } from '../contract/load-settings.js';
 import { createHealthServer, type HealthServer } from '../health/health-server.js';
-import { describeError } from '../health/readiness-checker.js';
+import { describeError } from '../errors/describe-error.js';
 import { createLogger, settingsForLog } from '../logging/create-logger.js';
 import { createPoolLogObserver } from '../logging/pool-log-observer.js';
 import { combineObservers, createPoolMetrics } from '../metrics/pool-metrics.js';

@@ -1,5 +1,5 @@
 /**
- * The README's recipes for Express and Fastify, run for real: each app is
+ * The recipes of runtime/README.md for Express and Fastify, run for real: each app is
  * hosted as the runtime's application on one port beside the health paths,
  * and the errors its framework catches reach the runtime through
  * `respondToError` (503 + Retry-After for a pool timeout, 500 without internals).

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createReadinessChecker } from '../../src/health/readiness-checker.js';
 import { recordingLogger } from '../support/health-fixture.js';
+import { startSlowLoginLink } from '../support/slow-login-link.js';
 
 describe('readiness checker', () => {
   it('reconnects within the same check when the server has terminated its connection', async () => {
@@ -40,6 +41,35 @@ describe('readiness checker', () => {
       expect(await checker.checkNow()).toMatchObject({ healthy: true, reason: undefined, summary: undefined });
     } finally {
       await checker.stop();
+    }
+  });
+
+  it('recovers when every login takes longer than the check timeout but less than the connect timeout', async () => {
+    const shared = new URL(inject('databaseUrl'));
+    // Each server reply of the login is held 600 ms: the login takes well over the 300 ms check timeout.
+    const link = await startSlowLoginLink(shared.hostname, Number(shared.port || '5432'), 600);
+    const url = new URL(inject('databaseUrl'));
+    url.hostname = '127.0.0.1';
+    url.port = String(link.port);
+    const checker = createReadinessChecker({
+      clientConfig: { connectionString: url.toString() },
+      intervalMillis: 60_000, timeoutMillis: 300, connectTimeoutMillis: 30_000, logger: recordingLogger(),
+    });
+    try {
+      const first = await checker.checkNow();
+      expect(first).toMatchObject({ healthy: false, summary: 'timed out', reason: 'the readiness check did not finish within 300 ms' });
+      let result = first;
+      // Bounded safety net; each check settles within 300 ms, and the login finishes in the background.
+      for (let check = 0; check < 200 && !result.healthy; check += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        result = await checker.checkNow();
+      }
+      expect(result).toMatchObject({ healthy: true, reason: undefined, summary: undefined });
+      // Every check waited for the same connect instead of starting its own.
+      expect(link.accepted).toBe(1);
+    } finally {
+      await checker.stop();
+      await link.close();
     }
   });
 
@@ -87,6 +117,33 @@ describe('readiness checker', () => {
           expect(result).toMatchObject({ healthy: false, summary: 'timed out', reason: 'the readiness check did not finish within 200 ms' });
           expect(accepted).toBe(check);
         }
+      } finally {
+        silent.off('connection', counting);
+        await checker.stop();
+      }
+      for (let attempt = 0; attempt < 200 && sockets.size > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(sockets.size).toBe(0);
+    });
+    it('keeps one connect across checks until its connect timeout, then cuts it and opens a fresh one', async () => {
+      let accepted = 0;
+      const counting = (): void => { accepted += 1; };
+      silent.on('connection', counting);
+      const checker = createReadinessChecker({
+        clientConfig: { host: '127.0.0.1', port, user: 'nobody', database: 'none' },
+        intervalMillis: 60_000, timeoutMillis: 200, connectTimeoutMillis: 1000, logger: recordingLogger(),
+      });
+      try {
+        for (let check = 1; check <= 2; check += 1) {
+          const result = await checker.checkNow();
+          expect(result).toMatchObject({ healthy: false, summary: 'timed out', reason: 'the readiness check did not finish within 200 ms' });
+          expect(accepted).toBe(1);
+        }
+        // The connect is cut at its own timeout: the server sees its socket close.
+        for (let attempt = 0; attempt < 400 && sockets.size > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+        expect(sockets.size).toBe(0);
+        const after = await checker.checkNow();
+        expect(after).toMatchObject({ healthy: false, summary: 'timed out' });
+        expect(accepted).toBe(2);
       } finally {
         silent.off('connection', counting);
         await checker.stop();

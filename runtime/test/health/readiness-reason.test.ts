@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReadinessTimeoutError } from '../../src/health/readiness-checker.js';
-import { readinessReason, readinessReasonOfMessage } from '../../src/health/readiness-reason.js';
+import { readinessReason, readinessReasonOfMessage, ReadinessTimeoutError } from '../../src/health/readiness-reason.js';
 
 const withCode = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
