@@ -5,7 +5,10 @@
  * 2. Renders every chart and generated file in memory (`renderApp`).
  * 3. Reads them back with the readers `clientats-deploy check` uses and
  *    computes the connection budget of every declared database (`budgetOfRendered`).
- * 4. Writes everything, the budget report included, or nothing: any problem
+ * 4. Renders what needs the budget's figures: the monitoring (alert thresholds
+ *    are the report's), the budget picture (`renderMonitoring`); reads the final
+ *    files back to prove the budget is unchanged.
+ * 5. Writes everything, the budget report included, or nothing: any problem
  *    throws a `SynthError` listing each problem once.
  */
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +19,9 @@ import { formatJson, formatMarkdown, type BudgetReport } from './budget/budget-r
 import type { BudgetMode } from './budget/budget-types.js';
 import type { GeneratedFile } from './emit/generated-file.js';
 import { BUDGET_REPORT_FILE } from './readers/read-manifests.js';
+import { budgetMermaid } from './observability/budget-mermaid.js';
 import { renderApp } from './synth/render-app.js';
+import { DEFAULT_RUNBOOK_BASE_URL, renderMonitoring } from './synth/render-monitoring.js';
 import { budgetOfRendered } from './synth/synth-budget.js';
 
 /** The Markdown twin of the JSON budget report, for people. */
@@ -26,6 +31,11 @@ export const BUDGET_MARKDOWN_FILE = 'connection-budget.md';
 export interface SynthesizeOptions {
   /** The budget case that must fit. @default 'rollout' */
   readonly mode?: BudgetMode;
+  /**
+   * Where the alerts' `runbook_url` point: the README (anchors are appended), e.g.
+   * `https://github.com/acme/app/blob/main/README.md`. @default 'README.md' (relative to a checkout)
+   */
+  readonly runbookBaseUrl?: string;
 }
 
 /** What `synthesize` wrote. */
@@ -78,10 +88,21 @@ export function synthesize(app: App, options: SynthesizeOptions = {}): SynthResu
   }
   const budget = budgetOfRendered(rendered, options.mode ?? 'rollout');
   if (budget.problems.length > 0) throw new SynthError(budget.problems);
+  let monitored: GeneratedFile[];
+  try {
+    monitored = renderMonitoring(rendered, budget.report, { runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL });
+  } catch (error) {
+    throw new SynthError([(error as Error).message]);
+  }
+  // What is counted is what is written: the files with the monitoring added must budget the same.
+  const recount = budgetOfRendered({ files: monitored, workloads: rendered.workloads }, options.mode ?? 'rollout');
+  if (formatJson(recount.report) !== formatJson(budget.report)) {
+    throw new SynthError(['the monitoring objects changed the connection budget of what synth rendered: report this as a bug']);
+  }
   const files: GeneratedFile[] = [
-    ...rendered.files,
+    ...monitored,
     { path: BUDGET_REPORT_FILE, content: formatJson(budget.report) },
-    { path: BUDGET_MARKDOWN_FILE, content: formatMarkdown(budget.report) },
+    { path: BUDGET_MARKDOWN_FILE, content: formatMarkdown(budget.report, { chart: budgetMermaid }) },
   ];
   const outdir = resolve(app.outdir);
   rmSync(outdir, { recursive: true, force: true });

@@ -37,10 +37,15 @@ describe('synthesize', () => {
     expect(synthesize(app).files).toEqual([
       'connection-budget.json',
       'connection-budget.md',
+      'connection-budget.svg',
       'docker-compose.dev.yml',
+      'grafana/clientats-prod.json',
+      'grafana/small.json',
       'heroku/clientats-prod/Procfile',
       'heroku/clientats-prod/app.json',
       'heroku/clientats-prod/config.sh',
+      'prometheus/clientats-prod.rules.yml',
+      'prometheus/clientats-prod.scrape.yml',
       'small.k8s.yaml',
     ]);
     expect(readFileSync(join(app.outdir, 'small.k8s.yaml'), 'utf8')).toContain('kind: Deployment');

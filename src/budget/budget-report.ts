@@ -64,13 +64,20 @@ export function formatText(report: BudgetReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Options of `formatMarkdown`. */
+export interface MarkdownOptions {
+  /** Markdown placed under each database's heading, e.g. a Mermaid chart of its budget. @default none */
+  readonly chart?: (database: DatabaseBudget) => string;
+}
+
 /** Markdown for a CI job summary or `dist/connection-budget.md`. */
-export function formatMarkdown(report: BudgetReport): string {
+export function formatMarkdown(report: BudgetReport, options: MarkdownOptions = {}): string {
   const lines: string[] = ['# Connection budget', ''];
   lines.push(`Enforced case: **${report.mode}** (steady = no deploy running; rollout = surge pods / preboot dynos added; strict = terminating pods still connected). Every figure includes one readiness connection per instance: \`per_instance = POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + probe\`.`);
   lines.push('');
   for (const database of report.databases) {
     lines.push(`## ${database.database}`, '');
+    if (options.chart !== undefined) lines.push(options.chart(database));
     lines.push(`${database.usableArithmetic} = **${database.usable} usable**${providerText(database)}`, '');
     lines.push('| consumer | kind | per instance | steady | rollout | strict |');
     lines.push('|---|---|--:|--:|--:|--:|');

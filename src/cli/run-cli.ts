@@ -4,6 +4,7 @@
  * in-process. User errors print one line on stderr and return 2; no stack trace.
  */
 import { formatJson, formatMarkdown, formatText } from '../budget/budget-report.js';
+import { budgetMermaid } from '../observability/budget-mermaid.js';
 import { InputError } from '../readers/manifest-input.js';
 import { planHpaMax, planPoolSize, type PlanResult } from '../budget/plan-budget.js';
 import { listProviders } from '../budget/providers.js';
@@ -69,7 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 async function check(options: ParsedOptions, io: CliIo): Promise<number> {
   const report = await checkReport(options, io.live);
-  io.stdout.write(options.values.json === true ? formatJson(report) : options.values.markdown === true ? formatMarkdown(report) : formatText(report));
+  io.stdout.write(options.values.json === true ? formatJson(report) : options.values.markdown === true ? formatMarkdown(report, { chart: budgetMermaid }) : formatText(report));
   return report.fits ? EXIT.fits : EXIT.overBudget;
 }
 
@@ -93,7 +94,9 @@ async function plan(options: ParsedOptions, io: CliIo): Promise<number> {
   if (options.values.json === true) {
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else if (options.values.markdown === true) {
-    io.stdout.write(`**${result.summary}**\n\n${formatMarkdown({ mode, fits: result.budget.fits, databases: [result.budget], runtimeChecks: [], notes: database.notes })}`);
+    io.stdout.write(`**${result.summary}**\n\n${formatMarkdown({
+      mode, fits: result.budget.fits, databases: [result.budget], runtimeChecks: [], notes: database.notes,
+    }, { chart: budgetMermaid })}`);
   } else {
     io.stdout.write(`${result.summary}\n${database.notes.map((note) => `note: ${note}\n`).join('')}`);
   }

@@ -15,6 +15,7 @@ import {
 import type { RolloutStrategy } from '../budget/budget-types.js';
 import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
 import { DEFAULT_ROLLING_PERCENT, scaleIntOrPercent } from '../budget/rollout-surge.js';
+import type { MonitoringOptions } from '../observability/prometheus-operator.js';
 import { presetValues, type PresetName } from '../settings/presets.js';
 import { LIVENESS_PROBE_TIMING, READINESS_PROBE_TIMING, shutdownGracePeriod, type ProbeTiming } from '../settings/probe-timings.js';
 import {
@@ -88,6 +89,11 @@ export interface PostgresBackedServiceProps {
   readonly startupDeadline?: Duration;
   /** Pods a voluntary disruption (a node drain) may take down at once. @default 1 */
   readonly disruptionMaxUnavailable?: number;
+  /**
+   * PodMonitor, PrometheusRule (thresholds from the connection budget) and Grafana dashboard ConfigMap,
+   * added by `synthesize` once the budget is computed; `false` leaves them out. @default {} (on)
+   */
+  readonly monitoring?: false | MonitoringOptions;
 }
 
 const DEFAULT_REPLICAS = 2;
@@ -130,6 +136,8 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
   public readonly service: kplus.Service;
   public readonly autoscaler: kplus.HorizontalPodAutoscaler | undefined;
   public readonly podDisruptionBudget: kplus.k8s.KubePodDisruptionBudget;
+  /** Options of the monitoring objects `synthesize` adds; `undefined` when opted out. */
+  public readonly monitoring: MonitoringOptions | undefined;
 
   constructor(scope: Construct, id: string, props: PostgresBackedServiceProps) {
     super(scope, id);
@@ -151,6 +159,8 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     const terminationGracePeriod = props.terminationGracePeriod ?? shutdownGracePeriod(this.environment);
     this.terminationGracePeriodSeconds = terminationGracePeriod.toSeconds();
     const startupDeadline = props.startupDeadline ?? Duration.minutes(2);
+    // Monitoring: rendered after the budget (src/synth/render-monitoring.ts), as its thresholds are the report's.
+    this.monitoring = props.monitoring === false ? undefined : props.monitoring ?? {};
     const problems = this.propProblems(props);
     this.node.addValidation({
       validate: () => [

@@ -10,7 +10,7 @@ import { HEALTH_PATHS, HTTP_PORT_NAME } from 'clientats-runtime/contract';
 import { alertRuleGroups, checkNames, type RuleGroup } from './alert-rules.js';
 import { connectionPoolDashboard } from './grafana-dashboard.js';
 import { DATABASE_LABEL, ENVIRONMENT_LABEL } from './metric-names.js';
-import type { EnvironmentObservability } from './observability-input.js';
+import type { AlertThresholds, EnvironmentObservability } from './observability-input.js';
 
 /** Where and how the objects are picked up. */
 export interface MonitoringOptions {
@@ -22,6 +22,8 @@ export interface MonitoringOptions {
   readonly scrapeInterval?: string;
   /** Label of the dashboard ConfigMap that Grafana's sidecar looks for, and its value. @default { grafana_dashboard: '1' } */
   readonly dashboardLabels?: Readonly<Record<string, string>>;
+  /** Overrides of the alerts' fractions (`DEFAULT_ALERT_THRESHOLDS`). @default none */
+  readonly thresholds?: Partial<AlertThresholds>;
 }
 
 /** Metadata shared by the objects. */

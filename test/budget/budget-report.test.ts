@@ -26,3 +26,13 @@ describe('resultText', () => {
     expect(resultText(buildReport('rollout', [over, over], [failed, failed]))).toBe('OVER BUDGET (2 databases over budget, 2 runtime checks failed)');
   });
 });
+
+describe('formatMarkdown', () => {
+  it('places the chart it is given under each database\'s heading, and none without one', () => {
+    const report = buildReport('rollout', [fits, over], []);
+    const markdown = formatMarkdown(report, { chart: (database) => `CHART ${database.database} ${database.totals.rollout}\n` });
+    expect(markdown).toContain('## small\n\nCHART small 11\n');
+    expect(markdown).toContain('## big\n\nCHART big 99\n');
+    expect(formatMarkdown(report)).not.toContain('CHART');
+  });
+});

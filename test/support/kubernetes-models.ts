@@ -1,10 +1,13 @@
 /**
  * Validates synthesized Kubernetes objects with kubernetes-models (v4), which
- * checks them against the Kubernetes OpenAPI schemas.
+ * checks them against the Kubernetes OpenAPI schemas, and the prometheus-operator
+ * kinds against their CRD schemas (@kubernetes-models/prometheus-operator).
  */
+import { PodMonitor, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 
 interface Validatable {
@@ -16,6 +19,9 @@ const MODELS: Readonly<Record<string, new (data: never) => Validatable>> = {
   'v1 Service': Service,
   'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
+  'v1 ConfigMap': ConfigMap,
+  'monitoring.coreos.com/v1 PodMonitor': PodMonitor,
+  'monitoring.coreos.com/v1 PrometheusRule': PrometheusRule,
 };
 
 /** Throws when the object is invalid or of a kind without a validator here. */
