@@ -5,7 +5,8 @@
  * Deterministic: no timestamps, stable order.
  */
 import type { BudgetMode } from './budget-types.js';
-import type { DatabaseBudget } from './compute-budget.js';
+import { pgbouncerBudgetLines, pgbouncerBudgetText } from '../pgbouncer/pgbouncer-report.js';
+import type { TieredDatabaseBudget as DatabaseBudget } from './pgbouncer-tier-budget.js';
 import type { RuntimeCheck } from './runtime-timing.js';
 
 /** Everything one check or synth found. */
@@ -51,6 +52,7 @@ export function formatText(report: BudgetReport): string {
       lines.push(`  ${row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`.trimEnd());
     }
     for (const line of breakdown(database)) lines.push(`  ${line}`);
+    for (const tier of database.pgbouncer ?? []) lines.push(...pgbouncerBudgetText(tier.name, tier.budget).map((line) => `  ${line}`));
     lines.push(`  ${verdict(database)}`);
     lines.push('');
   }
@@ -80,6 +82,7 @@ export function formatMarkdown(report: BudgetReport): string {
     lines.push(`| **total** | | | ${database.totals.steady} | ${database.totals.rollout} | ${database.totals.strict} |`, '');
     for (const line of breakdown(database)) lines.push(`- ${escape(line)}`);
     lines.push('');
+    for (const tier of database.pgbouncer ?? []) lines.push(...pgbouncerBudgetLines(tier.name, tier.budget), '');
     lines.push(database.fits ? `✅ ${verdict(database)}` : `❌ ${verdict(database)}`, '');
   }
   if (report.runtimeChecks.length > 0) {

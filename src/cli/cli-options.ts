@@ -46,6 +46,8 @@ const OPTIONS = {
   'hpa-max': { kind: 'string' },
   solve: { kind: 'string' },
   nodes: { kind: 'string' },
+  // PgBouncer tier (check: a plain pgbouncer.ini's pod count).
+  'pgbouncer-replicas': { kind: 'string' },
 } as const satisfies Record<string, { kind: Kind; short?: string }>;
 
 /** An option's name. */
@@ -60,7 +62,9 @@ const OUTPUT_OPTIONS: readonly OptionName[] = ['help', 'version', 'json', 'markd
 
 /** Options each command accepts. */
 export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
-  check: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'nodes'],
+  check: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'nodes',
+    // PgBouncer tier
+    'pgbouncer-replicas'],
   plan: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'solve'],
   providers: ['help', 'version', 'json'],
 };
@@ -161,6 +165,7 @@ export function describeOption(name: OptionName): string {
     case 'hpa-max': return 'an integer >= 1 (HorizontalPodAutoscaler maxReplicas)';
     case 'solve': return 'one of pool-size, hpa-max';
     case 'nodes': return 'an integer >= 1 (nodes a DaemonSet runs on)';
+    case 'pgbouncer-replicas': return 'an integer >= 1 (PgBouncer pods running the pgbouncer.ini, HPA max included)';
     default: return 'no value';
   }
 }
