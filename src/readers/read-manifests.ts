@@ -144,7 +144,9 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
     files.push({ file, consumers });
   }
   timing.push(...findings.timing);
-  notes.push(...findings.notes);
+  // A bouncer's own Deployment is not a database client of the app kind: its tier counts it.
+  const bouncers = pgbouncer.found.map((tier) => `Deployment "${tier.name}" sets no POOL_*`);
+  notes.push(...findings.notes.filter((note) => !bouncers.some((bouncer) => note.includes(bouncer))));
   for (const { path: file, named = true } of inputs) {
     const entry = files.find((candidate) => candidate.file === file);
     if (named && entry !== undefined && entry.consumers.length === 0 && !notes.some((note) => note.startsWith(file))) {
