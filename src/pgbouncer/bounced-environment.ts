@@ -35,14 +35,19 @@ export function bouncedEnvironment(chart: Chart, options: BouncedEnvironmentOpti
   const service = new PostgresBackedService(chart, 'clientats', {
     database: options.database,
     preset: 'kubernetes',
-    environment: { POOL_SIZE: 8, POOL_COUNT: 1, MAX_OVERFLOW: 2, DATABASE_POOLER: 'pgbouncer' },
+    // The bouncer takes plain TCP inside the cluster and encrypts to the server (verify-full, below).
+    environment: { POOL_SIZE: 8, POOL_COUNT: 1, MAX_OVERFLOW: 2, DATABASE_POOLER: 'pgbouncer', DATABASE_SSL: false },
     autoscaling: { minReplicas: 10, maxReplicas: options.maxReplicas ?? 40 },
   });
   const peak = service.autoscaling?.maxReplicas ?? service.replicas;
   const appInstances = peak + resolveRollout(peak, service.strategy).surge;
   const bouncer = new PgBouncer(chart, 'pgbouncer', {
     name: 'clientats-pgbouncer',
-    server: { host: options.serverHost ?? options.database.name, database: 'clientats' },
+    server: {
+      host: options.serverHost ?? options.database.name,
+      database: 'clientats',
+      tls: { mode: 'verify-full', caSecret: { name: `${options.database.name}-ca`, key: 'ca.crt' } },
+    },
     // 3 pods at most (2 + 1 surge) × (20 + 5) = 75 server connections, 22 of 97 slots left for migrations and psql.
     defaultPoolSize: 20,
     reservePoolSize: 5,
