@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import type { TieredDatabaseBudget } from '../../src/budget/pgbouncer-tier-budget.js';
 import { ManifestFolder, runCheck } from '../support/run-check.js';
 
 const folder = new ManifestFolder();
@@ -48,21 +49,21 @@ describe('check with a hand-written PgBouncer tier', () => {
     const outcome = await runCheck('check', file, '--max-connections', '100', '--json');
     expect(outcome.stderr).toBe('');
     expect(outcome.code).toBe(0);
-    const [database] = (JSON.parse(outcome.stdout) as { databases: any[] }).databases;
+    const database = (JSON.parse(outcome.stdout) as { databases: TieredDatabaseBudget[] }).databases[0]!;
     expect(database.totals.rollout).toBe(75);
-    expect(database.pgbouncer[0].budget.server).toEqual({
+    expect(database.pgbouncer![0]!.budget.server).toEqual({
       bouncerInstances: 3, bouncerConnections: 75, direct: 0, total: 75, usable: 97, fits: true,
     });
     // 20 replicas + 5 surge = 25 pods × 11 = 275 ≤ 2 × 400
-    expect(database.pgbouncer[0].budget.client).toMatchObject({ demand: 275, capacity: 800, strictCapacity: 400, fits: true });
+    expect(database.pgbouncer![0]!.budget.client).toMatchObject({ demand: 275, capacity: 800, strictCapacity: 400, fits: true });
   });
 
   it('counts a direct client on the server side next to the bouncers', async () => {
     const file = folder.write('mixed.yaml', [configMap, bouncer, app('clientats', 20), app('reports', 1, false)]);
     const outcome = await runCheck('check', file, '--max-connections', '100', '--json');
-    const [database] = (JSON.parse(outcome.stdout) as { databases: any[] }).databases;
+    const database = (JSON.parse(outcome.stdout) as { databases: TieredDatabaseBudget[] }).databases[0]!;
     // reports: 2 pods (1 + 1 surge) × 11 = 22 direct; 75 + 22 = 97 ≤ 97
-    expect(database.pgbouncer[0].budget.server).toMatchObject({ direct: 22, total: 97, fits: true });
+    expect(database.pgbouncer![0]!.budget.server).toMatchObject({ direct: 22, total: 97, fits: true });
     expect(outcome.code).toBe(0);
   });
 
