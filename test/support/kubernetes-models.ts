@@ -5,6 +5,7 @@
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 
 interface Validatable {
@@ -14,6 +15,7 @@ interface Validatable {
 const MODELS: Readonly<Record<string, new (data: never) => Validatable>> = {
   'apps/v1 Deployment': Deployment,
   'v1 Service': Service,
+  'v1 ConfigMap': ConfigMap,
   'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
 };
