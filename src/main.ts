@@ -10,6 +10,7 @@ import { findProvider, providerLimits } from './budget/providers.js';
 import { ComposeProject } from './compose/compose-project.js';
 import { HerokuApp } from './heroku/heroku-app.js';
 import { PostgresBackedService } from './kubernetes/postgres-backed-service.js';
+import { bouncedEnvironment } from './pgbouncer/bounced-environment.js';
 import { SynthError, synthesize } from './synthesize.js';
 
 /** A self-managed PostgreSQL with the default `max_connections` (the guide: "typically 100-200"). */
@@ -70,6 +71,13 @@ try {
     autoscaling: { minReplicas: 3, maxReplicas: 10 },
     rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
   });
+
+  // ---- PgBouncer block (owned by the PgBouncer wiring; see src/pgbouncer/bounced-environment.ts) ----
+  // The guide's "10 pods × (8 + 2)" again, through PgBouncer: the app keeps POOL_SIZE=8, MAX_OVERFLOW=2 and
+  // autoscales to 40 pods (50 with surge × 11 = 550 client connections), while PostgreSQL sees only
+  // 3 bouncer pods (2 + 1 surge) × 25 server connections = 75 ≤ 97 usable.
+  bouncedEnvironment(new Chart(app, 'kubernetes-pgbouncer'), { database: defaultPostgres('clientats-bounced-db') });
+  // ---- end of PgBouncer block ----
 
   // The guide's "Docker Compose (Development)": the app and a local PostgreSQL. The password is the
   // local container's own (templates/compose/development.yml), not a production secret.

@@ -5,7 +5,8 @@
  * Deterministic: no timestamps, stable order.
  */
 import type { BudgetMode } from './budget-types.js';
-import type { DatabaseBudget } from './compute-budget.js';
+import { pgbouncerBudgetLines, pgbouncerBudgetText } from '../pgbouncer/pgbouncer-report.js';
+import type { PgbouncerTierBudget, TieredDatabaseBudget as DatabaseBudget } from './pgbouncer-tier-budget.js';
 import type { RuntimeCheck } from './runtime-timing.js';
 
 /** Everything one check or synth found. */
@@ -51,6 +52,10 @@ export function formatText(report: BudgetReport): string {
       lines.push(`  ${row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`.trimEnd());
     }
     for (const line of breakdown(database)) lines.push(`  ${line}`);
+    for (const tier of database.pgbouncer ?? []) {
+      lines.push(...pgbouncerBudgetText(tier.name, tier.budget).map((line) => `  ${line}`));
+      for (const line of behindLines(tier, database.mode)) lines.push(`    ${line}`);
+    }
     lines.push(`  ${verdict(database)}`);
     lines.push('');
   }
@@ -87,6 +92,11 @@ export function formatMarkdown(report: BudgetReport, options: MarkdownOptions = 
     lines.push(`| **total** | | | ${database.totals.steady} | ${database.totals.rollout} | ${database.totals.strict} |`, '');
     for (const line of breakdown(database)) lines.push(`- ${escape(line)}`);
     lines.push('');
+    for (const tier of database.pgbouncer ?? []) {
+      lines.push(...pgbouncerBudgetLines(tier.name, tier.budget), '');
+      for (const line of behindLines(tier, database.mode)) lines.push(`- ${escape(line)}`);
+      lines.push('');
+    }
     lines.push(database.fits ? `✅ ${verdict(database)}` : `❌ ${verdict(database)}`, '');
   }
   if (report.runtimeChecks.length > 0) {
@@ -133,6 +143,12 @@ function breakdown(database: DatabaseBudget): string[] {
     const plain = consumer.kind !== 'other' && !consumer.readiness ? ', no readiness connection: not clientats-runtime' : '';
     return `${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ${consumer.connections[mode]}${split}${plain}`;
   }));
+}
+
+/** The client-side arithmetic of the apps behind a bouncer tier, in the enforced case. */
+function behindLines(tier: PgbouncerTierBudget, mode: BudgetMode): string[] {
+  return tier.behind.map((consumer) =>
+    `behind ${tier.name}: ${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ${consumer.connections[mode]} client connections`);
 }
 
 function checkLabel(check: RuntimeCheck): string {

@@ -12,6 +12,8 @@ export interface ProcessConnections {
   readonly pool: PoolShape;
   /** Connections outside the pool: the readiness check's own, 0 for a process that is not clientats-runtime. @default 1 */
   readonly probeConnections?: number;
+  /** `pgbouncer` when the env says DATABASE_POOLER=pgbouncer: counted on a PgBouncer tier's client side. */
+  readonly pooler?: 'pgbouncer';
 }
 
 /** Kubernetes kinds that run pods, all of which the budget sizes. */

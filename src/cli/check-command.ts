@@ -6,7 +6,10 @@
  */
 import type { BudgetMode, Consumer, DatabaseLimits, OtherClient } from '../budget/budget-types.js';
 import { buildReport, type BudgetReport } from '../budget/budget-report.js';
-import { computeBudget, type BudgetOptions, type ConsumerBudget, type DatabaseBudget } from '../budget/compute-budget.js';
+import type { BudgetOptions, ConsumerBudget } from '../budget/compute-budget.js';
+import {
+  computeTieredBudget, tierConsumerName, type TieredDatabaseBudget as DatabaseBudget, type TierInput,
+} from '../budget/pgbouncer-tier-budget.js';
 import { checkRuntimeTiming } from '../budget/runtime-timing.js';
 import { InputError } from '../readers/manifest-input.js';
 import { integerOption, modeOption, UsageError, type ParsedOptions } from './cli-options.js';
@@ -29,27 +32,34 @@ export async function checkReport(options: ParsedOptions, live: LiveOptions = {}
     return buildReport(mode, [budgetOf([consumer], database.target, { mode })], [], database.notes);
   }
   const nodes = integerOption(options, 'nodes', 1);
+  const pgbouncerReplicas = integerOption(options, 'pgbouncer-replicas', 1);
   const inputs = await readInputs(options.positionals, {
     preboot: options.values.preboot === true, ...(nodes === undefined ? {} : { nodes }),
+    ...(pgbouncerReplicas === undefined ? {} : { pgbouncerReplicas }),
   });
+  const tiers: TierInput[] = inputs.pgbouncers.map((tier) => ({
+    name: tier.name, source: tier.source, artifact: tier.file, pools: tier.pools, fleet: tier.fleet,
+  }));
   const checks = inputs.timing.flatMap((facts) => checkRuntimeTiming(facts));
   const database = await databaseFromOptions(options, live);
   if (database !== undefined) {
     const consumers = inputs.files.flatMap((file) => file.consumers);
     if (consumers.length === 0) throw new InputError(`no database client found in ${options.positionals.join(', ')}: nothing to budget`);
-    return buildReport(mode, [budgetOf(consumers, database.target, { mode })], checks, [...database.notes, ...inputs.notes]);
+    return buildReport(mode, [budgetOf(consumers, database.target, { mode }, tiers)], checks, [...database.notes, ...inputs.notes]);
   }
   if (inputs.budget === undefined || inputs.budgetDirectory === undefined) {
     throw new UsageError('no database given: pass --max-connections N, --provider NAME or --database-url URL (or check a synthesized dist/ holding connection-budget.json)');
   }
-  const { databases, notes } = budgetFromReport(inputs, inputs.budget.report, inputs.budgetDirectory, mode);
+  const { databases, notes } = budgetFromReport(inputs, tiers, inputs.budget.report, inputs.budgetDirectory, mode);
   return buildReport(mode, databases, checks, [...notes, ...inputs.notes]);
 }
 
 /** The budget, with arithmetic errors (absurd counts from a file or flag) turned into bad input. */
-function budgetOf(consumers: readonly Consumer[], limits: DatabaseLimits, options: BudgetOptions): DatabaseBudget {
+function budgetOf(
+  consumers: readonly Consumer[], limits: DatabaseLimits, options: BudgetOptions, tiers: readonly TierInput[] = [],
+): DatabaseBudget {
   try {
-    return computeBudget(consumers, limits, options);
+    return computeTieredBudget(consumers, tiers, limits, options);
   } catch (error) {
     throw new InputError((error as Error).message, { cause: error });
   }
@@ -63,9 +73,24 @@ async function requireDatabase(options: ParsedOptions, live: LiveOptions): Promi
 
 /** Sums the consumers read from the files against the databases a synthesized report declares. */
 function budgetFromReport(
-  inputs: Inputs, report: BudgetReport, directory: string, mode: BudgetMode,
+  inputs: Inputs, tiers: readonly TierInput[], report: BudgetReport, directory: string, mode: BudgetMode,
 ): { databases: DatabaseBudget[]; notes: string[] } {
-  const declared = report.databases;
+  const declared = report.databases.map((database: DatabaseBudget) => ({
+    ...database,
+    // Consumers behind a bouncer are listed with their tier; matching looks at both.
+    consumers: [...database.consumers, ...(database.pgbouncer ?? []).flatMap((tier) => tier.behind)],
+  }));
+  const assignedTiers = new Map<string, TierInput[]>(declared.map((database) => [database.database, []]));
+  for (const tier of tiers) {
+    const artifact = tier.artifact === undefined ? undefined : relativePath(directory, tier.artifact);
+    const matches = declared.filter((database) => (database.pgbouncer ?? []).some((candidate) =>
+      candidate.name === tier.name && candidate.artifact === artifact));
+    if (matches.length !== 1) {
+      throw new InputError(`${tier.source}: PgBouncer "${tier.name}" is not in ${directory}/connection-budget.json: `
+        + 'pass --max-connections, --provider or --database-url to check it');
+    }
+    assignedTiers.get(matches[0]!.database)!.push(tier);
+  }
   const assigned = new Map<string, Consumer[]>(declared.map((database) => [database.database, []]));
   for (const file of inputs.files) {
     const artifact = relativePath(directory, file.file);
@@ -85,12 +110,13 @@ function budgetFromReport(
   }
   const notes: string[] = [];
   const databases = declared.map((database) => {
-    const others = database.consumers.filter((consumer) => consumer.kind === 'other').map(otherClientOf);
+    const tierLines = new Set((database.pgbouncer ?? []).map((tier) => tierConsumerName(tier.name)));
+    const others = database.consumers.filter((consumer) => consumer.kind === 'other' && !tierLines.has(consumer.name)).map(otherClientOf);
     const found = assigned.get(database.database)!;
     const missing = database.consumers.filter((consumer) => consumer.kind !== 'other' && consumer.artifact !== undefined
       && !inputs.files.some((file) => relativePath(directory, file.file) === consumer.artifact));
     for (const consumer of missing) notes.push(`${database.database}: ${consumer.name} (${consumer.artifact}) is declared but its file was not checked`);
-    return budgetOf([...found, ...others], limitsOf(database), { mode });
+    return budgetOf([...found, ...others], limitsOf(database), { mode }, assignedTiers.get(database.database));
   });
   return { databases, notes };
 }

@@ -46,6 +46,12 @@ const OPTIONS = {
   'hpa-max': { kind: 'string' },
   solve: { kind: 'string' },
   nodes: { kind: 'string' },
+  // PgBouncer tier (check: a plain pgbouncer.ini's pod count).
+  'pgbouncer-replicas': { kind: 'string' },
+  // PgBouncer tier (plan --solve pgbouncer-pool-size | pgbouncer-fleet).
+  'pgbouncer-max-surge': { kind: 'string' },
+  'reserve-pool-size': { kind: 'string' },
+  'max-client-conn': { kind: 'string' },
 } as const satisfies Record<string, { kind: Kind; short?: string }>;
 
 /** An option's name. */
@@ -60,8 +66,12 @@ const OUTPUT_OPTIONS: readonly OptionName[] = ['help', 'version', 'json', 'markd
 
 /** Options each command accepts. */
 export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
-  check: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'nodes'],
-  plan: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'solve'],
+  check: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'nodes',
+    // PgBouncer tier
+    'pgbouncer-replicas'],
+  plan: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'solve',
+    // PgBouncer tier
+    'pgbouncer-replicas', 'pgbouncer-max-surge', 'reserve-pool-size', 'max-client-conn'],
   providers: ['help', 'version', 'json'],
 };
 
@@ -159,8 +169,12 @@ export function describeOption(name: OptionName): string {
     case 'max-unavailable': return 'an integer >= 0 or a percentage like "25%" (at most 100000%)';
     case 'strategy': return 'one of RollingUpdate, Recreate';
     case 'hpa-max': return 'an integer >= 1 (HorizontalPodAutoscaler maxReplicas)';
-    case 'solve': return 'one of pool-size, hpa-max';
+    case 'solve': return 'one of pool-size, hpa-max, pgbouncer-pool-size, pgbouncer-fleet';
     case 'nodes': return 'an integer >= 1 (nodes a DaemonSet runs on)';
+    case 'pgbouncer-max-surge': return 'an integer >= 0 (extra PgBouncer pods during a rollout, default 1)';
+    case 'reserve-pool-size': return 'an integer >= 0 (PgBouncer reserve_pool_size, default 0)';
+    case 'max-client-conn': return 'an integer >= 1 (PgBouncer max_client_conn per bouncer)';
+    case 'pgbouncer-replicas': return 'an integer >= 1 (PgBouncer pods running the pgbouncer.ini, HPA max included)';
     default: return 'no value';
   }
 }

@@ -14,6 +14,7 @@ import { checkReport } from './check-command.js';
 import { choiceOption, modeOption, packageVersion, parseOptions, UsageError, type ParsedOptions } from './cli-options.js';
 import { databaseFromOptions, serviceFromOptions, type LiveOptions } from './command-inputs.js';
 import { helpText } from './help-text.js';
+import { pgbouncerPlan } from './pgbouncer-plan-command.js';
 
 /** Where the CLI writes; `process.stdout` / `process.stderr` fit. */
 export interface CliIo {
@@ -76,7 +77,12 @@ async function check(options: ParsedOptions, io: CliIo): Promise<number> {
 
 async function plan(options: ParsedOptions, io: CliIo): Promise<number> {
   if (options.positionals.length > 0) throw new UsageError(`plan takes flags only, got ${options.positionals.map((path) => JSON.stringify(path)).join(', ')}`);
-  const solve = choiceOption(options, 'solve', ['pool-size', 'hpa-max'] as const, 'pool-size');
+  const solve = choiceOption(options, 'solve', ['pool-size', 'hpa-max', 'pgbouncer-pool-size', 'pgbouncer-fleet'] as const, 'pool-size');
+  if (solve === 'pgbouncer-pool-size' || solve === 'pgbouncer-fleet') {
+    const planned = await pgbouncerPlan(options, solve, io.live);
+    io.stdout.write(options.values.json === true ? `${JSON.stringify(planned, null, 2)}\n` : `${planned.summary}\n`);
+    return planned.value === undefined ? EXIT.overBudget : EXIT.fits;
+  }
   const database = await databaseFromOptions(options, io.live);
   if (database === undefined) throw new UsageError('no database given: pass --max-connections N, --provider NAME or --database-url URL');
   const mode = modeOption(options);

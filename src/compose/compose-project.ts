@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { HEALTH_PATHS, type PoolShape } from 'clientats-runtime/contract';
 import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
 import { yamlFile, type FileEmitter, type GeneratedFile } from '../emit/generated-file.js';
+import { pgbouncerComposeFragment, type PgbouncerComposeOptions } from '../pgbouncer/pgbouncer-compose-service.js';
 import { loadTemplate, mergeStructures } from '../emit/templates.js';
 import { LIVENESS_PROBE_TIMING, shutdownGracePeriod } from '../settings/probe-timings.js';
 import { presetValues, type PresetName } from '../settings/presets.js';
@@ -49,6 +50,11 @@ export interface ComposeProjectProps {
   readonly replicas?: number;
   /** Compose project name. @default `clientats-<id>` */
   readonly projectName?: string;
+  /**
+   * A PgBouncer service in front of the database: the app gets DATABASE_POOLER=pgbouncer and waits for it
+   * healthy; its DATABASE_URL must name `pgbouncer:<listen port>`. @default none: the app connects directly
+   */
+  readonly pgbouncer?: Omit<PgbouncerComposeOptions, 'databaseService'>;
 }
 
 /** Name of the runtime's service in every Compose file. */
@@ -79,7 +85,8 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
     this.replicas = props.replicas;
     const secretFile = props.databaseUrlSecret === undefined ? {} : { DATABASE_URL_FILE: `/run/secrets/${props.databaseUrlSecret.name}` };
     const production = props.base === 'production' ? { NODE_ENV: 'production' } : {};
-    this.environment = renderEnvironment(production, presetValues(props.preset), secretFile, props.environment ?? {});
+    const pooler = props.pgbouncer === undefined ? {} : { DATABASE_POOLER: 'pgbouncer' };
+    this.environment = renderEnvironment(production, presetValues(props.preset), secretFile, pooler, props.environment ?? {});
     this.port = integerSetting(this.environment, 'PORT');
     this.stopGracePeriodSeconds = shutdownGracePeriod(this.environment).toSeconds();
     this.pool = renderedPoolShape(this.environment);
@@ -108,15 +115,20 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
       deploy: this.replicas === undefined ? undefined : { replicas: this.replicas },
     };
     const database = this.props.databaseService;
+    const bouncer = this.props.pgbouncer === undefined ? undefined
+      : pgbouncerComposeFragment({ ...this.props.pgbouncer, ...(database === undefined ? {} : { databaseService: database }) });
     const overlay = {
       name: this.projectName,
       services: {
-        [APP_SERVICE]: app,
+        [APP_SERVICE]: { ...app, depends_on: bouncer?.appDependsOn },
+        ...bouncer?.services,
         ...(database === undefined ? {} : {
           [database]: { command: ['postgres', '-c', `max_connections=${this.budgetDatabase.maxConnections}`] },
         }),
       },
-      secrets: secret === undefined ? undefined : { [secret.name]: { environment: secret.environment } },
+      secrets: secret === undefined && bouncer === undefined ? undefined
+        : { ...(secret === undefined ? {} : { [secret.name]: { environment: secret.environment } }), ...bouncer?.secrets },
+      configs: bouncer?.configs,
     };
     // `name` first, as Compose files usually read.
     return [yamlFile(this.fileName, mergeStructures({ name: undefined, ...base }, overlay))];

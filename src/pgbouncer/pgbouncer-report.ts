@@ -28,3 +28,20 @@ export function pgbouncerBudgetLines(name: string, budget: PgbouncerBudget): str
     `Assumption: ${client.assumption}.`,
   ];
 }
+
+/** Plain-text lines for one bouncer tier (the terminal report). */
+export function pgbouncerBudgetText(name: string, budget: PgbouncerBudget): string[] {
+  const { server, client } = budget;
+  const plain = (fits: boolean): string => (fits ? 'fits' : 'OVER BUDGET');
+  return [
+    `PgBouncer tier ${name}: ${plain(budget.fits)}`,
+    `  server side: ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections + ${server.direct} direct `
+      + `= ${server.total} ≤ ${server.usable} usable: ${plain(server.fits)}`,
+    `  client side: apps behind open ${client.demand} ≤ ${client.servingBouncers} bouncers × max_client_conn `
+      + `${client.maxClientConn} = ${client.capacity}: ${plain(client.fits)}`,
+    `  client side, strict (${client.downDuringRollout} bouncer(s) down in a rollout): ${client.demand} ≤ `
+      + `${client.servingBouncers - client.downDuringRollout} × ${client.maxClientConn} = ${client.strictCapacity}: `
+      + `${client.fitsStrict ? 'fits' : 'over (warning)'}`,
+    `  assumption: ${client.assumption}`,
+  ];
+}

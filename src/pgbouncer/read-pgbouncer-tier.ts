@@ -19,6 +19,8 @@ export interface PgbouncerTier {
   readonly name: string;
   /** Files it was read from, for messages. */
   readonly source: string;
+  /** The file holding its Deployment, Compose service or ini (without a `#n` document index). */
+  readonly file: string;
   readonly ini: ParsedPgbouncerIni;
   readonly pools: BouncerPools;
   readonly fleet: BouncerFleet;
@@ -83,6 +85,7 @@ export function readKubernetesPgbouncerTiers(objects: readonly SourcedObject[], 
     tiers.push({
       name: key.split('/')[1]!,
       source: `${source}, ${found.source}`,
+      file: source.replace(/#\d+$/, ''),
       ini: found.ini,
       pools: bouncerPoolsFromIni(found.ini, { users, source: found.source }),
       fleet: { replicas, ...(hpaMaxReplicas === undefined ? {} : { hpaMaxReplicas }), strategy: strategyOf(asObject(spec.strategy)) },
@@ -134,6 +137,7 @@ export function readComposePgbouncerTiers(document: unknown, source: string, use
     tiers.push({
       name,
       source,
+      file: source,
       ini,
       pools: bouncerPoolsFromIni(ini, { users, source: `${where} pgbouncer.ini` }),
       // Compose stops a container before it starts its replacement: no surge.

@@ -43,6 +43,7 @@ export function readComposeFile(document: unknown, source: string, options: Comp
     const runtime = runsRuntime(labelsOf(service.labels, where)[RUNTIME_LABEL], `${where} label ${RUNTIME_LABEL}`);
     const consumer: ComposeConsumer = {
       kind: 'compose', name, source, replicas, pool: poolShapeOf(environment, where), ...(runtime ? {} : { probeConnections: 0 }),
+      ...(environment.DATABASE_POOLER === 'pgbouncer' ? { pooler: 'pgbouncer' as const } : {}),
     };
     findings.consumers.push(consumer);
     if (!runtime) continue;

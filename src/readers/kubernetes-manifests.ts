@@ -159,6 +159,7 @@ function readWorkload(
       ...(hpaMax === undefined ? {} : { hpaMaxReplicas: hpaMax }),
       pool: poolShapeOf(client.environment, client.containerWhere),
       ...(runtime ? {} : { probeConnections: 0 }),
+      ...(client.environment.DATABASE_POOLER === 'pgbouncer' ? { pooler: 'pgbouncer' as const } : {}),
     };
     findings.consumers.push(consumer);
     // The timing checks compare the manifest with the runtime's own settings: nothing to compare otherwise.

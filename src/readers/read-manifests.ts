@@ -20,6 +20,7 @@ import { isHerokuAppJson, readHerokuAppJson } from './heroku-app-json.js';
 import { isKubernetesObject, readKubernetesObjects, type SourcedObject } from './kubernetes-manifests.js';
 import { WORKLOAD_KINDS } from './kubernetes-workloads.js';
 import { InputError } from './manifest-input.js';
+import { readPgbouncerTiers, type FoundPgbouncerTier } from './pgbouncer-tiers.js';
 
 /** A file in memory. */
 export interface InputFile {
@@ -41,6 +42,8 @@ export interface ReadManifestOptions {
   readonly nodes?: number;
   /** Reads a Compose `env_file` given relative to the Compose file; `undefined` when it cannot be read. */
   readonly readEnvFile?: (composeFile: string, envFile: string) => string | undefined;
+  /** PgBouncer pods behind a plain `pgbouncer.ini` input (`--pgbouncer-replicas`). */
+  readonly pgbouncerReplicas?: number;
 }
 
 /** The consumers found in one file. */
@@ -56,6 +59,8 @@ export interface ManifestInputs {
   readonly notes: readonly string[];
   /** A synthesized budget report (`connection-budget.json`) among the inputs, with its path. */
   readonly budget?: { readonly file: string; readonly report: BudgetReport };
+  /** PgBouncer tiers found (ConfigMap + Deployment, Compose service, plain pgbouncer.ini). */
+  readonly pgbouncers: readonly FoundPgbouncerTier[];
 }
 
 /** The report synth writes next to the manifests, read back by `check dist`. */
@@ -78,7 +83,12 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
   const kubernetes: SourcedObject[] = [];
   const kubernetesFiles: { file: string; named: boolean; kinds: string[] }[] = [];
   let budget: ManifestInputs['budget'];
+  const pgbouncer = readPgbouncerTiers(options);
   for (const { path: file, text, named = true } of inputs) {
+    if (file.endsWith('.ini')) {
+      pgbouncer.ini(file, text);
+      continue;
+    }
     if (basename(file) === BUDGET_REPORT_FILE) {
       budget = { file, report: parseBudgetReport(file, text) };
       continue;
@@ -101,6 +111,7 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
     }
     const documents = parseYamlDocuments(file, text).filter((document) => document !== null && document !== undefined);
     if (documents.length === 1 && (isComposeFile(documents[0]) || isHerokuAppJson(documents[0], file))) {
+      if (isComposeFile(documents[0])) pgbouncer.compose(documents[0], file);
       const findings = isComposeFile(documents[0])
         ? readComposeFile(documents[0], file, {
           readEnvFile: (path) => options.readEnvFile?.(file, path), ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
@@ -124,6 +135,7 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
     kubernetesFiles.push({ file, named, kinds: objects.map((object) => String((object as { kind: unknown }).kind)) });
   }
   const findings = readKubernetesObjects(kubernetes, { ...(options.nodes === undefined ? {} : { nodes: options.nodes }) });
+  pgbouncer.kubernetes(kubernetes);
   for (const { file, named, kinds } of kubernetesFiles) {
     if (named && !kinds.some((kind) => READ_KINDS.includes(kind))) {
       throw new InputError(`${file}: has no ${READ_KINDS.join(', ')} (found ${[...new Set(kinds)].join(', ')}): nothing the budget reads`);
@@ -132,14 +144,16 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
     files.push({ file, consumers });
   }
   timing.push(...findings.timing);
-  notes.push(...findings.notes);
+  // A bouncer's own Deployment is not a database client of the app kind: its tier counts it.
+  const bouncers = pgbouncer.found.map((tier) => `Deployment "${tier.name}" sets no POOL_*`);
+  notes.push(...findings.notes.filter((note) => !bouncers.some((bouncer) => note.includes(bouncer))));
   for (const { path: file, named = true } of inputs) {
     const entry = files.find((candidate) => candidate.file === file);
     if (named && entry !== undefined && entry.consumers.length === 0 && !notes.some((note) => note.startsWith(file))) {
       notes.push(`${file}: no database client found`);
     }
   }
-  return { files, timing, notes, ...(budget === undefined ? {} : { budget }) };
+  return { files, timing, notes, pgbouncers: pgbouncer.found, ...(budget === undefined ? {} : { budget }) };
 }
 
 function parseJson(file: string, text: string): unknown {

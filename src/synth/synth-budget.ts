@@ -8,7 +8,10 @@
 import type { BudgetMode, Consumer } from '../budget/budget-types.js';
 import { buildReport, type BudgetReport } from '../budget/budget-report.js';
 import type { DatabaseDeclaration } from '../budget/budgeted-workload.js';
-import { computeBudget, type DatabaseBudget } from '../budget/compute-budget.js';
+import type { ConsumerBudget } from '../budget/compute-budget.js';
+import {
+  computeTieredBudget, type TieredDatabaseBudget as DatabaseBudget, type TierInput,
+} from '../budget/pgbouncer-tier-budget.js';
 import { checkRuntimeTiming, type RuntimeCheck } from '../budget/runtime-timing.js';
 import { InputError } from '../readers/manifest-input.js';
 import { readManifests } from '../readers/read-manifests.js';
@@ -68,17 +71,35 @@ export function budgetOfRendered(rendered: RenderedApp, mode: BudgetMode = 'roll
       problems.push(`[${workload.environment}] database "${name}" is declared with different limits by ${first.construct.node.path} and ${workload.construct.node.path}: declare it once and share the object`);
     }
   }
+  const tiers = new Map<string, TierInput[]>();
+  for (const tier of inputs.pgbouncers) {
+    const names = [...new Set(rendered.workloads.filter((workload) => workload.files.includes(tier.file))
+      .map((workload) => workload.construct.budgetDatabase.name))];
+    if (names.length !== 1) {
+      problems.push(`${tier.file}: PgBouncer "${tier.name}" sits in a file with ${names.length === 0 ? 'no' : names.length} declared `
+        + 'databases, so its server connections cannot be counted: render it in the chart of the service it fronts');
+      continue;
+    }
+    const input: TierInput = { name: tier.name, source: tier.source, artifact: tier.file, pools: tier.pools, fleet: tier.fleet };
+    tiers.set(names[0]!, [...(tiers.get(names[0]!) ?? []), input]);
+  }
   const databases: DatabaseBudget[] = [];
   for (const [name, anchor] of [...declared].sort(([a], [b]) => a.localeCompare(b))) {
     const declaration = anchor.construct.budgetDatabase;
     const entries = groups.get(name) ?? [];
     const consumers = [...entries.map((entry) => entry.consumer), ...(declaration.otherClients ?? [])];
+    const withArtifact = (consumer: ConsumerBudget): ConsumerBudget => {
+      const entry = entries.find((candidate) => candidate.consumer.kind === consumer.kind && candidate.consumer.name === consumer.name);
+      return entry === undefined ? consumer : { ...consumer, artifact: entry.file };
+    };
     try {
-      const budget = computeBudget(consumers, declaration, { mode });
+      const budget = computeTieredBudget(consumers, tiers.get(name) ?? [], declaration, { mode });
       databases.push({
         ...budget,
-        consumers: budget.consumers.map((consumer, index) =>
-          (index < entries.length ? { ...consumer, artifact: entries[index].file } : consumer)),
+        consumers: budget.consumers.map(withArtifact),
+        ...(budget.pgbouncer === undefined ? {} : {
+          pgbouncer: budget.pgbouncer.map((tier) => ({ ...tier, behind: tier.behind.map(withArtifact) })),
+        }),
       });
       if (budget.violation !== undefined) problems.push(`[${(entries[0]?.workload ?? anchor).environment}] ${budget.violation}`);
     } catch (error) {

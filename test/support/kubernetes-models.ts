@@ -17,6 +17,7 @@ interface Validatable {
 const MODELS: Readonly<Record<string, new (data: never) => Validatable>> = {
   'apps/v1 Deployment': Deployment,
   'v1 Service': Service,
+  'v1 ConfigMap': ConfigMap,
   'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
   'v1 ConfigMap': ConfigMap,

@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Chart, YamlOutputType } from 'cdk8s';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TieredDatabaseBudget } from '../../src/budget/pgbouncer-tier-budget.js';
+import { PostgresBackedService } from '../../src/kubernetes/postgres-backed-service.js';
+import { bouncedEnvironment } from '../../src/pgbouncer/bounced-environment.js';
+import { renderApp } from '../../src/synth/render-app.js';
+import { budgetOfRendered } from '../../src/synth/synth-budget.js';
+import { synthesize } from '../../src/synthesize.js';
+import { runCheck } from '../support/run-check.js';
+
+const DATABASE = { name: 'clientats-bounced-db', maxConnections: 100 };
+const outdirs: string[] = [];
+
+function newApp(outdir = 'unused'): App {
+  return new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+}
+
+function bouncedDatabase(databases: readonly unknown[]): TieredDatabaseBudget {
+  return databases.find((database) => (database as TieredDatabaseBudget).database === DATABASE.name) as TieredDatabaseBudget;
+}
+
+afterAll(() => {
+  for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('the kubernetes-pgbouncer environment', () => {
+  it('fits a 100-connection server through PgBouncer, with both tiers exact', () => {
+    const app = newApp();
+    bouncedEnvironment(new Chart(app, 'kubernetes-pgbouncer'), { database: DATABASE });
+    const { report, problems } = budgetOfRendered(renderApp(app));
+    expect(problems).toEqual([]);
+    const database = bouncedDatabase(report.databases);
+    expect(database.fits).toBe(true);
+    expect(database.usable).toBe(97);
+    expect(database.totals.rollout).toBe(75);
+    expect(database.consumers.map((consumer) => [consumer.name, consumer.connections.rollout]))
+      .toEqual([['pgbouncer clientats-pgbouncer', 75]]);
+    const tier = database.pgbouncer![0]!;
+    expect(tier.name).toBe('clientats-pgbouncer');
+    expect(tier.behind.map((consumer) => [consumer.name, consumer.instances.rollout, consumer.perInstance, consumer.connections.rollout]))
+      .toEqual([['clientats', 50, 11, 550]]);
+    expect(tier.budget.perBouncer).toBe(25);
+    expect(tier.budget.server).toEqual({ bouncerInstances: 3, bouncerConnections: 75, direct: 0, total: 75, usable: 97, fits: true });
+    expect(tier.budget.client).toMatchObject({
+      demand: 550, maxClientConn: 550, servingBouncers: 2, downDuringRollout: 1, capacity: 1100, strictCapacity: 550,
+      fits: true, fitsStrict: true,
+    });
+  });
+
+  it('fails when the same fleet connects directly: 550 > 97 usable', () => {
+    const app = newApp();
+    new PostgresBackedService(new Chart(app, 'direct'), 'clientats', {
+      database: DATABASE,
+      preset: 'kubernetes',
+      environment: { POOL_SIZE: 8, POOL_COUNT: 1, MAX_OVERFLOW: 2 },
+      autoscaling: { minReplicas: 10, maxReplicas: 40 },
+    });
+    const { problems } = budgetOfRendered(renderApp(app));
+    expect(problems).toEqual([
+      '[direct] worst case 550 > 97 usable (max_connections 100 − 3 reserved): '
+        + '50 pods (40 HPA max + 10 surge) × (1 pool × (8 + 2) + 1 probe)',
+    ]);
+  });
+
+  it('fails when the app says DATABASE_POOLER=pgbouncer but no bouncer is rendered', () => {
+    const app = newApp();
+    new PostgresBackedService(new Chart(app, 'lonely'), 'clientats', {
+      database: DATABASE,
+      preset: 'kubernetes',
+      environment: { POOL_SIZE: 8, MAX_OVERFLOW: 2, DATABASE_POOLER: 'pgbouncer' },
+      replicas: 10,
+    });
+    expect(budgetOfRendered(renderApp(app)).problems).toEqual([
+      '[lonely] connection budget of database "clientats-bounced-db": clientats connect through PgBouncer '
+        + '(DATABASE_POOLER=pgbouncer) but no PgBouncer tier of database "clientats-bounced-db" is in the input: '
+        + 'pass its ConfigMap and Deployment, or its pgbouncer.ini with --pgbouncer-replicas N',
+    ]);
+  });
+
+  it('check of the synthesized dist agrees with synth, tier by tier', async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'clientats-bounced-'));
+    outdirs.push(outdir);
+    const app = newApp(outdir);
+    bouncedEnvironment(new Chart(app, 'kubernetes-pgbouncer'), { database: DATABASE });
+    const { report } = synthesize(app);
+    const outcome = await runCheck('check', outdir, '--json');
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    const checked = bouncedDatabase((JSON.parse(outcome.stdout) as { databases: unknown[] }).databases);
+    const synthesized = bouncedDatabase(report.databases);
+    expect(checked.totals).toEqual(synthesized.totals);
+    expect(checked.pgbouncer!.map((tier) => tier.budget)).toEqual(synthesized.pgbouncer!.map((tier) => tier.budget));
+    expect(checked.pgbouncer![0]!.behind.map((consumer) => consumer.connections))
+      .toEqual(synthesized.pgbouncer![0]!.behind.map((consumer) => consumer.connections));
+  });
+});
