@@ -104,7 +104,9 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
     this.healthCheckTokenVariable = props.healthCheckTokenVariable ?? 'CLIENTATS_HEALTH_CHECK_TOKEN';
     this.synthNotes = props.insecureDatabase === undefined ? [] : [insecureDatabaseNote(id, props.insecureDatabase)];
     const secretFile = props.databaseUrlSecret === undefined ? {} : { DATABASE_URL_FILE: `/run/secrets/${props.databaseUrlSecret.name}` };
-    const production = props.base === 'production' ? { NODE_ENV: 'production' } : {};
+    // Production encrypts by default (verify-full); insecureDatabase opts out with a reason.
+    const tls = props.insecureDatabase === undefined ? { DATABASE_SSL: 'verify-full' } : {};
+    const production = props.base === 'production' ? { NODE_ENV: 'production', ...tls } : {};
     this.environment = renderEnvironment(production, presetValues(props.preset), secretFile, props.environment ?? {});
     this.port = integerSetting(this.environment, 'PORT');
     this.stopGracePeriodSeconds = shutdownGracePeriod(this.environment).toSeconds();
