@@ -164,7 +164,7 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
       `Service ${APP_SERVICE} runs ${this.image} (docker build -f runtime/example/Dockerfile -t ${this.image} .).`,
       'REQUIRED on the host before `docker compose up` (compose refuses to start without them):',
       `  export ${this.healthCheckTokenVariable}="$(${TOKEN_GENERATOR})"`,
-      ...(secret === undefined ? [] : [`  export ${secret.environment}='postgres://USER:PASSWORD@HOST:5432/DB'`]),
+      ...(secret === undefined ? [] : [`  export ${secret.environment}="<the database URL, password included>"`]),
       ...this.synthNotes,
     ];
     return lines.map((line) => `# ${line}\n`).join('');

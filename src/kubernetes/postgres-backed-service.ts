@@ -279,7 +279,7 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     const namespace = this.node.scopes[1]?.node.id ?? this.name;
     const secrets = [
       `kubectl create secret generic ${this.databaseUrlSecret.name} -n <namespace> `
-        + `--from-literal=${this.databaseUrlSecret.key}='postgres://USER:PASSWORD@HOST:5432/DB'`,
+        + `--from-literal=${this.databaseUrlSecret.key}="<the database URL, password included>"`,
       `kubectl create secret generic ${this.healthCheckTokenSecret.name} -n <namespace> `
         + `--from-literal=${this.healthCheckTokenSecret.key}="$(${TOKEN_GENERATOR})"`,
     ];

@@ -69,7 +69,7 @@ describe('ComposeProject', () => {
       '# Service app runs clientats-api:0.1.0 (docker build -f runtime/example/Dockerfile -t clientats-api:0.1.0 .).',
       '# REQUIRED on the host before `docker compose up` (compose refuses to start without them):',
       '#   export CLIENTATS_HEALTH_CHECK_TOKEN="$(openssl rand -hex 32)"',
-      "#   export CLIENTATS_DATABASE_URL='postgres://USER:PASSWORD@HOST:5432/DB'",
+      '#   export CLIENTATS_DATABASE_URL="<the database URL, password included>"',
       'name: clientats-prod',
     ]);
   });
