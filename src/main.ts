@@ -47,7 +47,8 @@ try {
     autoscaling: { minReplicas: 3, maxReplicas: 8 },
   });
 
-  // The guide's "Kubernetes Deployment" example: the kubernetes preset, 3 replicas, clientats:latest.
+  // The guide's "Kubernetes Deployment" example: the kubernetes preset, 3 replicas. Not its clientats:latest
+  // with imagePullPolicy Always: every environment runs the pinned image runtime/example/Dockerfile builds.
   // Fix: the guide counts 3 pods × (10 + 3) = 39, ignoring its own POOL_COUNT=2. Each pod holds up to
   // 2 × (10 + 3) + 1 readiness = 27, so 3 pods hold 81, and the default 25 % surge adds a fourth pod
   // during every rollout: 108 > 97 usable on a 100-connection server. Roll one pod at a time instead.
@@ -55,7 +56,6 @@ try {
     database: defaultPostgres('clientats-db'),
     preset: 'kubernetes',
     replicas: 3,
-    image: 'clientats:latest',
     // Operators reach /health/diagnostics with this token; it never appears in a manifest.
     healthCheckTokenSecret: { name: 'clientats-health', key: 'HEALTH_CHECK_TOKEN' },
     rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
@@ -117,6 +117,11 @@ try {
   // Render, read back, budget, write: see src/synthesize.ts.
   const { files } = synthesize(app);
   console.log(`synthesized ${files.length} manifests, configs and budget reports into ${app.outdir}/`);
+  // Explicit choices someone should see, e.g. an environment that connects without TLS and why.
+  for (const construct of app.node.findAll()) {
+    const notes = (construct as { synthNotes?: unknown }).synthNotes;
+    if (Array.isArray(notes)) for (const note of notes) console.log(String(note));
+  }
 } catch (error) {
   if (!(error instanceof SynthError)) throw error;
   // A user error: one line per problem, no stack trace.

@@ -80,9 +80,10 @@ describe('src/main.ts', () => {
   });
 
   it('reproduces the guide presets in their environments', () => {
-    expect(containerEnv('small.k8s.yaml')).toEqual({ NODE_ENV: 'production', POOL_SIZE: '5', POOL_COUNT: '1', MAX_OVERFLOW: '0', POOL_TIMEOUT: '5000' });
-    expect(containerEnv('medium.k8s.yaml')).toEqual({ NODE_ENV: 'production', POOL_SIZE: '10', POOL_COUNT: '1', MAX_OVERFLOW: '2', POOL_TIMEOUT: '5000' });
-    expect(containerEnv('large.k8s.yaml')).toEqual({ NODE_ENV: 'production', POOL_SIZE: '20', POOL_COUNT: '2', MAX_OVERFLOW: '10', POOL_TIMEOUT: '10000' });
+    const tls = { DATABASE_SSL: 'verify-full' };
+    expect(containerEnv('small.k8s.yaml')).toEqual({ NODE_ENV: 'production', POOL_SIZE: '5', POOL_COUNT: '1', MAX_OVERFLOW: '0', POOL_TIMEOUT: '5000', ...tls });
+    expect(containerEnv('medium.k8s.yaml')).toEqual({ NODE_ENV: 'production', POOL_SIZE: '10', POOL_COUNT: '1', MAX_OVERFLOW: '2', POOL_TIMEOUT: '5000', ...tls });
+    expect(containerEnv('large.k8s.yaml')).toEqual({ NODE_ENV: 'production', POOL_SIZE: '20', POOL_COUNT: '2', MAX_OVERFLOW: '10', POOL_TIMEOUT: '10000', ...tls });
     expect(containerEnv('kubernetes.k8s.yaml')).toEqual({
       NODE_ENV: 'production', POOL_SIZE: '10', POOL_COUNT: '2', MAX_OVERFLOW: '3', POOL_TIMEOUT: '8000', DATABASE_SSL: 'true',
     });
@@ -92,10 +93,71 @@ describe('src/main.ts', () => {
     const deployment = manifest('kubernetes.k8s.yaml').find((object) => object.kind === 'Deployment');
     expect(deployment?.spec.replicas).toBe(3);
     const container = deployment?.spec.template.spec.containers[0];
-    expect(container.image).toBe('clientats:latest');
+    expect(container.image).toBe('clientats-api:0.1.0');
     expect(container.readinessProbe.httpGet).toEqual({ path: HEALTH_PATHS.readiness, port: DEFAULT_PORT, scheme: 'HTTP' });
     expect(container.livenessProbe.httpGet).toEqual({ path: HEALTH_PATHS.liveness, port: DEFAULT_PORT, scheme: 'HTTP' });
   });
+
+  it('runs clientats-api:<runtime version> with IfNotPresent in every manifest and Compose file', () => {
+    const version = (JSON.parse(readFileSync('runtime/package.json', 'utf8')) as { version: string }).version;
+    const files = filesUnder(first);
+    const manifests = [...files.keys()].filter((path) => path.endsWith('.k8s.yaml'));
+    const composeFiles = [...files.keys()].filter((path) => path.startsWith('docker-compose.'));
+    expect(manifests).toHaveLength(5);
+    expect(composeFiles).toHaveLength(2);
+    for (const path of manifests) {
+      for (const container of manifest(path).filter((object) => object.kind === 'Deployment')
+        .flatMap((object) => object.spec.template.spec.containers as { image: string; imagePullPolicy: string }[])) {
+        if (!container.image.startsWith('clientats')) continue; // e.g. a PgBouncer sidecar's own image
+        expect([path, container.image, container.imagePullPolicy]).toEqual([path, `clientats-api:${version}`, 'IfNotPresent']);
+      }
+    }
+    for (const path of composeFiles) {
+      expect([path, parse(files.get(path) ?? '').services.app.image]).toEqual([path, `clientats-api:${version}`]);
+    }
+    expect(parse(files.get('docker-compose.prod.yml') ?? '').services.app.pull_policy).toBe('missing');
+    expect([...files.values()].filter((content) => /:latest\b|imagePullPolicy: Always/.test(content))).toEqual([]);
+  });
+
+  it('wires HEALTH_CHECK_TOKEN from a secret store in every environment and names it in every header', () => {
+    const files = filesUnder(first);
+    for (const [path, content] of files) {
+      if (path.endsWith('.k8s.yaml')) {
+        const deployments = manifest(path).filter((object) => object.kind === 'Deployment'
+          && (object.spec.template.spec.containers[0] as { name: string }).name === 'app');
+        for (const deployment of deployments) {
+          expect(deployment.spec.template.spec.containers[0].env).toContainEqual(
+            { name: 'HEALTH_CHECK_TOKEN', valueFrom: { secretKeyRef: { name: 'clientats-health', key: 'HEALTH_CHECK_TOKEN' } } },
+          );
+        }
+        expect(content).toMatch(/^# [^\n]*\n(# [^\n]*\n)*# +kubectl create secret generic clientats-health /);
+      } else if (path.startsWith('docker-compose.')) {
+        expect(parse(content).services.app.environment.HEALTH_CHECK_TOKEN).toMatch(/^\$\{CLIENTATS_HEALTH_CHECK_TOKEN:\?/);
+        expect(content).toContain('#   export CLIENTATS_HEALTH_CHECK_TOKEN="$(openssl rand -hex 32)"\n');
+      }
+    }
+    expect(JSON.parse(files.get('heroku/clientats-prod/app.json') ?? '{}').env.HEALTH_CHECK_TOKEN).toMatchObject({ generator: 'secret' });
+    expect(files.get('heroku/clientats-prod/config.sh')).toContain('# REQUIRED config var HEALTH_CHECK_TOKEN');
+  });
+
+  it('connects every production environment with TLS, or prints why not', async () => {
+    const stdout = await synthInto(join(scratch, 'notes'));
+    const optOuts = stdout.split('\n').filter((line) => line.startsWith('note: ') && line.includes('without TLS'));
+    const encrypting = new Set(['true', '1', 'require', 'verify-ca', 'verify-full']);
+    const files = filesUnder(first);
+    const insecure: string[] = [];
+    for (const path of [...files.keys()].filter((name) => name.endsWith('.k8s.yaml'))) {
+      const env = containerEnv(path);
+      if (env.NODE_ENV === 'production' && !encrypting.has(env.DATABASE_SSL ?? '')) insecure.push(path);
+    }
+    const prod = parse(files.get('docker-compose.prod.yml') ?? '').services.app.environment as Record<string, string>;
+    if (!encrypting.has(prod.DATABASE_SSL ?? '')) insecure.push('docker-compose.prod.yml');
+    expect(JSON.parse(files.get('heroku/clientats-prod/app.json') ?? '{}').env.DATABASE_SSL).toBe('require');
+    // Each environment without TLS has exactly one printed reason naming it.
+    expect(insecure.map((path) => optOuts.filter((line) => line.includes(`[${path.replace(/\.k8s\.yaml$|^docker-compose\.|\.yml$/g, '')}]`)).length))
+      .toEqual(insecure.map(() => 1));
+    expect(optOuts.length).toBe(insecure.length);
+  }, 60_000);
 
   it('writes Kubernetes objects that kubernetes-models accepts', () => {
     const files = [...filesUnder(first).keys()].filter((path) => path.endsWith('.k8s.yaml'));

@@ -3,13 +3,24 @@
  * service `app`, built on a base from `templates/compose/` (the development
  * base adds a PostgreSQL `db` service). The database URL is either a literal
  * (development only) or a Compose secret read through `DATABASE_URL_FILE`.
+ * `HEALTH_CHECK_TOKEN` comes from a variable of the host's environment, which
+ * `docker compose` refuses to start without.
  */
 import { Construct } from 'constructs';
 import { HEALTH_PATHS, type PoolShape } from 'clientats-runtime/contract';
 import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
-import { yamlFile, type FileEmitter, type GeneratedFile } from '../emit/generated-file.js';
+import { type FileEmitter, type GeneratedFile } from '../emit/generated-file.js';
 import { pgbouncerComposeFragment, type PgbouncerComposeOptions } from '../pgbouncer/pgbouncer-compose-service.js';
 import { loadTemplate, mergeStructures } from '../emit/templates.js';
+import { Yaml } from 'cdk8s';
+import {
+  DEFAULT_IMAGE,
+  imageProblems,
+  insecureDatabaseNote,
+  tlsProblems,
+  TOKEN_GENERATOR,
+  type InsecureDatabaseOptOut,
+} from '../settings/deployment-image.js';
 import { LIVENESS_PROBE_TIMING, shutdownGracePeriod } from '../settings/probe-timings.js';
 import { presetValues, type PresetName } from '../settings/presets.js';
 import {
@@ -55,6 +66,12 @@ export interface ComposeProjectProps {
    * healthy; its DATABASE_URL must name `pgbouncer:<listen port>`. @default none: the app connects directly
    */
   readonly pgbouncer?: Omit<PgbouncerComposeOptions, 'databaseService'>;
+  /** Image of the app, with a pinned tag. @default `DEFAULT_IMAGE` (what runtime/example/Dockerfile builds) */
+  readonly image?: string;
+  /** Host variable `docker compose` reads `HEALTH_CHECK_TOKEN` from; required at `up`. @default 'CLIENTATS_HEALTH_CHECK_TOKEN' */
+  readonly healthCheckTokenVariable?: string;
+  /** Connect without TLS although the base is production: the reason is printed by synth. @default none */
+  readonly insecureDatabase?: InsecureDatabaseOptOut;
 }
 
 /** Name of the runtime's service in every Compose file. */
@@ -74,6 +91,12 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
   public readonly stopGracePeriodSeconds: number;
   public readonly pool: PoolShape;
   public readonly budgetDatabase: DatabaseDeclaration;
+  /** Image of the app service. */
+  public readonly image: string;
+  /** Host variable holding `HEALTH_CHECK_TOKEN`. */
+  public readonly healthCheckTokenVariable: string;
+  /** Lines synth prints for this project (e.g. a TLS opt-out and its reason). */
+  public readonly synthNotes: readonly string[];
   private readonly props: ComposeProjectProps;
 
   constructor(scope: Construct, id: string, props: ComposeProjectProps) {
@@ -83,8 +106,13 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
     this.fileName = `docker-compose.${id}.yml`;
     this.budgetDatabase = props.database;
     this.replicas = props.replicas;
+    this.image = props.image ?? DEFAULT_IMAGE;
+    this.healthCheckTokenVariable = props.healthCheckTokenVariable ?? 'CLIENTATS_HEALTH_CHECK_TOKEN';
+    this.synthNotes = props.insecureDatabase === undefined ? [] : [insecureDatabaseNote(id, props.insecureDatabase)];
     const secretFile = props.databaseUrlSecret === undefined ? {} : { DATABASE_URL_FILE: `/run/secrets/${props.databaseUrlSecret.name}` };
-    const production = props.base === 'production' ? { NODE_ENV: 'production' } : {};
+    // Production encrypts by default (verify-full); insecureDatabase opts out with a reason.
+    const tls = props.insecureDatabase === undefined ? { DATABASE_SSL: 'verify-full' } : {};
+    const production = props.base === 'production' ? { NODE_ENV: 'production', ...tls } : {};
     const pooler = props.pgbouncer === undefined ? {} : { DATABASE_POOLER: 'pgbouncer' };
     this.environment = renderEnvironment(production, presetValues(props.preset), secretFile, pooler, props.environment ?? {});
     this.port = integerSetting(this.environment, 'PORT');
@@ -98,8 +126,13 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
     const base = loadTemplate(`compose/${this.props.base}.yml`);
     const secret = this.props.databaseUrlSecret;
     const liveness = LIVENESS_PROBE_TIMING;
+    const token = this.healthCheckTokenVariable;
     const app = {
-      environment: this.environment,
+      image: this.image,
+      // Pinned tag: use the local image, pull only when it is missing (the dev base builds it).
+      pull_policy: this.props.base === 'development' ? undefined : 'missing',
+      // Compose stops at `up` with this message when the host variable is unset.
+      environment: { ...this.environment, HEALTH_CHECK_TOKEN: `\${${token}:?set ${token}, e.g. export ${token}=$$(${TOKEN_GENERATOR})}` },
       ports: [`${this.port}:${this.port}`],
       healthcheck: {
         // The runtime image has Node.js but no curl: fetch the liveness path with it.
@@ -131,11 +164,33 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
       configs: bouncer?.configs,
     };
     // `name` first, as Compose files usually read.
-    return [yamlFile(this.fileName, mergeStructures({ name: undefined, ...base }, overlay))];
+    const document = mergeStructures({ name: undefined, ...base }, overlay);
+    return [{ path: this.fileName, content: `${this.headerComment()}${Yaml.stringify(document)}` }];
+  }
+
+  /** The file's header: what must exist on the host before `docker compose up`, with the commands. */
+  private headerComment(): string {
+    const secret = this.props.databaseUrlSecret;
+    const lines = [
+      'Generated by clientats-deploy from src/main.ts: edit that, then run `npm run synth`.',
+      `Service ${APP_SERVICE} runs ${this.image} (docker build -f runtime/example/Dockerfile -t ${this.image} .).`,
+      'REQUIRED on the host before `docker compose up` (compose refuses to start without them):',
+      `  export ${this.healthCheckTokenVariable}="$(${TOKEN_GENERATOR})"`,
+      ...(secret === undefined ? [] : [`  export ${secret.environment}="<the database URL, password included>"`]),
+      ...this.synthNotes,
+    ];
+    return lines.map((line) => `# ${line}\n`).join('');
   }
 
   private problems(): string[] {
-    const problems = environmentProblems(this.environment);
+    const problems = [
+      ...environmentProblems(this.environment, { suppliedElsewhere: { HEALTH_CHECK_TOKEN: `host variable ${this.healthCheckTokenVariable}` } }),
+      ...tlsProblems(this.environment, this.props.insecureDatabase),
+      ...imageProblems(this.image),
+    ];
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(this.healthCheckTokenVariable)) {
+      problems.push(`healthCheckTokenVariable must be an environment variable name (A-Z, 0-9, _), got ${JSON.stringify(this.healthCheckTokenVariable)}`);
+    }
     const { replicas, databaseService } = this.props;
     if (replicas !== undefined && !(Number.isSafeInteger(replicas) && replicas >= 1)) {
       problems.push(`replicas must be an integer >= 1, got ${replicas}`);

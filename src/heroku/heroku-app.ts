@@ -1,13 +1,15 @@
 /**
  * `HerokuApp`: `heroku/<app>/app.json`, `Procfile` and `config.sh` for
  * clientats-runtime on Heroku with a `heroku-postgresql` add-on. The add-on
- * sets `DATABASE_URL` itself, so no file holds it.
+ * sets `DATABASE_URL` itself, so no file holds it; `HEALTH_CHECK_TOKEN` is a
+ * config var Heroku generates (app.json) or `config.sh` creates once.
  */
 import { Construct } from 'constructs';
 import type { PoolShape } from 'clientats-runtime/contract';
 import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
 import { jsonFile, type FileEmitter, type GeneratedFile } from '../emit/generated-file.js';
 import { loadTemplate, mergeStructures, readTemplate } from '../emit/templates.js';
+import { TOKEN_GENERATOR } from '../settings/deployment-image.js';
 import { presetValues, type PresetName } from '../settings/presets.js';
 import {
   environmentProblems,
@@ -74,7 +76,11 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
   public generatedFiles(): readonly GeneratedFile[] {
     const directory = `heroku/${this.appName}`;
     const appJson = mergeStructures({ name: this.appName, ...loadTemplate('heroku/app.json') }, {
-      env: this.environment,
+      env: {
+        ...this.environment,
+        // Heroku generates a random value when the app is created from app.json; config.sh sets one otherwise.
+        HEALTH_CHECK_TOKEN: { description: 'Bearer token for /health/diagnostics', generator: 'secret', required: true },
+      },
       formation: { web: { quantity: this.dynos, size: this.dynoSize } },
       addons: [{ plan: this.addonPlan, as: 'DATABASE' }],
       // Not an app.json field Heroku acts on (config.sh enables preboot): it lets the budget, at synth
@@ -99,6 +105,8 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
       `# DATABASE_SSL=${HEROKU_SSL_MODE}, not the guide's true: Heroku Postgres requires TLS, but its certificates`,
       '# are not signed by a CA the dyno trusts, so verify-full (true) would refuse them; require still encrypts.',
       '# DATABASE_URL is set by the heroku-postgresql add-on.',
+      '# REQUIRED config var HEALTH_CHECK_TOKEN (diagnostics answer 401 to everyone without it): this script',
+      `# sets it once when the app has none: heroku config:set HEALTH_CHECK_TOKEN="$(${TOKEN_GENERATOR})" -a ${app}`,
       'set -eu',
       this.preboot
         ? `# Preboot overlaps old and new dynos for about 3 minutes per deploy: the connection budget counts them twice.\nheroku features:enable preboot -a ${app}`
@@ -107,12 +115,17 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
       'heroku config:set \\',
       ...assignments,
       `  -a ${app}`,
+      `if [ -z "$(heroku config:get HEALTH_CHECK_TOKEN -a ${app})" ]; then`,
+      `  heroku config:set HEALTH_CHECK_TOKEN="$(${TOKEN_GENERATOR})" -a ${app}`,
+      'fi',
       '',
     ].join('\n');
   }
 
   private problems(): string[] {
-    const problems = environmentProblems(this.environment, { suppliedElsewhere: { DATABASE_URL: `the ${this.addonPlan} add-on` } });
+    const problems = environmentProblems(this.environment, {
+      suppliedElsewhere: { DATABASE_URL: `the ${this.addonPlan} add-on`, HEALTH_CHECK_TOKEN: 'a Heroku config var' },
+    });
     const ssl = this.environment.DATABASE_SSL;
     if (ssl?.trim().toLowerCase() !== HEROKU_SSL_MODE) {
       problems.push(`DATABASE_SSL must be ${HEROKU_SSL_MODE} on Heroku (Heroku Postgres requires TLS and its certificates do not verify), got ${JSON.stringify(ssl ?? '')}`);

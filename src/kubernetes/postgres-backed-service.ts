@@ -2,7 +2,8 @@
  * `PostgresBackedService`: the Kubernetes shape of one clientats-runtime
  * service — Deployment, Service, optional HorizontalPodAutoscaler and a
  * PodDisruptionBudget — with the guide's pool variables, its probes, and
- * `DATABASE_URL` taken from a Secret so no manifest holds a password.
+ * `DATABASE_URL` and `HEALTH_CHECK_TOKEN` taken from Secrets so no manifest
+ * holds a password. The pods start only once both Secrets exist.
  */
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
@@ -16,6 +17,14 @@ import type { RolloutStrategy } from '../budget/budget-types.js';
 import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
 import { DEFAULT_ROLLING_PERCENT, scaleIntOrPercent } from '../budget/rollout-surge.js';
 import type { MonitoringOptions } from '../observability/prometheus-operator.js';
+import {
+  DEFAULT_IMAGE,
+  imageProblems,
+  insecureDatabaseNote,
+  tlsProblems,
+  TOKEN_GENERATOR,
+  type InsecureDatabaseOptOut,
+} from '../settings/deployment-image.js';
 import { presetValues, type PresetName } from '../settings/presets.js';
 import { LIVENESS_PROBE_TIMING, READINESS_PROBE_TIMING, shutdownGracePeriod, type ProbeTiming } from '../settings/probe-timings.js';
 import {
@@ -65,7 +74,7 @@ export interface PostgresBackedServiceProps {
   readonly database: DatabaseDeclaration;
   /** Name of the Deployment, Service, autoscaler and disruption budget. @default the construct id */
   readonly name?: string;
-  /** Image running clientats-runtime. @default 'clientats:latest' (the guide's) */
+  /** Image running clientats-runtime, with a pinned tag. @default `DEFAULT_IMAGE` (`clientats-api:<runtime version>`) */
   readonly image?: string;
   /** The guide's preset the variables start from. @default none: the contract's defaults */
   readonly preset?: PresetName;
@@ -73,8 +82,13 @@ export interface PostgresBackedServiceProps {
   readonly environment?: EnvironmentValues;
   /** Secret key holding the database URL. @default key `DATABASE_URL` of Secret `<name>-database` */
   readonly databaseUrlSecret?: SecretKeyReference;
-  /** Secret key holding `HEALTH_CHECK_TOKEN` for `/health/diagnostics`. @default none: diagnostics closed to everyone */
+  /** Secret key holding `HEALTH_CHECK_TOKEN` for `/health/diagnostics`. @default key `HEALTH_CHECK_TOKEN` of Secret `<name>-health` */
   readonly healthCheckTokenSecret?: SecretKeyReference;
+  /**
+   * Connect without TLS although `NODE_ENV=production`: the reason is printed by synth and written into the
+   * manifest's header. @default none: production must set an encrypting `DATABASE_SSL` (the default is `verify-full`)
+   */
+  readonly insecureDatabase?: InsecureDatabaseOptOut;
   /** Fixed number of pods; leave unset with `autoscaling`. @default 2 without autoscaling */
   readonly replicas?: number;
   /** A HorizontalPodAutoscaler on CPU. @default no autoscaler */
@@ -98,6 +112,9 @@ export interface PostgresBackedServiceProps {
 
 const DEFAULT_REPLICAS = 2;
 
+/** Initial delay of readiness and liveness: the startup probe already waits for the process (see the constructor). */
+export const GATED_INITIAL_DELAY = Duration.seconds(0);
+
 function describeSecretKey(reference: SecretKeyReference): string {
   return `key ${reference.key} of secret ${reference.name}`;
 }
@@ -116,8 +133,12 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
   public readonly environment: RenderedEnvironment;
   /** Where `DATABASE_URL` comes from. */
   public readonly databaseUrlSecret: SecretKeyReference;
-  /** Where `HEALTH_CHECK_TOKEN` comes from, if anywhere. */
-  public readonly healthCheckTokenSecret: SecretKeyReference | undefined;
+  /** Where `HEALTH_CHECK_TOKEN` comes from. */
+  public readonly healthCheckTokenSecret: SecretKeyReference;
+  /** The container image, with its pinned tag. */
+  public readonly image: string;
+  /** Lines synth prints for this service (e.g. a TLS opt-out and its reason). */
+  public readonly synthNotes: readonly string[];
   /** Container port: `PORT` of the environment, by default the contract's 4000. */
   public readonly port: number;
   /** Pod count without autoscaling; `minReplicas` with it. */
@@ -143,9 +164,14 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     super(scope, id);
     this.name = props.name ?? id;
     this.budgetDatabase = props.database;
-    this.environment = renderEnvironment({ NODE_ENV: 'production' }, presetValues(props.preset), props.environment ?? {});
+    // TLS by default: the guide's small/medium/large presets set no DATABASE_SSL, and production must encrypt.
+    const tls = props.insecureDatabase === undefined ? { DATABASE_SSL: 'verify-full' } : {};
+    this.environment = renderEnvironment({ NODE_ENV: 'production', ...tls }, presetValues(props.preset), props.environment ?? {});
     this.databaseUrlSecret = props.databaseUrlSecret ?? { name: `${this.name}-database`, key: 'DATABASE_URL' };
-    this.healthCheckTokenSecret = props.healthCheckTokenSecret;
+    this.healthCheckTokenSecret = props.healthCheckTokenSecret ?? { name: `${this.name}-health`, key: 'HEALTH_CHECK_TOKEN' };
+    this.image = props.image ?? DEFAULT_IMAGE;
+    const environmentName = this.node.scopes[1]?.node.id ?? id;
+    this.synthNotes = props.insecureDatabase === undefined ? [] : [insecureDatabaseNote(environmentName, props.insecureDatabase)];
     this.port = integerSetting(this.environment, 'PORT');
     this.autoscaling = props.autoscaling;
     this.replicas = props.autoscaling?.minReplicas ?? props.replicas ?? DEFAULT_REPLICAS;
@@ -167,9 +193,11 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
         ...environmentProblems(this.environment, {
           suppliedElsewhere: {
             DATABASE_URL: describeSecretKey(this.databaseUrlSecret),
-            ...(this.healthCheckTokenSecret === undefined ? {} : { HEALTH_CHECK_TOKEN: describeSecretKey(this.healthCheckTokenSecret) }),
+            HEALTH_CHECK_TOKEN: describeSecretKey(this.healthCheckTokenSecret),
           },
         }),
+        ...tlsProblems(this.environment, props.insecureDatabase),
+        ...imageProblems(this.image),
         ...problems,
       ],
     });
@@ -185,18 +213,20 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     const secret = kplus.Secret.fromSecretName(this, 'database-url', this.databaseUrlSecret.name);
     const container = this.deployment.addContainer({
       name: 'app',
-      image: props.image ?? 'clientats:latest',
+      image: this.image,
+      // A pinned tag never changes, so the node's copy is the right one.
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ name: HTTP_PORT_NAME, number: this.port }],
       envVariables: {
         ...Object.fromEntries(Object.entries(this.environment).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)])),
         DATABASE_URL: kplus.EnvValue.fromSecretValue({ secret, key: this.databaseUrlSecret.key }),
-        ...(this.healthCheckTokenSecret === undefined ? {} : {
-          HEALTH_CHECK_TOKEN: kplus.EnvValue.fromSecretValue({
-            secret: kplus.Secret.fromSecretName(this, 'health-check-token', this.healthCheckTokenSecret.name),
-            key: this.healthCheckTokenSecret.key,
-          }),
+        HEALTH_CHECK_TOKEN: kplus.EnvValue.fromSecretValue({
+          secret: kplus.Secret.fromSecretName(this, 'health-check-token', this.healthCheckTokenSecret.name),
+          key: this.healthCheckTokenSecret.key,
         }),
       },
+      // The startup probe gates both: Kubernetes runs neither until it succeeds, so the guide's initial
+      // delays (10 s, 30 s) would only hold a started pod out of the Service. They are 0 here.
       readiness: kplus.Probe.fromHttpGet(HEALTH_PATHS.readiness, this.probeOptions(READINESS_PROBE_TIMING)),
       liveness: kplus.Probe.fromHttpGet(HEALTH_PATHS.liveness, this.probeOptions(LIVENESS_PROBE_TIMING)),
       // Deliberate: without it cdk8s-plus adds a TCP probe that gives the process 30 s.
@@ -251,10 +281,30 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     });
   }
 
+  /**
+   * The manifest's header comment: the Secrets the pods need (a missing one keeps every pod in
+   * CreateContainerConfigError) with the commands that create them, and any TLS opt-out.
+   */
+  public headerComment(): string[] {
+    const namespace = this.node.scopes[1]?.node.id ?? this.name;
+    const secrets = [
+      `kubectl create secret generic ${this.databaseUrlSecret.name} -n <namespace> `
+        + `--from-literal=${this.databaseUrlSecret.key}="<the database URL, password included>"`,
+      `kubectl create secret generic ${this.healthCheckTokenSecret.name} -n <namespace> `
+        + `--from-literal=${this.healthCheckTokenSecret.key}="$(${TOKEN_GENERATOR})"`,
+    ];
+    return [
+      `${namespace}: Deployment ${this.name} runs ${this.image}.`,
+      'REQUIRED before `kubectl apply`: these Secrets; without them no pod starts (CreateContainerConfigError).',
+      ...secrets.map((command) => `  ${command}`),
+      ...this.synthNotes,
+    ];
+  }
+
   private probeOptions(timing: ProbeTiming): kplus.HttpGetProbeOptions {
     return {
       port: this.port,
-      initialDelaySeconds: timing.initialDelay,
+      initialDelaySeconds: GATED_INITIAL_DELAY,
       periodSeconds: timing.period,
       timeoutSeconds: timing.timeout,
       failureThreshold: timing.failureThreshold,

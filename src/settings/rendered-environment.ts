@@ -42,7 +42,7 @@ export interface EnvironmentSources {
   /**
    * Variables set outside the rendered map, with where they come from, e.g.
    * `{ DATABASE_URL: 'secret clientats-database' }`. They must not also appear
-   * in the map, and they satisfy `NODE_ENV=production`'s need for a database URL.
+   * in the map; a `DATABASE_URL` given here satisfies `NODE_ENV=production`'s need for one.
    */
   readonly suppliedElsewhere?: Readonly<Partial<Record<EnvironmentVariableName, string>>>;
 }
@@ -62,15 +62,17 @@ export function environmentProblems(env: RenderedEnvironment, sources: Environme
   for (const [name, source] of suppliedElsewhere) {
     const value = env[name];
     if (value !== undefined) {
-      problems.push(`${name} comes from ${source}: remove it from the environment, got ${JSON.stringify(redactDatabaseUrl(value))}`);
+      const shown = name === 'HEALTH_CHECK_TOKEN' ? '***' : redactDatabaseUrl(value);
+      problems.push(`${name} comes from ${source}: remove it from the environment, got ${JSON.stringify(shown)}`);
     }
   }
   const token = env.HEALTH_CHECK_TOKEN;
-  if (token !== undefined && token !== '') {
+  if (token !== undefined && token !== '' && sources.suppliedElsewhere?.HEALTH_CHECK_TOKEN === undefined) {
     problems.push('HEALTH_CHECK_TOKEN must not be written into a manifest: give it from a secret (e.g. healthCheckTokenSecret), got "***"');
   }
   // NODE_ENV only makes the runtime demand a URL; one supplied elsewhere satisfies that.
-  const checked = suppliedElsewhere.length > 0 ? { ...env, NODE_ENV: undefined } : env;
+  const urlElsewhere = sources.suppliedElsewhere?.DATABASE_URL !== undefined;
+  const checked = urlElsewhere ? { ...env, NODE_ENV: undefined } : env;
   problems.push(...validateEnvironment(checked).map((problem) => problem.message));
   const url = env.DATABASE_URL;
   if (env.NODE_ENV === 'production' && url !== undefined && hasPassword(url)) {

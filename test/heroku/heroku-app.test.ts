@@ -33,7 +33,10 @@ describe('HerokuApp', () => {
   it('writes app.json with the guide values, the formation and the Postgres add-on', () => {
     const appJson = JSON.parse(contentOf(build().files, 'heroku/clientats-prod/app.json'));
     expect(appJson.name).toBe('clientats-prod');
-    expect(appJson.env).toEqual({ POOL_SIZE: '12', POOL_COUNT: '1', MAX_OVERFLOW: '4', POOL_TIMEOUT: '8000', DATABASE_SSL: 'require' });
+    expect(appJson.env).toEqual({
+      POOL_SIZE: '12', POOL_COUNT: '1', MAX_OVERFLOW: '4', POOL_TIMEOUT: '8000', DATABASE_SSL: 'require',
+      HEALTH_CHECK_TOKEN: { description: 'Bearer token for /health/diagnostics', generator: 'secret', required: true },
+    });
     expect(appJson.formation).toEqual({ web: { quantity: 2, size: 'standard-1x' } });
     expect(appJson.addons).toEqual([{ plan: 'heroku-postgresql:standard-0', as: 'DATABASE' }]);
     expect(appJson.buildpacks).toEqual([{ url: 'heroku/nodejs' }]);
@@ -50,6 +53,30 @@ describe('HerokuApp', () => {
 
   it('copies the Procfile from templates', () => {
     expect(contentOf(build().files, 'heroku/clientats-prod/Procfile')).toBe(readFileSync('templates/heroku/Procfile', 'utf8'));
+  });
+
+  it('starts the compiled entry the runtime/example image starts', () => {
+    expect(contentOf(build().files, 'heroku/clientats-prod/Procfile'))
+      .toBe('web: node runtime/build/main.js runtime/example/build/server.js\n');
+    expect(readFileSync('runtime/example/Dockerfile', 'utf8'))
+      .toContain('CMD ["node", "runtime/build/main.js", "runtime/example/build/server.js"]');
+  });
+
+  it('sets HEALTH_CHECK_TOKEN once when the app has none, and names it in the header', () => {
+    const script = contentOf(build().files, 'heroku/clientats-prod/config.sh');
+    expect(script).toContain([
+      'if [ -z "$(heroku config:get HEALTH_CHECK_TOKEN -a clientats-prod)" ]; then',
+      '  heroku config:set HEALTH_CHECK_TOKEN="$(openssl rand -hex 32)" -a clientats-prod',
+      'fi',
+    ].join('\n'));
+    expect(script).toContain('# REQUIRED config var HEALTH_CHECK_TOKEN (diagnostics answer 401 to everyone without it)');
+  });
+
+  it('fails when HEALTH_CHECK_TOKEN is written into the config', () => {
+    const { app } = build({ ...GUIDE_EXAMPLE, environment: { ...GUIDE_EXAMPLE.environment, HEALTH_CHECK_TOKEN: 'tok' } });
+    expect(validationProblems(app)).toEqual([
+      '[clientats-prod] HEALTH_CHECK_TOKEN comes from a Heroku config var: remove it from the environment, got "***"',
+    ]);
   });
 
   it('writes the guide heroku config:set command as an executable script', () => {
@@ -71,8 +98,8 @@ describe('HerokuApp', () => {
   });
 
   it('quotes config values that are not plain shell words', () => {
-    const { files } = build({ ...GUIDE_EXAMPLE, environment: { ...GUIDE_EXAMPLE.environment, HEALTH_CHECK_TOKEN: "it's secret" } });
-    expect(contentOf(files, 'heroku/clientats-prod/config.sh')).toContain("  HEALTH_CHECK_TOKEN='it'\\''s secret' \\\n");
+    const { files } = build({ ...GUIDE_EXAMPLE, environment: { ...GUIDE_EXAMPLE.environment, DATABASE_SSL_CA: "/etc/it's ca.pem" } });
+    expect(contentOf(files, 'heroku/clientats-prod/config.sh')).toContain("  DATABASE_SSL_CA='/etc/it'\\''s ca.pem' \\\n");
   });
 
   it('writes preboot into app.json, so the budget reads the doubled web dynos from the file alone', () => {

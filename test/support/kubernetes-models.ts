@@ -20,7 +20,6 @@ const MODELS: Readonly<Record<string, new (data: never) => Validatable>> = {
   'v1 ConfigMap': ConfigMap,
   'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
-  'v1 ConfigMap': ConfigMap,
   'monitoring.coreos.com/v1 PodMonitor': PodMonitor,
   'monitoring.coreos.com/v1 PrometheusRule': PrometheusRule,
 };

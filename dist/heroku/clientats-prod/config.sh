@@ -4,6 +4,8 @@
 # DATABASE_SSL=require, not the guide's true: Heroku Postgres requires TLS, but its certificates
 # are not signed by a CA the dyno trusts, so verify-full (true) would refuse them; require still encrypts.
 # DATABASE_URL is set by the heroku-postgresql add-on.
+# REQUIRED config var HEALTH_CHECK_TOKEN (diagnostics answer 401 to everyone without it): this script
+# sets it once when the app has none: heroku config:set HEALTH_CHECK_TOKEN="$(openssl rand -hex 32)" -a clientats-prod
 set -eu
 # Preboot overlaps old and new dynos for about 3 minutes per deploy: the connection budget counts them twice.
 heroku features:enable preboot -a clientats-prod
@@ -15,3 +17,6 @@ heroku config:set \
   POOL_TIMEOUT=8000 \
   DATABASE_SSL=require \
   -a clientats-prod
+if [ -z "$(heroku config:get HEALTH_CHECK_TOKEN -a clientats-prod)" ]; then
+  heroku config:set HEALTH_CHECK_TOKEN="$(openssl rand -hex 32)" -a clientats-prod
+fi
