@@ -12,7 +12,21 @@ export interface ProcessConnections {
   readonly pool: PoolShape;
   /** Connections outside the pool: the readiness check's own, 0 for a process that is not clientats-runtime. @default 1 */
   readonly probeConnections?: number;
+  /** Where the values that size it sit in its input (only when the reader was asked for them). */
+  readonly locations?: SourceLocations;
 }
+
+/** A line in an input file (1-based), for annotations. */
+export interface SourceLine {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** The values a reviewer changes to fix a budget, and the object that carries them. */
+export type LocatedField = 'object' | 'replicas' | 'hpaMax' | 'POOL_SIZE' | 'POOL_COUNT' | 'MAX_OVERFLOW';
+
+/** Lines of a consumer's sizing values: the object, its replica count, its HPA maximum, its pool env entries. */
+export type SourceLocations = Readonly<Partial<Record<LocatedField, SourceLine>>>;
 
 /** Kubernetes kinds that run pods, all of which the budget sizes. */
 export type WorkloadKind =

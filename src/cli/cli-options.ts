@@ -46,6 +46,8 @@ const OPTIONS = {
   'hpa-max': { kind: 'string' },
   solve: { kind: 'string' },
   nodes: { kind: 'string' },
+  format: { kind: 'string' },
+  baseline: { kind: 'string' },
 } as const satisfies Record<string, { kind: Kind; short?: string }>;
 
 /** An option's name. */
@@ -58,9 +60,12 @@ export const SERVICE_OPTIONS: readonly OptionName[] = [
 const DATABASE_OPTIONS: readonly OptionName[] = ['max-connections', 'provider', 'database-url', 'database-name', 'reserved', 'headroom', 'ignore-connected'];
 const OUTPUT_OPTIONS: readonly OptionName[] = ['help', 'version', 'json', 'markdown'];
 
+/** `check` in a pull request: GitHub annotations, the base branch's budget to compare with. */
+const PULL_REQUEST_OPTIONS: readonly OptionName[] = ['format', 'baseline'];
+
 /** Options each command accepts. */
 export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
-  check: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'nodes'],
+  check: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'nodes', ...PULL_REQUEST_OPTIONS],
   plan: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'solve'],
   providers: ['help', 'version', 'json'],
 };
@@ -100,6 +105,9 @@ export function parseOptions(command: string, argv: readonly string[]): ParsedOp
     throw new UsageError('- (standard input) given twice: it can be read once, give - once');
   }
   if (values.json === true && values.markdown === true) throw new UsageError('--json and --markdown are alternatives: give one of them');
+  if (values.format !== undefined && (values.json === true || values.markdown === true)) {
+    throw new UsageError(`--format and --${values.json === true ? 'json' : 'markdown'} are alternatives: give one of them, got --format ${JSON.stringify(values.format)}`);
+  }
   return { values: values as ParsedOptions['values'], positionals };
 }
 
@@ -161,6 +169,8 @@ export function describeOption(name: OptionName): string {
     case 'hpa-max': return 'an integer >= 1 (HorizontalPodAutoscaler maxReplicas)';
     case 'solve': return 'one of pool-size, hpa-max';
     case 'nodes': return 'an integer >= 1 (nodes a DaemonSet runs on)';
+    case 'format': return 'one of text, json, markdown, github (workflow command annotations)';
+    case 'baseline': return 'a folder or file synthesized from the base branch, to show what the change does';
     default: return 'no value';
   }
 }

@@ -20,7 +20,7 @@ export interface Inputs extends ManifestInputs {
 }
 
 /** Options of `readInputs`. */
-export interface ReadInputOptions extends Pick<ReadManifestOptions, 'preboot' | 'nodes'> {
+export interface ReadInputOptions extends Pick<ReadManifestOptions, 'preboot' | 'nodes' | 'locations'> {
   /** Standard input, read for `-` (default `process.stdin`). */
   readonly stdin?: StandardInput;
 }

@@ -20,6 +20,7 @@ import { isHerokuAppJson, readHerokuAppJson } from './heroku-app-json.js';
 import { isKubernetesObject, readKubernetesObjects, type SourcedObject } from './kubernetes-manifests.js';
 import { WORKLOAD_KINDS } from './kubernetes-workloads.js';
 import { InputError } from './manifest-input.js';
+import { withSourceLocations } from './source-lines.js';
 
 /** A file in memory. */
 export interface InputFile {
@@ -41,6 +42,8 @@ export interface ReadManifestOptions {
   readonly nodes?: number;
   /** Reads a Compose `env_file` given relative to the Compose file; `undefined` when it cannot be read. */
   readonly readEnvFile?: (composeFile: string, envFile: string) => string | undefined;
+  /** Adds each consumer's `locations` (file and line of its sizing values), for annotations. @default false */
+  readonly locations?: boolean;
 }
 
 /** The consumers found in one file. */
@@ -139,7 +142,10 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
       notes.push(`${file}: no database client found`);
     }
   }
-  return { files, timing, notes, ...(budget === undefined ? {} : { budget }) };
+  const located = options.locations === true
+    ? files.map((entry) => ({ ...entry, consumers: withSourceLocations(entry.consumers, inputs) }))
+    : files;
+  return { files: located, timing, notes, ...(budget === undefined ? {} : { budget }) };
 }
 
 function parseJson(file: string, text: string): unknown {
