@@ -157,7 +157,8 @@ export function databaseLine(database: DatabaseChange, mode: BudgetMode): string
   const { before, after } = database;
   if (after === undefined) return `${database.database} removed (was ${mode} ${before!.totals[mode]}, spare ${count(before!.spare)})`;
   if (before === undefined) return `${database.database} added: ${mode} ${after.totals[mode]}, spare ${count(after.spare)}: ${database.verdict}`;
-  return `${database.database} ${mode} ${change(before.totals[mode], after.totals[mode])}, spare ${change(before.spare, after.spare)}: ${database.verdict}`;
+  const spare = before.spare === after.spare ? count(after.spare) : `${count(before.spare)} → ${count(after.spare)}`;
+  return `${database.database} ${mode} ${change(before.totals[mode], after.totals[mode])}, spare ${spare}: ${database.verdict}`;
 }
 
 /** `clientats (kubernetes) changed: steady 81 → 108 (+27), rollout …, strict …`. */

@@ -23,7 +23,7 @@ export interface SourceLine {
 }
 
 /** The values a reviewer changes to fix a budget, and the object that carries them. */
-export type LocatedField = 'object' | 'replicas' | 'hpaMax' | 'POOL_SIZE' | 'POOL_COUNT' | 'MAX_OVERFLOW';
+export type LocatedField = 'object' | 'replicas' | 'hpaMax' | 'maxSurge' | 'POOL_SIZE' | 'POOL_COUNT' | 'MAX_OVERFLOW';
 
 /** Lines of a consumer's sizing values: the object, its replica count, its HPA maximum, its pool env entries. */
 export type SourceLocations = Readonly<Partial<Record<LocatedField, SourceLine>>>;

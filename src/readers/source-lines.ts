@@ -90,6 +90,7 @@ function kubernetesLocations(
   const replicas = { Job: ['spec', 'parallelism'], CronJob: ['spec', 'jobTemplate', 'spec', 'parallelism'] }[kind]
     ?? ['spec', 'replicas'];
   setLine(found, 'replicas', input, pairAt(object, replicas));
+  setLine(found, 'maxSurge', input, pairAt(object, ['spec', kind === 'DaemonSet' ? 'updateStrategy' : 'strategy', 'rollingUpdate', 'maxSurge']));
   const hpas = all.filter(({ node }) => scalarAt(node, ['kind']) === 'HorizontalPodAutoscaler'
     && scalarAt(node, ['spec', 'scaleTargetRef', 'kind']) === kind && scalarAt(node, ['spec', 'scaleTargetRef', 'name']) === name
     && String(scalarAt(node, ['metadata', 'namespace']) ?? 'default') === namespace);

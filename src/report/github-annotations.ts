@@ -101,7 +101,8 @@ function overBudget(
 
 /**
  * The line of the value that sizes the consumer: its pool env entry when the
- * change grew connections per instance only, else the HPA maximum, the replica
+ * change grew connections per instance only, its maxSurge when only the
+ * rollout grew, else the HPA maximum, the replica
  * count, the object.
  */
 function drivingLine(consumer: ConsumerBudget, locations: SourceLocations | undefined, change: ConsumerChange | undefined): SourceLine | undefined {
@@ -110,6 +111,9 @@ function drivingLine(consumer: ConsumerBudget, locations: SourceLocations | unde
     && change.instances.before === change.instances.after;
   const pool = locations.POOL_SIZE ?? locations.POOL_COUNT ?? locations.MAX_OVERFLOW;
   if (poolChanged && pool !== undefined) return pool;
+  const surgeChanged = change?.status === 'changed' && change.before?.steady === change.after?.steady
+    && change.perInstance.before === change.perInstance.after;
+  if (surgeChanged && locations.maxSurge !== undefined) return locations.maxSurge;
   const scaled = consumer.kind === 'kubernetes' ? locations.hpaMax : undefined;
   return scaled ?? locations.replicas ?? locations.object ?? pool;
 }
