@@ -14,7 +14,21 @@ export interface ProcessConnections {
   readonly probeConnections?: number;
   /** `pgbouncer` when the env says DATABASE_POOLER=pgbouncer: counted on a PgBouncer tier's client side. */
   readonly pooler?: 'pgbouncer';
+  /** Where the values that size it sit in its input (only when the reader was asked for them). */
+  readonly locations?: SourceLocations;
 }
+
+/** A line in an input file (1-based), for annotations. */
+export interface SourceLine {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** The values a reviewer changes to fix a budget, and the object that carries them. */
+export type LocatedField = 'object' | 'replicas' | 'hpaMax' | 'maxSurge' | 'POOL_SIZE' | 'POOL_COUNT' | 'MAX_OVERFLOW';
+
+/** Lines of a consumer's sizing values: the object, its replica count, its HPA maximum, its pool env entries. */
+export type SourceLocations = Readonly<Partial<Record<LocatedField, SourceLine>>>;
 
 /** Kubernetes kinds that run pods, all of which the budget sizes. */
 export type WorkloadKind =

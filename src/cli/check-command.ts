@@ -18,6 +18,20 @@ import { readInputs, relativePath, type Inputs } from './read-inputs.js';
 
 /** Builds the report `check` prints. */
 export async function checkReport(options: ParsedOptions, live: LiveOptions = {}): Promise<BudgetReport> {
+  return (await checkWithConsumers(options, live)).report;
+}
+
+/** The report and the consumers read from the files (with `locations` when asked), for annotations. */
+export interface CheckResult {
+  readonly report: BudgetReport;
+  readonly consumers: readonly Consumer[];
+}
+
+/**
+ * Builds the report of `options.positionals` (files) or of the service flags;
+ * `locations` adds where each consumer's values sit in its file.
+ */
+export async function checkWithConsumers(options: ParsedOptions, live: LiveOptions = {}, locations = false): Promise<CheckResult> {
   const mode = modeOption(options);
   const service = hasServiceOptions(options);
   if (service && options.positionals.length > 0) {
@@ -29,29 +43,32 @@ export async function checkReport(options: ParsedOptions, live: LiveOptions = {}
   if (service) {
     const consumer = serviceFromOptions(options);
     const database = await requireDatabase(options, live);
-    return buildReport(mode, [budgetOf([consumer], database.target, { mode })], [], database.notes);
+    return { report: buildReport(mode, [budgetOf([consumer], database.target, { mode })], [], database.notes), consumers: [] };
   }
   const nodes = integerOption(options, 'nodes', 1);
   const pgbouncerReplicas = integerOption(options, 'pgbouncer-replicas', 1);
   const inputs = await readInputs(options.positionals, {
     preboot: options.values.preboot === true, ...(nodes === undefined ? {} : { nodes }),
     ...(pgbouncerReplicas === undefined ? {} : { pgbouncerReplicas }),
+    locations,
   });
   const tiers: TierInput[] = inputs.pgbouncers.map((tier) => ({
     name: tier.name, source: tier.source, artifact: tier.file, pools: tier.pools, fleet: tier.fleet,
   }));
+  const read = inputs.files.flatMap((file) => file.consumers);
   const checks = inputs.timing.flatMap((facts) => checkRuntimeTiming(facts));
   const database = await databaseFromOptions(options, live);
   if (database !== undefined) {
     const consumers = inputs.files.flatMap((file) => file.consumers);
     if (consumers.length === 0) throw new InputError(`no database client found in ${options.positionals.join(', ')}: nothing to budget`);
-    return buildReport(mode, [budgetOf(consumers, database.target, { mode }, tiers)], checks, [...database.notes, ...inputs.notes]);
+    const report = buildReport(mode, [budgetOf(consumers, database.target, { mode }, tiers)], checks, [...database.notes, ...inputs.notes]);
+    return { report, consumers: read };
   }
   if (inputs.budget === undefined || inputs.budgetDirectory === undefined) {
     throw new UsageError('no database given: pass --max-connections N, --provider NAME or --database-url URL (or check a synthesized dist/ holding connection-budget.json)');
   }
   const { databases, notes } = budgetFromReport(inputs, tiers, inputs.budget.report, inputs.budgetDirectory, mode);
-  return buildReport(mode, databases, checks, [...notes, ...inputs.notes]);
+  return { report: buildReport(mode, databases, checks, [...notes, ...inputs.notes]), consumers: read };
 }
 
 /** The budget, with arithmetic errors (absurd counts from a file or flag) turned into bad input. */

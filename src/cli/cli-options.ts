@@ -52,6 +52,8 @@ const OPTIONS = {
   'pgbouncer-max-surge': { kind: 'string' },
   'reserve-pool-size': { kind: 'string' },
   'max-client-conn': { kind: 'string' },
+  format: { kind: 'string' },
+  baseline: { kind: 'string' },
 } as const satisfies Record<string, { kind: Kind; short?: string }>;
 
 /** An option's name. */
@@ -64,11 +66,14 @@ export const SERVICE_OPTIONS: readonly OptionName[] = [
 const DATABASE_OPTIONS: readonly OptionName[] = ['max-connections', 'provider', 'database-url', 'database-name', 'reserved', 'headroom', 'ignore-connected'];
 const OUTPUT_OPTIONS: readonly OptionName[] = ['help', 'version', 'json', 'markdown'];
 
+/** `check` in a pull request: GitHub annotations, the base branch's budget to compare with. */
+const PULL_REQUEST_OPTIONS: readonly OptionName[] = ['format', 'baseline'];
+
 /** Options each command accepts. */
 export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = {
   check: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'nodes',
     // PgBouncer tier
-    'pgbouncer-replicas'],
+    'pgbouncer-replicas', ...PULL_REQUEST_OPTIONS],
   plan: [...OUTPUT_OPTIONS, ...DATABASE_OPTIONS, ...SERVICE_OPTIONS, 'strict', 'preboot', 'solve',
     // PgBouncer tier
     'pgbouncer-replicas', 'pgbouncer-max-surge', 'reserve-pool-size', 'max-client-conn'],
@@ -110,6 +115,9 @@ export function parseOptions(command: string, argv: readonly string[]): ParsedOp
     throw new UsageError('- (standard input) given twice: it can be read once, give - once');
   }
   if (values.json === true && values.markdown === true) throw new UsageError('--json and --markdown are alternatives: give one of them');
+  if (values.format !== undefined && (values.json === true || values.markdown === true)) {
+    throw new UsageError(`--format and --${values.json === true ? 'json' : 'markdown'} are alternatives: give one of them, got --format ${JSON.stringify(values.format)}`);
+  }
   return { values: values as ParsedOptions['values'], positionals };
 }
 
@@ -175,6 +183,8 @@ export function describeOption(name: OptionName): string {
     case 'reserve-pool-size': return 'an integer >= 0 (PgBouncer reserve_pool_size, default 0)';
     case 'max-client-conn': return 'an integer >= 1 (PgBouncer max_client_conn per bouncer)';
     case 'pgbouncer-replicas': return 'an integer >= 1 (PgBouncer pods running the pgbouncer.ini, HPA max included)';
+    case 'format': return 'one of text, json, markdown, github (workflow command annotations)';
+    case 'baseline': return 'a folder or file synthesized from the base branch, to show what the change does';
     default: return 'no value';
   }
 }

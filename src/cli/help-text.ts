@@ -30,6 +30,9 @@ Folders are walked following symlinks; a file reached twice (or through a loop) 
 A lone - reads one YAML/JSON stream from standard input, once (helm template … | clientats-deploy check -);
 a terminal on standard input is refused. Only regular files of at most ${INPUT_SIZE_CAP_BYTES / 1024 / 1024} MiB are read:
 a FIFO, socket or device, or a larger file, is refused by name. Every option is given at most once.
+In a pull request: --baseline DIR (the base branch synthesized) adds what the change does per database and
+consumer; --format github prints workflow commands that annotate the offending line (replicas, HPA maxReplicas,
+POOL_SIZE). --json and --markdown are --format json and --format markdown. The format never changes the exit code.
 Exit 0 fits, 1 over budget or a runtime check fails, 2 bad input.`,
   plan: `clientats-deploy plan --replicas R [--pool-count C] [--max-overflow O] [--max-surge 25%] [--hpa-max M] (--max-connections N | --provider NAME | --database-url URL)
 clientats-deploy plan --solve hpa-max --pool-size S [...]

@@ -20,7 +20,7 @@ export interface Inputs extends ManifestInputs {
 }
 
 /** Options of `readInputs`. */
-export interface ReadInputOptions extends Pick<ReadManifestOptions, 'preboot' | 'nodes' | 'pgbouncerReplicas'> {
+export interface ReadInputOptions extends Pick<ReadManifestOptions, 'preboot' | 'nodes' | 'pgbouncerReplicas' | 'locations'> {
   /** Standard input, read for `-` (default `process.stdin`). */
   readonly stdin?: StandardInput;
 }

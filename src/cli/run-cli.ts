@@ -3,14 +3,14 @@
  * returning the exit code, with stdout/stderr injected so tests run it
  * in-process. User errors print one line on stderr and return 2; no stack trace.
  */
-import { formatJson, formatMarkdown, formatText } from '../budget/budget-report.js';
+import { formatMarkdown } from '../budget/budget-report.js';
 import { budgetMermaid } from '../observability/budget-mermaid.js';
 import { InputError } from '../readers/manifest-input.js';
 import { planHpaMax, planPoolSize, type PlanResult } from '../budget/plan-budget.js';
 import { listProviders } from '../budget/providers.js';
 import { usableSlots } from '../budget/compute-budget.js';
 import { InputFilesError } from '../readers/input-files.js';
-import { checkReport } from './check-command.js';
+import { checkOutput, inputErrorCommand, wantsGithubFormat } from './check-output.js';
 import { choiceOption, modeOption, packageVersion, parseOptions, UsageError, type ParsedOptions } from './cli-options.js';
 import { databaseFromOptions, serviceFromOptions, type LiveOptions } from './command-inputs.js';
 import { helpText } from './help-text.js';
@@ -57,12 +57,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       default: return providers(options, io);
     }
   } catch (error) {
+    // In a workflow, bad input is annotated at its file and line too (stdout, where workflow commands go).
+    const annotate = command === 'check' && wantsGithubFormat(rest)
+      ? (problem: string): void => void io.stdout.write(`${inputErrorCommand(problem)}\n`) : (): void => undefined;
     if (error instanceof InputFilesError) {
       for (const problem of error.problems) io.stderr.write(`clientats-deploy: ${problem}\n`);
+      error.problems.forEach(annotate);
       return EXIT.badInput;
     }
     if (error instanceof InputError) {
-      io.stderr.write(`clientats-deploy: ${error.message.replace(/\s*\n\s*/g, '; ')}\n`);
+      const message = error.message.replace(/\s*\n\s*/g, '; ');
+      io.stderr.write(`clientats-deploy: ${message}\n`);
+      annotate(message);
       return EXIT.badInput;
     }
     throw error;
@@ -70,9 +76,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 async function check(options: ParsedOptions, io: CliIo): Promise<number> {
-  const report = await checkReport(options, io.live);
-  io.stdout.write(options.values.json === true ? formatJson(report) : options.values.markdown === true ? formatMarkdown(report, { chart: budgetMermaid }) : formatText(report));
-  return report.fits ? EXIT.fits : EXIT.overBudget;
+  const { text, fits } = await checkOutput(options, io.live);
+  io.stdout.write(text);
+  return fits ? EXIT.fits : EXIT.overBudget;
 }
 
 async function plan(options: ParsedOptions, io: CliIo): Promise<number> {

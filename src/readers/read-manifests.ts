@@ -21,6 +21,7 @@ import { isKubernetesObject, readKubernetesObjects, type SourcedObject } from '.
 import { WORKLOAD_KINDS } from './kubernetes-workloads.js';
 import { InputError } from './manifest-input.js';
 import { readPgbouncerTiers, type FoundPgbouncerTier } from './pgbouncer-tiers.js';
+import { withSourceLocations } from './source-lines.js';
 
 /** A file in memory. */
 export interface InputFile {
@@ -44,6 +45,8 @@ export interface ReadManifestOptions {
   readonly readEnvFile?: (composeFile: string, envFile: string) => string | undefined;
   /** PgBouncer pods behind a plain `pgbouncer.ini` input (`--pgbouncer-replicas`). */
   readonly pgbouncerReplicas?: number;
+  /** Adds each consumer's `locations` (file and line of its sizing values), for annotations. @default false */
+  readonly locations?: boolean;
 }
 
 /** The consumers found in one file. */
@@ -153,7 +156,10 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
       notes.push(`${file}: no database client found`);
     }
   }
-  return { files, timing, notes, pgbouncers: pgbouncer.found, ...(budget === undefined ? {} : { budget }) };
+  const located = options.locations === true
+    ? files.map((entry) => ({ ...entry, consumers: withSourceLocations(entry.consumers, inputs) }))
+    : files;
+  return { files: located, timing, notes, pgbouncers: pgbouncer.found, ...(budget === undefined ? {} : { budget }) };
 }
 
 function parseJson(file: string, text: string): unknown {
