@@ -103,7 +103,7 @@ describe('src/main.ts', () => {
     const files = filesUnder(first);
     const manifests = [...files.keys()].filter((path) => path.endsWith('.k8s.yaml'));
     const composeFiles = [...files.keys()].filter((path) => path.startsWith('docker-compose.'));
-    expect(manifests).toHaveLength(5);
+    expect(manifests).toHaveLength(6);
     expect(composeFiles).toHaveLength(2);
     for (const path of manifests) {
       for (const container of manifest(path).filter((object) => object.kind === 'Deployment')

@@ -5,7 +5,7 @@
  * Deterministic: no timestamps, stable order.
  */
 import type { BudgetMode } from './budget-types.js';
-import { pgbouncerBudgetLines, pgbouncerBudgetText } from '../pgbouncer/pgbouncer-report.js';
+import { pgbouncerBudgetLines, pgbouncerBudgetText } from './pgbouncer-report.js';
 import type { PgbouncerTierBudget, TieredDatabaseBudget as DatabaseBudget } from './pgbouncer-tier-budget.js';
 import type { RuntimeCheck } from './runtime-timing.js';
 

@@ -186,6 +186,8 @@ export class PgBouncer extends Construct {
     const container = this.deployment.addContainer({
       name: 'pgbouncer',
       image: props.image ?? DEFAULT_PGBOUNCER_IMAGE,
+      // The image is pinned by version: nothing to pull again for a pod that restarts.
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ name: 'pgbouncer', number: this.port }],
       readiness: kplus.Probe.fromTcpSocket({ port: this.port, periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 3 }),
       liveness: kplus.Probe.fromTcpSocket({

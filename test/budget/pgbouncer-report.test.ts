@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pgbouncerBudget } from '../../src/budget/pgbouncer-budget.js';
-import { pgbouncerBudgetLines } from '../../src/pgbouncer/pgbouncer-report.js';
+import { pgbouncerBudgetLines } from '../../src/budget/pgbouncer-report.js';
 
 describe('pgbouncerBudgetLines', () => {
   it('shows why 500 app connections fit a 100-connection server', () => {

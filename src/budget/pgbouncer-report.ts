@@ -4,7 +4,7 @@
  * server side counts only the bouncers' pools, the client side counts the
  * apps against the bouncers' `max_client_conn`.
  */
-import type { PgbouncerBudget } from '../budget/pgbouncer-budget.js';
+import type { PgbouncerBudget } from './pgbouncer-budget.js';
 
 const verdict = (fits: boolean): string => (fits ? 'fits' : '**over budget**');
 
