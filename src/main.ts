@@ -21,11 +21,17 @@ function defaultPostgres(name: string): DatabaseDeclaration {
 /** A managed database whose limits come from a provider preset (`clientats-deploy providers` lists them). */
 function providerDatabase(name: string, preset: string): DatabaseDeclaration {
   const found = findProvider(preset);
-  if (found === undefined) throw new SynthError([`unknown provider preset ${JSON.stringify(preset)}: list them with clientats-deploy providers`]);
+  if (found === undefined)
+    throw new SynthError([
+      `unknown provider preset ${JSON.stringify(preset)}: list them with clientats-deploy providers`,
+    ]);
   return providerLimits(found, name);
 }
 
-const app = new App({ outdir: process.env.CDK8S_OUTDIR ?? 'dist', yamlOutputType: YamlOutputType.FILE_PER_CHART });
+const app = new App({
+  outdir: process.env.CDK8S_OUTDIR ?? 'dist',
+  yamlOutputType: YamlOutputType.FILE_PER_CHART,
+});
 
 // Declarations sit inside the try: a user error in them (e.g. an unknown preset) is one line, not a stack trace.
 try {
@@ -76,7 +82,9 @@ try {
   // The guide's "10 pods × (8 + 2)" again, through PgBouncer: the app keeps POOL_SIZE=8, MAX_OVERFLOW=2 and
   // autoscales to 40 pods (50 with surge × 11 = 550 client connections), while PostgreSQL sees only
   // 3 bouncer pods (2 + 1 surge) × 25 server connections = 75 ≤ 97 usable.
-  bouncedEnvironment(new Chart(app, 'kubernetes-pgbouncer'), { database: defaultPostgres('clientats-bounced-db') });
+  bouncedEnvironment(new Chart(app, 'kubernetes-pgbouncer'), {
+    database: defaultPostgres('clientats-bounced-db'),
+  });
   // ---- end of PgBouncer block ----
 
   // The guide's "Docker Compose (Development)": the app and a local PostgreSQL. The password is the
@@ -108,7 +116,13 @@ try {
   // Two dynos with preboot hold 2 × 2 × (12 + 4 + 1) = 68 during a deploy, within standard-0's 120.
   new HerokuApp(app, 'clientats-prod', {
     database: providerDatabase('clientats-prod-heroku-db', 'heroku:standard-0'),
-    environment: { POOL_SIZE: 12, POOL_COUNT: 1, MAX_OVERFLOW: 4, POOL_TIMEOUT: 8000, DATABASE_SSL: 'require' },
+    environment: {
+      POOL_SIZE: 12,
+      POOL_COUNT: 1,
+      MAX_OVERFLOW: 4,
+      POOL_TIMEOUT: 8000,
+      DATABASE_SSL: 'require',
+    },
     dynos: 2,
     preboot: true,
     postgresPlan: 'standard-0',

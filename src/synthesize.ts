@@ -90,14 +90,21 @@ export function synthesize(app: App, options: SynthesizeOptions = {}): SynthResu
   if (budget.problems.length > 0) throw new SynthError(budget.problems);
   let monitored: GeneratedFile[];
   try {
-    monitored = renderMonitoring(rendered, budget.report, { runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL });
+    monitored = renderMonitoring(rendered, budget.report, {
+      runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
+    });
   } catch (error) {
     throw new SynthError([(error as Error).message]);
   }
   // What is counted is what is written: the files with the monitoring added must budget the same.
-  const recount = budgetOfRendered({ files: monitored, workloads: rendered.workloads }, options.mode ?? 'rollout');
+  const recount = budgetOfRendered(
+    { files: monitored, workloads: rendered.workloads },
+    options.mode ?? 'rollout',
+  );
   if (formatJson(recount.report) !== formatJson(budget.report)) {
-    throw new SynthError(['the monitoring objects changed the connection budget of what synth rendered: report this as a bug']);
+    throw new SynthError([
+      'the monitoring objects changed the connection budget of what synth rendered: report this as a bug',
+    ]);
   }
   const files: GeneratedFile[] = [
     ...monitored,
@@ -121,8 +128,14 @@ export function synthesize(app: App, options: SynthesizeOptions = {}): SynthResu
  */
 export function assertDisposableOutdir(outdir: string, workingDirectory: string): void {
   const resolved = resolve(workingDirectory, outdir);
-  if (resolved === workingDirectory || workingDirectory.startsWith(`${resolved}${sep}`) || resolved === dirname(resolved)) {
-    throw new SynthError([`the output directory must not contain the working directory (it is emptied at every synth), got "${outdir}"`]);
+  if (
+    resolved === workingDirectory ||
+    workingDirectory.startsWith(`${resolved}${sep}`) ||
+    resolved === dirname(resolved)
+  ) {
+    throw new SynthError([
+      `the output directory must not contain the working directory (it is emptied at every synth), got "${outdir}"`,
+    ]);
   }
 }
 

@@ -21,7 +21,12 @@ function appIn(): App {
 }
 
 function declare(app: App, small: Record<string, string | number> = {}): void {
-  new PostgresBackedService(new Chart(app, 'small'), 'clientats', { database: DATABASE, preset: 'small', environment: small, replicas: 1 });
+  new PostgresBackedService(new Chart(app, 'small'), 'clientats', {
+    database: DATABASE,
+    preset: 'small',
+    environment: small,
+    replicas: 1,
+  });
   new ComposeProject(app, 'dev', {
     database: DATABASE,
     base: 'development',
@@ -67,7 +72,10 @@ describe('synthesize', () => {
     mkdirSync(app.outdir, { recursive: true });
     writeFileSync(join(app.outdir, 'kept.k8s.yaml'), '');
     declare(app, { POOL_SIZE: 0, DATABASE_SSL: 'maybe' });
-    new HerokuApp(app, 'clientats-staging', { database: DATABASE, environment: { POOL_TIMEOUT: 0, DATABASE_SSL: 'require' } });
+    new HerokuApp(app, 'clientats-staging', {
+      database: DATABASE,
+      environment: { POOL_TIMEOUT: 0, DATABASE_SSL: 'require' },
+    });
     let error: unknown;
     try {
       synthesize(app);
@@ -75,11 +83,13 @@ describe('synthesize', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(SynthError);
-    expect((error as SynthError).message).toBe([
-      '[small] POOL_SIZE must be an integer from 1 to 10000, got "0"',
-      '[small] DATABASE_SSL must be one of true, false, 1, 0, disable, require, verify-ca, verify-full, got "maybe"',
-      '[clientats-staging] POOL_TIMEOUT must be an integer from 1 to 2147483647, got "0"',
-    ].join('\n'));
+    expect((error as SynthError).message).toBe(
+      [
+        '[small] POOL_SIZE must be an integer from 1 to 10000, got "0"',
+        '[small] DATABASE_SSL must be one of true, false, 1, 0, disable, require, verify-ca, verify-full, got "maybe"',
+        '[clientats-staging] POOL_TIMEOUT must be an integer from 1 to 2147483647, got "0"',
+      ].join('\n'),
+    );
     expect(existsSync(join(app.outdir, 'kept.k8s.yaml'))).toBe(true);
   });
 });
@@ -95,10 +105,17 @@ describe('synthesize and check agree', () => {
     });
     const { report } = synthesize(app);
     let stdout = '';
-    const code = await runCli(['check', join(app.outdir, 'heroku/clientats-prod/app.json'), '--max-connections', '120', '--json'], {
-      stdout: { write: (text: string) => { stdout += text; } },
-      stderr: { write: () => undefined },
-    });
+    const code = await runCli(
+      ['check', join(app.outdir, 'heroku/clientats-prod/app.json'), '--max-connections', '120', '--json'],
+      {
+        stdout: {
+          write: (text: string) => {
+            stdout += text;
+          },
+        },
+        stderr: { write: () => undefined },
+      },
+    );
     const checked = JSON.parse(stdout) as { databases: { totals: unknown }[] };
     expect(code).toBe(0);
     expect(report.databases[0].totals).toEqual({ steady: 34, rollout: 68, strict: 68 });
@@ -107,10 +124,16 @@ describe('synthesize and check agree', () => {
 
   it('fails with the budget violation and writes nothing when a database is over budget', () => {
     const app = appIn();
-    new PostgresBackedService(new Chart(app, 'big'), 'clientats', { database: DATABASE, preset: 'large', replicas: 3 });
-    expect(() => synthesize(app)).toThrow(new SynthError([
-      '[big] worst case 244 > 97 usable (max_connections 100 − 3 reserved): 4 pods (3 replicas + 1 surge) × (2 pools × (20 + 10) + 1 probe)',
-    ]));
+    new PostgresBackedService(new Chart(app, 'big'), 'clientats', {
+      database: DATABASE,
+      preset: 'large',
+      replicas: 3,
+    });
+    expect(() => synthesize(app)).toThrow(
+      new SynthError([
+        '[big] worst case 244 > 97 usable (max_connections 100 − 3 reserved): 4 pods (3 replicas + 1 surge) × (2 pools × (20 + 10) + 1 probe)',
+      ]),
+    );
     expect(existsSync(app.outdir)).toBe(false);
   });
 });

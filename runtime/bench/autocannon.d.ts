@@ -18,6 +18,9 @@ declare module 'autocannon' {
     requests: { average: number; sent: number };
     latency: { p50: number; p99: number; average: number };
   }
-  function autocannon(options: AutocannonOptions, callback: (error: Error | null, result: AutocannonResult) => void): unknown;
+  function autocannon(
+    options: AutocannonOptions,
+    callback: (error: Error | null, result: AutocannonResult) => void,
+  ): unknown;
   export default autocannon;
 }

@@ -37,7 +37,8 @@ export function createBenchContext(options: BenchOptions, databaseUrl: string): 
     databaseUrl,
     warmupMillis,
     measureMillis,
-    trial: (task, contender) => runTrial(task, childOptions(contender, 60_000 + 3 * (warmupMillis + measureMillis))),
+    trial: (task, contender) =>
+      runTrial(task, childOptions(contender, 60_000 + 3 * (warmupMillis + measureMillis))),
     server: (task, contender) => startServerChild(task, childOptions(contender, 60_000)),
     log: (line) => {
       if (options.verbose) process.stderr.write(`[bench] ${line}\n`);
@@ -55,7 +56,10 @@ export interface Cell<Result> {
  * Runs every cell once per repetition, in the same order each time (A B C A B C …),
  * so slow drift of the machine touches every contender alike.
  */
-export async function alternate<Result>(context: BenchContext, cells: readonly Cell<Result>[]): Promise<Map<string, Result[]>> {
+export async function alternate<Result>(
+  context: BenchContext,
+  cells: readonly Cell<Result>[],
+): Promise<Map<string, Result[]>> {
   const results = new Map<string, Result[]>(cells.map((cell) => [cell.label, []]));
   for (let repetition = 0; repetition < context.options.repetitions; repetition += 1) {
     for (const cell of cells) {

@@ -56,30 +56,56 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
     const flag = argv[index]!;
     const value = (): string => {
       const next = argv[index + 1];
-      if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value\n${BENCH_USAGE}`);
+      if (next === undefined || next.startsWith('--'))
+        throw new Error(`${flag} needs a value\n${BENCH_USAGE}`);
       index += 1;
       return next;
     };
     switch (flag) {
-      case '--quick': partial.quick = true; break;
-      case '--silent': partial.verbose = false; break;
-      case '--only': partial.only = parseSections(value()); break;
-      case '--seconds': partial.seconds = parsePositive(flag, value(), false); break;
-      case '--warmup': partial.warmupSeconds = parsePositive(flag, value(), false, true); break;
-      case '--reps': partial.repetitions = parsePositive(flag, value(), true); break;
-      case '--json': partial.jsonPath = value(); break;
-      case '--markdown': partial.markdownPath = value(); break;
-      case '--profile': partial.profile = value(); break;
-      case '--profile-dir': partial.profileDirectory = value(); break;
-      case '--help': throw new Error(BENCH_USAGE);
-      default: throw new Error(`unknown option "${flag}"\n${BENCH_USAGE}`);
+      case '--quick':
+        partial.quick = true;
+        break;
+      case '--silent':
+        partial.verbose = false;
+        break;
+      case '--only':
+        partial.only = parseSections(value());
+        break;
+      case '--seconds':
+        partial.seconds = parsePositive(flag, value(), false);
+        break;
+      case '--warmup':
+        partial.warmupSeconds = parsePositive(flag, value(), false, true);
+        break;
+      case '--reps':
+        partial.repetitions = parsePositive(flag, value(), true);
+        break;
+      case '--json':
+        partial.jsonPath = value();
+        break;
+      case '--markdown':
+        partial.markdownPath = value();
+        break;
+      case '--profile':
+        partial.profile = value();
+        break;
+      case '--profile-dir':
+        partial.profileDirectory = value();
+        break;
+      case '--help':
+        throw new Error(BENCH_USAGE);
+      default:
+        throw new Error(`unknown option "${flag}"\n${BENCH_USAGE}`);
     }
   }
   return benchOptions(partial);
 }
 
 function parseSections(text: string): SectionName[] {
-  const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   for (const name of names) {
     if (!(SECTION_NAMES as readonly string[]).includes(name)) {
       throw new Error(`--only must list sections among ${SECTION_NAMES.join(', ')}, got "${name}"`);
@@ -90,7 +116,14 @@ function parseSections(text: string): SectionName[] {
 
 function parsePositive(flag: string, text: string, integer: boolean, zeroAllowed = false): number {
   const number = Number(text);
-  const valid = text.trim() !== '' && Number.isFinite(number) && (zeroAllowed ? number >= 0 : number > 0) && (!integer || Number.isInteger(number));
-  if (!valid) throw new Error(`${flag} must be ${integer ? 'an integer' : 'a number'} ${zeroAllowed ? '>= 0' : '> 0'}, got "${text}"`);
+  const valid =
+    text.trim() !== '' &&
+    Number.isFinite(number) &&
+    (zeroAllowed ? number >= 0 : number > 0) &&
+    (!integer || Number.isInteger(number));
+  if (!valid)
+    throw new Error(
+      `${flag} must be ${integer ? 'an integer' : 'a number'} ${zeroAllowed ? '>= 0' : '> 0'}, got "${text}"`,
+    );
   return number;
 }

@@ -6,7 +6,13 @@
 import { ratio, type Summary } from './statistics.js';
 
 /** Names of the suite's sections, in run order; `--only` takes these. */
-export const SECTION_NAMES = ['throughput', 'pool-overhead', 'oversubscription', 'health-server', 'generator'] as const;
+export const SECTION_NAMES = [
+  'throughput',
+  'pool-overhead',
+  'oversubscription',
+  'health-server',
+  'generator',
+] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 /** One contender (or one configuration of it) measured over the repetitions. */
@@ -68,10 +74,13 @@ export function compare(
   options: { kind?: 'ratio' | 'difference'; target?: Target; label?: string } = {},
 ): Comparison | undefined {
   const subjectSummary = measurements.find((measurement) => measurement.label === subject)?.metrics[metric];
-  const referenceSummary = measurements.find((measurement) => measurement.label === reference)?.metrics[metric];
+  const referenceSummary = measurements.find((measurement) => measurement.label === reference)?.metrics[
+    metric
+  ];
   if (subjectSummary === undefined || referenceSummary === undefined) return undefined;
   const kind = options.kind ?? 'ratio';
-  const label = options.label ?? (kind === 'ratio' ? `${subject} / ${reference}` : `${subject} − ${reference}`);
+  const label =
+    options.label ?? (kind === 'ratio' ? `${subject} / ${reference}` : `${subject} − ${reference}`);
   let value: number;
   let pairedMin: number;
   let pairedMax: number;
@@ -81,13 +90,29 @@ export function compare(
   } else {
     value = subjectSummary.median - referenceSummary.median;
     const pairs = Math.min(subjectSummary.samples.length, referenceSummary.samples.length);
-    const differences = Array.from({ length: pairs }, (_, index) => subjectSummary.samples[index]! - referenceSummary.samples[index]!);
+    const differences = Array.from(
+      { length: pairs },
+      (_, index) => subjectSummary.samples[index]! - referenceSummary.samples[index]!,
+    );
     pairedMin = Math.min(...differences);
     pairedMax = Math.max(...differences);
   }
   const target = options.target;
-  const met = target === undefined ? undefined : target.operator === '>=' ? value >= target.value : value <= target.value;
-  return { label, metric, kind, value, pairedMin, pairedMax, ...(target === undefined ? {} : { target, met }) };
+  const met =
+    target === undefined
+      ? undefined
+      : target.operator === '>='
+        ? value >= target.value
+        : value <= target.value;
+  return {
+    label,
+    metric,
+    kind,
+    value,
+    pairedMin,
+    pairedMax,
+    ...(target === undefined ? {} : { target, met }),
+  };
 }
 
 /** Drops the comparisons that could not be made. */

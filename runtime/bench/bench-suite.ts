@@ -40,14 +40,18 @@ function notHere(name: SectionName): BenchSection {
 }
 
 function formatLoad(): string {
-  return loadavg().map((value) => value.toFixed(2)).join(' / ');
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' / ');
 }
 
 async function serverVersion(databaseUrl: string): Promise<string> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ version: string; max: string }>(`SELECT version(), current_setting('max_connections') AS max`);
+    const { rows } = await client.query<{ version: string; max: string }>(
+      `SELECT version(), current_setting('max_connections') AS max`,
+    );
     return `${rows[0]!.version.split(' on ')[0]} (max_connections ${rows[0]!.max})`;
   } finally {
     await client.end();
@@ -55,7 +59,10 @@ async function serverVersion(databaseUrl: string): Promise<string> {
 }
 
 /** Runs the suite. */
-export async function runBenchmarks(options: BenchOptions = benchOptions(), choice: DatabaseChoice = {}): Promise<BenchReport> {
+export async function runBenchmarks(
+  options: BenchOptions = benchOptions(),
+  choice: DatabaseChoice = {},
+): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const loadAtStart = formatLoad();
   const given = choice.databaseUrl ?? process.env.DATABASE_URL;

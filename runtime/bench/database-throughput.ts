@@ -47,28 +47,38 @@ export async function runThroughputTrial(task: ThroughputTask): Promise<LoopResu
   const query = selectOne(task.protocol);
   const applicationName = `clientats-bench-${task.contender}`;
   if (task.contender === 'raw') {
-    const clients = Array.from({ length: task.connections }, () => new pg.Client({ connectionString: task.databaseUrl, application_name: applicationName }));
+    const clients = Array.from(
+      { length: task.connections },
+      () => new pg.Client({ connectionString: task.databaseUrl, application_name: applicationName }),
+    );
     await Promise.all(clients.map((client) => client.connect()));
     try {
       return await measureLoop({
         callers: task.connections,
         warmupMillis: task.warmupMillis,
         measureMillis: task.measureMillis,
-        operation: async (caller) => { await clients[caller]!.query(query); },
+        operation: async (caller) => {
+          await clients[caller]!.query(query);
+        },
       });
     } finally {
       await Promise.all(clients.map((client) => client.end()));
     }
   }
   const pool: BenchPool = await openPoolContender(task.contender, {
-    databaseUrl: task.databaseUrl, connections: task.connections, timeoutMillis: 5_000, applicationName,
+    databaseUrl: task.databaseUrl,
+    connections: task.connections,
+    timeoutMillis: 5_000,
+    applicationName,
   });
   try {
     return await measureLoop({
       callers: task.callers,
       warmupMillis: task.warmupMillis,
       measureMillis: task.measureMillis,
-      operation: async () => { await pool.query(query); },
+      operation: async () => {
+        await pool.query(query);
+      },
     });
   } finally {
     await pool.close();
@@ -92,22 +102,42 @@ export async function benchDatabaseThroughput(context: BenchContext): Promise<Be
   const notes: string[] = [
     `${CONNECTIONS} connections; ${callerCounts.join(' and ')} concurrent callers each looping on one query; raw = ${CONNECTIONS} pg.Client, one loop each.`,
     'ours and pg-pool: `pool.query(...)`; tarn and generic-pool: acquire, `client.query(...)`, release. ours+metrics: our pool with the Prometheus observer attached, as the runtime process runs it.',
-    'Node CPU = process.cpuUsage() (user + system) of the contender\'s own Node process over the window, divided by the queries.',
+    "Node CPU = process.cpuUsage() (user + system) of the contender's own Node process over the window, divided by the queries.",
   ];
   if (oursMissing !== undefined) notes.push(`ours skipped: ${oursMissing}`);
   if (pgbench === undefined) notes.push('pgbench skipped: not on PATH');
-  else notes.push(`pgbench: ${pgbench}, \`-n -f select-1.sql -M <protocol> -c ${CONNECTIONS} -j 2 -T <seconds>\` (script: \`SELECT 1;\`)`);
+  else
+    notes.push(
+      `pgbench: ${pgbench}, \`-n -f select-1.sql -M <protocol> -c ${CONNECTIONS} -j 2 -T <seconds>\` (script: \`SELECT 1;\`)`,
+    );
 
   for (const protocol of ['simple', 'extended'] as const) {
     const cells: Cell<CellResult>[] = [];
-    const nodeCell = (label: string, contender: PoolContenderName | 'raw', callers: number): Cell<CellResult> => ({
+    const nodeCell = (
+      label: string,
+      contender: PoolContenderName | 'raw',
+      callers: number,
+    ): Cell<CellResult> => ({
       label,
       run: async () => {
-        const result = await context.trial<LoopResult>({
-          kind: 'throughput', contender, protocol, callers, connections: CONNECTIONS,
-          warmupMillis: context.warmupMillis, measureMillis: context.measureMillis, databaseUrl: context.databaseUrl,
-        } satisfies ThroughputTask, contender);
-        return { queriesPerSecond: result.operationsPerSecond, cpuMicrosPerQuery: result.cpuMicrosPerOperation, failures: result.failures };
+        const result = await context.trial<LoopResult>(
+          {
+            kind: 'throughput',
+            contender,
+            protocol,
+            callers,
+            connections: CONNECTIONS,
+            warmupMillis: context.warmupMillis,
+            measureMillis: context.measureMillis,
+            databaseUrl: context.databaseUrl,
+          } satisfies ThroughputTask,
+          contender,
+        );
+        return {
+          queriesPerSecond: result.operationsPerSecond,
+          cpuMicrosPerQuery: result.cpuMicrosPerOperation,
+          failures: result.failures,
+        };
       },
     });
     cells.push(nodeCell(`raw ×${CONNECTIONS} (${protocol})`, 'raw', CONNECTIONS));
@@ -122,7 +152,13 @@ export async function benchDatabaseThroughput(context: BenchContext): Promise<Be
       cells.push({
         label: `pgbench -c ${CONNECTIONS} -j 2 (${protocol})`,
         run: async () => ({
-          queriesPerSecond: await runPgbench({ databaseUrl: context.databaseUrl, protocol, clients: CONNECTIONS, threads: 2, seconds: context.options.seconds }),
+          queriesPerSecond: await runPgbench({
+            databaseUrl: context.databaseUrl,
+            protocol,
+            clients: CONNECTIONS,
+            threads: 2,
+            seconds: context.options.seconds,
+          }),
           cpuMicrosPerQuery: undefined,
           failures: 0,
         }),
@@ -131,8 +167,12 @@ export async function benchDatabaseThroughput(context: BenchContext): Promise<Be
     const results = await alternate(context, cells);
     const section: Measurement[] = [];
     for (const [label, runs] of results) {
-      const metrics: Record<string, ReturnType<typeof summarize>> = { [QPS]: summarize(runs.map((run) => run.queriesPerSecond)) };
-      const cpu = runs.map((run) => run.cpuMicrosPerQuery).filter((value): value is number => value !== undefined);
+      const metrics: Record<string, ReturnType<typeof summarize>> = {
+        [QPS]: summarize(runs.map((run) => run.queriesPerSecond)),
+      };
+      const cpu = runs
+        .map((run) => run.cpuMicrosPerQuery)
+        .filter((value): value is number => value !== undefined);
       if (cpu.length > 0) metrics[CPU] = summarize(cpu);
       section.push({ label, metrics, facts: { failures: runs.reduce((sum, run) => sum + run.failures, 0) } });
     }
@@ -140,21 +180,34 @@ export async function benchDatabaseThroughput(context: BenchContext): Promise<Be
     const raw = `raw ×${CONNECTIONS} (${protocol})`;
     for (const callers of callerCounts) {
       const name = (contender: string): string => `${contender} ${callers} callers (${protocol})`;
-      comparisons.push(...defined([
-        compare(section, name('ours'), name('pg-pool'), QPS, { target: { operator: '>=', value: 1.0 } }),
-        compare(section, name('ours'), raw, QPS, { target: { operator: '>=', value: 0.95 } }),
-        compare(section, name('ours'), raw, CPU, { kind: 'difference', target: { operator: '<=', value: 2 } }),
-        compare(section, name('ours+metrics'), name('pg-pool'), QPS),
-        compare(section, name('ours+metrics'), raw, CPU, { kind: 'difference' }),
-        compare(section, name('ours'), name('generic-pool'), QPS),
-        compare(section, name('ours'), name('tarn'), QPS),
-        compare(section, name('pg-pool'), raw, QPS),
-        compare(section, name('generic-pool'), name('pg-pool'), QPS),
-        compare(section, name('tarn'), name('pg-pool'), QPS),
-        compare(section, name('pg-pool'), raw, CPU, { kind: 'difference' }),
-      ]));
+      comparisons.push(
+        ...defined([
+          compare(section, name('ours'), name('pg-pool'), QPS, { target: { operator: '>=', value: 1.0 } }),
+          compare(section, name('ours'), raw, QPS, { target: { operator: '>=', value: 0.95 } }),
+          compare(section, name('ours'), raw, CPU, {
+            kind: 'difference',
+            target: { operator: '<=', value: 2 },
+          }),
+          compare(section, name('ours+metrics'), name('pg-pool'), QPS),
+          compare(section, name('ours+metrics'), raw, CPU, { kind: 'difference' }),
+          compare(section, name('ours'), name('generic-pool'), QPS),
+          compare(section, name('ours'), name('tarn'), QPS),
+          compare(section, name('pg-pool'), raw, QPS),
+          compare(section, name('generic-pool'), name('pg-pool'), QPS),
+          compare(section, name('tarn'), name('pg-pool'), QPS),
+          compare(section, name('pg-pool'), raw, CPU, { kind: 'difference' }),
+        ]),
+      );
     }
-    comparisons.push(...defined([compare(section, raw, `pgbench -c ${CONNECTIONS} -j 2 (${protocol})`, QPS)]));
+    comparisons.push(
+      ...defined([compare(section, raw, `pgbench -c ${CONNECTIONS} -j 2 (${protocol})`, QPS)]),
+    );
   }
-  return { name: 'throughput', title: 'Throughput on a real database (SELECT 1, 10 connections)', measurements, comparisons, notes };
+  return {
+    name: 'throughput',
+    title: 'Throughput on a real database (SELECT 1, 10 connections)',
+    measurements,
+    comparisons,
+    notes,
+  };
 }

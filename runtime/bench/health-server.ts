@@ -25,17 +25,34 @@ export interface CannedResponse {
 
 /** A server child: the bare server with canned answers, or ours on a real pool. */
 export type HttpServerTask =
-  | { readonly kind: 'http-server'; readonly server: 'bare'; readonly responses: Readonly<Record<string, CannedResponse>> }
-  | { readonly kind: 'http-server'; readonly server: 'ours'; readonly databaseUrl: string; readonly warmQueries: number };
+  | {
+      readonly kind: 'http-server';
+      readonly server: 'bare';
+      readonly responses: Readonly<Record<string, CannedResponse>>;
+    }
+  | {
+      readonly kind: 'http-server';
+      readonly server: 'ours';
+      readonly databaseUrl: string;
+      readonly warmQueries: number;
+    };
 
 /** Worker side: starts the server on loopback port 0; resolves with its port and a close function. */
-export async function startHttpServer(task: HttpServerTask): Promise<{ port: number; close(): Promise<void> }> {
-  if (task.server === 'ours') return startOurHealthServer({ databaseUrl: task.databaseUrl, warmQueries: task.warmQueries });
-  const answers = new Map(Object.entries(task.responses).map(([path, response]) => [path, {
-    status: response.status,
-    headers: [...response.headers],
-    body: Buffer.from(response.body),
-  }]));
+export async function startHttpServer(
+  task: HttpServerTask,
+): Promise<{ port: number; close(): Promise<void> }> {
+  if (task.server === 'ours')
+    return startOurHealthServer({ databaseUrl: task.databaseUrl, warmQueries: task.warmQueries });
+  const answers = new Map(
+    Object.entries(task.responses).map(([path, response]) => [
+      path,
+      {
+        status: response.status,
+        headers: [...response.headers],
+        body: Buffer.from(response.body),
+      },
+    ]),
+  );
   const server = createServer((request, response) => {
     const answer = answers.get(request.url ?? '');
     if (answer === undefined) {
@@ -48,7 +65,11 @@ export async function startHttpServer(task: HttpServerTask): Promise<{ port: num
   const address = server.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : 0,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -84,12 +105,18 @@ async function captureReady(port: number): Promise<CannedResponse> {
     if (last.status === 200) return last;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`our ${HEALTH_PATHS.readiness} never answered 200 within 10 s; last answer ${last?.status}: ${last?.body}`);
+  throw new Error(
+    `our ${HEALTH_PATHS.readiness} never answered 200 within 10 s; last answer ${last?.status}: ${last?.body}`,
+  );
 }
 
 /** What the bare server answers when ours cannot be measured: the contract's bodies. */
 const CONTRACT_RESPONSES: Readonly<Record<string, CannedResponse>> = {
-  [HEALTH_PATHS.liveness]: { status: 200, headers: ['Content-Type', 'application/json', 'Content-Length', '15'], body: '{"status":"ok"}' },
+  [HEALTH_PATHS.liveness]: {
+    status: 200,
+    headers: ['Content-Type', 'application/json', 'Content-Length', '15'],
+    body: '{"status":"ok"}',
+  },
   [HEALTH_PATHS.readiness]: {
     status: 200,
     headers: ['Content-Type', 'application/json', 'Content-Length', '67'],
@@ -128,7 +155,10 @@ async function measure(server: ServerChild, path: string, seconds: number): Prom
 }
 
 /** Sequential GETs of `/metrics`; client-side latency in ms. */
-async function measureMetrics(port: number, requests: number): Promise<{ p50: number; p99: number; bytes: number }> {
+async function measureMetrics(
+  port: number,
+  requests: number,
+): Promise<{ p50: number; p99: number; bytes: number }> {
   const latencies = new Float64Array(requests);
   let bytes = 0;
   for (let index = 0; index < requests; index += 1) {
@@ -136,7 +166,8 @@ async function measureMetrics(port: number, requests: number): Promise<{ p50: nu
     const response = await fetch(`http://127.0.0.1:${port}${HEALTH_PATHS.metrics}`);
     const body = await response.text();
     latencies[index] = performance.now() - start;
-    if (response.status !== 200) throw new Error(`${HEALTH_PATHS.metrics} answered ${response.status}: ${body.slice(0, 200)}`);
+    if (response.status !== 200)
+      throw new Error(`${HEALTH_PATHS.metrics} answered ${response.status}: ${body.slice(0, 200)}`);
     bytes = Buffer.byteLength(body);
   }
   const [p50, p99] = percentiles(latencies, requests, [0.5, 0.99]);
@@ -155,17 +186,30 @@ export async function benchHealthServer(context: BenchContext): Promise<BenchSec
     let ours: ServerChild | undefined;
     let responses = CONTRACT_RESPONSES;
     if (oursMissing === undefined) {
-      ours = await context.server({ kind: 'http-server', server: 'ours', databaseUrl: context.databaseUrl, warmQueries: 2_000 } satisfies HttpServerTask, 'ours');
+      ours = await context.server(
+        {
+          kind: 'http-server',
+          server: 'ours',
+          databaseUrl: context.databaseUrl,
+          warmQueries: 2_000,
+        } satisfies HttpServerTask,
+        'ours',
+      );
       servers.push(ours);
       responses = {
         [HEALTH_PATHS.liveness]: await capture(ours.port, HEALTH_PATHS.liveness),
         [HEALTH_PATHS.readiness]: await captureReady(ours.port),
       };
-      notes.push(`the bare server repeats our status, headers and body byte for byte: ${HEALTH_PATHS.liveness} → ${responses[HEALTH_PATHS.liveness]!.body}`);
+      notes.push(
+        `the bare server repeats our status, headers and body byte for byte: ${HEALTH_PATHS.liveness} → ${responses[HEALTH_PATHS.liveness]!.body}`,
+      );
     } else {
       notes.push(`ours skipped: ${oursMissing}; the bare server answers the contract's bodies`);
     }
-    const bare = await context.server({ kind: 'http-server', server: 'bare', responses } satisfies HttpServerTask, 'bare-http');
+    const bare = await context.server(
+      { kind: 'http-server', server: 'bare', responses } satisfies HttpServerTask,
+      'bare-http',
+    );
     servers.push(bare);
 
     const targets: { label: string; server: ServerChild; path: string }[] = [];
@@ -173,7 +217,11 @@ export async function benchHealthServer(context: BenchContext): Promise<BenchSec
       targets.push({ label: `bare node:http ${path}`, server: bare, path });
       if (ours !== undefined) targets.push({ label: `ours ${path}`, server: ours, path });
     }
-    for (const target of targets) await load(`http://127.0.0.1:${target.server.port}${target.path}`, Math.max(0.2, context.options.warmupSeconds));
+    for (const target of targets)
+      await load(
+        `http://127.0.0.1:${target.server.port}${target.path}`,
+        Math.max(0.2, context.options.warmupSeconds),
+      );
     const cells: Cell<LoadResult>[] = targets.map((target) => ({
       label: target.label,
       run: () => measure(target.server, target.path, context.options.seconds),
@@ -190,7 +238,8 @@ export async function benchHealthServer(context: BenchContext): Promise<BenchSec
     if (ours !== undefined) {
       const renders = context.options.quick ? 10 : 200;
       const samples = [];
-      for (let repetition = 0; repetition < context.options.repetitions; repetition += 1) samples.push(await measureMetrics(ours.port, renders));
+      for (let repetition = 0; repetition < context.options.repetitions; repetition += 1)
+        samples.push(await measureMetrics(ours.port, renders));
       measurements.push({
         label: `ours ${HEALTH_PATHS.metrics}`,
         metrics: {
@@ -199,15 +248,45 @@ export async function benchHealthServer(context: BenchContext): Promise<BenchSec
         },
         facts: { bytes: samples.at(-1)!.bytes, 'sequential requests per repetition': renders },
       });
-      notes.push(`${HEALTH_PATHS.metrics}: sequential fetches from the bench process after 2,000 queries through the pool; latency includes loopback HTTP.`);
+      notes.push(
+        `${HEALTH_PATHS.metrics}: sequential fetches from the bench process after 2,000 queries through the pool; latency includes loopback HTTP.`,
+      );
     }
     const comparisons = defined([
-      compare(measurements, `ours ${HEALTH_PATHS.liveness}`, `bare node:http ${HEALTH_PATHS.liveness}`, 'requests/s', { target: { operator: '>=', value: 0.9 } }),
-      compare(measurements, `ours ${HEALTH_PATHS.readiness}`, `bare node:http ${HEALTH_PATHS.readiness}`, 'requests/s', { target: { operator: '>=', value: 0.9 } }),
-      compare(measurements, `ours ${HEALTH_PATHS.liveness}`, `bare node:http ${HEALTH_PATHS.liveness}`, 'server CPU µs/request'),
-      compare(measurements, `ours ${HEALTH_PATHS.readiness}`, `bare node:http ${HEALTH_PATHS.readiness}`, 'server CPU µs/request'),
+      compare(
+        measurements,
+        `ours ${HEALTH_PATHS.liveness}`,
+        `bare node:http ${HEALTH_PATHS.liveness}`,
+        'requests/s',
+        { target: { operator: '>=', value: 0.9 } },
+      ),
+      compare(
+        measurements,
+        `ours ${HEALTH_PATHS.readiness}`,
+        `bare node:http ${HEALTH_PATHS.readiness}`,
+        'requests/s',
+        { target: { operator: '>=', value: 0.9 } },
+      ),
+      compare(
+        measurements,
+        `ours ${HEALTH_PATHS.liveness}`,
+        `bare node:http ${HEALTH_PATHS.liveness}`,
+        'server CPU µs/request',
+      ),
+      compare(
+        measurements,
+        `ours ${HEALTH_PATHS.readiness}`,
+        `bare node:http ${HEALTH_PATHS.readiness}`,
+        'server CPU µs/request',
+      ),
     ]);
-    return { name: 'health-server', title: 'Health server vs bare node:http', measurements, comparisons, notes };
+    return {
+      name: 'health-server',
+      title: 'Health server vs bare node:http',
+      measurements,
+      comparisons,
+      notes,
+    };
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
   }

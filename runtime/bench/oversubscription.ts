@@ -48,16 +48,23 @@ const MAX_RECORDED_WAITS = 4_000_000;
 /** Worker side. */
 export async function runOversubscriptionTrial(task: OversubscriptionTask): Promise<OversubscriptionResult> {
   const pool = await openPoolContender(task.contender, {
-    databaseUrl: task.databaseUrl, connections: task.connections, timeoutMillis: task.timeoutMillis, applicationName: task.applicationName,
+    databaseUrl: task.databaseUrl,
+    connections: task.connections,
+    timeoutMillis: task.timeoutMillis,
+    applicationName: task.applicationName,
   });
   const waits = new Float64Array(MAX_RECORDED_WAITS);
   let recorded = 0;
   let timeouts = 0;
   let peakTotalCount = pool.totalCount();
-  const sampler = setInterval(() => { peakTotalCount = Math.max(peakTotalCount, pool.totalCount()); }, 5);
+  const sampler = setInterval(() => {
+    peakTotalCount = Math.max(peakTotalCount, pool.totalCount());
+  }, 5);
   sampler.unref();
   let measuring = false;
-  const warmupTimer = setTimeout(() => { measuring = true; }, task.warmupMillis);
+  const warmupTimer = setTimeout(() => {
+    measuring = true;
+  }, task.warmupMillis);
   try {
     const loop = await measureLoop({
       callers: task.callers,
@@ -108,15 +115,24 @@ function isTimeout(error: unknown): boolean {
 }
 
 /** Parent side: samples `pg_stat_activity` for the trial's application_name while `work` runs. */
-async function withServerPeak<T>(databaseUrl: string, applicationName: string, work: Promise<T>): Promise<{ result: T; peak: number }> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'clientats-bench-sampler' });
+async function withServerPeak<T>(
+  databaseUrl: string,
+  applicationName: string,
+  work: Promise<T>,
+): Promise<{ result: T; peak: number }> {
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: 'clientats-bench-sampler',
+  });
   await client.connect();
   let peak = 0;
   let finished = false;
   const sampling = (async () => {
     for (let sample = 0; sample < 100_000 && !finished; sample += 1) {
       const { rows } = await client.query<{ count: number }>(
-        'SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+        'SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = $1',
+        [applicationName],
+      );
       peak = Math.max(peak, rows[0]!.count);
       await sleep(20);
     }
@@ -134,16 +150,29 @@ async function withServerPeak<T>(databaseUrl: string, applicationName: string, w
 /** Parent side: the section. */
 export async function benchOversubscription(context: BenchContext): Promise<BenchSection> {
   const oursMissing = ourPoolUnavailable();
-  const contenders = POOL_CONTENDERS.filter((name) => name !== 'ours+metrics' && (name !== 'ours' || oursMissing === undefined));
+  const contenders = POOL_CONTENDERS.filter(
+    (name) => name !== 'ours+metrics' && (name !== 'ours' || oursMissing === undefined),
+  );
   const cells: Cell<OversubscriptionResult & { serverPeak: number }>[] = contenders.map((contender) => ({
     label: contender,
     run: async (repetition) => {
       const applicationName = `clientats-bench-over-${contender}-${repetition}`;
       const task: OversubscriptionTask = {
-        kind: 'oversubscription', contender, callers: CALLERS, connections: POOL_SIZE, timeoutMillis: POOL_TIMEOUT,
-        warmupMillis: context.warmupMillis, measureMillis: context.measureMillis, databaseUrl: context.databaseUrl, applicationName,
+        kind: 'oversubscription',
+        contender,
+        callers: CALLERS,
+        connections: POOL_SIZE,
+        timeoutMillis: POOL_TIMEOUT,
+        warmupMillis: context.warmupMillis,
+        measureMillis: context.measureMillis,
+        databaseUrl: context.databaseUrl,
+        applicationName,
       };
-      const { result, peak } = await withServerPeak(context.databaseUrl, applicationName, context.trial<OversubscriptionResult>(task, contender));
+      const { result, peak } = await withServerPeak(
+        context.databaseUrl,
+        applicationName,
+        context.trial<OversubscriptionResult>(task, contender),
+      );
       return { ...result, serverPeak: peak };
     },
   }));
@@ -177,5 +206,11 @@ export async function benchOversubscription(context: BenchContext): Promise<Benc
     'Waits are recorded after the warm-up; peaks are over every repetition, warm-up and prefill included.',
   ];
   if (oursMissing !== undefined) notes.push(`ours skipped: ${oursMissing}`);
-  return { name: 'oversubscription', title: `Oversubscription (${CALLERS} callers on POOL_SIZE ${POOL_SIZE}, POOL_TIMEOUT ${POOL_TIMEOUT})`, measurements, comparisons, notes };
+  return {
+    name: 'oversubscription',
+    title: `Oversubscription (${CALLERS} callers on POOL_SIZE ${POOL_SIZE}, POOL_TIMEOUT ${POOL_TIMEOUT})`,
+    measurements,
+    comparisons,
+    notes,
+  };
 }

@@ -43,15 +43,37 @@ export async function runPgbench(options: PgbenchOptions): Promise<number> {
   const url = new URL(options.databaseUrl);
   const seconds = Math.max(1, Math.round(options.seconds));
   const args = [
-    '-n', '-f', scriptPath, '-M', options.protocol,
-    '-c', String(options.clients), '-j', String(options.threads), '-T', String(seconds),
-    '-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username), decodeURIComponent(url.pathname.slice(1)) || 'postgres',
+    '-n',
+    '-f',
+    scriptPath,
+    '-M',
+    options.protocol,
+    '-c',
+    String(options.clients),
+    '-j',
+    String(options.threads),
+    '-T',
+    String(seconds),
+    '-h',
+    url.hostname,
+    '-p',
+    url.port || '5432',
+    '-U',
+    decodeURIComponent(url.username),
+    decodeURIComponent(url.pathname.slice(1)) || 'postgres',
   ];
   const { stdout } = await run('pgbench', args, {
     timeout: (seconds + 30) * 1000,
-    env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password), PGAPPNAME: 'clientats-bench-pgbench' },
+    env: {
+      ...process.env,
+      PGPASSWORD: decodeURIComponent(url.password),
+      PGAPPNAME: 'clientats-bench-pgbench',
+    },
   });
   const match = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
-  if (match === null) throw new Error(`pgbench printed no "tps = … (without initial connection time)" line: ${stdout.slice(-300)}`);
+  if (match === null)
+    throw new Error(
+      `pgbench printed no "tps = … (without initial connection time)" line: ${stdout.slice(-300)}`,
+    );
   return Number(match[1]);
 }

@@ -20,7 +20,12 @@ import pg from 'pg';
 import { loadSettings } from '../src/contract/index.js';
 import { createPool } from '../src/pool/create-pool.js';
 import type { ClientAtsPool } from '../src/pool/pool-types.js';
-import { createBouncerRole, hasPgbouncer, PGBOUNCER_BINARY, startPgbouncer } from '../test/support/pgbouncer.js';
+import {
+  createBouncerRole,
+  hasPgbouncer,
+  PGBOUNCER_BINARY,
+  startPgbouncer,
+} from '../test/support/pgbouncer.js';
 import { startTestDatabase } from '../test/support/test-database.js';
 
 interface Scenario {
@@ -66,11 +71,24 @@ async function main(): Promise<void> {
   // Two roles, so the bouncer's idle server connections never count as the direct contender's backends.
   const directRole = await createBouncerRole(database.url, 'bench_direct');
   const bouncerRole = await createBouncerRole(database.url, 'bench_pgbouncer');
-  const bouncer = await startPgbouncer({ serverUrl: bouncerRole.url, defaultPoolSize: 10, maxClientConn: 400 });
+  const bouncer = await startPgbouncer({
+    serverUrl: bouncerRole.url,
+    defaultPoolSize: 10,
+    maxClientConn: 400,
+  });
   const trials: Trial[] = [];
-  const run = (scenario: Scenario, contender: Trial['contender'], windowSeconds: number): Promise<Trial> => contender === 'direct'
-    ? runTrial(scenario, contender, directRole.url, database.url, directRole.name, windowSeconds, undefined)
-    : runTrial(scenario, contender, bouncer.url, database.url, bouncerRole.name, windowSeconds, bouncer.pid());
+  const run = (scenario: Scenario, contender: Trial['contender'], windowSeconds: number): Promise<Trial> =>
+    contender === 'direct'
+      ? runTrial(scenario, contender, directRole.url, database.url, directRole.name, windowSeconds, undefined)
+      : runTrial(
+          scenario,
+          contender,
+          bouncer.url,
+          database.url,
+          bouncerRole.name,
+          windowSeconds,
+          bouncer.pid(),
+        );
   try {
     // One unrecorded round first: the JIT warms up on both paths before anything counts.
     for (const contender of ['direct', 'pgbouncer'] as const) await run(SCENARIOS[0]!, contender, 1);
@@ -89,7 +107,15 @@ async function main(): Promise<void> {
     await directRole.close();
     await database.close();
   }
-  const report = { startedAt, finishedAt: new Date().toISOString(), loadAtStart, loadAtEnd: loadavg()[0]!, seconds, reps, trials };
+  const report = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    loadAtStart,
+    loadAtEnd: loadavg()[0]!,
+    seconds,
+    reps,
+    trials,
+  };
   if (jsonIndex >= 0) writeFileSync(process.argv[jsonIndex + 1]!, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(markdown(report));
 }
@@ -108,7 +134,13 @@ function processCpuMicros(pid: number | undefined): number {
 }
 
 async function runTrial(
-  scenario: Scenario, contender: Trial['contender'], url: string, adminUrl: string, role: string, seconds: number, bouncerPid: number | undefined,
+  scenario: Scenario,
+  contender: Trial['contender'],
+  url: string,
+  adminUrl: string,
+  role: string,
+  seconds: number,
+  bouncerPid: number | undefined,
 ): Promise<Trial> {
   const settings = loadSettings({
     DATABASE_URL: url,
@@ -116,7 +148,9 @@ async function runTrial(
     POOL_SIZE: String(scenario.poolSize),
     POOL_TIMEOUT: '30000',
   });
-  const pools: ClientAtsPool[] = Array.from({ length: scenario.pools }, () => createPool(settings, { applicationName: 'bench' }));
+  const pools: ClientAtsPool[] = Array.from({ length: scenario.pools }, () =>
+    createPool(settings, { applicationName: 'bench' }),
+  );
   const admin = new pg.Client({ connectionString: adminUrl, application_name: 'bench-admin' });
   await admin.connect();
   let peakBackends = 0;
@@ -124,15 +158,21 @@ async function runTrial(
   const sampler = (async () => {
     while (sampling) {
       const result = await admin.query<{ count: number }>(
-        "SELECT count(*)::int AS count FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename = $1", [role]);
+        "SELECT count(*)::int AS count FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename = $1",
+        [role],
+      );
       peakBackends = Math.max(peakBackends, result.rows[0]!.count);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   })();
   try {
     await Promise.all(pools.map((pool) => pool.ready));
-    const backendPids = (await admin.query<{ pid: number }>(
-      "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename = $1", [role])).rows.map((row) => row.pid);
+    const backendPids = (
+      await admin.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename = $1",
+        [role],
+      )
+    ).rows.map((row) => row.pid);
     const cpuNow = () => ({
       node: process.cpuUsage(),
       bouncer: processCpuMicros(bouncerPid),
@@ -157,14 +197,23 @@ async function runTrial(
         }
       }
     };
-    const windowOpens = setTimeout(() => { cpuAtOpen = cpuNow(); }, Math.max(0, warmUpEnds - performance.now()));
-    await Promise.all(pools.flatMap((pool) => Array.from({ length: scenario.callersPerPool }, () => caller(pool))));
+    const windowOpens = setTimeout(
+      () => {
+        cpuAtOpen = cpuNow();
+      },
+      Math.max(0, warmUpEnds - performance.now()),
+    );
+    await Promise.all(
+      pools.flatMap((pool) => Array.from({ length: scenario.callersPerPool }, () => caller(pool))),
+    );
     clearTimeout(windowOpens);
     cpuAtClose = cpuNow();
     const answered = Math.max(1, latencies.length);
-    const nodeMicros = (cpuAtClose.node.user - cpuAtOpen.node.user) + (cpuAtClose.node.system - cpuAtOpen.node.system);
+    const nodeMicros =
+      cpuAtClose.node.user - cpuAtOpen.node.user + (cpuAtClose.node.system - cpuAtOpen.node.system);
     latencies.sort((a, b) => a - b);
-    const at = (fraction: number): number => round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * fraction))] ?? 0, 2);
+    const at = (fraction: number): number =>
+      round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * fraction))] ?? 0, 2);
     return {
       scenario: scenario.name,
       contender,
@@ -195,10 +244,18 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-function markdown(report: { startedAt: string; finishedAt: string; loadAtStart: number; loadAtEnd: number; seconds: number; reps: number; trials: Trial[] }): string {
+function markdown(report: {
+  startedAt: string;
+  finishedAt: string;
+  loadAtStart: number;
+  loadAtEnd: number;
+  seconds: number;
+  reps: number;
+  trials: Trial[];
+}): string {
   const lines = [
-    `PgBouncer bench ${report.startedAt} – ${report.finishedAt}, ${report.seconds} s windows, ${report.reps} repetitions, `
-    + `load ${report.loadAtStart.toFixed(2)} → ${report.loadAtEnd.toFixed(2)}`,
+    `PgBouncer bench ${report.startedAt} – ${report.finishedAt}, ${report.seconds} s windows, ${report.reps} repetitions, ` +
+      `load ${report.loadAtStart.toFixed(2)} → ${report.loadAtEnd.toFixed(2)}`,
     '',
     '| scenario | contender | queries/s (median, min–max) | p50 ms | p99 ms | CPU µs/query: Node, bouncer, PostgreSQL | peak backends | failed |',
     '|---|---|---|---|---|---|---|---|',
@@ -206,20 +263,29 @@ function markdown(report: { startedAt: string; finishedAt: string; loadAtStart: 
   for (const scenario of SCENARIOS) {
     const medians: Record<string, number> = {};
     for (const contender of ['direct', 'pgbouncer'] as const) {
-      const trials = report.trials.filter((trial) => trial.scenario === scenario.name && trial.contender === contender);
+      const trials = report.trials.filter(
+        (trial) => trial.scenario === scenario.name && trial.contender === contender,
+      );
       const qps = trials.map((trial) => trial.queriesPerSecond);
       medians[contender] = median(qps);
-      lines.push(`| ${scenario.name} | ${contender} | ${median(qps)} (${Math.min(...qps)}–${Math.max(...qps)}) | `
-        + `${median(trials.map((trial) => trial.p50Millis))} | ${median(trials.map((trial) => trial.p99Millis))} | `
-        + `${median(trials.map((trial) => trial.nodeCpuMicros))}, ${median(trials.map((trial) => trial.bouncerCpuMicros))}, `
-        + `${median(trials.map((trial) => trial.postgresCpuMicros))} | `
-        + `${Math.max(...trials.map((trial) => trial.peakBackends))} | ${trials.reduce((sum, trial) => sum + trial.failed, 0)} |`);
+      lines.push(
+        `| ${scenario.name} | ${contender} | ${median(qps)} (${Math.min(...qps)}–${Math.max(...qps)}) | ` +
+          `${median(trials.map((trial) => trial.p50Millis))} | ${median(trials.map((trial) => trial.p99Millis))} | ` +
+          `${median(trials.map((trial) => trial.nodeCpuMicros))}, ${median(trials.map((trial) => trial.bouncerCpuMicros))}, ` +
+          `${median(trials.map((trial) => trial.postgresCpuMicros))} | ` +
+          `${Math.max(...trials.map((trial) => trial.peakBackends))} | ${trials.reduce((sum, trial) => sum + trial.failed, 0)} |`,
+      );
     }
-    const of = (contender: string) => report.trials.filter((trial) => trial.scenario === scenario.name && trial.contender === contender);
+    const of = (contender: string) =>
+      report.trials.filter((trial) => trial.scenario === scenario.name && trial.contender === contender);
     // Repetition i of one contender against repetition i of the other: they ran back to back.
-    const paired = of('pgbouncer').map((trial, index) => trial.queriesPerSecond / (of('direct')[index]?.queriesPerSecond ?? Number.NaN));
-    lines.push(`| ${scenario.name} | pgbouncer / direct | ${round(medians.pgbouncer! / medians.direct!, 2)} `
-      + `(paired ${round(Math.min(...paired), 2)}–${round(Math.max(...paired), 2)}) | | | | | |`);
+    const paired = of('pgbouncer').map(
+      (trial, index) => trial.queriesPerSecond / (of('direct')[index]?.queriesPerSecond ?? Number.NaN),
+    );
+    lines.push(
+      `| ${scenario.name} | pgbouncer / direct | ${round(medians.pgbouncer! / medians.direct!, 2)} ` +
+        `(paired ${round(Math.min(...paired), 2)}–${round(Math.max(...paired), 2)}) | | | | | |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

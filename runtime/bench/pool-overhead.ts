@@ -57,10 +57,18 @@ export async function benchPoolOverhead(context: BenchContext): Promise<BenchSec
   const contenders = POOL_CONTENDERS.filter((name) => !name.startsWith('ours') || oursMissing === undefined);
   const cells: Cell<LoopResult>[] = contenders.map((contender) => ({
     label: contender,
-    run: () => context.trial<LoopResult>({
-      kind: 'pool-overhead', contender, borrowers: BORROWERS, resources: RESOURCES,
-      warmupMillis: context.warmupMillis, measureMillis: context.measureMillis,
-    } satisfies PoolOverheadTask, contender),
+    run: () =>
+      context.trial<LoopResult>(
+        {
+          kind: 'pool-overhead',
+          contender,
+          borrowers: BORROWERS,
+          resources: RESOURCES,
+          warmupMillis: context.warmupMillis,
+          measureMillis: context.measureMillis,
+        } satisfies PoolOverheadTask,
+        contender,
+      ),
   }));
   const results = await alternate(context, cells);
   const measurements: Measurement[] = [...results].map(([label, runs]) => ({
@@ -79,7 +87,15 @@ export async function benchPoolOverhead(context: BenchContext): Promise<BenchSec
     compare(measurements, 'generic-pool', 'pg-pool', CYCLES),
     compare(measurements, 'tarn', 'pg-pool', CYCLES),
   ]);
-  const notes = [`${BORROWERS} borrowers, ${RESOURCES} stub clients (connect/query/end resolve at once); one cycle = await acquire, then release.`];
+  const notes = [
+    `${BORROWERS} borrowers, ${RESOURCES} stub clients (connect/query/end resolve at once); one cycle = await acquire, then release.`,
+  ];
   if (oursMissing !== undefined) notes.push(`ours skipped: ${oursMissing}`);
-  return { name: 'pool-overhead', title: 'Pool-only overhead (stub client, no database)', measurements, comparisons, notes };
+  return {
+    name: 'pool-overhead',
+    title: 'Pool-only overhead (stub client, no database)',
+    measurements,
+    comparisons,
+    notes,
+  };
 }

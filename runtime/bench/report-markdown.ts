@@ -48,11 +48,19 @@ function formatComparison(comparison: Comparison, value: number): string {
 
 function comparisonTable(comparisons: readonly Comparison[]): string[] {
   if (comparisons.length === 0) return [];
-  const lines = ['| comparison | metric | median | paired min–max | target | met |', '|---|---|---|---|---|---|'];
+  const lines = [
+    '| comparison | metric | median | paired min–max | target | met |',
+    '|---|---|---|---|---|---|',
+  ];
   for (const comparison of comparisons) {
-    const target = comparison.target === undefined ? '–' : `${comparison.target.operator} ${formatComparison(comparison, comparison.target.value)}`;
+    const target =
+      comparison.target === undefined
+        ? '–'
+        : `${comparison.target.operator} ${formatComparison(comparison, comparison.target.value)}`;
     const met = comparison.met === undefined ? '–' : comparison.met ? 'yes' : '**no**';
-    lines.push(`| ${comparison.label} | ${comparison.metric} | ${formatComparison(comparison, comparison.value)} | ${formatComparison(comparison, comparison.pairedMin)}–${formatComparison(comparison, comparison.pairedMax)} | ${target} | ${met} |`);
+    lines.push(
+      `| ${comparison.label} | ${comparison.metric} | ${formatComparison(comparison, comparison.value)} | ${formatComparison(comparison, comparison.pairedMin)}–${formatComparison(comparison, comparison.pairedMax)} | ${target} | ${met} |`,
+    );
   }
   return lines;
 }

@@ -50,7 +50,8 @@ export interface Ratio {
 export function ratio(subject: Summary, reference: Summary): Ratio {
   const pairs = Math.min(subject.samples.length, reference.samples.length);
   const paired: number[] = [];
-  for (let index = 0; index < pairs; index += 1) paired.push(subject.samples[index]! / reference.samples[index]!);
+  for (let index = 0; index < pairs; index += 1)
+    paired.push(subject.samples[index]! / reference.samples[index]!);
   const sorted = paired.sort((a, b) => a - b);
   return {
     ofMedians: subject.median / reference.median,

@@ -27,8 +27,13 @@ export interface ChildOptions {
 
 function spawnWorker(task: unknown, options: ChildOptions): ChildProcess {
   const execArgv = ['--import', 'tsx'];
-  if (options.cpuProfileDirectory !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`);
-  return fork(WORKER, [JSON.stringify(task)], { cwd: REPOSITORY_ROOT, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (options.cpuProfileDirectory !== undefined)
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`);
+  return fork(WORKER, [JSON.stringify(task)], {
+    cwd: REPOSITORY_ROOT,
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
 
 /** Runs `task` in a child and resolves with its result. */
@@ -44,7 +49,9 @@ export async function runTrial<Result>(task: unknown, options: ChildOptions): Pr
     };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      settle(() => reject(new Error(`bench worker overran ${options.timeoutMillis} ms on ${JSON.stringify(task)}`)));
+      settle(() =>
+        reject(new Error(`bench worker overran ${options.timeoutMillis} ms on ${JSON.stringify(task)}`)),
+      );
     }, options.timeoutMillis);
     child.on('message', (message: WorkerMessage) => {
       if (message.type === 'result') settle(() => resolve(message.result as Result));
@@ -73,27 +80,43 @@ export async function startServerChild(task: unknown, options: ChildOptions): Pr
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`bench server did not listen within ${options.timeoutMillis} ms: ${JSON.stringify(task)}`));
+      reject(
+        new Error(`bench server did not listen within ${options.timeoutMillis} ms: ${JSON.stringify(task)}`),
+      );
     }, options.timeoutMillis);
     child.on('message', (message: WorkerMessage) => {
-      if (message.type === 'listening') { clearTimeout(timer); resolve(message.port); }
-      if (message.type === 'error') { clearTimeout(timer); child.kill('SIGKILL'); reject(new Error(message.message)); }
+      if (message.type === 'listening') {
+        clearTimeout(timer);
+        resolve(message.port);
+      }
+      if (message.type === 'error') {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        reject(new Error(message.message));
+      }
     });
-    child.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`bench server exited (${signal ?? code}) before listening`)); });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`bench server exited (${signal ?? code}) before listening`));
+    });
   });
   return {
     port,
-    cpuUsage: () => new Promise<NodeJS.CpuUsage>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('bench server did not report its CPU usage within 5 s')), 5_000);
-      const listener = (message: WorkerMessage): void => {
-        if (message.type !== 'cpu') return;
-        clearTimeout(timer);
-        child.off('message', listener);
-        resolve(message.usage);
-      };
-      child.on('message', listener);
-      child.send({ type: 'cpu' });
-    }),
+    cpuUsage: () =>
+      new Promise<NodeJS.CpuUsage>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error('bench server did not report its CPU usage within 5 s')),
+          5_000,
+        );
+        const listener = (message: WorkerMessage): void => {
+          if (message.type !== 'cpu') return;
+          clearTimeout(timer);
+          child.off('message', listener);
+          resolve(message.usage);
+        };
+        child.on('message', listener);
+        child.send({ type: 'cpu' });
+      }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -23,9 +23,12 @@ function send(message: object): Promise<void> {
 
 async function runTask(task: Task): Promise<unknown> {
   switch (task.kind) {
-    case 'throughput': return runThroughputTrial(task);
-    case 'pool-overhead': return runPoolOverheadTrial(task);
-    case 'oversubscription': return runOversubscriptionTrial(task);
+    case 'throughput':
+      return runThroughputTrial(task);
+    case 'pool-overhead':
+      return runPoolOverheadTrial(task);
+    case 'oversubscription':
+      return runOversubscriptionTrial(task);
     case 'http-server': {
       const server = await startHttpServer(task);
       process.on('message', (message: { type: string }) => {

@@ -39,7 +39,10 @@ export const MIGRATIONS: readonly Migration[] = [
 const MIGRATION_LOCK_KEY = 7_411_203_961;
 
 /** Applies the migrations not applied yet; returns their versions. */
-export async function migrate(pool: MigrationPool, migrations: readonly Migration[] = MIGRATIONS): Promise<string[]> {
+export async function migrate(
+  pool: MigrationPool,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<string[]> {
   const client = await pool.connect();
   let failure: Error | undefined;
   try {

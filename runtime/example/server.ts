@@ -23,10 +23,14 @@ export interface ExampleContext {
 }
 
 /** Applies the migration, then serves the clients API. */
-export default async function clientsApi(
-  { pool, logger }: ExampleContext,
-): Promise<(request: IncomingMessage, response: ServerResponse) => Promise<void>> {
+export default async function clientsApi({
+  pool,
+  logger,
+}: ExampleContext): Promise<(request: IncomingMessage, response: ServerResponse) => Promise<void>> {
   const applied = await migrate(pool);
-  logger.info({ applied }, applied.length === 0 ? 'clients API: schema up to date' : 'clients API: migrations applied');
+  logger.info(
+    { applied },
+    applied.length === 0 ? 'clients API: schema up to date' : 'clients API: migrations applied',
+  );
   return createClientsHandler(pool);
 }

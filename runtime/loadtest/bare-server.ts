@@ -29,10 +29,18 @@ const server = createServer((request, response) => {
     return;
   }
   handler(request, response).catch((error: Error) => {
-    if (response.headersSent) { response.destroy(); return; }
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
     const timeout = /timeout/i.test(error.message);
     response.writeHead(timeout ? 503 : 500, { 'content-type': 'application/json' }).end('{"status":"error"}');
   });
 });
-server.listen(Number(process.env.PORT), '127.0.0.1', () => { process.stdout.write('listening\n'); });
-process.on('SIGTERM', () => { server.close(); void pool.end(); });
+server.listen(Number(process.env.PORT), '127.0.0.1', () => {
+  process.stdout.write('listening\n');
+});
+process.on('SIGTERM', () => {
+  server.close();
+  void pool.end();
+});

@@ -16,7 +16,10 @@ export interface RequestTemplate {
 
 /** The running autocannon instance's events this load test uses. */
 export interface LoadInstance {
-  on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, millis: number) => void): this;
+  on(
+    event: 'response',
+    listener: (client: unknown, statusCode: number, bytes: number, millis: number) => void,
+  ): this;
   on(event: 'reqError', listener: (error: Error) => void): this;
   stop(): void;
 }
@@ -77,7 +80,9 @@ export function sampleBackends(adminUrl: string, database: string): { stop(): Pr
     try {
       while (running) {
         const { rows } = await client.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'", [database]);
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
+          [database],
+        );
         peak = Math.max(peak, rows[0]?.n ?? 0);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -85,20 +90,34 @@ export function sampleBackends(adminUrl: string, database: string): { stop(): Pr
       await client.end();
     }
   })();
-  return { async stop() { running = false; await done; return peak; } };
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return peak;
+    },
+  };
 }
 
 /** Calls the probe paths one after another every 100 ms, each on a fresh connection, as kubelet does. */
-export function sampleProbes(baseUrl: string, paths: readonly string[]): { stop(): Promise<PhaseResult['probes']> } {
+export function sampleProbes(
+  baseUrl: string,
+  paths: readonly string[],
+): { stop(): Promise<PhaseResult['probes']> } {
   let running = true;
-  const timings = new Map<string, { millis: number[]; failed: number }>(paths.map((path) => [path, { millis: [], failed: 0 }]));
+  const timings = new Map<string, { millis: number[]; failed: number }>(
+    paths.map((path) => [path, { millis: [], failed: 0 }]),
+  );
   const done = (async () => {
     while (running) {
       for (const path of paths) {
         const started = performance.now();
         const entry = timings.get(path) as { millis: number[]; failed: number };
         try {
-          const response = await fetch(`${baseUrl}${path}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(3000) });
+          const response = await fetch(`${baseUrl}${path}`, {
+            headers: { connection: 'close' },
+            signal: AbortSignal.timeout(3000),
+          });
           await response.arrayBuffer();
           if (!response.ok) entry.failed += 1;
         } catch {
@@ -116,7 +135,13 @@ export function sampleProbes(baseUrl: string, paths: readonly string[]): { stop(
       const result: PhaseResult['probes'] = {};
       for (const [path, { millis, failed }] of timings) {
         const sorted = [...millis].sort((a, b) => a - b);
-        result[path] = { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN, count: sorted.length, failed };
+        result[path] = {
+          p50: percentile(sorted, 0.5),
+          p99: percentile(sorted, 0.99),
+          max: sorted.at(-1) ?? Number.NaN,
+          count: sorted.length,
+          failed,
+        };
       }
       return result;
     },
@@ -128,7 +153,10 @@ export function requestMix(clients: number): RequestTemplate[] {
   let next = 0;
   const byId = (): RequestTemplate => ({
     method: 'GET',
-    setupRequest: (request) => { next = (next * 7 + 13) % clients; return { ...request, path: `/clients/${next + 1}` }; },
+    setupRequest: (request) => {
+      next = (next * 7 + 13) % clients;
+      return { ...request, path: `/clients/${next + 1}` };
+    },
   });
   return [byId(), byId(), byId(), { method: 'GET', path: '/clients?limit=20' }];
 }
@@ -140,10 +168,19 @@ export async function runPhase(options: PhaseOptions, probePaths: readonly strin
   const statuses: Record<string, number> = {};
   const cpuBefore = cpuMicros(options.pid);
   const result = await new Promise<AutocannonResult>((resolve, reject) => {
-    const instance = startLoad({
-      url: options.baseUrl, connections: options.connections, duration: options.seconds, timeout: 10, requests: requestMix(options.clients),
-    }, (error, finished) => (error === null ? resolve(finished) : reject(error)));
-    instance.on('response', (_client, statusCode) => { statuses[statusCode] = (statuses[statusCode] ?? 0) + 1; });
+    const instance = startLoad(
+      {
+        url: options.baseUrl,
+        connections: options.connections,
+        duration: options.seconds,
+        timeout: 10,
+        requests: requestMix(options.clients),
+      },
+      (error, finished) => (error === null ? resolve(finished) : reject(error)),
+    );
+    instance.on('response', (_client, statusCode) => {
+      statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    });
   });
   const cpu = cpuMicros(options.pid) - cpuBefore;
   const answered = Object.values(statuses).reduce((sum, count) => sum + count, 0);

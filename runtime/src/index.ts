@@ -1,5 +1,10 @@
 /** clientats-runtime: the pool, the health server and the settings contract. */
-export { loadSettings, validateEnvironment, SettingsError, perInstanceConnections } from './contract/index.js';
+export {
+  loadSettings,
+  validateEnvironment,
+  SettingsError,
+  perInstanceConnections,
+} from './contract/index.js';
 export type { Settings, SettingsProblem, Environment, SslMode } from './contract/index.js';
 export { createPool } from './pool/create-pool.js';
 export { Pool, mapPoolConfig } from './pool/pg-pool.js';

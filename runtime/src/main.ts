@@ -13,7 +13,9 @@ if (flag === '--help' || flag === '-h') {
   process.stderr.write(`clientats-runtime has no option ${JSON.stringify(flag)}: ${USAGE}\n`);
   process.exit(2);
 } else if (args.length > 1) {
-  process.stderr.write(`clientats-runtime takes at most one application module, got ${args.length}: ${JSON.stringify(args)}; ${USAGE}\n`);
+  process.stderr.write(
+    `clientats-runtime takes at most one application module, got ${args.length}: ${JSON.stringify(args)}; ${USAGE}\n`,
+  );
   process.exit(2);
 } else {
   await startRuntime({ appModule: args[0] });

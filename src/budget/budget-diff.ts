@@ -63,23 +63,44 @@ export function diffReports(before: BudgetReport, after: BudgetReport): BudgetDi
     const now = after.databases.find((database) => database.database === name);
     return databaseChange(name, old, now);
   });
-  const regressed = databases.some((database) => database.after !== undefined && !database.after.fits
-    && (database.before === undefined || database.before.fits || database.after.spare < database.before.spare));
+  const regressed = databases.some(
+    (database) =>
+      database.after !== undefined &&
+      !database.after.fits &&
+      (database.before === undefined || database.before.fits || database.after.spare < database.before.spare),
+  );
   return { mode: after.mode, databases, regressed };
 }
 
-function databaseChange(name: string, old: DatabaseBudget | undefined, now: DatabaseBudget | undefined): DatabaseChange {
-  const side = (database: DatabaseBudget | undefined): DatabaseSide | undefined => database === undefined ? undefined
-    : { totals: database.totals, usable: database.usable, spare: database.spare, fits: database.fits };
+function databaseChange(
+  name: string,
+  old: DatabaseBudget | undefined,
+  now: DatabaseBudget | undefined,
+): DatabaseChange {
+  const side = (database: DatabaseBudget | undefined): DatabaseSide | undefined =>
+    database === undefined
+      ? undefined
+      : { totals: database.totals, usable: database.usable, spare: database.spare, fits: database.fits };
   const consumers = consumerChanges(old?.consumers ?? [], now?.consumers ?? [], (now ?? old)!.mode);
   const before = side(old);
   const after = side(now);
-  const status: ChangeStatus = before === undefined ? 'added' : after === undefined ? 'removed'
-    : consumers.every((consumer) => consumer.status === 'unchanged') && before.usable === after.usable
-      && MODES.every((mode) => before.totals[mode] === after.totals[mode]) ? 'unchanged' : 'changed';
+  const status: ChangeStatus =
+    before === undefined
+      ? 'added'
+      : after === undefined
+        ? 'removed'
+        : consumers.every((consumer) => consumer.status === 'unchanged') &&
+            before.usable === after.usable &&
+            MODES.every((mode) => before.totals[mode] === after.totals[mode])
+          ? 'unchanged'
+          : 'changed';
   return {
-    database: name, status, verdict: verdictOf(before, after), consumers,
-    ...(before === undefined ? {} : { before }), ...(after === undefined ? {} : { after }),
+    database: name,
+    status,
+    verdict: verdictOf(before, after),
+    consumers,
+    ...(before === undefined ? {} : { before }),
+    ...(after === undefined ? {} : { after }),
   };
 }
 
@@ -92,7 +113,9 @@ function verdictOf(before: DatabaseSide | undefined, after: DatabaseSide | undef
 
 /** Pairs consumers by kind and name (in order, when a name repeats). */
 function consumerChanges(
-  before: readonly ConsumerBudget[], after: readonly ConsumerBudget[], mode: BudgetMode,
+  before: readonly ConsumerBudget[],
+  after: readonly ConsumerBudget[],
+  mode: BudgetMode,
 ): ConsumerChange[] {
   const remaining = [...before];
   const changes: ConsumerChange[] = after.map((now) => {
@@ -103,10 +126,20 @@ function consumerChanges(
   return [...changes, ...remaining.map((old) => consumerChange(old, undefined, mode))];
 }
 
-function consumerChange(old: ConsumerBudget | undefined, now: ConsumerBudget | undefined, mode: BudgetMode): ConsumerChange {
+function consumerChange(
+  old: ConsumerBudget | undefined,
+  now: ConsumerBudget | undefined,
+  mode: BudgetMode,
+): ConsumerChange {
   const either = (now ?? old)!;
-  const same = old !== undefined && now !== undefined && old.perInstance === now.perInstance
-    && MODES.every((case_) => old.connections[case_] === now.connections[case_] && old.instances[case_] === now.instances[case_]);
+  const same =
+    old !== undefined &&
+    now !== undefined &&
+    old.perInstance === now.perInstance &&
+    MODES.every(
+      (case_) =>
+        old.connections[case_] === now.connections[case_] && old.instances[case_] === now.instances[case_],
+    );
   return {
     name: either.name,
     kind: either.kind,
@@ -114,8 +147,14 @@ function consumerChange(old: ConsumerBudget | undefined, now: ConsumerBudget | u
     status: old === undefined ? 'added' : now === undefined ? 'removed' : same ? 'unchanged' : 'changed',
     ...(old === undefined ? {} : { before: old.connections }),
     ...(now === undefined ? {} : { after: now.connections }),
-    perInstance: { ...(old === undefined ? {} : { before: old.perInstance }), ...(now === undefined ? {} : { after: now.perInstance }) },
-    instances: { ...(old === undefined ? {} : { before: old.instances[mode] }), ...(now === undefined ? {} : { after: now.instances[mode] }) },
+    perInstance: {
+      ...(old === undefined ? {} : { before: old.perInstance }),
+      ...(now === undefined ? {} : { after: now.perInstance }),
+    },
+    instances: {
+      ...(old === undefined ? {} : { before: old.instances[mode] }),
+      ...(now === undefined ? {} : { after: now.instances[mode] }),
+    },
   };
 }
 
@@ -155,33 +194,46 @@ export function diffLines(diff: BudgetDiff): string[] {
 /** `clientats-db rollout 81 → 108 (+27), spare 16 → −11: now OVER BUDGET`. */
 export function databaseLine(database: DatabaseChange, mode: BudgetMode): string {
   const { before, after } = database;
-  if (after === undefined) return `${database.database} removed (was ${mode} ${before!.totals[mode]}, spare ${count(before!.spare)})`;
-  if (before === undefined) return `${database.database} added: ${mode} ${after.totals[mode]}, spare ${count(after.spare)}: ${database.verdict}`;
-  const spare = before.spare === after.spare ? count(after.spare) : `${count(before.spare)} → ${count(after.spare)}`;
+  if (after === undefined)
+    return `${database.database} removed (was ${mode} ${before!.totals[mode]}, spare ${count(before!.spare)})`;
+  if (before === undefined)
+    return `${database.database} added: ${mode} ${after.totals[mode]}, spare ${count(after.spare)}: ${database.verdict}`;
+  const spare =
+    before.spare === after.spare ? count(after.spare) : `${count(before.spare)} → ${count(after.spare)}`;
   return `${database.database} ${mode} ${change(before.totals[mode], after.totals[mode])}, spare ${spare}: ${database.verdict}`;
 }
 
 /** `clientats (kubernetes) changed: steady 81 → 108 (+27), rollout …, strict …`. */
 export function consumerLine(consumer: ConsumerChange): string {
-  const figures = MODES.map((mode) => `${mode} ${change(consumer.before?.[mode], consumer.after?.[mode])}`).join(', ');
+  const figures = MODES.map(
+    (mode) => `${mode} ${change(consumer.before?.[mode], consumer.after?.[mode])}`,
+  ).join(', ');
   return `${consumer.name} (${consumer.kind}) ${consumer.status}: ${figures}`;
 }
 
 /** The Markdown table a reviewer reads in the step summary (every database, its changed consumers). */
 export function formatDiffMarkdown(diff: BudgetDiff): string {
   const lines = ['## Connection budget: this change', ''];
-  lines.push(`Base branch → this branch; the enforced case is **${diff.mode}**. Unchanged consumers are left out.`, '');
+  lines.push(
+    `Base branch → this branch; the enforced case is **${diff.mode}**. Unchanged consumers are left out.`,
+    '',
+  );
   lines.push('| database | consumer | steady | rollout | strict | spare | verdict |');
   lines.push('|---|---|--:|--:|--:|--:|---|');
   for (const database of diff.databases) {
-    const total = (mode: BudgetMode): string => change(database.before?.totals[mode], database.after?.totals[mode]);
+    const total = (mode: BudgetMode): string =>
+      change(database.before?.totals[mode], database.after?.totals[mode]);
     const icon = database.after === undefined ? '➖' : database.after.fits ? '✅' : '❌';
-    lines.push(`| ${escape(database.database)} | **total** | ${total('steady')} | ${total('rollout')} | ${total('strict')}`
-      + ` | ${change(database.before?.spare, database.after?.spare)} | ${icon} ${database.verdict} |`);
+    lines.push(
+      `| ${escape(database.database)} | **total** | ${total('steady')} | ${total('rollout')} | ${total('strict')}` +
+        ` | ${change(database.before?.spare, database.after?.spare)} | ${icon} ${database.verdict} |`,
+    );
     for (const consumer of database.consumers) {
       if (consumer.status === 'unchanged') continue;
       const cell = (mode: BudgetMode): string => change(consumer.before?.[mode], consumer.after?.[mode]);
-      lines.push(`| | ${escape(consumer.name)} (${consumer.kind}) | ${cell('steady')} | ${cell('rollout')} | ${cell('strict')} | | ${consumer.status} |`);
+      lines.push(
+        `| | ${escape(consumer.name)} (${consumer.kind}) | ${cell('steady')} | ${cell('rollout')} | ${cell('strict')} | | ${consumer.status} |`,
+      );
     }
   }
   lines.push('');

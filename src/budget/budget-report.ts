@@ -22,7 +22,12 @@ export interface BudgetReport {
 }
 
 /** Assembles a report; `fits` is derived. */
-export function buildReport(mode: BudgetMode, databases: readonly DatabaseBudget[], runtimeChecks: readonly RuntimeCheck[], notes: readonly string[] = []): BudgetReport {
+export function buildReport(
+  mode: BudgetMode,
+  databases: readonly DatabaseBudget[],
+  runtimeChecks: readonly RuntimeCheck[],
+  notes: readonly string[] = [],
+): BudgetReport {
   return {
     mode,
     fits: databases.every((database) => database.fits) && runtimeChecks.every((check) => check.ok),
@@ -38,18 +43,33 @@ const HEADERS = ['consumer', 'kind', 'per instance', 'steady', 'rollout', 'stric
 export function formatText(report: BudgetReport): string {
   const lines: string[] = [];
   for (const database of report.databases) {
-    lines.push(`[${database.database}] ${database.usableArithmetic} = ${database.usable} usable${providerText(database)}`);
+    lines.push(
+      `[${database.database}] ${database.usableArithmetic} = ${database.usable} usable${providerText(database)}`,
+    );
     const rows = [
       HEADERS,
       ...database.consumers.map((consumer) => [
-        consumer.name, consumer.kind, consumer.kind === 'other' ? '' : String(consumer.perInstance),
-        String(consumer.connections.steady), String(consumer.connections.rollout), String(consumer.connections.strict),
+        consumer.name,
+        consumer.kind,
+        consumer.kind === 'other' ? '' : String(consumer.perInstance),
+        String(consumer.connections.steady),
+        String(consumer.connections.rollout),
+        String(consumer.connections.strict),
       ]),
-      ['total', '', '', String(database.totals.steady), String(database.totals.rollout), String(database.totals.strict)],
+      [
+        'total',
+        '',
+        '',
+        String(database.totals.steady),
+        String(database.totals.rollout),
+        String(database.totals.strict),
+      ],
     ];
     const widths = HEADERS.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
     for (const row of rows) {
-      lines.push(`  ${row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`.trimEnd());
+      lines.push(
+        `  ${row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`.trimEnd(),
+      );
     }
     for (const line of breakdown(database)) lines.push(`  ${line}`);
     for (const tier of database.pgbouncer ?? []) {
@@ -61,7 +81,8 @@ export function formatText(report: BudgetReport): string {
   }
   if (report.runtimeChecks.length > 0) {
     lines.push('runtime checks');
-    for (const check of report.runtimeChecks) lines.push(`  ${check.ok ? 'ok  ' : 'FAIL'}  ${checkLabel(check)}: ${check.message}`);
+    for (const check of report.runtimeChecks)
+      lines.push(`  ${check.ok ? 'ok  ' : 'FAIL'}  ${checkLabel(check)}: ${check.message}`);
     lines.push('');
   }
   for (const note of report.notes) lines.push(`note: ${note}`);
@@ -78,7 +99,9 @@ export interface MarkdownOptions {
 /** Markdown for a CI job summary or `dist/connection-budget.md`. */
 export function formatMarkdown(report: BudgetReport, options: MarkdownOptions = {}): string {
   const lines: string[] = ['# Connection budget', ''];
-  lines.push(`Enforced case: **${report.mode}** (steady = no deploy running; rollout = surge pods / preboot dynos added; strict = terminating pods still connected). Every figure includes one readiness connection per instance: \`per_instance = POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + probe\`.`);
+  lines.push(
+    `Enforced case: **${report.mode}** (steady = no deploy running; rollout = surge pods / preboot dynos added; strict = terminating pods still connected). Every figure includes one readiness connection per instance: \`per_instance = POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + probe\`.`,
+  );
   lines.push('');
   for (const database of report.databases) {
     lines.push(`## ${database.database}`, '');
@@ -87,9 +110,14 @@ export function formatMarkdown(report: BudgetReport, options: MarkdownOptions = 
     lines.push('| consumer | kind | per instance | steady | rollout | strict |');
     lines.push('|---|---|--:|--:|--:|--:|');
     for (const consumer of database.consumers) {
-      lines.push(`| ${escape(consumer.name)} | ${consumer.kind} | ${consumer.kind === 'other' ? '' : consumer.perInstance} | ${consumer.connections.steady} | ${consumer.connections.rollout} | ${consumer.connections.strict} |`);
+      lines.push(
+        `| ${escape(consumer.name)} | ${consumer.kind} | ${consumer.kind === 'other' ? '' : consumer.perInstance} | ${consumer.connections.steady} | ${consumer.connections.rollout} | ${consumer.connections.strict} |`,
+      );
     }
-    lines.push(`| **total** | | | ${database.totals.steady} | ${database.totals.rollout} | ${database.totals.strict} |`, '');
+    lines.push(
+      `| **total** | | | ${database.totals.steady} | ${database.totals.rollout} | ${database.totals.strict} |`,
+      '',
+    );
     for (const line of breakdown(database)) lines.push(`- ${escape(line)}`);
     lines.push('');
     for (const tier of database.pgbouncer ?? []) {
@@ -101,7 +129,8 @@ export function formatMarkdown(report: BudgetReport, options: MarkdownOptions = 
   }
   if (report.runtimeChecks.length > 0) {
     lines.push('## Runtime checks', '');
-    for (const check of report.runtimeChecks) lines.push(`- ${check.ok ? '✅' : '❌'} ${escape(checkLabel(check))}: ${escape(check.message)}`);
+    for (const check of report.runtimeChecks)
+      lines.push(`- ${check.ok ? '✅' : '❌'} ${escape(checkLabel(check))}: ${escape(check.message)}`);
     lines.push('');
   }
   if (report.notes.length > 0) {
@@ -138,17 +167,27 @@ export function resultText(report: BudgetReport): string {
  */
 function breakdown(database: DatabaseBudget): string[] {
   const modes = database.mode === 'steady' ? (['steady'] as const) : (['steady', database.mode] as const);
-  return database.consumers.flatMap((consumer) => modes.map((mode) => {
-    const split = consumer.kind === 'other' ? '' : ` (${consumer.poolConnections[mode]} pool + ${consumer.probeConnections[mode]} probe)`;
-    const plain = consumer.kind !== 'other' && !consumer.readiness ? ', no readiness connection: not clientats-runtime' : '';
-    return `${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ${consumer.connections[mode]}${split}${plain}`;
-  }));
+  return database.consumers.flatMap((consumer) =>
+    modes.map((mode) => {
+      const split =
+        consumer.kind === 'other'
+          ? ''
+          : ` (${consumer.poolConnections[mode]} pool + ${consumer.probeConnections[mode]} probe)`;
+      const plain =
+        consumer.kind !== 'other' && !consumer.readiness
+          ? ', no readiness connection: not clientats-runtime'
+          : '';
+      return `${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ${consumer.connections[mode]}${split}${plain}`;
+    }),
+  );
 }
 
 /** The client-side arithmetic of the apps behind a bouncer tier, in the enforced case. */
 function behindLines(tier: PgbouncerTierBudget, mode: BudgetMode): string[] {
-  return tier.behind.map((consumer) =>
-    `behind ${tier.name}: ${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ${consumer.connections[mode]} client connections`);
+  return tier.behind.map(
+    (consumer) =>
+      `behind ${tier.name}: ${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ${consumer.connections[mode]} client connections`,
+  );
 }
 
 function checkLabel(check: RuntimeCheck): string {

@@ -25,14 +25,22 @@ export interface SourceLine {
 }
 
 /** The values a reviewer changes to fix a budget, and the object that carries them. */
-export type LocatedField = 'object' | 'replicas' | 'hpaMax' | 'maxSurge' | 'POOL_SIZE' | 'POOL_COUNT' | 'MAX_OVERFLOW';
+export type LocatedField =
+  'object' | 'replicas' | 'hpaMax' | 'maxSurge' | 'POOL_SIZE' | 'POOL_COUNT' | 'MAX_OVERFLOW';
 
 /** Lines of a consumer's sizing values: the object, its replica count, its HPA maximum, its pool env entries. */
 export type SourceLocations = Readonly<Partial<Record<LocatedField, SourceLine>>>;
 
 /** Kubernetes kinds that run pods, all of which the budget sizes. */
 export type WorkloadKind =
-  | 'Deployment' | 'StatefulSet' | 'ReplicaSet' | 'ReplicationController' | 'DaemonSet' | 'Pod' | 'Job' | 'CronJob';
+  | 'Deployment'
+  | 'StatefulSet'
+  | 'ReplicaSet'
+  | 'ReplicationController'
+  | 'DaemonSet'
+  | 'Pod'
+  | 'Job'
+  | 'CronJob';
 
 /** A Kubernetes workload whose containers connect to the database. */
 export interface KubernetesConsumer extends ProcessConnections {
@@ -55,7 +63,11 @@ export interface KubernetesConsumer extends ProcessConnections {
 
 /** Deployment strategy as Kubernetes spells it: absolute counts or percentages (`'25%'`). */
 export type RolloutStrategy =
-  | { readonly type: 'RollingUpdate'; readonly maxSurge?: number | string; readonly maxUnavailable?: number | string }
+  | {
+      readonly type: 'RollingUpdate';
+      readonly maxSurge?: number | string;
+      readonly maxUnavailable?: number | string;
+    }
   | { readonly type: 'Recreate' };
 
 /** A Docker Compose service running the runtime. */

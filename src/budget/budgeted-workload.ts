@@ -22,6 +22,10 @@ export interface BudgetedWorkload {
 
 /** Type guard used when walking the construct tree. */
 export function isBudgetedWorkload(value: unknown): value is BudgetedWorkload {
-  return typeof value === 'object' && value !== null && 'budgetDatabase' in value
-    && typeof (value as { budgetDatabase?: unknown }).budgetDatabase === 'object';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'budgetDatabase' in value &&
+    typeof (value as { budgetDatabase?: unknown }).budgetDatabase === 'object'
+  );
 }

@@ -25,7 +25,13 @@
  */
 import { perInstanceConnections, READINESS_CONNECTIONS } from 'clientats-runtime/contract';
 import type {
-  BudgetMode, Consumer, DatabaseLimits, KubernetesConsumer, ProviderFacts, RolloutStrategy, WorkloadKind,
+  BudgetMode,
+  Consumer,
+  DatabaseLimits,
+  KubernetesConsumer,
+  ProviderFacts,
+  RolloutStrategy,
+  WorkloadKind,
 } from './budget-types.js';
 import { resolveRollout, type ResolvedRollout } from './rollout-surge.js';
 
@@ -98,7 +104,8 @@ export interface BudgetOptions {
 export function usableSlots(target: DatabaseLimits): { usable: number; arithmetic: string } {
   checkCount(`database ${target.name} maxConnections`, target.maxConnections, 1);
   const superuser = checkCount(
-    `database ${target.name} superuserReserved`, target.superuserReserved ?? DEFAULT_SUPERUSER_RESERVED,
+    `database ${target.name} superuserReserved`,
+    target.superuserReserved ?? DEFAULT_SUPERUSER_RESERVED,
   );
   const reserved = checkCount(`database ${target.name} reserved`, target.reserved ?? 0);
   const provider = checkCount(`database ${target.name} providerReserved`, target.providerReserved ?? 0);
@@ -112,7 +119,8 @@ export function usableSlots(target: DatabaseLimits): { usable: number; arithmeti
   const reservedTotal = superuser + reserved + provider;
   let arithmetic = `max_connections ${target.maxConnections}`;
   if (parts.length === 1) arithmetic += ` − ${reservedTotal} reserved`;
-  if (parts.length > 1) arithmetic += ` − ${reservedTotal} reserved (${parts.map((part) => `${part.count} ${part.label}`).join(' + ')})`;
+  if (parts.length > 1)
+    arithmetic += ` − ${reservedTotal} reserved (${parts.map((part) => `${part.count} ${part.label}`).join(' + ')})`;
   if (headroom > 0) arithmetic += ` − ${headroom} headroom`;
   if (connected > 0) arithmetic += ` − ${connected} already connected`;
   return { usable: target.maxConnections - reservedTotal - headroom - connected, arithmetic };
@@ -122,7 +130,11 @@ export function usableSlots(target: DatabaseLimits): { usable: number; arithmeti
  * Sums consumers against one database.
  * @throws Error naming the consumer and field when a count is not an integer >= 0.
  */
-export function computeBudget(consumers: readonly Consumer[], target: DatabaseLimits, options: BudgetOptions = {}): DatabaseBudget {
+export function computeBudget(
+  consumers: readonly Consumer[],
+  target: DatabaseLimits,
+  options: BudgetOptions = {},
+): DatabaseBudget {
   const mode = options.mode ?? 'rollout';
   const { usable, arithmetic } = usableSlots(target);
   const budgets = consumers.map(consumerBudget);
@@ -151,11 +163,19 @@ export function computeBudget(consumers: readonly Consumer[], target: DatabaseLi
 /** `worst case 143 > 97 usable (max_connections 100 − 3 reserved): 13 pods (…) × (…)`. */
 function violationLine(budget: DatabaseBudget): string {
   const { mode } = budget;
-  const label = { steady: 'steady state', rollout: 'worst case', strict: 'strict worst case (terminating pods connected)' }[mode];
+  const label = {
+    steady: 'steady state',
+    rollout: 'worst case',
+    strict: 'strict worst case (terminating pods connected)',
+  }[mode];
   const head = `${label} ${budget.totals[mode]} > ${budget.usable} usable (${budget.usableArithmetic})`;
-  const counted = budget.consumers.filter((consumer) => consumer.connections[mode] > 0 || budget.consumers.length === 1);
+  const counted = budget.consumers.filter(
+    (consumer) => consumer.connections[mode] > 0 || budget.consumers.length === 1,
+  );
   if (counted.length === 1 && counted[0].kind !== 'other') return `${head}: ${counted[0].arithmetic[mode]}`;
-  const terms = counted.map((consumer) => `${consumer.name} ${consumer.arithmetic[mode]} = ${consumer.connections[mode]}`);
+  const terms = counted.map(
+    (consumer) => `${consumer.name} ${consumer.arithmetic[mode]} = ${consumer.connections[mode]}`,
+  );
   return `${head} on database ${budget.database}: ${terms.join(' + ')}`;
 }
 
@@ -187,7 +207,10 @@ function consumerBudget(consumer: Consumer): ConsumerBudget {
     poolCount: checkCount(`${consumer.name} POOL_COUNT`, consumer.pool.poolCount, 1),
     maxOverflow: checkCount(`${consumer.name} MAX_OVERFLOW`, consumer.pool.maxOverflow),
   };
-  const probes = checkCount(`${consumer.name} probeConnections`, consumer.probeConnections ?? READINESS_CONNECTIONS);
+  const probes = checkCount(
+    `${consumer.name} probeConnections`,
+    consumer.probeConnections ?? READINESS_CONNECTIONS,
+  );
   const perInstance = perInstanceConnections(pool, probes);
   const poolPart = perInstance - probes;
   const processes = instancesOf(consumer);
@@ -218,7 +241,10 @@ function instancesOf(consumer: Exclude<Consumer, { kind: 'other' }>): Processes 
     }
     case 'heroku': {
       const dynos = checkCount(`${consumer.name} dynos`, consumer.dynos);
-      const doubled = { count: 2 * dynos, text: `${plural(2 * dynos, 'dyno')} (${dynos} + ${dynos} ${consumer.preboot ? 'preboot' : 'stopping'})` };
+      const doubled = {
+        count: 2 * dynos,
+        text: `${plural(2 * dynos, 'dyno')} (${dynos} + ${dynos} ${consumer.preboot ? 'preboot' : 'stopping'})`,
+      };
       return {
         steady: { count: dynos, text: plural(dynos, 'dyno') },
         rollout: consumer.preboot ? doubled : { count: dynos, text: `${plural(dynos, 'dyno')} (no preboot)` },
@@ -249,9 +275,10 @@ function podsOf(consumer: KubernetesConsumer): Processes {
     }
     case 'CronJob': {
       const run = pods(replicas, `CronJob parallelism ${replicas}`);
-      const overlap = consumer.overlappingRuns === true
-        ? pods(2 * replicas, `2 overlapping runs × parallelism ${replicas}`)
-        : pods(replicas, `parallelism ${replicas}, concurrencyPolicy Forbid`);
+      const overlap =
+        consumer.overlappingRuns === true
+          ? pods(2 * replicas, `2 overlapping runs × parallelism ${replicas}`)
+          : pods(replicas, `parallelism ${replicas}, concurrencyPolicy Forbid`);
       return { steady: run, rollout: overlap, strict: overlap };
     }
     case 'DaemonSet':
@@ -262,7 +289,10 @@ function podsOf(consumer: KubernetesConsumer): Processes {
       const hpa = hpaOf(consumer);
       const desired = hpa ?? replicas;
       const text = hpa === undefined ? plural(desired, 'replica') : `${desired} HPA max`;
-      const replaced = workload === 'StatefulSet' ? `${text}, StatefulSet: replaced one by one` : `${text}, ${workload}: no rollout`;
+      const replaced =
+        workload === 'StatefulSet'
+          ? `${text}, StatefulSet: replaced one by one`
+          : `${text}, ${workload}: no rollout`;
       return {
         steady: pods(desired, hpa === undefined ? undefined : 'HPA max'),
         rollout: pods(desired, replaced),
@@ -272,17 +302,29 @@ function podsOf(consumer: KubernetesConsumer): Processes {
     case 'Deployment': {
       const hpa = hpaOf(consumer);
       const desired = hpa ?? replicas;
-      return rollingPods(consumer, desired, hpa === undefined ? plural(desired, 'replica') : `${desired} HPA max`, hpa);
+      return rollingPods(
+        consumer,
+        desired,
+        hpa === undefined ? plural(desired, 'replica') : `${desired} HPA max`,
+        hpa,
+      );
     }
   }
 }
 
 function hpaOf(consumer: KubernetesConsumer): number | undefined {
-  return consumer.hpaMaxReplicas === undefined ? undefined : checkCount(`${consumer.name} hpaMaxReplicas`, consumer.hpaMaxReplicas);
+  return consumer.hpaMaxReplicas === undefined
+    ? undefined
+    : checkCount(`${consumer.name} hpaMaxReplicas`, consumer.hpaMaxReplicas);
 }
 
 /** A Deployment or DaemonSet: the desired pods, plus surge during a rollout, plus terminating pods in the strict case. */
-function rollingPods(consumer: KubernetesConsumer, desired: number, desiredText: string, hpa: number | undefined): Processes {
+function rollingPods(
+  consumer: KubernetesConsumer,
+  desired: number,
+  desiredText: string,
+  hpa: number | undefined,
+): Processes {
   const rollout = resolveRolloutFor(consumer.name, desired, consumer.strategy);
   const steady = pods(desired, hpa === undefined ? undefined : 'HPA max');
   if (rollout.type === 'Recreate') {
@@ -297,13 +339,20 @@ function rollingPods(consumer: KubernetesConsumer, desired: number, desiredText:
   return {
     steady: consumer.workload === 'DaemonSet' ? pods(desired, desiredText) : steady,
     rollout: pods(desired + rollout.surge, surged),
-    strict: pods(strictCount, strictCount === 2 * desired
-      ? `${desiredText} + ${desired} terminating`
-      : `${desiredText} + ${rollout.surge} surge`),
+    strict: pods(
+      strictCount,
+      strictCount === 2 * desired
+        ? `${desiredText} + ${desired} terminating`
+        : `${desiredText} + ${rollout.surge} surge`,
+    ),
   };
 }
 
-function resolveRolloutFor(name: string, replicas: number, strategy: RolloutStrategy | undefined): ResolvedRollout {
+function resolveRolloutFor(
+  name: string,
+  replicas: number,
+  strategy: RolloutStrategy | undefined,
+): ResolvedRollout {
   try {
     return resolveRollout(replicas, strategy);
   } catch (error) {
@@ -320,6 +369,7 @@ function plural(count: number, noun: string): string {
 }
 
 function checkCount(what: string, value: number, minimum = 0): number {
-  if (!Number.isSafeInteger(value) || value < minimum) throw new Error(`${what} must be an integer >= ${minimum}, got ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(value) || value < minimum)
+    throw new Error(`${what} must be an integer >= ${minimum}, got ${JSON.stringify(value)}`);
   return value;
 }

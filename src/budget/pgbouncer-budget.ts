@@ -142,8 +142,9 @@ export interface PgbouncerBudget {
 }
 
 /** The client side's spread assumption, as a report states it. */
-export const SPREAD_ASSUMPTION = 'client connections spread evenly over the serving bouncers (a Service balances '
-  + 'connections, not queries); the strict bound also takes the bouncers a rollout may have down out of service';
+export const SPREAD_ASSUMPTION =
+  'client connections spread evenly over the serving bouncers (a Service balances ' +
+  'connections, not queries); the strict bound also takes the bouncers a rollout may have down out of service';
 
 /**
  * Both tiers of a PgBouncer-fronted database.
@@ -154,7 +155,8 @@ export function pgbouncerBudget(input: PgbouncerBudgetInput): PgbouncerBudget {
   const { perBouncer, uncapped, pools } = bouncerServerConnections(input.bouncer);
   const fleet = input.fleet;
   checkCount('fleet.replicas', fleet.replicas, 1);
-  if (fleet.hpaMaxReplicas !== undefined) checkCount('fleet.hpaMaxReplicas', fleet.hpaMaxReplicas, fleet.replicas);
+  if (fleet.hpaMaxReplicas !== undefined)
+    checkCount('fleet.hpaMaxReplicas', fleet.hpaMaxReplicas, fleet.replicas);
   const peak = fleet.hpaMaxReplicas ?? fleet.replicas;
   const bouncerInstances = peak + resolveRollout(peak, fleet.strategy).surge;
   const direct = sumClients('direct', input.direct ?? []);
@@ -166,7 +168,10 @@ export function pgbouncerBudget(input: PgbouncerBudgetInput): PgbouncerBudget {
   checkCount('max_client_conn', maxClientConn, 1);
   const servingBouncers = fleet.hpaMinReplicas ?? fleet.replicas;
   checkCount('fleet.hpaMinReplicas', servingBouncers, 1);
-  const downDuringRollout = Math.min(servingBouncers, Math.max(1, resolveRollout(servingBouncers, fleet.strategy).unavailable));
+  const downDuringRollout = Math.min(
+    servingBouncers,
+    Math.max(1, resolveRollout(servingBouncers, fleet.strategy).unavailable),
+  );
   const capacity = servingBouncers * maxClientConn;
   const strictCapacity = (servingBouncers - downDuringRollout) * maxClientConn;
   const serverFits = total <= input.usable;
@@ -197,7 +202,11 @@ export function pgbouncerBudget(input: PgbouncerBudgetInput): PgbouncerBudget {
  * and max_user_connections per user (across databases). With both caps the
  * bound is a maximum flow from databases to users; it is computed exactly.
  */
-export function bouncerServerConnections(bouncer: BouncerPools): { perBouncer: number; uncapped: number; pools: PoolConnections[] } {
+export function bouncerServerConnections(bouncer: BouncerPools): {
+  perBouncer: number;
+  uncapped: number;
+  pools: PoolConnections[];
+} {
   const defaultPoolSize = bouncer.defaultPoolSize ?? PGBOUNCER_DEFAULTS.defaultPoolSize;
   const reserve = bouncer.reservePoolSize ?? PGBOUNCER_DEFAULTS.reservePoolSize;
   checkCount('default_pool_size', defaultPoolSize, 0);
@@ -209,19 +218,30 @@ export function bouncerServerConnections(bouncer: BouncerPools): { perBouncer: n
     checkCount(`max_db_connections of ${database.name}`, cap, 0);
     databaseCaps.push(cap);
     for (const user of database.users) {
-      const size = (user.poolSize ?? database.poolSize ?? defaultPoolSize) + (database.reservePoolSize ?? reserve);
+      const size =
+        (user.poolSize ?? database.poolSize ?? defaultPoolSize) + (database.reservePoolSize ?? reserve);
       checkCount(`pool size of ${database.name}/${user.user}`, size, 0);
       pools.push({ database: database.name, user: user.user, size });
     }
   }
   const users = [...new Set(pools.map((pool) => pool.user))];
   const userCaps = users.map((user) => {
-    const cap = bouncer.userMaxConnections?.[user] ?? bouncer.maxUserConnections ?? PGBOUNCER_DEFAULTS.maxUserConnections;
+    const cap =
+      bouncer.userMaxConnections?.[user] ??
+      bouncer.maxUserConnections ??
+      PGBOUNCER_DEFAULTS.maxUserConnections;
     checkCount(`max_user_connections of ${user}`, cap, 0);
     return cap;
   });
   const uncapped = pools.reduce((sum, pool) => sum + pool.size, 0);
-  const perBouncer = maxFlow(bouncer.databases.map((database) => database.name), databaseCaps, users, userCaps, pools, uncapped);
+  const perBouncer = maxFlow(
+    bouncer.databases.map((database) => database.name),
+    databaseCaps,
+    users,
+    userCaps,
+    pools,
+    uncapped,
+  );
   return { perBouncer, uncapped, pools };
 }
 
@@ -230,18 +250,26 @@ export function bouncerServerConnections(bouncer: BouncerPools): { perBouncer: n
  * (cap, 0 = none), by augmenting paths. Graphs are tiny (databases × users).
  */
 function maxFlow(
-  databases: readonly string[], databaseCaps: readonly number[],
-  users: readonly string[], userCaps: readonly number[],
-  pools: readonly PoolConnections[], unlimited: number,
+  databases: readonly string[],
+  databaseCaps: readonly number[],
+  users: readonly string[],
+  userCaps: readonly number[],
+  pools: readonly PoolConnections[],
+  unlimited: number,
 ): number {
   const nodes = 2 + databases.length + users.length;
   const sink = nodes - 1;
   const capacity = Array.from({ length: nodes }, () => new Array<number>(nodes).fill(0));
   const orNone = (cap: number): number => (cap === 0 ? unlimited : cap);
-  databases.forEach((_, index) => { capacity[0]![1 + index] = orNone(databaseCaps[index]!); });
-  users.forEach((_, index) => { capacity[1 + databases.length + index]![sink] = orNone(userCaps[index]!); });
+  databases.forEach((_, index) => {
+    capacity[0]![1 + index] = orNone(databaseCaps[index]!);
+  });
+  users.forEach((_, index) => {
+    capacity[1 + databases.length + index]![sink] = orNone(userCaps[index]!);
+  });
   for (const pool of pools) {
-    capacity[1 + databases.indexOf(pool.database)]![1 + databases.length + users.indexOf(pool.user)]! += pool.size;
+    capacity[1 + databases.indexOf(pool.database)]![1 + databases.length + users.indexOf(pool.user)]! +=
+      pool.size;
   }
   let flow = 0;
   // Each augmentation adds at least 1; bounded by the total pool size.
@@ -260,7 +288,8 @@ function maxFlow(
     }
     if (previous[sink] === -1) return flow;
     let bottleneck = Number.MAX_SAFE_INTEGER;
-    for (let node = sink; node !== 0; node = previous[node]!) bottleneck = Math.min(bottleneck, capacity[previous[node]!]![node]!);
+    for (let node = sink; node !== 0; node = previous[node]!)
+      bottleneck = Math.min(bottleneck, capacity[previous[node]!]![node]!);
     for (let node = sink; node !== 0; node = previous[node]!) {
       capacity[previous[node]!]![node]! -= bottleneck;
       capacity[node]![previous[node]!]! += bottleneck;

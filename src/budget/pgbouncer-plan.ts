@@ -31,7 +31,8 @@ export function solveDefaultPoolSize(input: {
   readonly direct?: readonly BudgetClient[];
 }): number | undefined {
   const fits = (size: number): boolean =>
-    pgbouncerBudget({ ...input, bouncer: { ...input.bouncer, defaultPoolSize: size }, behind: [] }).server.fits;
+    pgbouncerBudget({ ...input, bouncer: { ...input.bouncer, defaultPoolSize: size }, behind: [] }).server
+      .fits;
   if (!fits(1)) return undefined;
   // Server connections grow with the pool size, so the largest fitting size is found by bisection.
   let low = 1;
@@ -58,7 +59,11 @@ export function bouncersForBound(fleet: BouncerFleet, bound: SpreadBound): numbe
  * under the bound (strict falls back to even for a single bouncer, which
  * cannot lose one and still serve), never below PgBouncer's default of 100.
  */
-export function requiredMaxClientConn(demand: number, fleet: BouncerFleet, bound: SpreadBound = 'strict'): number {
+export function requiredMaxClientConn(
+  demand: number,
+  fleet: BouncerFleet,
+  bound: SpreadBound = 'strict',
+): number {
   checkCount('demand', demand, 0);
   const strict = bouncersForBound(fleet, bound);
   const bouncers = strict > 0 ? strict : bouncersForBound(fleet, 'even');

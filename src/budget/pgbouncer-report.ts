@@ -11,19 +11,22 @@ const verdict = (fits: boolean): string => (fits ? 'fits' : '**over budget**');
 /** A Markdown section for one bouncer tier named `name`. */
 export function pgbouncerBudgetLines(name: string, budget: PgbouncerBudget): string[] {
   const { server, client } = budget;
-  const capped = budget.uncapped === budget.perBouncer ? '' : ` (pools add up to ${budget.uncapped}, capped by max_db/user_connections)`;
+  const capped =
+    budget.uncapped === budget.perBouncer
+      ? ''
+      : ` (pools add up to ${budget.uncapped}, capped by max_db/user_connections)`;
   return [
     `#### PgBouncer tier \`${name}\`: ${verdict(budget.fits)}`,
     '',
     '| tier | counted | total | bound | verdict |',
     '|---|---|---|---|---|',
-    `| server (PostgreSQL) | ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections${capped} `
-      + `+ ${server.direct} direct | ${server.total} | ≤ ${server.usable} usable | ${verdict(server.fits)} |`,
-    `| client (even spread) | app instances × per_instance behind the bouncers | ${client.demand} `
-      + `| ≤ ${client.servingBouncers} × max_client_conn ${client.maxClientConn} = ${client.capacity} | ${verdict(client.fits)} |`,
-    `| client (strict: ${client.downDuringRollout} bouncer(s) down in a rollout) | same | ${client.demand} `
-      + `| ≤ ${client.servingBouncers - client.downDuringRollout} × ${client.maxClientConn} = ${client.strictCapacity} `
-      + `| ${client.fitsStrict ? 'fits' : 'over (warning)'} |`,
+    `| server (PostgreSQL) | ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections${capped} ` +
+      `+ ${server.direct} direct | ${server.total} | ≤ ${server.usable} usable | ${verdict(server.fits)} |`,
+    `| client (even spread) | app instances × per_instance behind the bouncers | ${client.demand} ` +
+      `| ≤ ${client.servingBouncers} × max_client_conn ${client.maxClientConn} = ${client.capacity} | ${verdict(client.fits)} |`,
+    `| client (strict: ${client.downDuringRollout} bouncer(s) down in a rollout) | same | ${client.demand} ` +
+      `| ≤ ${client.servingBouncers - client.downDuringRollout} × ${client.maxClientConn} = ${client.strictCapacity} ` +
+      `| ${client.fitsStrict ? 'fits' : 'over (warning)'} |`,
     '',
     `Assumption: ${client.assumption}.`,
   ];
@@ -35,13 +38,13 @@ export function pgbouncerBudgetText(name: string, budget: PgbouncerBudget): stri
   const plain = (fits: boolean): string => (fits ? 'fits' : 'OVER BUDGET');
   return [
     `PgBouncer tier ${name}: ${plain(budget.fits)}`,
-    `  server side: ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections + ${server.direct} direct `
-      + `= ${server.total} ≤ ${server.usable} usable: ${plain(server.fits)}`,
-    `  client side: apps behind open ${client.demand} ≤ ${client.servingBouncers} bouncers × max_client_conn `
-      + `${client.maxClientConn} = ${client.capacity}: ${plain(client.fits)}`,
-    `  client side, strict (${client.downDuringRollout} bouncer(s) down in a rollout): ${client.demand} ≤ `
-      + `${client.servingBouncers - client.downDuringRollout} × ${client.maxClientConn} = ${client.strictCapacity}: `
-      + `${client.fitsStrict ? 'fits' : 'over (warning)'}`,
+    `  server side: ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections + ${server.direct} direct ` +
+      `= ${server.total} ≤ ${server.usable} usable: ${plain(server.fits)}`,
+    `  client side: apps behind open ${client.demand} ≤ ${client.servingBouncers} bouncers × max_client_conn ` +
+      `${client.maxClientConn} = ${client.capacity}: ${plain(client.fits)}`,
+    `  client side, strict (${client.downDuringRollout} bouncer(s) down in a rollout): ${client.demand} ≤ ` +
+      `${client.servingBouncers - client.downDuringRollout} × ${client.maxClientConn} = ${client.strictCapacity}: ` +
+      `${client.fitsStrict ? 'fits' : 'over (warning)'}`,
     `  assumption: ${client.assumption}`,
   ];
 }

@@ -6,8 +6,18 @@
  * together with every client that still connects directly. Pure arithmetic.
  */
 import type { BudgetMode, Consumer, DatabaseLimits, OtherClient } from './budget-types.js';
-import { computeBudget, type BudgetOptions, type ConsumerBudget, type DatabaseBudget } from './compute-budget.js';
-import { pgbouncerBudget, type BouncerFleet, type BouncerPools, type PgbouncerBudget } from './pgbouncer-budget.js';
+import {
+  computeBudget,
+  type BudgetOptions,
+  type ConsumerBudget,
+  type DatabaseBudget,
+} from './compute-budget.js';
+import {
+  pgbouncerBudget,
+  type BouncerFleet,
+  type BouncerPools,
+  type PgbouncerBudget,
+} from './pgbouncer-budget.js';
 
 /** A PgBouncer tier as a reader found it. */
 export interface TierInput {
@@ -52,24 +62,35 @@ export function isBehindPgbouncer(consumer: Consumer): boolean {
  * @throws Error when consumers sit behind a bouncer but no tier (or more than one) is given.
  */
 export function computeTieredBudget(
-  consumers: readonly Consumer[], tiers: readonly TierInput[], limits: DatabaseLimits, options: BudgetOptions = {},
+  consumers: readonly Consumer[],
+  tiers: readonly TierInput[],
+  limits: DatabaseLimits,
+  options: BudgetOptions = {},
 ): TieredDatabaseBudget {
   const mode: BudgetMode = options.mode ?? 'rollout';
   const behind = consumers.filter(isBehindPgbouncer);
   const direct = consumers.filter((consumer) => !isBehindPgbouncer(consumer));
   if (tiers.length === 0) {
     if (behind.length > 0) {
-      throw new Error(`${behind.map((consumer) => consumer.name).join(', ')} connect through PgBouncer (DATABASE_POOLER=pgbouncer) `
-        + `but no PgBouncer tier of database "${limits.name}" is in the input: pass its ConfigMap and Deployment, `
-        + 'or its pgbouncer.ini with --pgbouncer-replicas N');
+      throw new Error(
+        `${behind.map((consumer) => consumer.name).join(', ')} connect through PgBouncer (DATABASE_POOLER=pgbouncer) ` +
+          `but no PgBouncer tier of database "${limits.name}" is in the input: pass its ConfigMap and Deployment, ` +
+          'or its pgbouncer.ini with --pgbouncer-replicas N',
+      );
     }
     return computeBudget(consumers, limits, options);
   }
   if (tiers.length > 1 && behind.length > 0) {
-    throw new Error(`${tiers.length} PgBouncer tiers front database "${limits.name}" (${tiers.map((tier) => tier.name).join(', ')}): `
-      + 'which one each app uses cannot be read from its env, so check one tier at a time');
+    throw new Error(
+      `${tiers.length} PgBouncer tiers front database "${limits.name}" (${tiers.map((tier) => tier.name).join(', ')}): ` +
+        'which one each app uses cannot be read from its env, so check one tier at a time',
+    );
   }
-  const behindFigures = computeBudget(behind, { name: limits.name, maxConnections: Number.MAX_SAFE_INTEGER }, options).consumers;
+  const behindFigures = computeBudget(
+    behind,
+    { name: limits.name, maxConnections: Number.MAX_SAFE_INTEGER },
+    options,
+  ).consumers;
   const directOnly = computeBudget(direct, limits, options);
   const tierBudgets = tiers.map((tier): PgbouncerTierBudget => {
     const budget = pgbouncerBudget({
@@ -83,7 +104,13 @@ export function computeTieredBudget(
       })),
       direct: [{ name: 'direct', instances: 1, perInstance: directOnly.totals[mode] }],
     });
-    return { name: tier.name, source: tier.source, ...(tier.artifact === undefined ? {} : { artifact: tier.artifact }), behind: behindFigures, budget };
+    return {
+      name: tier.name,
+      source: tier.source,
+      ...(tier.artifact === undefined ? {} : { artifact: tier.artifact }),
+      behind: behindFigures,
+      budget,
+    };
   });
   const tierClients: OtherClient[] = tierBudgets.map((tier) => ({
     kind: 'other',
@@ -93,9 +120,13 @@ export function computeTieredBudget(
     description: `PgBouncer: ${tier.budget.server.bouncerInstances} pods with surge × ${tier.budget.perBouncer} server connections`,
   }));
   const server = computeBudget([...direct, ...tierClients], limits, options);
-  const clientViolations = tierBudgets.filter((tier) => !tier.budget.client.fits).map(({ name, budget }) =>
-    `PgBouncer ${name} client side over budget: the apps behind it open ${budget.client.demand} connections > `
-    + `${budget.client.servingBouncers} bouncers × max_client_conn ${budget.client.maxClientConn} = ${budget.client.capacity}`);
+  const clientViolations = tierBudgets
+    .filter((tier) => !tier.budget.client.fits)
+    .map(
+      ({ name, budget }) =>
+        `PgBouncer ${name} client side over budget: the apps behind it open ${budget.client.demand} connections > ` +
+        `${budget.client.servingBouncers} bouncers × max_client_conn ${budget.client.maxClientConn} = ${budget.client.capacity}`,
+    );
   const violations = [...(server.violation === undefined ? [] : [server.violation]), ...clientViolations];
   return {
     ...server,

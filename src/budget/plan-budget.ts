@@ -39,23 +39,46 @@ const POOL_SIZE_MAX = maximumOf('POOL_SIZE');
 const REPLICAS_MAX = 10_000;
 
 /** The largest POOL_SIZE that fits. */
-export function planPoolSize(service: PlannedService, target: DatabaseLimits, options: PlanOptions = {}): PlanResult {
+export function planPoolSize(
+  service: PlannedService,
+  target: DatabaseLimits,
+  options: PlanOptions = {},
+): PlanResult {
   const at = (poolSize: number): DatabaseBudget =>
-    computeBudget([{ ...service, pool: { ...service.pool, poolSize } }, ...(options.others ?? [])], target, { mode: options.mode ?? 'rollout' });
+    computeBudget([{ ...service, pool: { ...service.pool, poolSize } }, ...(options.others ?? [])], target, {
+      mode: options.mode ?? 'rollout',
+    });
   return solve('pool-size', 'POOL_SIZE', 1, POOL_SIZE_MAX, at);
 }
 
 /** The largest HPA maxReplicas that fits (Kubernetes services only). */
-export function planHpaMax(service: KubernetesConsumer, target: DatabaseLimits, options: PlanOptions = {}): PlanResult {
+export function planHpaMax(
+  service: KubernetesConsumer,
+  target: DatabaseLimits,
+  options: PlanOptions = {},
+): PlanResult {
   const at = (maxReplicas: number): DatabaseBudget =>
-    computeBudget([{ ...service, hpaMaxReplicas: maxReplicas }, ...(options.others ?? [])], target, { mode: options.mode ?? 'rollout' });
+    computeBudget([{ ...service, hpaMaxReplicas: maxReplicas }, ...(options.others ?? [])], target, {
+      mode: options.mode ?? 'rollout',
+    });
   return solve('hpa-max', 'HPA maxReplicas', 1, REPLICAS_MAX, at);
 }
 
-function solve(kind: PlanSolve, label: string, low: number, high: number, at: (value: number) => DatabaseBudget): PlanResult {
+function solve(
+  kind: PlanSolve,
+  label: string,
+  low: number,
+  high: number,
+  at: (value: number) => DatabaseBudget,
+): PlanResult {
   const smallest = at(low);
   if (!smallest.fits) {
-    return { solve: kind, value: undefined, budget: smallest, summary: `no ${label} fits: even ${label} ${low} needs ${describe(smallest)}` };
+    return {
+      solve: kind,
+      value: undefined,
+      budget: smallest,
+      summary: `no ${label} fits: even ${label} ${low} needs ${describe(smallest)}`,
+    };
   }
   // Invariant: at(low) fits; at(high + 1) does not (or high is the contract's maximum).
   let lo = low;
@@ -67,7 +90,10 @@ function solve(kind: PlanSolve, label: string, low: number, high: number, at: (v
   }
   const budget = at(lo);
   const next = lo < high ? at(lo + 1) : undefined;
-  const nextText = next === undefined ? ` (${label} cannot exceed ${high})` : `; ${label} ${lo + 1} would need ${next.totals[next.mode]} > ${next.usable}`;
+  const nextText =
+    next === undefined
+      ? ` (${label} cannot exceed ${high})`
+      : `; ${label} ${lo + 1} would need ${next.totals[next.mode]} > ${next.usable}`;
   return {
     solve: kind,
     value: lo,

@@ -24,10 +24,18 @@ export interface ResolvedRollout {
  * Resolves a strategy against a desired replica count (use HPA maxReplicas when autoscaled).
  * @throws Error naming the field when a value is neither an integer >= 0 nor a percentage.
  */
-export function resolveRollout(replicas: number, strategy: RolloutStrategy = { type: 'RollingUpdate' }): ResolvedRollout {
+export function resolveRollout(
+  replicas: number,
+  strategy: RolloutStrategy = { type: 'RollingUpdate' },
+): ResolvedRollout {
   if (strategy.type === 'Recreate') return { type: 'Recreate', surge: 0, unavailable: replicas };
   const surge = scaleIntOrPercent('maxSurge', strategy.maxSurge ?? DEFAULT_ROLLING_PERCENT, replicas, 'up');
-  const unavailable = scaleIntOrPercent('maxUnavailable', strategy.maxUnavailable ?? DEFAULT_ROLLING_PERCENT, replicas, 'down');
+  const unavailable = scaleIntOrPercent(
+    'maxUnavailable',
+    strategy.maxUnavailable ?? DEFAULT_ROLLING_PERCENT,
+    replicas,
+    'down',
+  );
   // Rounding may zero both; the controller then allows one unavailable pod rather than stall.
   if (surge === 0 && unavailable === 0) return { type: 'RollingUpdate', surge: 0, unavailable: 1 };
   return { type: 'RollingUpdate', surge, unavailable };
@@ -37,14 +45,23 @@ export function resolveRollout(replicas: number, strategy: RolloutStrategy = { t
  * Kubernetes IntOrString scaling: an integer is taken as is, `'N%'` is N % of
  * `total` rounded in the given direction.
  */
-export function scaleIntOrPercent(field: string, value: number | string, total: number, round: 'up' | 'down'): number {
+export function scaleIntOrPercent(
+  field: string,
+  value: number | string,
+  total: number,
+  round: 'up' | 'down',
+): number {
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value) && value >= 0) return value;
-    throw new Error(`${field} must be an integer >= 0 or a percentage like "25%", got ${JSON.stringify(value)}`);
+    throw new Error(
+      `${field} must be an integer >= 0 or a percentage like "25%", got ${JSON.stringify(value)}`,
+    );
   }
   const match = /^(\d+)%$/.exec(value.trim());
   if (match === null || !Number.isSafeInteger(Number(match[1]) * total)) {
-    throw new Error(`${field} must be an integer >= 0 or a percentage like "25%", got ${JSON.stringify(value)}`);
+    throw new Error(
+      `${field} must be an integer >= 0 or a percentage like "25%", got ${JSON.stringify(value)}`,
+    );
   }
   const scaled = Number(match[1]) * total;
   // Integer arithmetic: the controller's float ceil/floor of (percent × total / 100).

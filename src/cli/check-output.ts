@@ -27,39 +27,66 @@ export function formatOption(options: ParsedOptions): CheckFormat {
 }
 
 /** Runs `check` and renders it; returns the text and whether everything fits. */
-export async function checkOutput(options: ParsedOptions, live: LiveOptions = {}): Promise<{ text: string; fits: boolean }> {
+export async function checkOutput(
+  options: ParsedOptions,
+  live: LiveOptions = {},
+): Promise<{ text: string; fits: boolean }> {
   const format = formatOption(options);
   const baselinePath = options.values.baseline === undefined ? undefined : String(options.values.baseline);
   if (baselinePath !== undefined && hasServiceOptions(options)) {
-    throw new UsageError(`--baseline compares files: give the head's files, not service flags, got --baseline ${JSON.stringify(baselinePath)}`);
+    throw new UsageError(
+      `--baseline compares files: give the head's files, not service flags, got --baseline ${JSON.stringify(baselinePath)}`,
+    );
   }
   const { report, consumers } = await checkWithConsumers(options, live, format === 'github');
-  const diff = baselinePath === undefined ? undefined : diffReports(await baselineReport(options, live, baselinePath), report);
+  const diff =
+    baselinePath === undefined
+      ? undefined
+      : diffReports(await baselineReport(options, live, baselinePath), report);
   return { text: render(format, report, consumers, diff, baselinePath), fits: report.fits };
 }
 
-async function baselineReport(options: ParsedOptions, live: LiveOptions, path: string): Promise<BudgetReport> {
+async function baselineReport(
+  options: ParsedOptions,
+  live: LiveOptions,
+  path: string,
+): Promise<BudgetReport> {
   try {
     return (await checkWithConsumers({ ...options, positionals: [path] }, live)).report;
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    throw new UsageError(`--baseline ${JSON.stringify(path)} cannot be checked: ${error.message}`, { cause: error });
+    throw new UsageError(`--baseline ${JSON.stringify(path)} cannot be checked: ${error.message}`, {
+      cause: error,
+    });
   }
 }
 
 function render(
-  format: CheckFormat, report: BudgetReport, consumers: readonly Consumer[], diff: BudgetDiff | undefined, baseline: string | undefined,
+  format: CheckFormat,
+  report: BudgetReport,
+  consumers: readonly Consumer[],
+  diff: BudgetDiff | undefined,
+  baseline: string | undefined,
 ): string {
   switch (format) {
     case 'json':
-      return formatJson(diff === undefined ? report : { ...report, diff } as BudgetReport);
-    case 'markdown':
+      return formatJson(diff === undefined ? report : ({ ...report, diff } as BudgetReport));
+    case 'markdown': {
       const markdown = formatMarkdown(report, { chart: budgetMermaid });
       return diff === undefined ? markdown : `${formatDiffMarkdown(diff)}\n${markdown}`;
+    }
     case 'github': {
-      const locate = (consumer: { name: string; kind: string; source?: string }): SourceLocations | undefined => {
-        const found = consumers.find((candidate) => candidate.kind === consumer.kind && candidate.name === consumer.name
-          && candidate.source === consumer.source);
+      const locate = (consumer: {
+        name: string;
+        kind: string;
+        source?: string;
+      }): SourceLocations | undefined => {
+        const found = consumers.find(
+          (candidate) =>
+            candidate.kind === consumer.kind &&
+            candidate.name === consumer.name &&
+            candidate.source === consumer.source,
+        );
         return found === undefined || found.kind === 'other' ? undefined : found.locations;
       };
       const commands = budgetAnnotations(report, locate, diff).map(workflowCommand);
@@ -72,12 +99,16 @@ function render(
 
 function textOf(report: BudgetReport, diff: BudgetDiff | undefined, baseline: string | undefined): string {
   if (diff === undefined) return formatText(report);
-  return `${formatText(report)}\nchange against ${baseline}:\n${diffLines(diff).map((line) => `  ${line}\n`).join('')}`;
+  return `${formatText(report)}\nchange against ${baseline}:\n${diffLines(diff)
+    .map((line) => `  ${line}\n`)
+    .join('')}`;
 }
 
 /** True when the raw arguments ask for `--format github` (also when they fail to parse). */
 export function wantsGithubFormat(argv: readonly string[]): boolean {
-  return argv.some((arg, index) => arg === '--format=github' || (arg === '--format' && argv[index + 1] === 'github'));
+  return argv.some(
+    (arg, index) => arg === '--format=github' || (arg === '--format' && argv[index + 1] === 'github'),
+  );
 }
 
 /**
@@ -96,5 +127,10 @@ export function inputErrorCommand(problem: string): string {
     }
     at = { file, ...(line === undefined ? {} : { line }) };
   }
-  return workflowCommand({ level: 'error', title: 'clientats-deploy check: bad input', message: problem, ...at });
+  return workflowCommand({
+    level: 'error',
+    title: 'clientats-deploy check: bad input',
+    message: problem,
+    ...at,
+  });
 }

@@ -58,6 +58,8 @@ Commands:
 Run clientats-deploy <command> --help for its options; clientats-deploy --version for the version.
 `;
   }
-  const options = COMMAND_OPTIONS[command].map((name: OptionName) => `  --${name.padEnd(17)} ${SUMMARY[name] ?? describeOption(name)}`);
+  const options = COMMAND_OPTIONS[command].map(
+    (name: OptionName) => `  --${name.padEnd(17)} ${SUMMARY[name] ?? describeOption(name)}`,
+  );
   return `${USAGE[command]}\n\nOptions:\n${options.join('\n')}\n`;
 }

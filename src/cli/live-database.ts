@@ -42,10 +42,16 @@ export const LIVE_LIMITS_SQL = `SELECT current_setting('max_connections')::int A
  * Connects once, reads the limits and disconnects.
  * @throws Error `cannot read connection limits from <redacted url>: <reason>`.
  */
-export async function readLiveDatabase(url: string, options: LiveDatabaseOptions = {}): Promise<LiveDatabaseFacts> {
+export async function readLiveDatabase(
+  url: string,
+  options: LiveDatabaseOptions = {},
+): Promise<LiveDatabaseFacts> {
   const shown = redactDatabaseUrl(url);
   const fail = (reason: string, cause?: unknown): Error =>
-    new Error(`cannot read connection limits from ${shown}: ${reason.split(url).join(shown)}`, cause === undefined ? undefined : { cause });
+    new Error(
+      `cannot read connection limits from ${shown}: ${reason.split(url).join(shown)}`,
+      cause === undefined ? undefined : { cause },
+    );
   let parsed: ReturnType<typeof parseDatabaseUrl>;
   try {
     parsed = parseDatabaseUrl(url);
@@ -67,7 +73,12 @@ export async function readLiveDatabase(url: string, options: LiveDatabaseOptions
   try {
     await client.connect();
     const result = await client.query<{
-      max_connections: number; superuser_reserved: number; reserved: number; rds_reserved: number; client_backends: number; server_version: string;
+      max_connections: number;
+      superuser_reserved: number;
+      reserved: number;
+      rds_reserved: number;
+      client_backends: number;
+      server_version: string;
     }>(LIVE_LIMITS_SQL);
     const row = result.rows[0];
     return {
@@ -81,7 +92,10 @@ export async function readLiveDatabase(url: string, options: LiveDatabaseOptions
   } catch (error) {
     const message = (error as Error).message;
     const password = parsed.password;
-    throw fail(password === undefined || password === '' ? message : message.split(password).join('***'), error);
+    throw fail(
+      password === undefined || password === '' ? message : message.split(password).join('***'),
+      error,
+    );
   } finally {
     await client.end().catch(() => {});
   }
@@ -100,7 +114,8 @@ export function liveLimits(name: string, facts: LiveDatabaseFacts, countConnecte
 }
 
 function sslOf(sslmode: string | undefined): { ssl?: boolean | { rejectUnauthorized: boolean } } {
-  if (sslmode === undefined || sslmode === 'disable' || sslmode === 'prefer' || sslmode === 'allow') return {};
+  if (sslmode === undefined || sslmode === 'disable' || sslmode === 'prefer' || sslmode === 'allow')
+    return {};
   if (sslmode === 'require') return { ssl: { rejectUnauthorized: false } };
   return { ssl: true };
 }

@@ -5,7 +5,12 @@
  * files only, symlinks followed with loop detection, each file once, a size cap.
  */
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { collectInputFiles, InputFilesError, readRegularFile, type StandardInput } from '../readers/input-files.js';
+import {
+  collectInputFiles,
+  InputFilesError,
+  readRegularFile,
+  type StandardInput,
+} from '../readers/input-files.js';
 import {
   BUDGET_REPORT_FILE,
   readManifests,
@@ -20,7 +25,10 @@ export interface Inputs extends ManifestInputs {
 }
 
 /** Options of `readInputs`. */
-export interface ReadInputOptions extends Pick<ReadManifestOptions, 'preboot' | 'nodes' | 'pgbouncerReplicas' | 'locations'> {
+export interface ReadInputOptions extends Pick<
+  ReadManifestOptions,
+  'preboot' | 'nodes' | 'pgbouncerReplicas' | 'locations'
+> {
   /** Standard input, read for `-` (default `process.stdin`). */
   readonly stdin?: StandardInput;
 }

@@ -11,7 +11,14 @@ import { listProviders } from '../budget/providers.js';
 import { usableSlots } from '../budget/compute-budget.js';
 import { InputFilesError } from '../readers/input-files.js';
 import { checkOutput, inputErrorCommand, wantsGithubFormat } from './check-output.js';
-import { choiceOption, modeOption, packageVersion, parseOptions, UsageError, type ParsedOptions } from './cli-options.js';
+import {
+  choiceOption,
+  modeOption,
+  packageVersion,
+  parseOptions,
+  UsageError,
+  type ParsedOptions,
+} from './cli-options.js';
 import { databaseFromOptions, serviceFromOptions, type LiveOptions } from './command-inputs.js';
 import { helpText } from './help-text.js';
 import { pgbouncerPlan } from './pgbouncer-plan-command.js';
@@ -41,7 +48,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(`clientats-deploy ${packageVersion()}\n`);
       return EXIT.fits;
     }
-    if (!COMMANDS.includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}: use one of ${COMMANDS.join(', ')}`);
+    if (!COMMANDS.includes(command))
+      throw new UsageError(`unknown command ${JSON.stringify(command)}: use one of ${COMMANDS.join(', ')}`);
     const options = parseOptions(command, rest);
     if (options.values.help === true) {
       io.stdout.write(helpText(command));
@@ -52,14 +60,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT.fits;
     }
     switch (command) {
-      case 'check': return await check(options, io);
-      case 'plan': return await plan(options, io);
-      default: return providers(options, io);
+      case 'check':
+        return await check(options, io);
+      case 'plan':
+        return await plan(options, io);
+      default:
+        return providers(options, io);
     }
   } catch (error) {
     // In a workflow, bad input is annotated at its file and line too (stdout, where workflow commands go).
-    const annotate = command === 'check' && wantsGithubFormat(rest)
-      ? (problem: string): void => void io.stdout.write(`${inputErrorCommand(problem)}\n`) : (): void => undefined;
+    const annotate =
+      command === 'check' && wantsGithubFormat(rest)
+        ? (problem: string): void => void io.stdout.write(`${inputErrorCommand(problem)}\n`)
+        : (): void => undefined;
     if (error instanceof InputFilesError) {
       for (const problem of error.problems) io.stderr.write(`clientats-deploy: ${problem}\n`);
       error.problems.forEach(annotate);
@@ -82,33 +95,60 @@ async function check(options: ParsedOptions, io: CliIo): Promise<number> {
 }
 
 async function plan(options: ParsedOptions, io: CliIo): Promise<number> {
-  if (options.positionals.length > 0) throw new UsageError(`plan takes flags only, got ${options.positionals.map((path) => JSON.stringify(path)).join(', ')}`);
-  const solve = choiceOption(options, 'solve', ['pool-size', 'hpa-max', 'pgbouncer-pool-size', 'pgbouncer-fleet'] as const, 'pool-size');
+  if (options.positionals.length > 0)
+    throw new UsageError(
+      `plan takes flags only, got ${options.positionals.map((path) => JSON.stringify(path)).join(', ')}`,
+    );
+  const solve = choiceOption(
+    options,
+    'solve',
+    ['pool-size', 'hpa-max', 'pgbouncer-pool-size', 'pgbouncer-fleet'] as const,
+    'pool-size',
+  );
   if (solve === 'pgbouncer-pool-size' || solve === 'pgbouncer-fleet') {
     const planned = await pgbouncerPlan(options, solve, io.live);
-    io.stdout.write(options.values.json === true ? `${JSON.stringify(planned, null, 2)}\n` : `${planned.summary}\n`);
+    io.stdout.write(
+      options.values.json === true ? `${JSON.stringify(planned, null, 2)}\n` : `${planned.summary}\n`,
+    );
     return planned.value === undefined ? EXIT.overBudget : EXIT.fits;
   }
   const database = await databaseFromOptions(options, io.live);
-  if (database === undefined) throw new UsageError('no database given: pass --max-connections N, --provider NAME or --database-url URL');
+  if (database === undefined)
+    throw new UsageError(
+      'no database given: pass --max-connections N, --provider NAME or --database-url URL',
+    );
   const mode = modeOption(options);
   let result: PlanResult;
   if (solve === 'hpa-max') {
-    if (options.values['hpa-max'] !== undefined) throw new UsageError('--hpa-max is what --solve hpa-max computes: leave it out');
+    if (options.values['hpa-max'] !== undefined)
+      throw new UsageError('--hpa-max is what --solve hpa-max computes: leave it out');
     const service = serviceFromOptions(options, false);
-    if (service.kind !== 'kubernetes') throw new UsageError(`--solve hpa-max applies to --platform kubernetes only, got --platform ${service.kind}`);
+    if (service.kind !== 'kubernetes')
+      throw new UsageError(
+        `--solve hpa-max applies to --platform kubernetes only, got --platform ${service.kind}`,
+      );
     result = asInputError(() => planHpaMax(service, database.target, { mode }));
   } else {
-    if (options.values['pool-size'] !== undefined) throw new UsageError('--pool-size is what plan computes: leave it out (or use --solve hpa-max)');
+    if (options.values['pool-size'] !== undefined)
+      throw new UsageError('--pool-size is what plan computes: leave it out (or use --solve hpa-max)');
     const service = serviceFromOptions(options);
     result = asInputError(() => planPoolSize(service, database.target, { mode }));
   }
   if (options.values.json === true) {
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else if (options.values.markdown === true) {
-    io.stdout.write(`**${result.summary}**\n\n${formatMarkdown({
-      mode, fits: result.budget.fits, databases: [result.budget], runtimeChecks: [], notes: database.notes,
-    }, { chart: budgetMermaid })}`);
+    io.stdout.write(
+      `**${result.summary}**\n\n${formatMarkdown(
+        {
+          mode,
+          fits: result.budget.fits,
+          databases: [result.budget],
+          runtimeChecks: [],
+          notes: database.notes,
+        },
+        { chart: budgetMermaid },
+      )}`,
+    );
   } else {
     io.stdout.write(`${result.summary}\n${database.notes.map((note) => `note: ${note}\n`).join('')}`);
   }
@@ -125,20 +165,42 @@ function asInputError<T>(compute: () => T): T {
 }
 
 function providers(options: ParsedOptions, io: CliIo): number {
-  if (options.positionals.length > 0) throw new UsageError(`providers takes no arguments, got ${options.positionals.map((path) => JSON.stringify(path)).join(', ')}`);
+  if (options.positionals.length > 0)
+    throw new UsageError(
+      `providers takes no arguments, got ${options.positionals.map((path) => JSON.stringify(path)).join(', ')}`,
+    );
   const presets = listProviders();
   if (options.values.json === true) {
     io.stdout.write(`${JSON.stringify(presets, null, 2)}\n`);
     return EXIT.fits;
   }
-  const rows = [['preset', 'max_connections', 'reserved', 'usable', 'verify'], ...presets.map((preset) => [
-    preset.name, String(preset.maxConnections), String(preset.superuserReserved + preset.providerReserved),
-    String(usableSlots({ name: preset.name, maxConnections: preset.maxConnections, superuserReserved: preset.superuserReserved, providerReserved: preset.providerReserved }).usable),
-    preset.verify ? 'verify' : '',
-  ])];
+  const rows = [
+    ['preset', 'max_connections', 'reserved', 'usable', 'verify'],
+    ...presets.map((preset) => [
+      preset.name,
+      String(preset.maxConnections),
+      String(preset.superuserReserved + preset.providerReserved),
+      String(
+        usableSlots({
+          name: preset.name,
+          maxConnections: preset.maxConnections,
+          superuserReserved: preset.superuserReserved,
+          providerReserved: preset.providerReserved,
+        }).usable,
+      ),
+      preset.verify ? 'verify' : '',
+    ]),
+  ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const lines = rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd());
+  const lines = rows.map((row) =>
+    row
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+      .join('  ')
+      .trimEnd(),
+  );
   const sources = [...new Set(presets.map((preset) => `${preset.name.split(':')[0]}: ${preset.source}`))];
-  io.stdout.write(`${lines.join('\n')}\n\nAlso: aws-rds:<N>gib (LEAST(memory/9531392, 5000), verify) and digitalocean:<N>gib (25 per GiB, verify).\n\nSources:\n${sources.map((source) => `  ${source}`).join('\n')}\n`);
+  io.stdout.write(
+    `${lines.join('\n')}\n\nAlso: aws-rds:<N>gib (LEAST(memory/9531392, 5000), verify) and digitalocean:<N>gib (25 per GiB, verify).\n\nSources:\n${sources.map((source) => `  ${source}`).join('\n')}\n`,
+  );
   return EXIT.fits;
 }

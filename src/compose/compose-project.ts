@@ -10,7 +10,10 @@ import { Construct } from 'constructs';
 import { HEALTH_PATHS, type PoolShape } from 'clientats-runtime/contract';
 import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
 import { type FileEmitter, type GeneratedFile } from '../emit/generated-file.js';
-import { pgbouncerComposeFragment, type PgbouncerComposeOptions } from '../pgbouncer/pgbouncer-compose-service.js';
+import {
+  pgbouncerComposeFragment,
+  type PgbouncerComposeOptions,
+} from '../pgbouncer/pgbouncer-compose-service.js';
 import { loadTemplate, mergeStructures } from '../emit/templates.js';
 import { Yaml } from 'cdk8s';
 import {
@@ -108,13 +111,23 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
     this.replicas = props.replicas;
     this.image = props.image ?? DEFAULT_IMAGE;
     this.healthCheckTokenVariable = props.healthCheckTokenVariable ?? 'CLIENTATS_HEALTH_CHECK_TOKEN';
-    this.synthNotes = props.insecureDatabase === undefined ? [] : [insecureDatabaseNote(id, props.insecureDatabase)];
-    const secretFile = props.databaseUrlSecret === undefined ? {} : { DATABASE_URL_FILE: `/run/secrets/${props.databaseUrlSecret.name}` };
+    this.synthNotes =
+      props.insecureDatabase === undefined ? [] : [insecureDatabaseNote(id, props.insecureDatabase)];
+    const secretFile =
+      props.databaseUrlSecret === undefined
+        ? {}
+        : { DATABASE_URL_FILE: `/run/secrets/${props.databaseUrlSecret.name}` };
     // Production encrypts by default (verify-full); insecureDatabase opts out with a reason.
     const tls = props.insecureDatabase === undefined ? { DATABASE_SSL: 'verify-full' } : {};
     const production = props.base === 'production' ? { NODE_ENV: 'production', ...tls } : {};
     const pooler = props.pgbouncer === undefined ? {} : { DATABASE_POOLER: 'pgbouncer' };
-    this.environment = renderEnvironment(production, presetValues(props.preset), secretFile, pooler, props.environment ?? {});
+    this.environment = renderEnvironment(
+      production,
+      presetValues(props.preset),
+      secretFile,
+      pooler,
+      props.environment ?? {},
+    );
     this.port = integerSetting(this.environment, 'PORT');
     this.stopGracePeriodSeconds = shutdownGracePeriod(this.environment).toSeconds();
     this.pool = renderedPoolShape(this.environment);
@@ -132,11 +145,19 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
       // Pinned tag: use the local image, pull only when it is missing (the dev base builds it).
       pull_policy: this.props.base === 'development' ? undefined : 'missing',
       // Compose stops at `up` with this message when the host variable is unset.
-      environment: { ...this.environment, HEALTH_CHECK_TOKEN: `\${${token}:?set ${token}, e.g. export ${token}=$$(${TOKEN_GENERATOR})}` },
+      environment: {
+        ...this.environment,
+        HEALTH_CHECK_TOKEN: `\${${token}:?set ${token}, e.g. export ${token}=$$(${TOKEN_GENERATOR})}`,
+      },
       ports: [`${this.port}:${this.port}`],
       healthcheck: {
         // The runtime image has Node.js but no curl: fetch the liveness path with it.
-        test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${this.port}${HEALTH_PATHS.liveness}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+        test: [
+          'CMD',
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:${this.port}${HEALTH_PATHS.liveness}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+        ],
         interval: `${liveness.period.toSeconds()}s`,
         timeout: `${liveness.timeout.toSeconds()}s`,
         retries: liveness.failureThreshold,
@@ -148,19 +169,33 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
       deploy: this.replicas === undefined ? undefined : { replicas: this.replicas },
     };
     const database = this.props.databaseService;
-    const bouncer = this.props.pgbouncer === undefined ? undefined
-      : pgbouncerComposeFragment({ ...this.props.pgbouncer, ...(database === undefined ? {} : { databaseService: database }) });
+    const bouncer =
+      this.props.pgbouncer === undefined
+        ? undefined
+        : pgbouncerComposeFragment({
+            ...this.props.pgbouncer,
+            ...(database === undefined ? {} : { databaseService: database }),
+          });
     const overlay = {
       name: this.projectName,
       services: {
         [APP_SERVICE]: { ...app, depends_on: bouncer?.appDependsOn },
         ...bouncer?.services,
-        ...(database === undefined ? {} : {
-          [database]: { command: ['postgres', '-c', `max_connections=${this.budgetDatabase.maxConnections}`] },
-        }),
+        ...(database === undefined
+          ? {}
+          : {
+              [database]: {
+                command: ['postgres', '-c', `max_connections=${this.budgetDatabase.maxConnections}`],
+              },
+            }),
       },
-      secrets: secret === undefined && bouncer === undefined ? undefined
-        : { ...(secret === undefined ? {} : { [secret.name]: { environment: secret.environment } }), ...bouncer?.secrets },
+      secrets:
+        secret === undefined && bouncer === undefined
+          ? undefined
+          : {
+              ...(secret === undefined ? {} : { [secret.name]: { environment: secret.environment } }),
+              ...bouncer?.secrets,
+            },
       configs: bouncer?.configs,
     };
     // `name` first, as Compose files usually read.
@@ -176,7 +211,9 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
       `Service ${APP_SERVICE} runs ${this.image} (docker build -f runtime/example/Dockerfile -t ${this.image} .).`,
       'REQUIRED on the host before `docker compose up` (compose refuses to start without them):',
       `  export ${this.healthCheckTokenVariable}="$(${TOKEN_GENERATOR})"`,
-      ...(secret === undefined ? [] : [`  export ${secret.environment}="<the database URL, password included>"`]),
+      ...(secret === undefined
+        ? []
+        : [`  export ${secret.environment}="<the database URL, password included>"`]),
       ...this.synthNotes,
     ];
     return lines.map((line) => `# ${line}\n`).join('');
@@ -184,21 +221,30 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
 
   private problems(): string[] {
     const problems = [
-      ...environmentProblems(this.environment, { suppliedElsewhere: { HEALTH_CHECK_TOKEN: `host variable ${this.healthCheckTokenVariable}` } }),
+      ...environmentProblems(this.environment, {
+        suppliedElsewhere: { HEALTH_CHECK_TOKEN: `host variable ${this.healthCheckTokenVariable}` },
+      }),
       ...tlsProblems(this.environment, this.props.insecureDatabase),
       ...imageProblems(this.image),
     ];
     if (!/^[A-Z_][A-Z0-9_]*$/.test(this.healthCheckTokenVariable)) {
-      problems.push(`healthCheckTokenVariable must be an environment variable name (A-Z, 0-9, _), got ${JSON.stringify(this.healthCheckTokenVariable)}`);
+      problems.push(
+        `healthCheckTokenVariable must be an environment variable name (A-Z, 0-9, _), got ${JSON.stringify(this.healthCheckTokenVariable)}`,
+      );
     }
     const { replicas, databaseService } = this.props;
     if (replicas !== undefined && !(Number.isSafeInteger(replicas) && replicas >= 1)) {
       problems.push(`replicas must be an integer >= 1, got ${replicas}`);
     }
     if (databaseService !== undefined) {
-      const services = (loadTemplate(`compose/${this.props.base}.yml`).services ?? {}) as Record<string, unknown>;
+      const services = (loadTemplate(`compose/${this.props.base}.yml`).services ?? {}) as Record<
+        string,
+        unknown
+      >;
       if (!(databaseService in services)) {
-        problems.push(`databaseService must name a service of templates/compose/${this.props.base}.yml (${Object.keys(services).join(', ')}), got "${databaseService}"`);
+        problems.push(
+          `databaseService must name a service of templates/compose/${this.props.base}.yml (${Object.keys(services).join(', ')}), got "${databaseService}"`,
+        );
       }
     }
     return problems;

@@ -22,8 +22,11 @@ export interface FileEmitter {
 
 /** Type guard used when walking the construct tree. */
 export function isFileEmitter(value: unknown): value is FileEmitter {
-  return typeof value === 'object' && value !== null
-    && typeof (value as { generatedFiles?: unknown }).generatedFiles === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { generatedFiles?: unknown }).generatedFiles === 'function'
+  );
 }
 
 /** A YAML file rendered with cdk8s's own YAML output (the same as the manifests). */

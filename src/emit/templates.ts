@@ -25,7 +25,10 @@ export function loadTemplate(path: string): Record<string, unknown> {
  * other value in `overlay` (lists included) replaces the one in `base`, and
  * `undefined` in `overlay` is skipped at any depth. Neither input is modified.
  */
-export function mergeStructures<T extends Record<string, unknown>>(base: T, overlay: Record<string, unknown>): T {
+export function mergeStructures<T extends Record<string, unknown>>(
+  base: T,
+  overlay: Record<string, unknown>,
+): T {
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overlay)) {
     if (value === undefined) continue;

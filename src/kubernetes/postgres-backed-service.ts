@@ -8,11 +8,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import {
-  HEALTH_PATHS,
-  HTTP_PORT_NAME,
-  type PoolShape,
-} from 'clientats-runtime/contract';
+import { HEALTH_PATHS, HTTP_PORT_NAME, type PoolShape } from 'clientats-runtime/contract';
 import type { RolloutStrategy } from '../budget/budget-types.js';
 import type { BudgetedWorkload, DatabaseDeclaration } from '../budget/budgeted-workload.js';
 import { DEFAULT_ROLLING_PERCENT, scaleIntOrPercent } from '../budget/rollout-surge.js';
@@ -26,7 +22,12 @@ import {
   type InsecureDatabaseOptOut,
 } from '../settings/deployment-image.js';
 import { presetValues, type PresetName } from '../settings/presets.js';
-import { LIVENESS_PROBE_TIMING, READINESS_PROBE_TIMING, shutdownGracePeriod, type ProbeTiming } from '../settings/probe-timings.js';
+import {
+  LIVENESS_PROBE_TIMING,
+  READINESS_PROBE_TIMING,
+  shutdownGracePeriod,
+  type ProbeTiming,
+} from '../settings/probe-timings.js';
 import {
   environmentProblems,
   integerSetting,
@@ -118,7 +119,10 @@ export const GATED_INITIAL_DELAY = Duration.seconds(0);
 function describeSecretKey(reference: SecretKeyReference): string {
   return `key ${reference.key} of secret ${reference.name}`;
 }
-const DEFAULT_ROLLING_UPDATE = { maxSurge: DEFAULT_ROLLING_PERCENT, maxUnavailable: DEFAULT_ROLLING_PERCENT } as const;
+const DEFAULT_ROLLING_UPDATE = {
+  maxSurge: DEFAULT_ROLLING_PERCENT,
+  maxUnavailable: DEFAULT_ROLLING_PERCENT,
+} as const;
 const DEFAULT_TARGET_CPU_PERCENT = 70;
 
 /**
@@ -166,12 +170,25 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     this.budgetDatabase = props.database;
     // TLS by default: the guide's small/medium/large presets set no DATABASE_SSL, and production must encrypt.
     const tls = props.insecureDatabase === undefined ? { DATABASE_SSL: 'verify-full' } : {};
-    this.environment = renderEnvironment({ NODE_ENV: 'production', ...tls }, presetValues(props.preset), props.environment ?? {});
-    this.databaseUrlSecret = props.databaseUrlSecret ?? { name: `${this.name}-database`, key: 'DATABASE_URL' };
-    this.healthCheckTokenSecret = props.healthCheckTokenSecret ?? { name: `${this.name}-health`, key: 'HEALTH_CHECK_TOKEN' };
+    this.environment = renderEnvironment(
+      { NODE_ENV: 'production', ...tls },
+      presetValues(props.preset),
+      props.environment ?? {},
+    );
+    this.databaseUrlSecret = props.databaseUrlSecret ?? {
+      name: `${this.name}-database`,
+      key: 'DATABASE_URL',
+    };
+    this.healthCheckTokenSecret = props.healthCheckTokenSecret ?? {
+      name: `${this.name}-health`,
+      key: 'HEALTH_CHECK_TOKEN',
+    };
     this.image = props.image ?? DEFAULT_IMAGE;
     const environmentName = this.node.scopes[1]?.node.id ?? id;
-    this.synthNotes = props.insecureDatabase === undefined ? [] : [insecureDatabaseNote(environmentName, props.insecureDatabase)];
+    this.synthNotes =
+      props.insecureDatabase === undefined
+        ? []
+        : [insecureDatabaseNote(environmentName, props.insecureDatabase)];
     this.port = integerSetting(this.environment, 'PORT');
     this.autoscaling = props.autoscaling;
     this.replicas = props.autoscaling?.minReplicas ?? props.replicas ?? DEFAULT_REPLICAS;
@@ -186,7 +203,7 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     this.terminationGracePeriodSeconds = terminationGracePeriod.toSeconds();
     const startupDeadline = props.startupDeadline ?? Duration.minutes(2);
     // Monitoring: rendered after the budget (src/synth/render-monitoring.ts), as its thresholds are the report's.
-    this.monitoring = props.monitoring === false ? undefined : props.monitoring ?? {};
+    this.monitoring = props.monitoring === false ? undefined : (props.monitoring ?? {});
     const problems = this.propProblems(props);
     this.node.addValidation({
       validate: () => [
@@ -218,7 +235,9 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ name: HTTP_PORT_NAME, number: this.port }],
       envVariables: {
-        ...Object.fromEntries(Object.entries(this.environment).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)])),
+        ...Object.fromEntries(
+          Object.entries(this.environment).map(([name, value]) => [name, kplus.EnvValue.fromValue(value)]),
+        ),
         DATABASE_URL: kplus.EnvValue.fromSecretValue({ secret, key: this.databaseUrlSecret.key }),
         HEALTH_CHECK_TOKEN: kplus.EnvValue.fromSecretValue({
           secret: kplus.Secret.fromSecretName(this, 'health-check-token', this.healthCheckTokenSecret.name),
@@ -261,16 +280,24 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     });
 
     // cdk8s-plus throws on min > max; validation reports it instead, and nothing is written.
-    const scalable = props.autoscaling !== undefined && props.autoscaling.maxReplicas >= props.autoscaling.minReplicas;
-    this.autoscaler = props.autoscaling === undefined || !scalable ? undefined : new kplus.HorizontalPodAutoscaler(this, 'autoscaler', {
-      metadata: { name: this.name },
-      target: this.deployment,
-      minReplicas: props.autoscaling.minReplicas,
-      maxReplicas: props.autoscaling.maxReplicas,
-      metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(
-        props.autoscaling.targetCpuUtilizationPercent ?? DEFAULT_TARGET_CPU_PERCENT,
-      ))],
-    });
+    const scalable =
+      props.autoscaling !== undefined && props.autoscaling.maxReplicas >= props.autoscaling.minReplicas;
+    this.autoscaler =
+      props.autoscaling === undefined || !scalable
+        ? undefined
+        : new kplus.HorizontalPodAutoscaler(this, 'autoscaler', {
+            metadata: { name: this.name },
+            target: this.deployment,
+            minReplicas: props.autoscaling.minReplicas,
+            maxReplicas: props.autoscaling.maxReplicas,
+            metrics: [
+              kplus.Metric.resourceCpu(
+                kplus.MetricTarget.averageUtilization(
+                  props.autoscaling.targetCpuUtilizationPercent ?? DEFAULT_TARGET_CPU_PERCENT,
+                ),
+              ),
+            ],
+          });
 
     this.podDisruptionBudget = new kplus.k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
       metadata: { name: this.name },
@@ -288,10 +315,10 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
   public headerComment(): string[] {
     const namespace = this.node.scopes[1]?.node.id ?? this.name;
     const secrets = [
-      `kubectl create secret generic ${this.databaseUrlSecret.name} -n <namespace> `
-        + `--from-literal=${this.databaseUrlSecret.key}="<the database URL, password included>"`,
-      `kubectl create secret generic ${this.healthCheckTokenSecret.name} -n <namespace> `
-        + `--from-literal=${this.healthCheckTokenSecret.key}="$(${TOKEN_GENERATOR})"`,
+      `kubectl create secret generic ${this.databaseUrlSecret.name} -n <namespace> ` +
+        `--from-literal=${this.databaseUrlSecret.key}="<the database URL, password included>"`,
+      `kubectl create secret generic ${this.healthCheckTokenSecret.name} -n <namespace> ` +
+        `--from-literal=${this.healthCheckTokenSecret.key}="$(${TOKEN_GENERATOR})"`,
     ];
     return [
       `${namespace}: Deployment ${this.name} runs ${this.image}.`,
@@ -316,15 +343,24 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     const problems: string[] = [];
     // The Service's name is the strictest of the objects': an RFC 1035 label.
     if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(this.name)) {
-      problems.push(`name must be a DNS label (lowercase letters, digits and "-", starting with a letter, at most 63), got ${JSON.stringify(this.name)}`);
+      problems.push(
+        `name must be a DNS label (lowercase letters, digits and "-", starting with a letter, at most 63), got ${JSON.stringify(this.name)}`,
+      );
     }
     if (props.replicas !== undefined && props.autoscaling !== undefined) {
-      problems.push(`replicas and autoscaling are both set: the autoscaler owns the pod count, so set only one, got replicas ${props.replicas}`);
+      problems.push(
+        `replicas and autoscaling are both set: the autoscaler owns the pod count, so set only one, got replicas ${props.replicas}`,
+      );
     }
     if (!isCount(this.replicas, 1)) problems.push(`replicas must be an integer >= 1, got ${this.replicas}`);
     const autoscaling = props.autoscaling;
-    if (autoscaling !== undefined && !(isCount(autoscaling.maxReplicas, 1) && autoscaling.maxReplicas >= autoscaling.minReplicas)) {
-      problems.push(`autoscaling.maxReplicas must be an integer >= minReplicas (${autoscaling.minReplicas}), got ${autoscaling.maxReplicas}`);
+    if (
+      autoscaling !== undefined &&
+      !(isCount(autoscaling.maxReplicas, 1) && autoscaling.maxReplicas >= autoscaling.minReplicas)
+    ) {
+      problems.push(
+        `autoscaling.maxReplicas must be an integer >= minReplicas (${autoscaling.minReplicas}), got ${autoscaling.maxReplicas}`,
+      );
     }
     const bounds: number[] = [];
     for (const field of ['maxSurge', 'maxUnavailable'] as const) {
@@ -336,7 +372,9 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     }
     if (bounds.length === 2 && bounds.every((bound) => bound === 0)) {
       const given = `${JSON.stringify(this.strategy.maxSurge)} and ${JSON.stringify(this.strategy.maxUnavailable)}`;
-      problems.push(`maxSurge and maxUnavailable are both 0: a rollout could never replace a pod, so raise one of them, got ${given}`);
+      problems.push(
+        `maxSurge and maxUnavailable are both 0: a rollout could never replace a pod, so raise one of them, got ${given}`,
+      );
     }
     return problems;
   }
@@ -358,5 +396,7 @@ function rollingUpdateStrategy(bounds: Required<RollingUpdateBounds>): kplus.Dep
 function percentOrAbsolute(value: number | string): kplus.PercentOrAbsolute {
   if (typeof value === 'number') return kplus.PercentOrAbsolute.absolute(value);
   const match = /^(\d+)%$/.exec(value.trim());
-  return match === null ? kplus.PercentOrAbsolute.absolute(Number.NaN) : kplus.PercentOrAbsolute.percent(Number(match[1]));
+  return match === null
+    ? kplus.PercentOrAbsolute.absolute(Number.NaN)
+    : kplus.PercentOrAbsolute.percent(Number(match[1]));
 }

@@ -70,11 +70,17 @@ const NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 export function checkNames(
   input: Pick<EnvironmentObservability, 'environment' | 'service'> & { budget: { database: string } },
 ): void {
-  const names = [['environment', input.environment], ['service', input.service], ['budget.database', input.budget.database]];
+  const names = [
+    ['environment', input.environment],
+    ['service', input.service],
+    ['budget.database', input.budget.database],
+  ];
   for (const [field, value] of names as [string, string][]) {
     if (!NAME.test(value) || value.length > 63) {
-      throw new Error(`observability ${field} must be a lowercase DNS label (a-z, 0-9, '-', '.'; at most 63), `
-        + `got ${JSON.stringify(value)}`);
+      throw new Error(
+        `observability ${field} must be a lowercase DNS label (a-z, 0-9, '-', '.'; at most 63), ` +
+          `got ${JSON.stringify(value)}`,
+      );
     }
   }
 }
@@ -91,20 +97,30 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
   const waitThreshold = round(timeoutSeconds * thresholds.waitOfTimeout);
   const shareThreshold = Math.ceil(budget.share * thresholds.ofShare);
   const usableThreshold = Math.ceil(budget.usable * thresholds.ofUsable);
-  const settings = `POOL_SIZE=${pool.poolSize} POOL_COUNT=${pool.poolCount} MAX_OVERFLOW=${pool.maxOverflow} `
-    + `POOL_TIMEOUT=${pool.poolTimeoutMillis}`;
+  const settings =
+    `POOL_SIZE=${pool.poolSize} POOL_COUNT=${pool.poolCount} MAX_OVERFLOW=${pool.maxOverflow} ` +
+    `POOL_TIMEOUT=${pool.poolTimeoutMillis}`;
   const where = 'instance {{ $labels.instance }}{{ with $labels.pod }} (pod {{ . }}){{ end }}';
   const unmeasuredTerm = budget.unmeasured > 0 ? ` + ${budget.unmeasured}` : '';
   const database = `sum(${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}})${unmeasuredTerm}`;
-  const unmeasured = budget.unmeasured > 0
-    ? ` (measured by every environment using it, plus ${budget.unmeasured} declared for clients without metrics)`
-    : ' (summed over every environment using it)';
+  const unmeasured =
+    budget.unmeasured > 0
+      ? ` (measured by every environment using it, plus ${budget.unmeasured} declared for clients without metrics)`
+      : ' (summed over every environment using it)';
   // Database alerts carry no environment label, so every environment's copy of them is the same alert.
-  const labelsOf = (severity: Severity, scope: 'environment' | 'database'): Record<string, string> => (scope === 'environment'
-    ? { severity, [ENVIRONMENT_LABEL]: environment, [DATABASE_LABEL]: budget.database }
-    : { severity, [DATABASE_LABEL]: budget.database });
-  const rule = (alert: AlertName, severity: Severity, forDuration: string, expr: string, summary: string,
-    description: string, scope: 'environment' | 'database' = 'environment'): AlertingRule => ({
+  const labelsOf = (severity: Severity, scope: 'environment' | 'database'): Record<string, string> =>
+    scope === 'environment'
+      ? { severity, [ENVIRONMENT_LABEL]: environment, [DATABASE_LABEL]: budget.database }
+      : { severity, [DATABASE_LABEL]: budget.database };
+  const rule = (
+    alert: AlertName,
+    severity: Severity,
+    forDuration: string,
+    expr: string,
+    summary: string,
+    description: string,
+    scope: 'environment' | 'database' = 'environment',
+  ): AlertingRule => ({
     alert,
     expr,
     for: forDuration,
@@ -114,72 +130,122 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
   const timeouts = (window: string): string => `sum(rate(${METRIC.timeouts}${env}[${window}]))`;
 
   const rules: AlertingRule[] = [
-    rule('ClientatsCheckoutTimeoutsHigh', 'critical', '5m',
+    rule(
+      'ClientatsCheckoutTimeoutsHigh',
+      'critical',
+      '5m',
       `${timeouts('2m')} / (sum(rate(${METRIC.waitCount}${env}[2m])) + ${timeouts('2m')}) > ${thresholds.timeoutRatio}`,
       `${environment}: {{ $value | humanizePercentage }} of database checkouts time out`,
-      `In ${environment}, more than ${percent(thresholds.timeoutRatio)} of checkouts have given up after POOL_TIMEOUT (${pool.poolTimeoutMillis} ms) for 5 minutes: `
-        + `those requests fail with 503. Each instance holds at most ${poolBound} pool connections (${settings}).`),
-    rule('ClientatsCheckoutTimeouts', 'warning', '10m',
+      `In ${environment}, more than ${percent(thresholds.timeoutRatio)} of checkouts have given up after POOL_TIMEOUT (${pool.poolTimeoutMillis} ms) for 5 minutes: ` +
+        `those requests fail with 503. Each instance holds at most ${poolBound} pool connections (${settings}).`,
+    ),
+    rule(
+      'ClientatsCheckoutTimeouts',
+      'warning',
+      '10m',
       `${timeouts('5m')} > 0`,
       `${environment}: database checkouts time out ({{ $value | humanize }}/s)`,
-      `In ${environment}, callers have waited POOL_TIMEOUT (${pool.poolTimeoutMillis} ms) without getting a connection, again and again for 10 minutes. `
-        + `Each instance holds at most ${poolBound} pool connections (${settings}).`),
-    rule('ClientatsCheckoutWaitNearTimeout', 'warning', '10m',
+      `In ${environment}, callers have waited POOL_TIMEOUT (${pool.poolTimeoutMillis} ms) without getting a connection, again and again for 10 minutes. ` +
+        `Each instance holds at most ${poolBound} pool connections (${settings}).`,
+    ),
+    rule(
+      'ClientatsCheckoutWaitNearTimeout',
+      'warning',
+      '10m',
       `histogram_quantile(0.99, sum by (le) (rate(${METRIC.waitBucket}${env}[5m]))) > ${waitThreshold}`,
       `${environment}: p99 checkout wait {{ $value | humanizeDuration }} nears POOL_TIMEOUT ${timeoutSeconds}s`,
-      `In ${environment}, the 99th percentile of the wait for a connection has been above ${waitThreshold} s `
-        + `(${percent(thresholds.waitOfTimeout)} of POOL_TIMEOUT ${pool.poolTimeoutMillis} ms) for 10 minutes; timeouts come next.`),
-    rule('ClientatsPoolSaturated', 'warning', '5m',
+      `In ${environment}, the 99th percentile of the wait for a connection has been above ${waitThreshold} s ` +
+        `(${percent(thresholds.waitOfTimeout)} of POOL_TIMEOUT ${pool.poolTimeoutMillis} ms) for 10 minutes; timeouts come next.`,
+    ),
+    rule(
+      'ClientatsPoolSaturated',
+      'warning',
+      '5m',
       `sum by (instance, pod) (${METRIC.active}${env}) >= ${poolBound}`,
       `${environment}: every pool connection of ${where} is in use`,
-      `${where} in ${environment} has had all ${poolBound} pool connections checked out `
-        + `(POOL_COUNT ${pool.poolCount} × (POOL_SIZE ${pool.poolSize} + MAX_OVERFLOW ${pool.maxOverflow})) for 5 minutes; new requests wait up to POOL_TIMEOUT.`),
+      `${where} in ${environment} has had all ${poolBound} pool connections checked out ` +
+        `(POOL_COUNT ${pool.poolCount} × (POOL_SIZE ${pool.poolSize} + MAX_OVERFLOW ${pool.maxOverflow})) for 5 minutes; new requests wait up to POOL_TIMEOUT.`,
+    ),
   ];
   if (pool.maxOverflow > 0) {
-    rules.push(rule('ClientatsOverflowMostlyInUse', 'warning', '30m',
-      `max by (instance, pod, pool) (avg_over_time((${METRIC.active}${env} > bool ${pool.poolSize})[1h:1m])) > ${thresholds.overflowTime}`,
-      `${environment}: POOL_SIZE ${pool.poolSize} looks too small on ${where}`,
-      `Pool {{ $labels.pool }} of ${where} in ${environment} has used overflow connections (more than POOL_SIZE ${pool.poolSize} in use) `
-        + `{{ $value | humanizePercentage }} of the last hour. Overflow is for bursts; steady load belongs in POOL_SIZE.`));
+    rules.push(
+      rule(
+        'ClientatsOverflowMostlyInUse',
+        'warning',
+        '30m',
+        `max by (instance, pod, pool) (avg_over_time((${METRIC.active}${env} > bool ${pool.poolSize})[1h:1m])) > ${thresholds.overflowTime}`,
+        `${environment}: POOL_SIZE ${pool.poolSize} looks too small on ${where}`,
+        `Pool {{ $labels.pool }} of ${where} in ${environment} has used overflow connections (more than POOL_SIZE ${pool.poolSize} in use) ` +
+          `{{ $value | humanizePercentage }} of the last hour. Overflow is for bursts; steady load belongs in POOL_SIZE.`,
+      ),
+    );
   }
   rules.push(
-    rule('ClientatsDatabaseUnreachable', 'critical', '2m',
+    rule(
+      'ClientatsDatabaseUnreachable',
+      'critical',
+      '2m',
       `max(${METRIC.ready}${env}) == 0`,
       `${environment}: no instance reaches database ${budget.database}`,
-      `Every instance of ${environment} has failed its readiness check (SELECT 1 on its own connection) for 2 minutes: `
-        + `/health/ready answers 503, so Kubernetes routes no traffic to them.`),
-    rule('ClientatsReadinessFailing', 'warning', '5m',
+      `Every instance of ${environment} has failed its readiness check (SELECT 1 on its own connection) for 2 minutes: ` +
+        `/health/ready answers 503, so Kubernetes routes no traffic to them.`,
+    ),
+    rule(
+      'ClientatsReadinessFailing',
+      'warning',
+      '5m',
       `${METRIC.ready}${env} == 0`,
       `${environment}: ${where} cannot reach database ${budget.database}`,
-      `The readiness check of ${where} in ${environment} has failed for 5 minutes while the process runs.`),
-    rule('ClientatsConnectionErrors', 'warning', '15m',
+      `The readiness check of ${where} in ${environment} has failed for 5 minutes while the process runs.`,
+    ),
+    rule(
+      'ClientatsConnectionErrors',
+      'warning',
+      '15m',
       `sum by (kind) (increase(${METRIC.connectionErrors}${env}[5m])) > 0`,
       `${environment}: database connection errors (kind {{ $labels.kind }})`,
-      `In ${environment}, connections to ${budget.database} keep failing (kind "connect": new connections refused or timing out; `
-        + `"connection": open ones broken and replaced): {{ $value | humanize }} in the last 5 minutes, for 15 minutes.`),
-    rule('ClientatsNearBudgetedShare', 'warning', '10m',
+      `In ${environment}, connections to ${budget.database} keep failing (kind "connect": new connections refused or timing out; ` +
+        `"connection": open ones broken and replaced): {{ $value | humanize }} in the last 5 minutes, for 15 minutes.`,
+    ),
+    rule(
+      'ClientatsNearBudgetedShare',
+      'warning',
+      '10m',
       `sum(${METRIC.open}${env}) >= ${shareThreshold}`,
       `${environment}: {{ $value }} connections of its budgeted ${budget.share}`,
-      `${environment} holds {{ $value }} connections to ${budget.database}; the connection budget grants it ${budget.share} `
-        + `(the ${budget.mode} case, ${input.perInstance} per instance). More instances or larger pools than the budget counted `
-        + `take slots other consumers were promised.`),
-    rule('ClientatsDatabaseNearUsable', 'warning', '5m',
+      `${environment} holds {{ $value }} connections to ${budget.database}; the connection budget grants it ${budget.share} ` +
+        `(the ${budget.mode} case, ${input.perInstance} per instance). More instances or larger pools than the budget counted ` +
+        `take slots other consumers were promised.`,
+    ),
+    rule(
+      'ClientatsDatabaseNearUsable',
+      'warning',
+      '5m',
       `${database} >= ${usableThreshold}`,
       `${budget.database}: {{ $value }} of ${budget.usable} usable connections in use`,
-      `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}; it has ${budget.usable} usable `
-        + `of max_connections ${budget.maxConnections}. Beyond ${budget.usable}, new connections fail with "too many clients already".`,
-      'database'),
-    rule('ClientatsDatabaseAtUsable', 'critical', '2m',
+      `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}; it has ${budget.usable} usable ` +
+        `of max_connections ${budget.maxConnections}. Beyond ${budget.usable}, new connections fail with "too many clients already".`,
+      'database',
+    ),
+    rule(
+      'ClientatsDatabaseAtUsable',
+      'critical',
+      '2m',
       `${database} >= ${budget.usable}`,
       `${budget.database}: all ${budget.usable} usable connections are taken`,
-      `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}, all ${budget.usable} usable of `
-        + `max_connections ${budget.maxConnections}: new connections (pool refills, overflow, new pods) fail with "too many clients already".`,
-      'database'),
-    rule('ClientatsMetricsMissing', 'warning', '10m',
+      `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}, all ${budget.usable} usable of ` +
+        `max_connections ${budget.maxConnections}: new connections (pool refills, overflow, new pods) fail with "too many clients already".`,
+      'database',
+    ),
+    rule(
+      'ClientatsMetricsMissing',
+      'warning',
+      '10m',
       `absent(${METRIC.open}${env})`,
       `${environment}: no instance reports pool metrics`,
-      `Prometheus has scraped no /metrics of ${environment} for 10 minutes: every instance is down, or the scrape `
-        + `(PodMonitor, scrape config) no longer finds them. None of the other alerts of ${environment} can fire meanwhile.`),
+      `Prometheus has scraped no /metrics of ${environment} for 10 minutes: every instance is down, or the scrape ` +
+        `(PodMonitor, scrape config) no longer finds them. None of the other alerts of ${environment} can fire meanwhile.`,
+    ),
   );
   return [{ name: `clientats-${environment}-connection-pool`, rules }];
 }

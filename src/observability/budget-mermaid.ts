@@ -12,8 +12,14 @@ import { CONSUMER_COLOURS } from './budget-svg.js';
 const USABLE_COLOUR = '#D55E00';
 const MAX_COLOUR = '#8B0000';
 const COLOUR_NAMES: Readonly<Record<string, string>> = {
-  '#0072B2': 'blue', '#E69F00': 'orange', '#009E73': 'green', '#CC79A7': 'pink',
-  '#56B4E9': 'sky blue', '#F0E442': 'yellow', '#7F7F7F': 'grey', '#000000': 'black',
+  '#0072B2': 'blue',
+  '#E69F00': 'orange',
+  '#009E73': 'green',
+  '#CC79A7': 'pink',
+  '#56B4E9': 'sky blue',
+  '#F0E442': 'yellow',
+  '#7F7F7F': 'grey',
+  '#000000': 'black',
 };
 
 /** The running totals per case, one series per consumer: series `i` is consumers `0..i` summed. */
@@ -47,8 +53,8 @@ export function budgetMermaid(database: DatabaseShare): string {
     `  line [${BUDGET_CASES.map(() => database.maxConnections).join(', ')}]`,
     '```',
     '',
-    `Bars, bottom to top: ${database.consumers.map((consumer, index) => `${consumer.name} (${COLOUR_NAMES[colour(index)] ?? colour(index)})`).join(', ')}; `
-      + `lines: usable ${database.usable} (vermilion), max_connections ${database.maxConnections} (dark red).`,
+    `Bars, bottom to top: ${database.consumers.map((consumer, index) => `${consumer.name} (${COLOUR_NAMES[colour(index)] ?? colour(index)})`).join(', ')}; ` +
+      `lines: usable ${database.usable} (vermilion), max_connections ${database.maxConnections} (dark red).`,
     '',
   ];
   return lines.join('\n');

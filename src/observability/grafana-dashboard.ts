@@ -46,41 +46,51 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
   const env = `{${matcher(ENVIRONMENT_LABEL, environment)}}`;
   const timeoutSeconds = pool.poolTimeoutMillis / 1000;
   const instance = '{{instance}} {{pod}}';
-  const quantiles = (bucket: string): PanelSpec['queries'] => [0.5, 0.95, 0.99].map((q) => ({
-    expr: `histogram_quantile(${q}, sum by (le) (rate(${bucket}${env}[$__rate_interval])))`,
-    legend: `p${q * 100}`,
-  }));
+  const quantiles = (bucket: string): PanelSpec['queries'] =>
+    [0.5, 0.95, 0.99].map((q) => ({
+      expr: `histogram_quantile(${q}, sum by (le) (rate(${bucket}${env}[$__rate_interval])))`,
+      legend: `p${q * 100}`,
+    }));
   const builder = new dashboard.DashboardBuilder(`clientats ${environment}: database connections`)
     .uid(`clientats-${environment}-pool`.slice(0, 40))
-    .description(`Connection pool of ${environment} (POOL_SIZE=${pool.poolSize} POOL_COUNT=${pool.poolCount} `
-      + `MAX_OVERFLOW=${pool.maxOverflow} POOL_TIMEOUT=${pool.poolTimeoutMillis}) against its connection budget on ${budget.database}.`)
+    .description(
+      `Connection pool of ${environment} (POOL_SIZE=${pool.poolSize} POOL_COUNT=${pool.poolCount} ` +
+        `MAX_OVERFLOW=${pool.maxOverflow} POOL_TIMEOUT=${pool.poolTimeoutMillis}) against its connection budget on ${budget.database}.`,
+    )
     .tags(['clientats', 'postgresql', 'connection-pool'])
     .editable()
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
     .time({ from: 'now-6h', to: 'now' })
     .refresh('30s')
-    .withVariable(new dashboard.DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus'));
+    .withVariable(
+      new dashboard.DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus'),
+    );
 
   builder.withRow(new dashboard.RowBuilder('Connections against the budget'));
   for (const spec of [
     {
       title: `In use and idle in ${environment} (budgeted share ${budget.share})`,
-      description: `Connections every instance of ${environment} holds, stacked by state, against what the connection budget grants `
-        + `the environment in its ${budget.mode} case. Alert ClientatsNearBudgetedShare warns at `
-        + `${Math.round(resolveThresholds(input.thresholds).ofShare * 100)} %.`,
+      description:
+        `Connections every instance of ${environment} holds, stacked by state, against what the connection budget grants ` +
+        `the environment in its ${budget.mode} case. Alert ClientatsNearBudgetedShare warns at ` +
+        `${Math.round(resolveThresholds(input.thresholds).ofShare * 100)} %.`,
       unit: 'short',
       stacked: true,
       queries: [
         { expr: `sum(${METRIC.active}${env})`, legend: 'in use' },
         { expr: `sum(${METRIC.idle}${env})`, legend: 'idle' },
-        { expr: `sum(${METRIC.open}${env}) - sum(${METRIC.active}${env}) - sum(${METRIC.idle}${env})`, legend: 'readiness and opening' },
+        {
+          expr: `sum(${METRIC.open}${env}) - sum(${METRIC.active}${env}) - sum(${METRIC.idle}${env})`,
+          legend: 'readiness and opening',
+        },
       ],
       bounds: [{ value: budget.share, legend: `budgeted share (${budget.share})` }],
     },
     {
       title: `Per instance (bound ${input.perInstance})`,
-      description: `Connections of each process: POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + 1 readiness = ${input.perInstance} at most `
-        + '(the generated bound); "bound the pods report" is what the running pods compute from their own settings.',
+      description:
+        `Connections of each process: POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + 1 readiness = ${input.perInstance} at most ` +
+        '(the generated bound); "bound the pods report" is what the running pods compute from their own settings.',
       unit: 'short',
       queries: [
         { expr: `sum by (instance, pod) (${METRIC.open}${env})`, legend: instance },
@@ -91,94 +101,147 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
     },
     {
       title: `Database ${budget.database} (usable ${budget.usable}, max_connections ${budget.maxConnections})`,
-      description: `Connections of every environment on ${budget.database} that Prometheus scrapes`
-        + `${budget.unmeasured > 0 ? `, plus ${budget.unmeasured} declared for clients without metrics` : ''}. Beyond usable, PostgreSQL answers "too many clients already".`,
+      description:
+        `Connections of every environment on ${budget.database} that Prometheus scrapes` +
+        `${budget.unmeasured > 0 ? `, plus ${budget.unmeasured} declared for clients without metrics` : ''}. Beyond usable, PostgreSQL answers "too many clients already".`,
       unit: 'short',
       stacked: true,
-      queries: [{
-        expr: `sum by (${ENVIRONMENT_LABEL}) (${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}})`,
-        legend: `{{${ENVIRONMENT_LABEL}}}`,
-      }, ...(budget.unmeasured > 0 ? [{ expr: `vector(${budget.unmeasured})`, legend: 'declared other clients' }] : [])],
+      queries: [
+        {
+          expr: `sum by (${ENVIRONMENT_LABEL}) (${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}})`,
+          legend: `{{${ENVIRONMENT_LABEL}}}`,
+        },
+        ...(budget.unmeasured > 0
+          ? [{ expr: `vector(${budget.unmeasured})`, legend: 'declared other clients' }]
+          : []),
+      ],
       bounds: [
         { value: budget.usable, legend: `usable (${budget.usable})` },
         { value: budget.maxConnections, legend: `max_connections (${budget.maxConnections})` },
       ],
     },
-  ] satisfies PanelSpec[]) builder.withPanel(timeseriesPanel({ width: 8, ...spec }));
+  ] satisfies PanelSpec[])
+    builder.withPanel(timeseriesPanel({ width: 8, ...spec }));
 
   builder.withRow(new dashboard.RowBuilder('Waiting and latency'));
-  builder.withPanel(timeseriesPanel({
-    title: `Checkout wait (POOL_TIMEOUT ${timeoutSeconds} s)`,
-    description: 'How long callers wait to check out a connection. Alert ClientatsCheckoutWaitNearTimeout warns when p99 nears POOL_TIMEOUT.',
-    unit: 's',
-    width: 8,
-    queries: quantiles(METRIC.waitBucket),
-    bounds: [{ value: timeoutSeconds, legend: `POOL_TIMEOUT (${timeoutSeconds} s)` }],
-  }));
-  builder.withPanel(timeseriesPanel({
-    title: 'Callers waiting for a connection',
-    description: 'Checkouts queued because every pool connection is in use (per instance).',
-    unit: 'short',
-    width: 8,
-    queries: [{ expr: `sum by (instance, pod) (${METRIC.pending}${env})`, legend: instance }],
-  }));
-  builder.withPanel(timeseriesPanel({
-    title: 'Query duration',
-    description: 'Duration of queries run through the pool.',
-    unit: 's',
-    width: 8,
-    queries: quantiles(METRIC.queryBucket),
-  }));
+  builder.withPanel(
+    timeseriesPanel({
+      title: `Checkout wait (POOL_TIMEOUT ${timeoutSeconds} s)`,
+      description:
+        'How long callers wait to check out a connection. Alert ClientatsCheckoutWaitNearTimeout warns when p99 nears POOL_TIMEOUT.',
+      unit: 's',
+      width: 8,
+      queries: quantiles(METRIC.waitBucket),
+      bounds: [{ value: timeoutSeconds, legend: `POOL_TIMEOUT (${timeoutSeconds} s)` }],
+    }),
+  );
+  builder.withPanel(
+    timeseriesPanel({
+      title: 'Callers waiting for a connection',
+      description: 'Checkouts queued because every pool connection is in use (per instance).',
+      unit: 'short',
+      width: 8,
+      queries: [{ expr: `sum by (instance, pod) (${METRIC.pending}${env})`, legend: instance }],
+    }),
+  );
+  builder.withPanel(
+    timeseriesPanel({
+      title: 'Query duration',
+      description: 'Duration of queries run through the pool.',
+      unit: 's',
+      width: 8,
+      queries: quantiles(METRIC.queryBucket),
+    }),
+  );
 
   builder.withRow(new dashboard.RowBuilder('Timeouts and errors'));
-  builder.withPanel(timeseriesPanel({
-    title: 'Checkout timeouts',
-    description: `Checkouts that gave up after POOL_TIMEOUT (${pool.poolTimeoutMillis} ms); each is a failed request.`,
-    unit: 'reqps',
-    width: 8,
-    queries: [{ expr: `sum(rate(${METRIC.timeouts}${env}[$__rate_interval]))`, legend: 'timeouts' }],
-  }));
-  builder.withPanel(timeseriesPanel({
-    title: 'Connection errors',
-    description: 'kind "connect": opening a connection failed; kind "connection": an open connection broke and was replaced.',
-    unit: 'ops',
-    width: 8,
-    queries: [{ expr: `sum by (kind) (rate(${METRIC.connectionErrors}${env}[$__rate_interval]))`, legend: '{{kind}}' }],
-  }));
-  builder.withPanel(timeseriesPanel({
-    title: 'Failed queries',
-    description: 'Queries through the pool that returned an error.',
-    unit: 'ops',
-    width: 8,
-    queries: [{ expr: `sum(rate(${METRIC.queryErrors}${env}[$__rate_interval]))`, legend: 'failed queries' }],
-  }));
+  builder.withPanel(
+    timeseriesPanel({
+      title: 'Checkout timeouts',
+      description: `Checkouts that gave up after POOL_TIMEOUT (${pool.poolTimeoutMillis} ms); each is a failed request.`,
+      unit: 'reqps',
+      width: 8,
+      queries: [{ expr: `sum(rate(${METRIC.timeouts}${env}[$__rate_interval]))`, legend: 'timeouts' }],
+    }),
+  );
+  builder.withPanel(
+    timeseriesPanel({
+      title: 'Connection errors',
+      description:
+        'kind "connect": opening a connection failed; kind "connection": an open connection broke and was replaced.',
+      unit: 'ops',
+      width: 8,
+      queries: [
+        {
+          expr: `sum by (kind) (rate(${METRIC.connectionErrors}${env}[$__rate_interval]))`,
+          legend: '{{kind}}',
+        },
+      ],
+    }),
+  );
+  builder.withPanel(
+    timeseriesPanel({
+      title: 'Failed queries',
+      description: 'Queries through the pool that returned an error.',
+      unit: 'ops',
+      width: 8,
+      queries: [
+        { expr: `sum(rate(${METRIC.queryErrors}${env}[$__rate_interval]))`, legend: 'failed queries' },
+      ],
+    }),
+  );
 
   builder.withRow(new dashboard.RowBuilder('Overflow and readiness'));
-  builder.withPanel(timeseriesPanel({
-    title: `Overflow (MAX_OVERFLOW ${pool.maxOverflow} per pool)`,
-    description: `Overflow connections beyond POOL_SIZE ${pool.poolSize}: open (they linger idle after a burst) and in use. `
-      + 'In use most of the time means POOL_SIZE is too small (alert ClientatsOverflowMostlyInUse).',
-    unit: 'short',
-    width: 12,
-    queries: [
-      { expr: `sum by (instance, pod) (${METRIC.overflow}${env})`, legend: `open ${instance}` },
-      { expr: `sum by (instance, pod) (clamp_min(${METRIC.active}${env} - ${pool.poolSize}, 0))`, legend: `in use ${instance}` },
-    ],
-    bounds: [{ value: pool.poolCount * pool.maxOverflow, legend: `overflow bound per instance (${pool.poolCount * pool.maxOverflow})` }],
-  }));
-  builder.withPanel(new statetimeline.PanelBuilder()
-    .title('Readiness: database reachable')
-    .description('The readiness check (SELECT 1 on its own connection) of each instance. Unreachable instances answer 503 on /health/ready.')
-    .datasource(DATASOURCE)
-    .span(12)
-    .height(8)
-    .min(0)
-    .max(1)
-    .mappings([{
-      type: dashboard.MappingType.ValueToText,
-      options: { 0: { text: 'unreachable', color: 'red', index: 0 }, 1: { text: 'ready', color: 'green', index: 1 } },
-    }])
-    .withTarget(new DataqueryBuilder().refId('A').expr(`max by (instance, pod) (${METRIC.ready}${env})`).legendFormat(instance)));
+  builder.withPanel(
+    timeseriesPanel({
+      title: `Overflow (MAX_OVERFLOW ${pool.maxOverflow} per pool)`,
+      description:
+        `Overflow connections beyond POOL_SIZE ${pool.poolSize}: open (they linger idle after a burst) and in use. ` +
+        'In use most of the time means POOL_SIZE is too small (alert ClientatsOverflowMostlyInUse).',
+      unit: 'short',
+      width: 12,
+      queries: [
+        { expr: `sum by (instance, pod) (${METRIC.overflow}${env})`, legend: `open ${instance}` },
+        {
+          expr: `sum by (instance, pod) (clamp_min(${METRIC.active}${env} - ${pool.poolSize}, 0))`,
+          legend: `in use ${instance}`,
+        },
+      ],
+      bounds: [
+        {
+          value: pool.poolCount * pool.maxOverflow,
+          legend: `overflow bound per instance (${pool.poolCount * pool.maxOverflow})`,
+        },
+      ],
+    }),
+  );
+  builder.withPanel(
+    new statetimeline.PanelBuilder()
+      .title('Readiness: database reachable')
+      .description(
+        'The readiness check (SELECT 1 on its own connection) of each instance. Unreachable instances answer 503 on /health/ready.',
+      )
+      .datasource(DATASOURCE)
+      .span(12)
+      .height(8)
+      .min(0)
+      .max(1)
+      .mappings([
+        {
+          type: dashboard.MappingType.ValueToText,
+          options: {
+            0: { text: 'unreachable', color: 'red', index: 0 },
+            1: { text: 'ready', color: 'green', index: 1 },
+          },
+        },
+      ])
+      .withTarget(
+        new DataqueryBuilder()
+          .refId('A')
+          .expr(`max by (instance, pod) (${METRIC.ready}${env})`)
+          .legendFormat(instance),
+      ),
+  );
 
   return builder.build();
 }
@@ -194,15 +257,30 @@ function timeseriesPanel(spec: PanelSpec): cog.Builder<dashboard.Panel> {
     .height(8)
     .fillOpacity(spec.stacked === true ? 40 : 10)
     .lineWidth(1)
-    .legend(new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom))
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
-  if (spec.stacked === true) panel.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal));
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(common.LegendDisplayMode.List)
+        .placement(common.LegendPlacement.Bottom),
+    )
+    .tooltip(
+      new common.VizTooltipOptionsBuilder()
+        .mode(common.TooltipDisplayMode.Multi)
+        .sort(common.SortOrder.Descending),
+    );
+  if (spec.stacked === true)
+    panel.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal));
   const queries = [
     ...spec.queries,
     ...(spec.bounds ?? []).map((bound) => ({ expr: `vector(${bound.value})`, legend: bound.legend })),
   ];
   queries.forEach((query, index) => {
-    panel.withTarget(new DataqueryBuilder().refId(String.fromCharCode(65 + index)).expr(query.expr).legendFormat(query.legend));
+    panel.withTarget(
+      new DataqueryBuilder()
+        .refId(String.fromCharCode(65 + index))
+        .expr(query.expr)
+        .legendFormat(query.legend),
+    );
   });
   for (const bound of spec.bounds ?? []) {
     panel.overrideByName(bound.legend, BOUND_STYLE);

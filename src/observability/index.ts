@@ -7,13 +7,40 @@
  */
 export * from './observability-input.js';
 export { METRIC, ENVIRONMENT_LABEL, DATABASE_LABEL } from './metric-names.js';
-export { ALERT_NAMES, alertRuleGroups, runbookAnchor, type AlertName, type AlertingRule, type RuleGroup, type Severity } from './alert-rules.js';
 export {
-  dashboardConfigMap, monitoringName, monitoringObjects, podMonitor, prometheusRule,
-  type DashboardConfigMapObject, type MonitoringOptions, type PodMonitorObject, type PrometheusRuleObject,
+  ALERT_NAMES,
+  alertRuleGroups,
+  runbookAnchor,
+  type AlertName,
+  type AlertingRule,
+  type RuleGroup,
+  type Severity,
+} from './alert-rules.js';
+export {
+  dashboardConfigMap,
+  monitoringName,
+  monitoringObjects,
+  podMonitor,
+  prometheusRule,
+  type DashboardConfigMapObject,
+  type MonitoringOptions,
+  type PodMonitorObject,
+  type PrometheusRuleObject,
 } from './prometheus-operator.js';
 export { connectionPoolDashboard } from './grafana-dashboard.js';
-export { prometheusYaml, ruleFile, scrapeJob, type RuleFile, type ScrapeJob, type ScrapeTargets } from './prometheus-files.js';
+export {
+  prometheusYaml,
+  ruleFile,
+  scrapeJob,
+  type RuleFile,
+  type ScrapeJob,
+  type ScrapeTargets,
+} from './prometheus-files.js';
 export { budgetSvg, CONSUMER_COLOURS } from './budget-svg.js';
 export { budgetMermaid, cumulativeSeries } from './budget-mermaid.js';
-export { BUDGET_SVG_FILE, observabilityFiles, type ObservabilityFile, type ObservedEnvironment } from './observability-files.js';
+export {
+  BUDGET_SVG_FILE,
+  observabilityFiles,
+  type ObservabilityFile,
+  type ObservedEnvironment,
+} from './observability-files.js';

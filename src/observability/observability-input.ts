@@ -111,14 +111,26 @@ export interface EnvironmentObservability {
  * The budget of the consumer named `consumer` (and, when given, declared at `source`) in a database.
  * @throws Error naming the consumer and the database when there is not exactly one such consumer.
  */
-export function environmentBudget(database: DatabaseShare, consumer: string, source?: string): EnvironmentBudget {
-  const matches = database.consumers.filter((entry) => entry.name === consumer && (source === undefined || entry.source === source));
+export function environmentBudget(
+  database: DatabaseShare,
+  consumer: string,
+  source?: string,
+): EnvironmentBudget {
+  const matches = database.consumers.filter(
+    (entry) => entry.name === consumer && (source === undefined || entry.source === source),
+  );
   if (matches.length !== 1) {
-    const names = database.consumers.map((entry) => (entry.source === undefined ? entry.name : `${entry.name} (${entry.source})`));
-    throw new Error(`consumer '${consumer}'${source === undefined ? '' : ` at '${source}'`} must appear once in the budget of `
-      + `database '${database.database}', found ${matches.length} among [${names.join(', ')}]; pass the consumer's source to tell them apart`);
+    const names = database.consumers.map((entry) =>
+      entry.source === undefined ? entry.name : `${entry.name} (${entry.source})`,
+    );
+    throw new Error(
+      `consumer '${consumer}'${source === undefined ? '' : ` at '${source}'`} must appear once in the budget of ` +
+        `database '${database.database}', found ${matches.length} among [${names.join(', ')}]; pass the consumer's source to tell them apart`,
+    );
   }
-  const unmeasured = database.consumers.filter((entry) => entry.kind === 'other').reduce((sum, entry) => sum + entry.connections[database.mode], 0);
+  const unmeasured = database.consumers
+    .filter((entry) => entry.kind === 'other')
+    .reduce((sum, entry) => sum + entry.connections[database.mode], 0);
   return {
     database: database.database,
     mode: database.mode,
@@ -133,7 +145,8 @@ export function environmentBudget(database: DatabaseShare, consumer: string, sou
 export function resolveThresholds(overrides: Partial<AlertThresholds> = {}): AlertThresholds {
   const thresholds = { ...DEFAULT_ALERT_THRESHOLDS, ...overrides };
   for (const [name, value] of Object.entries(thresholds)) {
-    if (!(value > 0 && value <= 1)) throw new Error(`alert threshold '${name}' must be a fraction in (0, 1], got ${value}`);
+    if (!(value > 0 && value <= 1))
+      throw new Error(`alert threshold '${name}' must be a fraction in (0, 1], got ${value}`);
   }
   return thresholds;
 }
@@ -158,8 +171,11 @@ export interface EnvironmentDescription {
  */
 export function environmentObservability(description: EnvironmentDescription): EnvironmentObservability {
   const budget = environmentBudget(description.database, description.consumer, description.source);
-  const consumer = description.database.consumers.find((entry) => entry.name === description.consumer
-    && (description.source === undefined || entry.source === description.source))!;
+  const consumer = description.database.consumers.find(
+    (entry) =>
+      entry.name === description.consumer &&
+      (description.source === undefined || entry.source === description.source),
+  )!;
   return {
     environment: description.environment,
     service: description.service,

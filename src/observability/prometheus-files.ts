@@ -32,7 +32,11 @@ export interface ScrapeJob {
   readonly scrape_interval: string;
   readonly scheme?: 'http' | 'https';
   readonly static_configs?: readonly { readonly targets: readonly string[] }[];
-  readonly dns_sd_configs?: readonly { readonly names: readonly string[]; readonly type: 'A'; readonly port: number }[];
+  readonly dns_sd_configs?: readonly {
+    readonly names: readonly string[];
+    readonly type: 'A';
+    readonly port: number;
+  }[];
   readonly relabel_configs: readonly { readonly target_label: string; readonly replacement: string }[];
 }
 
@@ -45,13 +49,23 @@ export function ruleFile(input: EnvironmentObservability): RuleFile {
  * The scrape job of an environment.
  * @throws Error when there is no target, or an environment or database name is not a DNS label.
  */
-export function scrapeJob(input: EnvironmentObservability, where: ScrapeTargets, interval = '15s'): ScrapeJob {
+export function scrapeJob(
+  input: EnvironmentObservability,
+  where: ScrapeTargets,
+  interval = '15s',
+): ScrapeJob {
   checkNames(input);
-  const discovery = 'dnsName' in where
-    ? { dns_sd_configs: [{ names: [where.dnsName], type: 'A' as const, port: where.port }] }
-    : { ...(where.scheme === undefined ? {} : { scheme: where.scheme }), static_configs: [{ targets: [...where.targets] }] };
+  const discovery =
+    'dnsName' in where
+      ? { dns_sd_configs: [{ names: [where.dnsName], type: 'A' as const, port: where.port }] }
+      : {
+          ...(where.scheme === undefined ? {} : { scheme: where.scheme }),
+          static_configs: [{ targets: [...where.targets] }],
+        };
   if (!('dnsName' in where) && where.targets.length === 0) {
-    throw new Error(`scrape targets of environment '${input.environment}' must list at least one host:port, got none`);
+    throw new Error(
+      `scrape targets of environment '${input.environment}' must list at least one host:port, got none`,
+    );
   }
   return {
     job_name: `clientats-${input.environment}`,
@@ -66,7 +80,13 @@ export function scrapeJob(input: EnvironmentObservability, where: ScrapeTargets,
 }
 
 /** YAML text of a rule file or of `{ scrape_configs: [...] }`, after a comment header saying where it goes. */
-export function prometheusYaml(content: RuleFile | { readonly scrape_configs: readonly ScrapeJob[] }, header: string): string {
-  const comment = header.split('\n').map((line) => `# ${line}`.trimEnd()).join('\n');
+export function prometheusYaml(
+  content: RuleFile | { readonly scrape_configs: readonly ScrapeJob[] },
+  header: string,
+): string {
+  const comment = header
+    .split('\n')
+    .map((line) => `# ${line}`.trimEnd())
+    .join('\n');
   return `${comment}\n${stringify(content, { lineWidth: 0 })}`;
 }

@@ -44,7 +44,11 @@ export interface PodMonitorObject {
       readonly port: string;
       readonly path: string;
       readonly interval: string;
-      readonly relabelings: readonly { readonly action: 'replace'; readonly targetLabel: string; readonly replacement: string }[];
+      readonly relabelings: readonly {
+        readonly action: 'replace';
+        readonly targetLabel: string;
+        readonly replacement: string;
+      }[];
     }[];
   };
 }
@@ -71,7 +75,10 @@ export function monitoringName(input: Pick<EnvironmentObservability, 'service'>)
 }
 
 /** Scrapes the pods labelled `app: <service>` on the runtime's port, adding the environment and database labels. */
-export function podMonitor(input: EnvironmentObservability, options: MonitoringOptions = {}): PodMonitorObject {
+export function podMonitor(
+  input: EnvironmentObservability,
+  options: MonitoringOptions = {},
+): PodMonitorObject {
   checkNames(input);
   return {
     apiVersion: 'monitoring.coreos.com/v1',
@@ -79,21 +86,26 @@ export function podMonitor(input: EnvironmentObservability, options: MonitoringO
     metadata: metadata(input, options, options.labels),
     spec: {
       selector: { matchLabels: { app: input.service } },
-      podMetricsEndpoints: [{
-        port: HTTP_PORT_NAME,
-        path: HEALTH_PATHS.metrics,
-        interval: options.scrapeInterval ?? '15s',
-        relabelings: [
-          { action: 'replace', targetLabel: ENVIRONMENT_LABEL, replacement: input.environment },
-          { action: 'replace', targetLabel: DATABASE_LABEL, replacement: input.budget.database },
-        ],
-      }],
+      podMetricsEndpoints: [
+        {
+          port: HTTP_PORT_NAME,
+          path: HEALTH_PATHS.metrics,
+          interval: options.scrapeInterval ?? '15s',
+          relabelings: [
+            { action: 'replace', targetLabel: ENVIRONMENT_LABEL, replacement: input.environment },
+            { action: 'replace', targetLabel: DATABASE_LABEL, replacement: input.budget.database },
+          ],
+        },
+      ],
     },
   };
 }
 
 /** The environment's alerts (see alert-rules.ts). */
-export function prometheusRule(input: EnvironmentObservability, options: MonitoringOptions = {}): PrometheusRuleObject {
+export function prometheusRule(
+  input: EnvironmentObservability,
+  options: MonitoringOptions = {},
+): PrometheusRuleObject {
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
@@ -103,21 +115,33 @@ export function prometheusRule(input: EnvironmentObservability, options: Monitor
 }
 
 /** The dashboard as a ConfigMap for Grafana's dashboard sidecar (kube-prometheus-stack's default label). */
-export function dashboardConfigMap(input: EnvironmentObservability, options: MonitoringOptions = {}): DashboardConfigMapObject {
+export function dashboardConfigMap(
+  input: EnvironmentObservability,
+  options: MonitoringOptions = {},
+): DashboardConfigMapObject {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: metadata(input, options, options.dashboardLabels ?? { grafana_dashboard: '1' }),
-    data: { [`${monitoringName(input)}.json`]: `${JSON.stringify(connectionPoolDashboard(input), null, 2)}\n` },
+    data: {
+      [`${monitoringName(input)}.json`]: `${JSON.stringify(connectionPoolDashboard(input), null, 2)}\n`,
+    },
   };
 }
 
 /** The three objects in apply order. */
-export function monitoringObjects(input: EnvironmentObservability, options: MonitoringOptions = {}): [PodMonitorObject, PrometheusRuleObject, DashboardConfigMapObject] {
+export function monitoringObjects(
+  input: EnvironmentObservability,
+  options: MonitoringOptions = {},
+): [PodMonitorObject, PrometheusRuleObject, DashboardConfigMapObject] {
   return [podMonitor(input, options), prometheusRule(input, options), dashboardConfigMap(input, options)];
 }
 
-function metadata(input: EnvironmentObservability, options: MonitoringOptions, labels: Readonly<Record<string, string>> = {}): ObjectMeta {
+function metadata(
+  input: EnvironmentObservability,
+  options: MonitoringOptions,
+  labels: Readonly<Record<string, string>> = {},
+): ObjectMeta {
   return {
     name: monitoringName(input),
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),

@@ -35,12 +35,19 @@ export function bouncedEnvironment(chart: Chart, options: BouncedEnvironmentOpti
   const service = new PostgresBackedService(chart, 'clientats', {
     database: options.database,
     preset: 'kubernetes',
-    environment: { POOL_SIZE: 8, POOL_COUNT: 1, MAX_OVERFLOW: 2, DATABASE_POOLER: 'pgbouncer', DATABASE_SSL: false },
+    environment: {
+      POOL_SIZE: 8,
+      POOL_COUNT: 1,
+      MAX_OVERFLOW: 2,
+      DATABASE_POOLER: 'pgbouncer',
+      DATABASE_SSL: false,
+    },
     // Budget-derived alerts are per database; an app behind a bouncer counts on the bouncer's client tier,
     // which has no alert thresholds yet (the server side is the bouncer's). Monitoring stays off until it has.
     monitoring: false,
     insecureDatabase: {
-      reason: 'it connects to its PgBouncer inside the cluster, which takes plain TCP and encrypts to the server (verify-full)',
+      reason:
+        'it connects to its PgBouncer inside the cluster, which takes plain TCP and encrypts to the server (verify-full)',
     },
     autoscaling: { minReplicas: 10, maxReplicas: options.maxReplicas ?? 40 },
   });
@@ -58,7 +65,9 @@ export function bouncedEnvironment(chart: Chart, options: BouncedEnvironmentOpti
     reservePoolSize: 5,
     budget: {
       usable: usableSlots(options.database).usable,
-      behind: [{ name: service.name, instances: appInstances, perInstance: perInstanceConnections(service.pool) }],
+      behind: [
+        { name: service.name, instances: appInstances, perInstance: perInstanceConnections(service.pool) },
+      ],
     },
   });
   return { service, bouncer };

@@ -55,7 +55,8 @@ export function pgbouncerComposeFragment(options: PgbouncerComposeOptions): Pgbo
     restart: 'unless-stopped',
   };
   if (options.replicas !== undefined) service.deploy = { replicas: options.replicas };
-  if (options.databaseService !== undefined) service.depends_on = { [options.databaseService]: { condition: 'service_healthy' } };
+  if (options.databaseService !== undefined)
+    service.depends_on = { [options.databaseService]: { condition: 'service_healthy' } };
   return {
     services: { [PGBOUNCER_SERVICE]: service },
     configs: { 'pgbouncer-ini': { content: ini } },

@@ -71,13 +71,15 @@ export function renderPgbouncerIni(config: PgbouncerIniConfig, header?: string):
 }
 
 function renderEntry(section: Section, name: string, entry: IniEntry): string {
-  return Object.entries(entry).map(([key, value]) => {
-    checkName(`${section} ${name}`, key);
-    if (SECRET_KEYS.has(key)) throw secretError(`${section} ${name}`, key);
-    const text = renderValue(`${section} ${name}`, key, value);
-    // libpq quoting: values with spaces, quotes or backslashes go in single quotes with backslash escapes.
-    return `${key}=${/^[^\s'\\]+$/.test(text) ? text : `'${text.replace(/[\\']/g, (character) => `\\${character}`)}'`}`;
-  }).join(' ');
+  return Object.entries(entry)
+    .map(([key, value]) => {
+      checkName(`${section} ${name}`, key);
+      if (SECRET_KEYS.has(key)) throw secretError(`${section} ${name}`, key);
+      const text = renderValue(`${section} ${name}`, key, value);
+      // libpq quoting: values with spaces, quotes or backslashes go in single quotes with backslash escapes.
+      return `${key}=${/^[^\s'\\]+$/.test(text) ? text : `'${text.replace(/[\\']/g, (character) => `\\${character}`)}'`}`;
+    })
+    .join(' ');
 }
 
 function renderValue(where: string, key: string, value: IniValue): string {
@@ -85,19 +87,26 @@ function renderValue(where: string, key: string, value: IniValue): string {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw new Error(`pgbouncer.ini [${where}] ${key} must be a finite number, got ${text}`);
   }
-  if (/[\r\n]/.test(text)) throw new Error(`pgbouncer.ini [${where}] ${key} must not contain a line break, got ${JSON.stringify(text)}`);
+  if (/[\r\n]/.test(text))
+    throw new Error(
+      `pgbouncer.ini [${where}] ${key} must not contain a line break, got ${JSON.stringify(text)}`,
+    );
   return text;
 }
 
 function checkName(where: string, name: string): void {
   if (!NAME.test(name)) {
-    throw new Error(`pgbouncer.ini [${where}] names must be letters, digits, "_", ".", "-" or "*", got ${JSON.stringify(name)}`);
+    throw new Error(
+      `pgbouncer.ini [${where}] names must be letters, digits, "_", ".", "-" or "*", got ${JSON.stringify(name)}`,
+    );
   }
 }
 
 function secretError(where: string, key: string): Error {
-  return new Error(`pgbouncer.ini [${where}] must not carry ${key}: a generated file holds no secret, `
-    + 'put credentials in the auth_file (userlist.txt) Secret');
+  return new Error(
+    `pgbouncer.ini [${where}] must not carry ${key}: a generated file holds no secret, ` +
+      'put credentials in the auth_file (userlist.txt) Secret',
+  );
 }
 
 /**
@@ -107,7 +116,12 @@ function secretError(where: string, key: string): Error {
  * malformed `key=value` string.
  */
 export function parsePgbouncerIni(text: string, source = 'pgbouncer.ini'): ParsedPgbouncerIni {
-  const result: Record<Section, Record<string, unknown>> = { databases: {}, pgbouncer: {}, users: {}, peers: {} };
+  const result: Record<Section, Record<string, unknown>> = {
+    databases: {},
+    pgbouncer: {},
+    users: {},
+    peers: {},
+  };
   let section: Section | undefined;
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   lines.forEach((raw, index) => {
@@ -115,13 +129,17 @@ export function parsePgbouncerIni(text: string, source = 'pgbouncer.ini'): Parse
     const line = raw.trim();
     if (line === '' || line.startsWith(';') || line.startsWith('#')) return;
     if (line.startsWith('%include')) {
-      throw new Error(`${where}: %include is not followed by this reader, got ${JSON.stringify(line)}: pass the included file's settings in the same file`);
+      throw new Error(
+        `${where}: %include is not followed by this reader, got ${JSON.stringify(line)}: pass the included file's settings in the same file`,
+      );
     }
     const header = /^\[([^\]]*)\]$/.exec(line);
     if (header !== null) {
       const name = header[1]!.trim().toLowerCase();
       if (!(SECTIONS as readonly string[]).includes(name)) {
-        throw new Error(`${where}: unknown section [${header[1]}], expected one of ${SECTIONS.map((known) => `[${known}]`).join(', ')}`);
+        throw new Error(
+          `${where}: unknown section [${header[1]}], expected one of ${SECTIONS.map((known) => `[${known}]`).join(', ')}`,
+        );
       }
       section = name as Section;
       return;
@@ -142,7 +160,9 @@ export function parsePgbouncerIni(text: string, source = 'pgbouncer.ini'): Parse
 
 /** PgBouncer allows `"my db" = …` for names with odd characters. */
 function unquoteName(name: string): string {
-  return name.length >= 2 && name.startsWith('"') && name.endsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name;
+  return name.length >= 2 && name.startsWith('"') && name.endsWith('"')
+    ? name.slice(1, -1).replaceAll('""', '"')
+    : name;
 }
 
 /**
@@ -152,11 +172,14 @@ function unquoteName(name: string): string {
 export function parseConnectionString(text: string, where = 'connection string'): Record<string, string> {
   const pairs: Record<string, string> = {};
   let position = 0;
-  const skipSpace = (): void => { while (position < text.length && /\s/.test(text[position]!)) position += 1; };
+  const skipSpace = (): void => {
+    while (position < text.length && /\s/.test(text[position]!)) position += 1;
+  };
   skipSpace();
   while (position < text.length) {
     const keyMatch = /^([A-Za-z0-9_]+)\s*=\s*/.exec(text.slice(position));
-    if (keyMatch === null) throw new Error(`${where}: expected key=value at ${JSON.stringify(text.slice(position))}`);
+    if (keyMatch === null)
+      throw new Error(`${where}: expected key=value at ${JSON.stringify(text.slice(position))}`);
     position += keyMatch[0].length;
     let value = '';
     if (text[position] === "'") {
@@ -176,7 +199,8 @@ export function parseConnectionString(text: string, where = 'connection string')
           position += 1;
         }
       }
-      if (!closed) throw new Error(`${where}: unterminated quoted value for ${keyMatch[1]} in ${JSON.stringify(text)}`);
+      if (!closed)
+        throw new Error(`${where}: unterminated quoted value for ${keyMatch[1]} in ${JSON.stringify(text)}`);
     } else {
       while (position < text.length && !/\s/.test(text[position]!)) value += text[position++];
     }

@@ -83,7 +83,11 @@ export function pgbouncerIniConfig(settings: PgbouncerSettings): PgbouncerIniCon
   Object.assign(pgbouncer, settings.extra ?? {});
   return {
     databases: {
-      [settings.databaseAlias]: { host: settings.serverHost, port: settings.serverPort, dbname: settings.serverDatabase },
+      [settings.databaseAlias]: {
+        host: settings.serverHost,
+        port: settings.serverPort,
+        dbname: settings.serverDatabase,
+      },
     },
     pgbouncer,
   };
@@ -123,10 +127,18 @@ export function derivePoolDefaults(input: {
   readonly reservePoolSize: number;
 }): { readonly defaultPoolSize: number; readonly maxDbConnections: number; readonly maxClientConn: number } {
   const { budget, fleet, users, reservePoolSize } = input;
-  const bouncer = { databases: [{ name: input.databaseAlias, users: users.map((user) => ({ user })) }], reservePoolSize };
-  const defaultPoolSize = budget === undefined ? 20
-    : solveDefaultPoolSize({ usable: budget.usable, bouncer, fleet, direct: budget.direct }) ?? 1;
-  const demand = (budget?.behind ?? []).reduce((sum, client) => sum + client.instances * client.perInstance, 0);
+  const bouncer = {
+    databases: [{ name: input.databaseAlias, users: users.map((user) => ({ user })) }],
+    reservePoolSize,
+  };
+  const defaultPoolSize =
+    budget === undefined
+      ? 20
+      : (solveDefaultPoolSize({ usable: budget.usable, bouncer, fleet, direct: budget.direct }) ?? 1);
+  const demand = (budget?.behind ?? []).reduce(
+    (sum, client) => sum + client.instances * client.perInstance,
+    0,
+  );
   return {
     defaultPoolSize,
     maxDbConnections: users.length * (defaultPoolSize + reservePoolSize),

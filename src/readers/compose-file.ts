@@ -6,8 +6,18 @@
 import type { Environment } from 'clientats-runtime/contract';
 import type { ComposeConsumer } from '../budget/budget-types.js';
 import {
-  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, RUNTIME_LABEL, runsRuntime,
-  show, withoutSecrets, type ManifestFindings,
+  environmentValue,
+  InputError,
+  integerAt,
+  isDatabaseClient,
+  objectAt,
+  optionalObjectAt,
+  poolShapeOf,
+  RUNTIME_LABEL,
+  runsRuntime,
+  show,
+  withoutSecrets,
+  type ManifestFindings,
 } from './manifest-input.js';
 
 /** Compose sends SIGKILL this long after SIGTERM unless `stop_grace_period` says otherwise. */
@@ -15,7 +25,9 @@ const DEFAULT_STOP_GRACE_SECONDS = 10;
 
 /** True when a parsed YAML document looks like a Compose file. */
 export function isComposeFile(document: unknown): boolean {
-  return typeof document === 'object' && document !== null && 'services' in document && !('apiVersion' in document);
+  return (
+    typeof document === 'object' && document !== null && 'services' in document && !('apiVersion' in document)
+  );
 }
 
 /** Options of `readComposeFile`. */
@@ -27,7 +39,11 @@ export interface ComposeReadOptions {
 }
 
 /** Reads the services of one Compose document. */
-export function readComposeFile(document: unknown, source: string, options: ComposeReadOptions = {}): ManifestFindings {
+export function readComposeFile(
+  document: unknown,
+  source: string,
+  options: ComposeReadOptions = {},
+): ManifestFindings {
   const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
   const services = objectAt(objectAt(document, source).services, `${source}: services`);
   for (const [name, value] of Object.entries(services)) {
@@ -40,9 +56,17 @@ export function readComposeFile(document: unknown, source: string, options: Comp
     }
     const deploy = optionalObjectAt(service.deploy, `${where} deploy`);
     const replicas = replicasOf(service, deploy, where, options);
-    const runtime = runsRuntime(labelsOf(service.labels, where)[RUNTIME_LABEL], `${where} label ${RUNTIME_LABEL}`);
+    const runtime = runsRuntime(
+      labelsOf(service.labels, where)[RUNTIME_LABEL],
+      `${where} label ${RUNTIME_LABEL}`,
+    );
     const consumer: ComposeConsumer = {
-      kind: 'compose', name, source, replicas, pool: poolShapeOf(environment, where), ...(runtime ? {} : { probeConnections: 0 }),
+      kind: 'compose',
+      name,
+      source,
+      replicas,
+      pool: poolShapeOf(environment, where),
+      ...(runtime ? {} : { probeConnections: 0 }),
       ...(environment.DATABASE_POOLER === 'pgbouncer' ? { pooler: 'pgbouncer' as const } : {}),
     };
     findings.consumers.push(consumer);
@@ -51,9 +75,10 @@ export function readComposeFile(document: unknown, source: string, options: Comp
       name,
       source,
       environment: withoutSecrets(environment),
-      gracePeriodSeconds: service.stop_grace_period === undefined
-        ? DEFAULT_STOP_GRACE_SECONDS
-        : composeDurationSeconds(service.stop_grace_period, `${where} stop_grace_period`),
+      gracePeriodSeconds:
+        service.stop_grace_period === undefined
+          ? DEFAULT_STOP_GRACE_SECONDS
+          : composeDurationSeconds(service.stop_grace_period, `${where} stop_grace_period`),
       gracePeriodField: 'stop_grace_period',
     });
   }
@@ -62,16 +87,25 @@ export function readComposeFile(document: unknown, source: string, options: Comp
 
 /** `deploy.replicas` or `scale` (1 when unset); a global service runs one container per node. */
 function replicasOf(
-  service: Record<string, unknown>, deploy: Record<string, unknown> | undefined, where: string, options: ComposeReadOptions,
+  service: Record<string, unknown>,
+  deploy: Record<string, unknown> | undefined,
+  where: string,
+  options: ComposeReadOptions,
 ): number {
   const mode = deploy?.mode ?? 'replicated';
   if (mode === 'global') {
     if (options.nodes !== undefined) return options.nodes;
-    throw new InputError(`${where} runs one container per node (deploy.mode global) and connects to the database: give the node count with --nodes N`);
+    throw new InputError(
+      `${where} runs one container per node (deploy.mode global) and connects to the database: give the node count with --nodes N`,
+    );
   }
-  if (mode !== 'replicated') throw new InputError(`${where} deploy.mode must be replicated or global, got ${show(mode)}`);
-  return integerAt(composeNumber(deploy?.replicas, `${where} deploy.replicas`), `${where} deploy.replicas`)
-    ?? integerAt(composeNumber(service.scale, `${where} scale`), `${where} scale`) ?? 1;
+  if (mode !== 'replicated')
+    throw new InputError(`${where} deploy.mode must be replicated or global, got ${show(mode)}`);
+  return (
+    integerAt(composeNumber(deploy?.replicas, `${where} deploy.replicas`), `${where} deploy.replicas`) ??
+    integerAt(composeNumber(service.scale, `${where} scale`), `${where} scale`) ??
+    1
+  );
 }
 
 /** Compose interpolates then casts numbers, so `"3"` and `"${REPLICAS:-3}"` mean 3 (unlike Kubernetes). */
@@ -86,23 +120,38 @@ function labelsOf(labels: unknown, where: string): Record<string, unknown> {
   if (labels === undefined || labels === null) return {};
   if (!Array.isArray(labels)) return objectAt(labels, `${where} labels`);
   const entries = labels.map((entry) => {
-    if (typeof entry !== 'string') throw new InputError(`${where} labels entries must be "key=value" strings, got ${show(entry)}`);
+    if (typeof entry !== 'string')
+      throw new InputError(`${where} labels entries must be "key=value" strings, got ${show(entry)}`);
     const separator = entry.indexOf('=');
     return separator < 0 ? [entry, ''] : [entry.slice(0, separator), entry.slice(separator + 1)];
   });
   return Object.fromEntries(entries);
 }
 
-function serviceEnvironment(service: Record<string, unknown>, where: string, options: ComposeReadOptions): Environment {
+function serviceEnvironment(
+  service: Record<string, unknown>,
+  where: string,
+  options: ComposeReadOptions,
+): Environment {
   const environment: Record<string, string | undefined> = {};
-  const files = service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+  const files =
+    service.env_file === undefined
+      ? []
+      : Array.isArray(service.env_file)
+        ? service.env_file
+        : [service.env_file];
   for (const entry of files) {
     const path = typeof entry === 'string' ? entry : (entry as { path?: unknown } | null)?.path;
-    const required = typeof entry === 'object' && entry !== null ? (entry as { required?: unknown }).required !== false : true;
-    if (typeof path !== 'string') throw new InputError(`${where} env_file entries must be paths, got ${show(entry)}`);
+    const required =
+      typeof entry === 'object' && entry !== null
+        ? (entry as { required?: unknown }).required !== false
+        : true;
+    if (typeof path !== 'string')
+      throw new InputError(`${where} env_file entries must be paths, got ${show(entry)}`);
     const text = options.readEnvFile?.(path);
     if (text === undefined) {
-      if (required) throw new InputError(`${where} env_file "${path}" cannot be read: the budget needs its values`);
+      if (required)
+        throw new InputError(`${where} env_file "${path}" cannot be read: the budget needs its values`);
       continue;
     }
     for (const line of text.split(/\r?\n/)) {
@@ -113,11 +162,16 @@ function serviceEnvironment(service: Record<string, unknown>, where: string, opt
   const raw = service.environment;
   if (Array.isArray(raw)) {
     for (const entry of raw) {
-      if (typeof entry !== 'string') throw new InputError(`${where} environment entries must be "NAME=value" strings, got ${show(entry)}`);
+      if (typeof entry !== 'string')
+        throw new InputError(`${where} environment entries must be "NAME=value" strings, got ${show(entry)}`);
       const separator = entry.indexOf('=');
       // `- NAME` alone passes the variable through from the host: its value is unknown here.
       if (separator < 0) environment[entry] = '';
-      else environment[entry.slice(0, separator)] = interpolate(entry.slice(separator + 1), `${where} environment ${entry.slice(0, separator)}`);
+      else
+        environment[entry.slice(0, separator)] = interpolate(
+          entry.slice(separator + 1),
+          `${where} environment ${entry.slice(0, separator)}`,
+        );
     }
   } else if (raw !== undefined && raw !== null) {
     for (const [name, value] of Object.entries(objectAt(raw, `${where} environment`))) {
@@ -130,11 +184,16 @@ function serviceEnvironment(service: Record<string, unknown>, where: string, opt
 
 /** `${NAME:-default}` / `${NAME-default}` take their default; any other interpolation cannot be checked. */
 function interpolate(value: string, where: string): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$\$/g, (whole, name: string | undefined, fallback: string | undefined) => {
-    if (whole === '$$') return '$';
-    if (fallback !== undefined) return fallback;
-    throw new InputError(`${where} uses \${${name}} without a default, got ${show(value)}: write the value or \${${name}:-value}`);
-  });
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$\$/g,
+    (whole, name: string | undefined, fallback: string | undefined) => {
+      if (whole === '$$') return '$';
+      if (fallback !== undefined) return fallback;
+      throw new InputError(
+        `${where} uses \${${name}} without a default, got ${show(value)}: write the value or \${${name}:-value}`,
+      );
+    },
+  );
 }
 
 function unquote(value: string): string {

@@ -3,11 +3,20 @@
  * then `env`), with ConfigMaps looked up among the objects of the same input.
  */
 import type { Environment } from 'clientats-runtime/contract';
-import { environmentValue, InputError, objectAt, optionalObjectAt, show, stringAt } from './manifest-input.js';
+import {
+  environmentValue,
+  InputError,
+  objectAt,
+  optionalObjectAt,
+  show,
+  stringAt,
+} from './manifest-input.js';
 
 /** The container's environment: `envFrom` ConfigMaps first, then `env` (which wins), as the kubelet does. */
 export function containerEnvironment(
-  container: Record<string, unknown>, configMap: (name: string) => Record<string, unknown> | undefined, where: string,
+  container: Record<string, unknown>,
+  configMap: (name: string) => Record<string, unknown> | undefined,
+  where: string,
 ): Environment {
   const environment: Record<string, string | undefined> = {};
   const envFrom = container.envFrom ?? [];
@@ -20,10 +29,13 @@ export function containerEnvironment(
     const data = configMap(mapName);
     if (data === undefined) {
       if (ref.optional === true) continue;
-      throw new InputError(`${where} envFrom ConfigMap "${mapName}" is not in the input: check it together with the file that defines it`);
+      throw new InputError(
+        `${where} envFrom ConfigMap "${mapName}" is not in the input: check it together with the file that defines it`,
+      );
     }
     const prefix = typeof source.prefix === 'string' ? source.prefix : '';
-    for (const [key, value] of Object.entries(data)) environment[`${prefix}${key}`] = environmentValue(value, `ConfigMap "${mapName}" ${key}`);
+    for (const [key, value] of Object.entries(data))
+      environment[`${prefix}${key}`] = environmentValue(value, `ConfigMap "${mapName}" ${key}`);
   }
   const env = container.env ?? [];
   if (!Array.isArray(env)) throw new InputError(`${where} env must be a list, got ${show(env)}`);
@@ -40,7 +52,9 @@ export function containerEnvironment(
     if (value !== undefined) {
       environment[name] = environmentValue(value, `${where} env ${name}`);
     } else if (name.startsWith('POOL_') || name === 'MAX_OVERFLOW' || TIMING.includes(name)) {
-      throw new InputError(`${where} env ${name} comes from ${show(from)}, which is not in the input: the budget needs its value (use a literal value or include the ConfigMap)`);
+      throw new InputError(
+        `${where} env ${name} comes from ${show(from)}, which is not in the input: the budget needs its value (use a literal value or include the ConfigMap)`,
+      );
     } else {
       // A secret reference (DATABASE_URL from a Secret): present, value unknown and not needed.
       environment[name] = '';
@@ -69,14 +83,24 @@ export function fileOf(source: string): string {
  * environment is one file, and environments reuse names).
  */
 export function belonging<T>(
-  candidates: readonly Located<T>[], key: string, file: string, deployments: readonly { key: string; file: string }[], where: string, kind: string,
+  candidates: readonly Located<T>[],
+  key: string,
+  file: string,
+  deployments: readonly { key: string; file: string }[],
+  where: string,
+  kind: string,
 ): Located<T> | undefined {
   const matching = candidates.filter((candidate) => candidate.key === key);
   const own = matching.find((candidate) => candidate.file === file);
   if (own !== undefined) return own;
-  const elsewhere = matching.filter((candidate) => !deployments.some((deployment) => deployment.key === key && deployment.file === candidate.file));
+  const elsewhere = matching.filter(
+    (candidate) =>
+      !deployments.some((deployment) => deployment.key === key && deployment.file === candidate.file),
+  );
   if (elsewhere.length > 1) {
-    throw new InputError(`${where}: found ${elsewhere.length} ${kind}s for "${key.split('/')[1]}" in ${elsewhere.map((candidate) => candidate.file).join(', ')}: check one environment at a time`);
+    throw new InputError(
+      `${where}: found ${elsewhere.length} ${kind}s for "${key.split('/')[1]}" in ${elsewhere.map((candidate) => candidate.file).join(', ')}: check one environment at a time`,
+    );
   }
   return elsewhere[0];
 }

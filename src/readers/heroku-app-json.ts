@@ -10,8 +10,17 @@
 import { basename, dirname } from 'node:path';
 import type { Environment } from 'clientats-runtime/contract';
 import {
-  environmentValue, InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, runsRuntime, show,
-  withoutSecrets, type ManifestFindings,
+  environmentValue,
+  InputError,
+  integerAt,
+  isDatabaseClient,
+  objectAt,
+  optionalObjectAt,
+  poolShapeOf,
+  runsRuntime,
+  show,
+  withoutSecrets,
+  type ManifestFindings,
 } from './manifest-input.js';
 
 /** Heroku's fixed time between SIGTERM and SIGKILL. */
@@ -19,8 +28,12 @@ export const HEROKU_GRACE_SECONDS = 30;
 
 /** True when a parsed JSON document looks like an app.json. */
 export function isHerokuAppJson(document: unknown, fileName: string): boolean {
-  return typeof document === 'object' && document !== null && !Array.isArray(document)
-    && (basename(fileName) === 'app.json' || 'formation' in document);
+  return (
+    typeof document === 'object' &&
+    document !== null &&
+    !Array.isArray(document) &&
+    (basename(fileName) === 'app.json' || 'formation' in document)
+  );
 }
 
 /** Options of `readHerokuAppJson`. */
@@ -30,11 +43,20 @@ export interface HerokuReadOptions {
 }
 
 /** Reads one app.json. */
-export function readHerokuAppJson(document: unknown, source: string, options: HerokuReadOptions = {}): ManifestFindings {
+export function readHerokuAppJson(
+  document: unknown,
+  source: string,
+  options: HerokuReadOptions = {},
+): ManifestFindings {
   const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
   const app = objectAt(document, source);
   const folder = basename(dirname(source));
-  const appName = typeof app.name === 'string' && app.name.trim() !== '' ? app.name : folder === '.' || folder === '' ? 'app' : folder;
+  const appName =
+    typeof app.name === 'string' && app.name.trim() !== ''
+      ? app.name
+      : folder === '.' || folder === ''
+        ? 'app'
+        : folder;
   const environment = appEnvironment(app, source);
   if (!isDatabaseClient(environment)) {
     findings.notes.push(`${source}: app "${appName}" sets no POOL_* or DATABASE_URL: not a database client`);
@@ -50,12 +72,21 @@ export function readHerokuAppJson(document: unknown, source: string, options: He
     const quantity = integerAt(objectAt(value ?? {}, where).quantity, `${where}.quantity`) ?? 1;
     const name = `${appName}/${processType}`;
     findings.consumers.push({
-      kind: 'heroku', name, source, dynos: quantity, preboot: preboot && processType === 'web', pool,
+      kind: 'heroku',
+      name,
+      source,
+      dynos: quantity,
+      preboot: preboot && processType === 'web',
+      pool,
       ...(runtime ? {} : { probeConnections: 0 }),
     });
     if (!runtime) continue;
     findings.timing.push({
-      name, source, environment: withoutSecrets(environment), gracePeriodSeconds: HEROKU_GRACE_SECONDS, gracePeriodField: 'Heroku SIGTERM-to-SIGKILL',
+      name,
+      source,
+      environment: withoutSecrets(environment),
+      gracePeriodSeconds: HEROKU_GRACE_SECONDS,
+      gracePeriodField: 'Heroku SIGTERM-to-SIGKILL',
     });
   }
   return findings;
@@ -68,8 +99,11 @@ function appEnvironment(app: Record<string, unknown>, source: string): Environme
   const environment: Record<string, string | undefined> = {};
   // The add-on sets DATABASE_URL itself, so an app.json need not list it to be a database client.
   const addons = Array.isArray(app.addons) ? app.addons : [];
-  const plans = addons.map((addon) => (typeof addon === 'string' ? addon : (addon as { plan?: unknown } | null)?.plan));
-  if (plans.some((plan) => typeof plan === 'string' && POSTGRES_ADDON.test(plan))) environment.DATABASE_URL = '';
+  const plans = addons.map((addon) =>
+    typeof addon === 'string' ? addon : (addon as { plan?: unknown } | null)?.plan,
+  );
+  if (plans.some((plan) => typeof plan === 'string' && POSTGRES_ADDON.test(plan)))
+    environment.DATABASE_URL = '';
   const env = optionalObjectAt(app.env, `${source}: env`) ?? {};
   for (const [name, value] of Object.entries(env)) {
     const where = `${source}: env ${name}`;
@@ -86,12 +120,17 @@ function appEnvironment(app: Record<string, unknown>, source: string): Environme
 
 function prebootFeature(features: unknown, source: string): boolean {
   if (features === undefined || features === null) return false;
-  if (Array.isArray(features)) return features.some((feature) => feature === 'preboot' || (feature as { name?: unknown } | null)?.name === 'preboot');
+  if (Array.isArray(features))
+    return features.some(
+      (feature) => feature === 'preboot' || (feature as { name?: unknown } | null)?.name === 'preboot',
+    );
   if (typeof features === 'object') {
     const preboot = (features as Record<string, unknown>).preboot;
     if (preboot === undefined || typeof preboot === 'boolean') return preboot === true;
     const enabled = (preboot as { enabled?: unknown } | null)?.enabled;
     if (typeof enabled === 'boolean') return enabled;
   }
-  throw new InputError(`${source}: features must be a list like ["preboot"] or a mapping like {"preboot": true}, got ${show(features)}`);
+  throw new InputError(
+    `${source}: features must be a list like ["preboot"] or a mapping like {"preboot": true}, got ${show(features)}`,
+  );
 }

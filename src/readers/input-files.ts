@@ -14,7 +14,16 @@
  * - Every problem is collected; one `InputFilesError` lists them all.
  */
 import {
-  closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  statSync,
+  type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
 
@@ -100,7 +109,8 @@ export class InputFilesError extends Error {
     // A path may hold control characters: escaped, each problem stays one line.
     const lines = problems.map((problem) =>
       // eslint-disable-next-line no-control-regex
-      problem.replace(/[\u0000-\u001f\u007f]/g, (character) => JSON.stringify(character).slice(1, -1)));
+      problem.replace(/[\u0000-\u001f\u007f]/g, (character) => JSON.stringify(character).slice(1, -1)),
+    );
     super(lines.join('\n'));
     this.problems = lines;
   }
@@ -181,8 +191,10 @@ class Collector {
 
   async collectStandardInput(stdin: StandardInput): Promise<void> {
     if (stdin.isTTY === true) {
-      this.problems.push(`${STANDARD_INPUT}: standard input is a terminal, nothing is piped in: `
-        + 'pipe manifests in (helm template … | clientats-deploy check - …) or name files');
+      this.problems.push(
+        `${STANDARD_INPUT}: standard input is a terminal, nothing is piped in: ` +
+          'pipe manifests in (helm template … | clientats-deploy check - …) or name files',
+      );
       return;
     }
     const chunks: Buffer[] = [];
@@ -193,15 +205,19 @@ class Collector {
         total += buffer.length;
         if (total > this.maxBytes) {
           // Leaving the loop destroys the stream: the rest is never buffered.
-          this.problems.push(`${STANDARD_INPUT}: standard input is larger than the ${describeCap(this.maxBytes)} `
-            + 'input cap: split it and check the parts');
+          this.problems.push(
+            `${STANDARD_INPUT}: standard input is larger than the ${describeCap(this.maxBytes)} ` +
+              'input cap: split it and check the parts',
+          );
           return;
         }
         chunks.push(buffer);
       }
     } catch (error) {
-      this.problems.push(`${STANDARD_INPUT}: standard input cannot be read (${errorCode(error)}): `
-        + 'pipe manifests in or name files');
+      this.problems.push(
+        `${STANDARD_INPUT}: standard input cannot be read (${errorCode(error)}): ` +
+          'pipe manifests in or name files',
+      );
       return;
     }
     this.files.push({ path: STANDARD_INPUT_NAME, named: true, text: Buffer.concat(chunks).toString('utf8') });
@@ -215,15 +231,19 @@ class Collector {
     const key = identity(stats);
     const first = this.seenFolders.get(key);
     if (first !== undefined) {
-      this.notes.push(ancestors.includes(key)
-        ? `${directory}: symlink loop back to ${first}, not followed (its files are read once)`
-        : `${directory}: same folder as ${first}, read once`);
+      this.notes.push(
+        ancestors.includes(key)
+          ? `${directory}: symlink loop back to ${first}, not followed (its files are read once)`
+          : `${directory}: same folder as ${first}, read once`,
+      );
       return;
     }
     this.seenFolders.set(key, directory);
     if (depth > this.maxDepth) {
-      this.problems.push(`${directory}: more than ${this.maxDepth} folders deep: `
-        + 'name it (or a folder closer to it) directly');
+      this.problems.push(
+        `${directory}: more than ${this.maxDepth} folders deep: ` +
+          'name it (or a folder closer to it) directly',
+      );
       return;
     }
     let names: string[];
@@ -263,8 +283,9 @@ class Collector {
   private collectFound(path: string, stats: Stats): void {
     if (this.found >= this.maxFiles) {
       this.tooMany = true;
-      this.problems.push(`${path}: more than ${this.maxFiles} files to check: `
-        + 'name the files or a smaller folder');
+      this.problems.push(
+        `${path}: more than ${this.maxFiles} files to check: ` + 'name the files or a smaller folder',
+      );
       return;
     }
     this.found += 1;
@@ -308,13 +329,17 @@ function statOrProblem(path: string, problems: string[]): Stats | undefined {
 /** True for a regular file within the cap; otherwise a problem naming what it is. */
 function checkRegular(path: string, stats: Stats, maxBytes: number, problems: string[]): boolean {
   if (!stats.isFile()) {
-    problems.push(`${path}: is a ${describeType(stats)}, not a regular file: check reads regular files only; `
-      + 'remove it, name the files to check, or pipe a stream into check -');
+    problems.push(
+      `${path}: is a ${describeType(stats)}, not a regular file: check reads regular files only; ` +
+        'remove it, name the files to check, or pipe a stream into check -',
+    );
     return false;
   }
   if (stats.size > maxBytes) {
-    problems.push(`${path}: ${stats.size} bytes, above the ${describeCap(maxBytes)} input cap: `
-      + 'split it into smaller files');
+    problems.push(
+      `${path}: ${stats.size} bytes, above the ${describeCap(maxBytes)} input cap: ` +
+        'split it into smaller files',
+    );
     return false;
   }
   return true;
@@ -341,8 +366,10 @@ function readBounded(
   try {
     const opened = fstatSync(descriptor);
     if (!opened.isFile() || identity(opened) !== identity(measured)) {
-      problems.push(`${path}: replaced while being checked (now a ${describeType(opened)}): `
-        + 'check it again once it is stable');
+      problems.push(
+        `${path}: replaced while being checked (now a ${describeType(opened)}): ` +
+          'check it again once it is stable',
+      );
       return undefined;
     }
     const chunks: Buffer[] = [];
@@ -354,8 +381,10 @@ function readBounded(
       chunks.push(chunk.subarray(0, count));
       total += count;
       if (total > maxBytes) {
-        problems.push(`${path}: larger than the ${describeCap(maxBytes)} input cap when read `
-          + '(it grew after stat measured it): split it into smaller files');
+        problems.push(
+          `${path}: larger than the ${describeCap(maxBytes)} input cap when read ` +
+            '(it grew after stat measured it): split it into smaller files',
+        );
         return undefined;
       }
     }

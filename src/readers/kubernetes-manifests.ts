@@ -11,10 +11,26 @@
 import type { KubernetesConsumer, WorkloadKind } from '../budget/budget-types.js';
 import { belonging, containerEnvironment, fileOf, type Located } from './container-environment.js';
 import {
-  InputError, integerAt, isDatabaseClient, objectAt, optionalObjectAt, poolShapeOf, RUNTIME_ANNOTATION, runsRuntime, show,
-  stringAt, withoutSecrets, type ManifestFindings,
+  InputError,
+  integerAt,
+  isDatabaseClient,
+  objectAt,
+  optionalObjectAt,
+  poolShapeOf,
+  RUNTIME_ANNOTATION,
+  runsRuntime,
+  show,
+  stringAt,
+  withoutSecrets,
+  type ManifestFindings,
 } from './manifest-input.js';
-import { isWorkloadKind, SCALABLE_KINDS, WORKLOAD_KINDS, workloadShape, type WorkloadOptions } from './kubernetes-workloads.js';
+import {
+  isWorkloadKind,
+  SCALABLE_KINDS,
+  WORKLOAD_KINDS,
+  workloadShape,
+  type WorkloadOptions,
+} from './kubernetes-workloads.js';
 
 /** One parsed object and the file it came from. */
 export interface SourcedObject {
@@ -45,7 +61,8 @@ interface Workload<Kind extends string = WorkloadKind> {
 
 /** Reads every workload (with its HPA and ConfigMaps) among the objects. */
 export function readKubernetesObjects(
-  objects: readonly SourcedObject[], options: KubernetesReadOptions = {},
+  objects: readonly SourcedObject[],
+  options: KubernetesReadOptions = {},
 ): ManifestFindings {
   const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
   const configMaps: Located<Record<string, unknown>>[] = [];
@@ -59,7 +76,10 @@ export function readKubernetesObjects(
     const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : 'default';
     const counted = kind === 'ConfigMap' || kind === 'HorizontalPodAutoscaler' || isWorkloadKind(kind);
     // Objects the budget only scans for database clients may be unnamed (a List's leftovers, a template).
-    const name = counted || metadata.name !== undefined ? stringAt(metadata.name, `${source}: ${kind} metadata.name`) : '?';
+    const name =
+      counted || metadata.name !== undefined
+        ? stringAt(metadata.name, `${source}: ${kind} metadata.name`)
+        : '?';
     const key = `${namespace}/${name}`;
     if (kind === 'ConfigMap') {
       const data = optionalObjectAt(record.data, `${source}: ConfigMap "${name}" data`) ?? {};
@@ -69,25 +89,43 @@ export function readKubernetesObjects(
       const spec = objectAt(record.spec, `${where} spec`);
       const target = objectAt(spec.scaleTargetRef, `${where} spec.scaleTargetRef`);
       const max = integerAt(spec.maxReplicas, `${where} spec.maxReplicas`, 1);
-      if (max === undefined) throw new InputError(`${where} spec.maxReplicas must be an integer >= 1, got nothing`);
+      if (max === undefined)
+        throw new InputError(`${where} spec.maxReplicas must be an integer >= 1, got nothing`);
       const targetName = stringAt(target.name, `${where} spec.scaleTargetRef.name`);
       if (typeof target.kind !== 'string' || !SCALABLE_KINDS.includes(target.kind)) {
-        findings.notes.push(`${where} scales ${show(target.kind)}, which the budget does not size: not checked`);
+        findings.notes.push(
+          `${where} scales ${show(target.kind)}, which the budget does not size: not checked`,
+        );
         continue;
       }
-      autoscalers.push({ key: `${target.kind}/${namespace}/${targetName}`, file: fileOf(source), source, value: max });
+      autoscalers.push({
+        key: `${target.kind}/${namespace}/${targetName}`,
+        file: fileOf(source),
+        source,
+        value: max,
+      });
     } else if (isWorkloadKind(kind)) {
       workloads.push({ kind, object: record, source, key, name });
     } else {
       others.push({ kind, object: record, source, key, name });
     }
   }
-  const located = workloads.map((workload) => ({ key: `${workload.kind}/${workload.key}`, file: fileOf(workload.source) }));
+  const located = workloads.map((workload) => ({
+    key: `${workload.kind}/${workload.key}`,
+    file: fileOf(workload.source),
+  }));
   const used = new Set<Located<number>>();
   for (const workload of workloads) {
     const where = `${workload.source}: ${workload.kind} "${workload.name}"`;
     const hpa = SCALABLE_KINDS.includes(workload.kind)
-      ? belonging(autoscalers, `${workload.kind}/${workload.key}`, fileOf(workload.source), located, where, 'HorizontalPodAutoscaler')
+      ? belonging(
+          autoscalers,
+          `${workload.kind}/${workload.key}`,
+          fileOf(workload.source),
+          located,
+          where,
+          'HorizontalPodAutoscaler',
+        )
       : undefined;
     if (hpa !== undefined) used.add(hpa);
     readWorkload(workload, where, hpa?.value, configMaps, options, findings);
@@ -96,31 +134,52 @@ export function readKubernetesObjects(
   for (const autoscaler of autoscalers) {
     if (used.has(autoscaler)) continue;
     const [kind, , name] = autoscaler.key.split('/');
-    findings.notes.push(`${autoscaler.source}: HorizontalPodAutoscaler targets ${kind} "${name}", which is not in the input`);
+    findings.notes.push(
+      `${autoscaler.source}: HorizontalPodAutoscaler targets ${kind} "${name}", which is not in the input`,
+    );
   }
   return findings;
 }
 
 function readWorkload(
-  workload: Workload, where: string, hpaMax: number | undefined, configMaps: readonly Located<Record<string, unknown>>[],
-  options: KubernetesReadOptions, findings: ManifestFindings,
+  workload: Workload,
+  where: string,
+  hpaMax: number | undefined,
+  configMaps: readonly Located<Record<string, unknown>>[],
+  options: KubernetesReadOptions,
+  findings: ManifestFindings,
 ): void {
   const shape = workloadShape(workload.kind, workload.object, where, options);
   const namespace = workload.key.split('/')[0];
   const containers = shape.podSpec.containers;
   if (!Array.isArray(containers) || containers.length === 0) {
-    throw new InputError(`${where} ${shape.podSpecPath}.containers must be a non-empty list, got ${show(containers)}`);
+    throw new InputError(
+      `${where} ${shape.podSpecPath}.containers must be a non-empty list, got ${show(containers)}`,
+    );
   }
-  const sidecars = (Array.isArray(shape.podSpec.initContainers) ? shape.podSpec.initContainers : [])
-    .filter((container) => (container as { restartPolicy?: unknown } | null)?.restartPolicy === 'Always');
+  const sidecars = (Array.isArray(shape.podSpec.initContainers) ? shape.podSpec.initContainers : []).filter(
+    (container) => (container as { restartPolicy?: unknown } | null)?.restartPolicy === 'Always',
+  );
   const clients = [...containers, ...sidecars]
     .map((container, index) => {
       const record = objectAt(container, `${where} container ${index}`);
       const containerName = typeof record.name === 'string' ? record.name : String(index);
       const containerWhere = `${where} container "${containerName}"`;
       const configMap = (mapName: string): Record<string, unknown> | undefined =>
-        belonging(configMaps, `${namespace}/${mapName}`, fileOf(workload.source), [], containerWhere, 'ConfigMap')?.value;
-      return { record, containerName, containerWhere, environment: containerEnvironment(record, configMap, containerWhere) };
+        belonging(
+          configMaps,
+          `${namespace}/${mapName}`,
+          fileOf(workload.source),
+          [],
+          containerWhere,
+          'ConfigMap',
+        )?.value;
+      return {
+        record,
+        containerName,
+        containerWhere,
+        environment: containerEnvironment(record, configMap, containerWhere),
+      };
     })
     .filter((container) => isDatabaseClient(container.environment));
   const initContainers = Array.isArray(shape.podSpec.initContainers) ? shape.podSpec.initContainers : [];
@@ -128,13 +187,20 @@ function readWorkload(
     const record = objectAt(container, `${where} init container ${index}`);
     const initName = typeof record.name === 'string' ? record.name : String(index);
     const initWhere = `${where} init container "${initName}"`;
-    const environment = containerEnvironment(record, (mapName) =>
-      belonging(configMaps, `${namespace}/${mapName}`, fileOf(workload.source), [], initWhere, 'ConfigMap')?.value, initWhere);
+    const environment = containerEnvironment(
+      record,
+      (mapName) =>
+        belonging(configMaps, `${namespace}/${mapName}`, fileOf(workload.source), [], initWhere, 'ConfigMap')
+          ?.value,
+      initWhere,
+    );
     if (!isDatabaseClient(environment)) continue;
     // A native sidecar (restartPolicy Always) runs beside the app containers: counted with them above.
     if (record.restartPolicy === 'Always') continue;
     // It finishes before the app containers start, but may overlap the previous pods during a rollout.
-    findings.notes.push(`${initWhere} connects to the database before the app starts: not counted, declare it as an other client if it overlaps`);
+    findings.notes.push(
+      `${initWhere} connects to the database before the app starts: not counted, declare it as an other client if it overlaps`,
+    );
   }
   if (clients.length === 0) {
     findings.notes.push(`${where} sets no POOL_* or DATABASE_URL: not a database client`);
@@ -145,10 +211,15 @@ function readWorkload(
       `${where} runs one pod per node and connects to the database: give the node count with --nodes N`,
     );
   }
-  const runtime = runsRuntime(shape.annotations[RUNTIME_ANNOTATION], `${where} annotation ${RUNTIME_ANNOTATION}`);
-  const grace = integerAt(
-    shape.podSpec.terminationGracePeriodSeconds, `${where} ${shape.podSpecPath}.terminationGracePeriodSeconds`,
-  ) ?? DEFAULT_GRACE_SECONDS;
+  const runtime = runsRuntime(
+    shape.annotations[RUNTIME_ANNOTATION],
+    `${where} annotation ${RUNTIME_ANNOTATION}`,
+  );
+  const grace =
+    integerAt(
+      shape.podSpec.terminationGracePeriodSeconds,
+      `${where} ${shape.podSpecPath}.terminationGracePeriodSeconds`,
+    ) ?? DEFAULT_GRACE_SECONDS;
   for (const client of clients) {
     const consumerName = clients.length === 1 ? workload.name : `${workload.name}/${client.containerName}`;
     const consumer: KubernetesConsumer = {
@@ -170,9 +241,12 @@ function readWorkload(
       name: consumerName,
       source: workload.source,
       environment: withoutSecrets(client.environment),
-      ...(probe === undefined ? {} : {
-        readinessProbeTimeoutSeconds: integerAt(probe.timeoutSeconds, probeWhere, 1) ?? DEFAULT_PROBE_TIMEOUT_SECONDS,
-      }),
+      ...(probe === undefined
+        ? {}
+        : {
+            readinessProbeTimeoutSeconds:
+              integerAt(probe.timeoutSeconds, probeWhere, 1) ?? DEFAULT_PROBE_TIMEOUT_SECONDS,
+          }),
       gracePeriodSeconds: grace,
       gracePeriodField: 'terminationGracePeriodSeconds',
     });
@@ -184,23 +258,31 @@ function readWorkload(
  * Service, a custom resource) is fine unless it runs a container that connects
  * to the database: then counting nothing would be a false pass.
  */
-function refuseIfClient(other: Workload<string>, configMaps: readonly Located<Record<string, unknown>>[]): void {
+function refuseIfClient(
+  other: Workload<string>,
+  configMaps: readonly Located<Record<string, unknown>>[],
+): void {
   const namespace = other.key.split('/')[0];
   for (const container of containersIn(other.object, 0)) {
     const where = `${other.source}: ${other.kind} "${other.name}"`;
     const containerName = typeof container.name === 'string' ? container.name : '?';
     let environment;
     try {
-      environment = containerEnvironment(container, (mapName) =>
-        belonging(configMaps, `${namespace}/${mapName}`, fileOf(other.source), [], where, 'ConfigMap')?.value, where);
+      environment = containerEnvironment(
+        container,
+        (mapName) =>
+          belonging(configMaps, `${namespace}/${mapName}`, fileOf(other.source), [], where, 'ConfigMap')
+            ?.value,
+        where,
+      );
     } catch {
       // An environment the reader cannot even resolve still says the container is configured by env.
       environment = { DATABASE_URL: '' };
     }
     if (!isDatabaseClient(environment)) continue;
     throw new InputError(
-      `${where} container "${containerName}" connects to the database, but the budget cannot count the pods of a ${other.kind}:`
-      + ` check the ${WORKLOAD_KINDS.join(', ')} it renders to instead`,
+      `${where} container "${containerName}" connects to the database, but the budget cannot count the pods of a ${other.kind}:` +
+        ` check the ${WORKLOAD_KINDS.join(', ')} it renders to instead`,
     );
   }
 }
@@ -212,7 +294,9 @@ function containersIn(value: unknown, depth: number): Record<string, unknown>[] 
   const found: Record<string, unknown>[] = [];
   for (const [key, child] of Object.entries(value)) {
     if ((key === 'containers' || key === 'initContainers') && Array.isArray(child)) {
-      found.push(...child.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null));
+      found.push(
+        ...child.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null),
+      );
     } else {
       found.push(...containersIn(child, depth + 1));
     }

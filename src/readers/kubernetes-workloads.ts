@@ -19,11 +19,23 @@ import { InputError, integerAt, objectAt, optionalObjectAt, show } from './manif
 
 /** Kinds that run pods, in the order messages list them. */
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = [
-  'Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'DaemonSet', 'Pod', 'Job', 'CronJob',
+  'Deployment',
+  'StatefulSet',
+  'ReplicaSet',
+  'ReplicationController',
+  'DaemonSet',
+  'Pod',
+  'Job',
+  'CronJob',
 ];
 
 /** Kinds a HorizontalPodAutoscaler can scale. */
-export const SCALABLE_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController'];
+export const SCALABLE_KINDS: readonly string[] = [
+  'Deployment',
+  'StatefulSet',
+  'ReplicaSet',
+  'ReplicationController',
+];
 
 /** Options of the workload readers. */
 export interface WorkloadOptions {
@@ -32,7 +44,10 @@ export interface WorkloadOptions {
 }
 
 /** What the consumer takes from its workload's spec. */
-export type WorkloadInstances = Pick<KubernetesConsumer, 'workload' | 'replicas' | 'strategy' | 'overlappingRuns'>;
+export type WorkloadInstances = Pick<
+  KubernetesConsumer,
+  'workload' | 'replicas' | 'strategy' | 'overlappingRuns'
+>;
 
 /** The parts of a workload the reader needs. */
 export interface WorkloadShape {
@@ -53,12 +68,21 @@ export function isWorkloadKind(kind: string): kind is WorkloadKind {
 
 /** Reads a workload's pod spec and instance counts. */
 export function workloadShape(
-  kind: WorkloadKind, object: Record<string, unknown>, where: string, options: WorkloadOptions,
+  kind: WorkloadKind,
+  object: Record<string, unknown>,
+  where: string,
+  options: WorkloadOptions,
 ): WorkloadShape {
   const own = annotationsOf(object.metadata, `${where} metadata`);
   if (kind === 'Pod') {
     const podSpec = objectAt(object.spec, `${where} spec`);
-    return { podSpec, podSpecPath: 'spec', annotations: own, instances: { workload: kind, replicas: 1 }, nodesMissing: false };
+    return {
+      podSpec,
+      podSpecPath: 'spec',
+      annotations: own,
+      instances: { workload: kind, replicas: 1 },
+      nodesMissing: false,
+    };
   }
   const spec = objectAt(object.spec, `${where} spec`);
   if (kind === 'CronJob') {
@@ -67,12 +91,17 @@ export function workloadShape(
     const template = objectAt(jobSpec.template, `${where} spec.jobTemplate.spec.template`);
     const policy = spec.concurrencyPolicy ?? 'Allow';
     if (!['Allow', 'Forbid', 'Replace'].includes(String(policy))) {
-      throw new InputError(`${where} spec.concurrencyPolicy must be Allow, Forbid or Replace, got ${show(policy)}`);
+      throw new InputError(
+        `${where} spec.concurrencyPolicy must be Allow, Forbid or Replace, got ${show(policy)}`,
+      );
     }
     return {
       podSpec: objectAt(template.spec, `${where} spec.jobTemplate.spec.template.spec`),
       podSpecPath: 'spec.jobTemplate.spec.template.spec',
-      annotations: { ...own, ...annotationsOf(template.metadata, `${where} spec.jobTemplate.spec.template.metadata`) },
+      annotations: {
+        ...own,
+        ...annotationsOf(template.metadata, `${where} spec.jobTemplate.spec.template.metadata`),
+      },
       instances: {
         workload: kind,
         replicas: jobParallelism(jobSpec, `${where} spec.jobTemplate.spec`),
@@ -94,19 +123,27 @@ export function workloadShape(
     case 'DaemonSet':
       return {
         ...shape,
-        instances: { workload: kind, replicas: options.nodes ?? 0, strategy: daemonSetStrategy(spec.updateStrategy, where) },
+        instances: {
+          workload: kind,
+          replicas: options.nodes ?? 0,
+          strategy: daemonSetStrategy(spec.updateStrategy, where),
+        },
         nodesMissing: options.nodes === undefined,
       };
     case 'Deployment':
       return {
         ...shape,
         instances: {
-          workload: kind, replicas: integerAt(spec.replicas, `${where} spec.replicas`) ?? 1,
+          workload: kind,
+          replicas: integerAt(spec.replicas, `${where} spec.replicas`) ?? 1,
           strategy: deploymentStrategy(spec.strategy, where),
         },
       };
     default:
-      return { ...shape, instances: { workload: kind, replicas: integerAt(spec.replicas, `${where} spec.replicas`) ?? 1 } };
+      return {
+        ...shape,
+        instances: { workload: kind, replicas: integerAt(spec.replicas, `${where} spec.replicas`) ?? 1 },
+      };
   }
 }
 
@@ -137,13 +174,20 @@ function daemonSetStrategy(value: unknown, where: string): RolloutStrategy {
   const type = strategy?.type ?? 'RollingUpdate';
   if (type === 'OnDelete') return { type: 'RollingUpdate', maxSurge: 0, maxUnavailable: 1 };
   if (type !== 'RollingUpdate') {
-    throw new InputError(`${where} spec.updateStrategy.type must be RollingUpdate or OnDelete, got ${show(type)}`);
+    throw new InputError(
+      `${where} spec.updateStrategy.type must be RollingUpdate or OnDelete, got ${show(type)}`,
+    );
   }
-  return rollingBounds(strategy?.rollingUpdate, `${where} spec.updateStrategy.rollingUpdate`, { maxSurge: 0, maxUnavailable: 1 });
+  return rollingBounds(strategy?.rollingUpdate, `${where} spec.updateStrategy.rollingUpdate`, {
+    maxSurge: 0,
+    maxUnavailable: 1,
+  });
 }
 
 function rollingBounds(
-  value: unknown, where: string, defaults: { maxSurge?: number; maxUnavailable?: number },
+  value: unknown,
+  where: string,
+  defaults: { maxSurge?: number; maxUnavailable?: number },
 ): RolloutStrategy {
   const rolling = optionalObjectAt(value, where) ?? {};
   const intOrPercent = (field: 'maxSurge' | 'maxUnavailable'): number | string | undefined => {
@@ -151,7 +195,9 @@ function rollingBounds(
     if (raw === undefined || raw === null) return defaults[field];
     if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0) return raw;
     if (typeof raw === 'string' && /^\d+%$/.test(raw)) return raw;
-    throw new InputError(`${where}.${field} must be an integer >= 0 or a percentage like "25%", got ${show(raw)}`);
+    throw new InputError(
+      `${where}.${field} must be an integer >= 0 or a percentage like "25%", got ${show(raw)}`,
+    );
   };
   const maxSurge = intOrPercent('maxSurge');
   const maxUnavailable = intOrPercent('maxUnavailable');

@@ -61,7 +61,9 @@ export function poolShapeOf(environment: Environment, where: string): PoolShape 
     return { poolSize: settings.poolSize, poolCount: settings.poolCount, maxOverflow: settings.maxOverflow };
   } catch (error) {
     if (error instanceof SettingsError) {
-      throw new InputError(`${where}: ${error.problems.map((problem) => problem.message).join('; ')}`, { cause: error });
+      throw new InputError(`${where}: ${error.problems.map((problem) => problem.message).join('; ')}`, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -69,7 +71,8 @@ export function poolShapeOf(environment: Environment, where: string): PoolShape 
 
 /** A plain object, or an `InputError` saying what was found instead. */
 export function objectAt(value: unknown, where: string): Record<string, unknown> {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value))
+    return value as Record<string, unknown>;
   throw new InputError(`${where} must be a mapping, got ${show(value)}`);
 }
 
@@ -85,7 +88,10 @@ export function optionalObjectAt(value: unknown, where: string): Record<string, 
 export function integerAt(value: unknown, where: string, minimum = 0): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= minimum) return value;
-  const hint = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? ` (a string: write ${value.trim()} without quotes)` : '';
+  const hint =
+    typeof value === 'string' && /^\s*\d+\s*$/.test(value)
+      ? ` (a string: write ${value.trim()} without quotes)`
+      : '';
   throw new InputError(`${where} must be an integer >= ${minimum}, got ${show(value)}${hint}`);
 }
 

@@ -34,8 +34,10 @@ export function readPgbouncerTiers(options: { readonly pgbouncerReplicas?: numbe
     ini(file, text) {
       const replicas = options.pgbouncerReplicas;
       if (replicas === undefined) {
-        throw new InputError(`${file}: a pgbouncer.ini does not say how many bouncers run it: `
-          + 'give the count with --pgbouncer-replicas N (pods incl. HPA max; surge is not added)');
+        throw new InputError(
+          `${file}: a pgbouncer.ini does not say how many bouncers run it: ` +
+            'give the count with --pgbouncer-replicas N (pods incl. HPA max; surge is not added)',
+        );
       }
       const ini = asInputError(() => parsePgbouncerIni(text, file));
       found.push({

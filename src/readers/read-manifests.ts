@@ -79,7 +79,10 @@ const MAX_YAML_ALIASES = 100;
  * Reads every file; throws `InputError` (one line naming the file and the
  * object) on anything malformed, or on a workload it cannot size.
  */
-export function readManifests(inputs: readonly InputFile[], options: ReadManifestOptions = {}): ManifestInputs {
+export function readManifests(
+  inputs: readonly InputFile[],
+  options: ReadManifestOptions = {},
+): ManifestInputs {
   const files: FileConsumers[] = [];
   const timing: RuntimeTimingFacts[] = [];
   const notes: string[] = [];
@@ -112,20 +115,25 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
       notes.push(...findings.notes);
       continue;
     }
-    const documents = parseYamlDocuments(file, text).filter((document) => document !== null && document !== undefined);
+    const documents = parseYamlDocuments(file, text).filter(
+      (document) => document !== null && document !== undefined,
+    );
     if (documents.length === 1 && (isComposeFile(documents[0]) || isHerokuAppJson(documents[0], file))) {
       if (isComposeFile(documents[0])) pgbouncer.compose(documents[0], file);
       const findings = isComposeFile(documents[0])
         ? readComposeFile(documents[0], file, {
-          readEnvFile: (path) => options.readEnvFile?.(file, path), ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
-        })
+            readEnvFile: (path) => options.readEnvFile?.(file, path),
+            ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
+          })
         : readHerokuAppJson(documents[0], file, options);
       files.push({ file, consumers: findings.consumers });
       timing.push(...findings.timing);
       notes.push(...findings.notes);
       continue;
     }
-    const objects = documents.flatMap((document) => (isKubernetesList(document) ? (document as { items: unknown[] }).items : [document]));
+    const objects = documents.flatMap((document) =>
+      isKubernetesList(document) ? (document as { items: unknown[] }).items : [document],
+    );
     if (objects.length === 0 || !objects.every(isKubernetesObject)) {
       if (named) {
         throw new InputError(
@@ -134,16 +142,28 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
       }
       continue;
     }
-    objects.forEach((object, index) => kubernetes.push({ object, source: objects.length === 1 ? file : `${file}#${index + 1}` }));
-    kubernetesFiles.push({ file, named, kinds: objects.map((object) => String((object as { kind: unknown }).kind)) });
+    objects.forEach((object, index) =>
+      kubernetes.push({ object, source: objects.length === 1 ? file : `${file}#${index + 1}` }),
+    );
+    kubernetesFiles.push({
+      file,
+      named,
+      kinds: objects.map((object) => String((object as { kind: unknown }).kind)),
+    });
   }
-  const findings = readKubernetesObjects(kubernetes, { ...(options.nodes === undefined ? {} : { nodes: options.nodes }) });
+  const findings = readKubernetesObjects(kubernetes, {
+    ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
+  });
   pgbouncer.kubernetes(kubernetes);
   for (const { file, named, kinds } of kubernetesFiles) {
     if (named && !kinds.some((kind) => READ_KINDS.includes(kind))) {
-      throw new InputError(`${file}: has no ${READ_KINDS.join(', ')} (found ${[...new Set(kinds)].join(', ')}): nothing the budget reads`);
+      throw new InputError(
+        `${file}: has no ${READ_KINDS.join(', ')} (found ${[...new Set(kinds)].join(', ')}): nothing the budget reads`,
+      );
     }
-    const consumers = findings.consumers.filter((consumer) => consumer.source === file || consumer.source?.startsWith(`${file}#`));
+    const consumers = findings.consumers.filter(
+      (consumer) => consumer.source === file || consumer.source?.startsWith(`${file}#`),
+    );
     files.push({ file, consumers });
   }
   timing.push(...findings.timing);
@@ -152,14 +172,26 @@ export function readManifests(inputs: readonly InputFile[], options: ReadManifes
   notes.push(...findings.notes.filter((note) => !bouncers.some((bouncer) => note.includes(bouncer))));
   for (const { path: file, named = true } of inputs) {
     const entry = files.find((candidate) => candidate.file === file);
-    if (named && entry !== undefined && entry.consumers.length === 0 && !notes.some((note) => note.startsWith(file))) {
+    if (
+      named &&
+      entry !== undefined &&
+      entry.consumers.length === 0 &&
+      !notes.some((note) => note.startsWith(file))
+    ) {
       notes.push(`${file}: no database client found`);
     }
   }
-  const located = options.locations === true
-    ? files.map((entry) => ({ ...entry, consumers: withSourceLocations(entry.consumers, inputs) }))
-    : files;
-  return { files: located, timing, notes, pgbouncers: pgbouncer.found, ...(budget === undefined ? {} : { budget }) };
+  const located =
+    options.locations === true
+      ? files.map((entry) => ({ ...entry, consumers: withSourceLocations(entry.consumers, inputs) }))
+      : files;
+  return {
+    files: located,
+    timing,
+    notes,
+    pgbouncers: pgbouncer.found,
+    ...(budget === undefined ? {} : { budget }),
+  };
 }
 
 function parseJson(file: string, text: string): unknown {
@@ -186,7 +218,11 @@ function parseYamlDocuments(file: string, text: string): unknown[] {
       `${file}: a template, not a manifest (${JSON.stringify(template![0])} at line ${line}): render it first, e.g. helm template … | clientats-deploy check - --max-connections N`,
     );
   };
-  if (template !== null && list.some((document) => document.errors.length > 0 || document.warnings.length > 0)) refuseTemplate();
+  if (
+    template !== null &&
+    list.some((document) => document.errors.length > 0 || document.warnings.length > 0)
+  )
+    refuseTemplate();
   for (const document of list) {
     const error = document.errors[0];
     if (error !== undefined) {
@@ -201,7 +237,9 @@ function parseYamlDocuments(file: string, text: string): unknown[] {
       // The alias bound stops "billion laughs" documents from expanding without limit.
       return document.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
     } catch (error) {
-      throw new InputError(`${file}: not usable YAML: ${oneLine((error as Error).message)}`, { cause: error });
+      throw new InputError(`${file}: not usable YAML: ${oneLine((error as Error).message)}`, {
+        cause: error,
+      });
     }
   });
   // Prometheus rules and config files quote their `{{ }}`; a Helm template leaves actions where keys go.
@@ -212,7 +250,9 @@ function parseYamlDocuments(file: string, text: string): unknown[] {
 function hasTemplateKey(value: unknown, depth: number): boolean {
   if (depth > 40 || typeof value !== 'object' || value === null) return false;
   if (Array.isArray(value)) return value.some((item) => hasTemplateKey(item, depth + 1));
-  return Object.entries(value).some(([key, child]) => PARSED_ACTION.test(key) || hasTemplateKey(child, depth + 1));
+  return Object.entries(value).some(
+    ([key, child]) => PARSED_ACTION.test(key) || hasTemplateKey(child, depth + 1),
+  );
 }
 
 /** Parser messages quote the input: control characters are escaped so the error stays one line. */
@@ -222,14 +262,20 @@ function oneLine(message: string): string {
 }
 
 function isKubernetesList(document: unknown): boolean {
-  return typeof document === 'object' && document !== null && (document as { kind?: unknown }).kind === 'List'
-    && Array.isArray((document as { items?: unknown }).items);
+  return (
+    typeof document === 'object' &&
+    document !== null &&
+    (document as { kind?: unknown }).kind === 'List' &&
+    Array.isArray((document as { items?: unknown }).items)
+  );
 }
 
 function parseBudgetReport(file: string, text: string): BudgetReport {
   const document = parseJson(file, text) as Partial<BudgetReport> | null;
   if (document === null || typeof document !== 'object' || !Array.isArray(document.databases)) {
-    throw new InputError(`${file}: not a connection budget report (no "databases" list): synthesize it again with npm run synth`);
+    throw new InputError(
+      `${file}: not a connection budget report (no "databases" list): synthesize it again with npm run synth`,
+    );
   }
   return document as BudgetReport;
 }

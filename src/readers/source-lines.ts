@@ -36,22 +36,34 @@ const POOL_FIELDS = ['POOL_SIZE', 'POOL_COUNT', 'MAX_OVERFLOW'] as const;
  * Returns each consumer with its `locations` added; consumers are matched to
  * their object by `source` (`file` or `file#N`) and name, as the readers named them.
  */
-export function withSourceLocations<T extends Consumer>(consumers: readonly T[], inputs: readonly LocatableFile[]): T[] {
+export function withSourceLocations<T extends Consumer>(
+  consumers: readonly T[],
+  inputs: readonly LocatableFile[],
+): T[] {
   const parsed = new Map<string, ParsedFile>();
   for (const input of inputs) {
     const file = parseFile(input.path, input.text);
     if (file !== undefined) parsed.set(input.path, file);
   }
-  const kubernetes = [...parsed.values()].flatMap((file) => file.objects.map((node) => ({ parsed: file, node })))
+  const kubernetes = [...parsed.values()]
+    .flatMap((file) => file.objects.map((node) => ({ parsed: file, node })))
     .filter((object) => isMap(object.node) && scalarAt(object.node, ['apiVersion']) !== undefined);
   return consumers.map((consumer) => {
     if (consumer.kind === 'other' || consumer.source === undefined) return consumer;
     const [file, index] = splitSource(consumer.source);
     const input = parsed.get(file);
     if (input === undefined) return consumer;
-    const locations = consumer.kind === 'kubernetes'
-      ? kubernetesLocations(consumer.name, input, input.objects[index === undefined ? 0 : index - 1], kubernetes)
-      : consumer.kind === 'compose' ? composeLocations(consumer.name, input) : herokuLocations(consumer.name, input);
+    const locations =
+      consumer.kind === 'kubernetes'
+        ? kubernetesLocations(
+            consumer.name,
+            input,
+            input.objects[index === undefined ? 0 : index - 1],
+            kubernetes,
+          )
+        : consumer.kind === 'compose'
+          ? composeLocations(consumer.name, input)
+          : herokuLocations(consumer.name, input);
     return Object.keys(locations).length === 0 ? consumer : { ...consumer, locations };
   });
 }
@@ -65,7 +77,8 @@ function parseFile(file: string, text: string): ParsedFile | undefined {
       .map((document) => document.contents as Node | null)
       .filter((node): node is Node => node !== null && !(isScalar(node) && node.value === null))
       .flatMap((node) => {
-        const items = isMap(node) && scalarAt(node, ['kind']) === 'List' ? pairAt(node, ['items'])?.value : undefined;
+        const items =
+          isMap(node) && scalarAt(node, ['kind']) === 'List' ? pairAt(node, ['items'])?.value : undefined;
         return isSeq(items) ? (items.items as Node[]) : [node];
       });
     return { file, lines, objects };
@@ -80,27 +93,51 @@ function splitSource(source: string): [string, number | undefined] {
 }
 
 function kubernetesLocations(
-  consumerName: string, input: ParsedFile, object: Node | undefined, all: readonly PlacedObject[],
+  consumerName: string,
+  input: ParsedFile,
+  object: Node | undefined,
+  all: readonly PlacedObject[],
 ): SourceLocations {
   if (object === undefined || !isMap(object)) return {};
   const found: Partial<Record<LocatedField, SourceLine>> = { object: lineOfNode(input, object) };
   const kind = String(scalarAt(object, ['kind']));
   const name = String(scalarAt(object, ['metadata', 'name']));
   const namespace = String(scalarAt(object, ['metadata', 'namespace']) ?? 'default');
-  const replicas = { Job: ['spec', 'parallelism'], CronJob: ['spec', 'jobTemplate', 'spec', 'parallelism'] }[kind]
-    ?? ['spec', 'replicas'];
+  const replicas = { Job: ['spec', 'parallelism'], CronJob: ['spec', 'jobTemplate', 'spec', 'parallelism'] }[
+    kind
+  ] ?? ['spec', 'replicas'];
   setLine(found, 'replicas', input, pairAt(object, replicas));
-  setLine(found, 'maxSurge', input, pairAt(object, ['spec', kind === 'DaemonSet' ? 'updateStrategy' : 'strategy', 'rollingUpdate', 'maxSurge']));
-  const hpas = all.filter(({ node }) => scalarAt(node, ['kind']) === 'HorizontalPodAutoscaler'
-    && scalarAt(node, ['spec', 'scaleTargetRef', 'kind']) === kind && scalarAt(node, ['spec', 'scaleTargetRef', 'name']) === name
-    && String(scalarAt(node, ['metadata', 'namespace']) ?? 'default') === namespace);
+  setLine(
+    found,
+    'maxSurge',
+    input,
+    pairAt(object, [
+      'spec',
+      kind === 'DaemonSet' ? 'updateStrategy' : 'strategy',
+      'rollingUpdate',
+      'maxSurge',
+    ]),
+  );
+  const hpas = all.filter(
+    ({ node }) =>
+      scalarAt(node, ['kind']) === 'HorizontalPodAutoscaler' &&
+      scalarAt(node, ['spec', 'scaleTargetRef', 'kind']) === kind &&
+      scalarAt(node, ['spec', 'scaleTargetRef', 'name']) === name &&
+      String(scalarAt(node, ['metadata', 'namespace']) ?? 'default') === namespace,
+  );
   const hpa = hpas.find((candidate) => candidate.parsed === input) ?? hpas[0];
   if (hpa !== undefined) setLine(found, 'hpaMax', hpa.parsed, pairAt(hpa.node, ['spec', 'maxReplicas']));
-  const podSpec = kind === 'Pod' ? ['spec']
-    : kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
+  const podSpec =
+    kind === 'Pod'
+      ? ['spec']
+      : kind === 'CronJob'
+        ? ['spec', 'jobTemplate', 'spec', 'template', 'spec']
+        : ['spec', 'template', 'spec'];
   const containerName = consumerName.startsWith(`${name}/`) ? consumerName.slice(name.length + 1) : undefined;
-  const containers = [...seqAt(object, [...podSpec, 'containers']), ...seqAt(object, [...podSpec, 'initContainers'])]
-    .filter((container) => containerName === undefined || scalarAt(container, ['name']) === containerName);
+  const containers = [
+    ...seqAt(object, [...podSpec, 'containers']),
+    ...seqAt(object, [...podSpec, 'initContainers']),
+  ].filter((container) => containerName === undefined || scalarAt(container, ['name']) === containerName);
   for (const field of POOL_FIELDS) {
     for (const container of containers) {
       const entry = seqAt(container, ['env']).find((variable) => scalarAt(variable, ['name']) === field);
@@ -120,14 +157,22 @@ function kubernetesLocations(
 
 /** A POOL_* value an `envFrom` ConfigMap supplies: the line of its `data` key. */
 function configMapEntry(
-  container: Node, field: string, namespace: string, input: ParsedFile, all: readonly PlacedObject[],
+  container: Node,
+  field: string,
+  namespace: string,
+  input: ParsedFile,
+  all: readonly PlacedObject[],
 ): SourceLine | undefined {
   for (const source of seqAt(container, ['envFrom'])) {
     const mapName = scalarAt(source, ['configMapRef', 'name']);
     const prefix = String(scalarAt(source, ['prefix']) ?? '');
     if (mapName === undefined || !field.startsWith(prefix)) continue;
-    const maps = all.filter(({ node }) => scalarAt(node, ['kind']) === 'ConfigMap' && scalarAt(node, ['metadata', 'name']) === mapName
-      && String(scalarAt(node, ['metadata', 'namespace']) ?? 'default') === namespace);
+    const maps = all.filter(
+      ({ node }) =>
+        scalarAt(node, ['kind']) === 'ConfigMap' &&
+        scalarAt(node, ['metadata', 'name']) === mapName &&
+        String(scalarAt(node, ['metadata', 'namespace']) ?? 'default') === namespace,
+    );
     const map = maps.find((candidate) => candidate.parsed === input) ?? maps[0];
     const pair = map === undefined ? undefined : pairAt(map.node, ['data', field.slice(prefix.length)]);
     if (map !== undefined && pair !== undefined) return lineOfPair(map.parsed, pair);
@@ -146,8 +191,9 @@ function composeLocations(service: string, input: ParsedFile): SourceLocations {
   for (const field of POOL_FIELDS) {
     if (isMap(environment)) setLine(found, field, input, pairAt(environment as Node, [field]));
     if (isSeq(environment)) {
-      const entry = (environment.items as Node[]).find((item) => isScalar(item)
-        && (String(item.value).startsWith(`${field}=`) || item.value === field));
+      const entry = (environment.items as Node[]).find(
+        (item) => isScalar(item) && (String(item.value).startsWith(`${field}=`) || item.value === field),
+      );
       if (entry !== undefined) found[field] = lineOfNode(input, entry);
     }
   }
@@ -167,7 +213,12 @@ function herokuLocations(consumerName: string, input: ParsedFile): SourceLocatio
   return found;
 }
 
-function setLine(found: Partial<Record<LocatedField, SourceLine>>, field: LocatedField, input: ParsedFile, pair: Pair | undefined): void {
+function setLine(
+  found: Partial<Record<LocatedField, SourceLine>>,
+  field: LocatedField,
+  input: ParsedFile,
+  pair: Pair | undefined,
+): void {
   if (pair !== undefined) found[field] = lineOfPair(input, pair);
 }
 
@@ -217,18 +268,25 @@ export function errorLine(input: LocatableFile, message: string): number | undef
   let object: Node | undefined = parsed.objects[index === null ? 0 : Number(index[1]) - 1];
   if (object === undefined) return undefined;
   const service = / service "([^"]+)"/.exec(message);
-  if (service !== null) object = pairAt(object, ['services', service[1]])?.value as Node | undefined ?? object;
+  if (service !== null)
+    object = (pairAt(object, ['services', service[1]])?.value as Node | undefined) ?? object;
   const pool = /\b(POOL_SIZE|POOL_COUNT|MAX_OVERFLOW)\b/.exec(message)?.[1];
   if (pool !== undefined) {
     const envs = [object, ...containerNodes(object)];
     for (const node of envs) {
-      const entry = seqAt(node, ['env']).find((variable) => scalarAt(variable, ['name']) === pool)
-        ?? pairAt(node, ['env', pool])?.key as Node | undefined ?? pairAt(node, ['environment', pool])?.key as Node | undefined
-        ?? seqAt(node, ['environment']).find((item) => isScalar(item) && String(item.value).startsWith(`${pool}=`));
+      const entry =
+        seqAt(node, ['env']).find((variable) => scalarAt(variable, ['name']) === pool) ??
+        (pairAt(node, ['env', pool])?.key as Node | undefined) ??
+        (pairAt(node, ['environment', pool])?.key as Node | undefined) ??
+        seqAt(node, ['environment']).find(
+          (item) => isScalar(item) && String(item.value).startsWith(`${pool}=`),
+        );
       if (entry !== undefined) return lineOfNode(parsed, entry).line;
     }
   }
-  const field = /\b((?:spec|deploy|formation|scale|metadata|data)(?:\.[\w-]+)*)/.exec(message.replace(/^[^:]*: /, ''))?.[1];
+  const field = /\b((?:spec|deploy|formation|scale|metadata|data)(?:\.[\w-]+)*)/.exec(
+    message.replace(/^[^:]*: /, ''),
+  )?.[1];
   const pair = field === undefined ? undefined : pairAt(object, field.split('.'));
   return lineOfNode(parsed, (pair?.key as Node | undefined) ?? object).line;
 }
@@ -238,7 +296,8 @@ function containerNodes(node: unknown, depth = 0): Node[] {
   if (depth > 12 || !isMap(node)) return [];
   return (node.items as Pair[]).flatMap((pair) => {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
-    if ((key === 'containers' || key === 'initContainers') && isSeq(pair.value)) return pair.value.items as Node[];
+    if ((key === 'containers' || key === 'initContainers') && isSeq(pair.value))
+      return pair.value.items as Node[];
     return containerNodes(pair.value, depth + 1);
   });
 }

@@ -43,31 +43,54 @@ export function workflowCommand(annotation: Annotation): string {
 }
 
 /** Every problem of the report (and what the change did, with a baseline) as annotations. */
-export function budgetAnnotations(report: BudgetReport, locate: LocateConsumer, diff?: BudgetDiff): Annotation[] {
+export function budgetAnnotations(
+  report: BudgetReport,
+  locate: LocateConsumer,
+  diff?: BudgetDiff,
+): Annotation[] {
   const annotations: Annotation[] = [];
   for (const database of report.databases) {
     const change = diff?.databases.find((entry) => entry.database === database.database);
     const summary = change === undefined ? fitsText(database) : databaseLine(change, diff!.mode);
     if (database.fits) {
-      annotations.push({ level: 'notice', title: `connection budget: ${database.database}`, message: summary });
+      annotations.push({
+        level: 'notice',
+        title: `connection budget: ${database.database}`,
+        message: summary,
+      });
       continue;
     }
     annotations.push(...overBudget(database, locate, summary, change?.consumers));
   }
   for (const entry of diff?.databases ?? []) {
     if (entry.after === undefined) {
-      annotations.push({ level: 'notice', title: `connection budget: ${entry.database}`, message: databaseLine(entry, diff!.mode) });
+      annotations.push({
+        level: 'notice',
+        title: `connection budget: ${entry.database}`,
+        message: databaseLine(entry, diff!.mode),
+      });
     }
   }
   for (const check of report.runtimeChecks) {
     if (check.ok) continue;
-    const consumer = report.databases.flatMap((database) => database.consumers)
+    const consumer = report.databases
+      .flatMap((database) => database.consumers)
       .find((candidate) => candidate.name === check.name && candidate.source === check.source);
     const at = consumer === undefined ? fileOnly(check.source) : pointOf(locate(consumer)?.object);
-    annotations.push({ level: 'error', title: `runtime check: ${check.check}`, message: `${check.name}: ${check.message}`, ...at });
+    annotations.push({
+      level: 'error',
+      title: `runtime check: ${check.check}`,
+      message: `${check.name}: ${check.message}`,
+      ...at,
+    });
   }
   for (const note of report.notes) {
-    annotations.push({ level: 'warning', title: 'connection budget note', message: note, ...fileOnly(/^([^\s:]+\.(?:ya?ml|json)(?:#\d+)?):\s/.exec(note)?.[1]) });
+    annotations.push({
+      level: 'warning',
+      title: 'connection budget note',
+      message: note,
+      ...fileOnly(/^([^\s:]+\.(?:ya?ml|json)(?:#\d+)?):\s/.exec(note)?.[1]),
+    });
   }
   return annotations;
 }
@@ -77,26 +100,41 @@ export function budgetAnnotations(report: BudgetReport, locate: LocateConsumer, 
  * change added or grew (else all of them); each at the value that drives it.
  */
 function overBudget(
-  database: DatabaseBudget, locate: LocateConsumer, summary: string, changes: readonly ConsumerChange[] | undefined,
+  database: DatabaseBudget,
+  locate: LocateConsumer,
+  summary: string,
+  changes: readonly ConsumerChange[] | undefined,
 ): Annotation[] {
   const mode = database.mode;
   const counted = database.consumers.filter((consumer) => consumer.connections[mode] > 0);
-  const grew = (consumer: ConsumerBudget): ConsumerChange | undefined => changes?.find((entry) =>
-    entry.kind === consumer.kind && entry.name === consumer.name
-    && (entry.status === 'added' || (entry.status === 'changed' && (entry.after?.[mode] ?? 0) > (entry.before?.[mode] ?? 0))));
-  const blamed = changes !== undefined && counted.some((consumer) => grew(consumer) !== undefined)
-    ? counted.filter((consumer) => grew(consumer) !== undefined) : counted;
+  const grew = (consumer: ConsumerBudget): ConsumerChange | undefined =>
+    changes?.find(
+      (entry) =>
+        entry.kind === consumer.kind &&
+        entry.name === consumer.name &&
+        (entry.status === 'added' ||
+          (entry.status === 'changed' && (entry.after?.[mode] ?? 0) > (entry.before?.[mode] ?? 0))),
+    );
+  const blamed =
+    changes !== undefined && counted.some((consumer) => grew(consumer) !== undefined)
+      ? counted.filter((consumer) => grew(consumer) !== undefined)
+      : counted;
   const title = `connection budget: ${database.database} over by ${-database.spare}`;
   const verdict = `${database.database} is OVER BUDGET by ${-database.spare}: ${database.violation ?? ''}`;
   const annotations = blamed.map((consumer): Annotation => {
-    const share = `${consumer.name} holds ${consumer.connections[mode]} of ${database.totals[mode]} ${mode} connections`
-      + ` (${consumer.arithmetic[mode]})`;
+    const share =
+      `${consumer.name} holds ${consumer.connections[mode]} of ${database.totals[mode]} ${mode} connections` +
+      ` (${consumer.arithmetic[mode]})`;
     return {
-      level: 'error', title, message: `${summary}. ${share}. ${verdict}`,
+      level: 'error',
+      title,
+      message: `${summary}. ${share}. ${verdict}`,
       ...pointOf(drivingLine(consumer, locate(consumer), grew(consumer))),
     };
   });
-  return annotations.length > 0 ? annotations : [{ level: 'error', title, message: `${summary}. ${verdict}` }];
+  return annotations.length > 0
+    ? annotations
+    : [{ level: 'error', title, message: `${summary}. ${verdict}` }];
 }
 
 /**
@@ -105,14 +143,22 @@ function overBudget(
  * rollout grew, else the HPA maximum, the replica
  * count, the object.
  */
-function drivingLine(consumer: ConsumerBudget, locations: SourceLocations | undefined, change: ConsumerChange | undefined): SourceLine | undefined {
+function drivingLine(
+  consumer: ConsumerBudget,
+  locations: SourceLocations | undefined,
+  change: ConsumerChange | undefined,
+): SourceLine | undefined {
   if (locations === undefined) return undefined;
-  const poolChanged = change?.status === 'changed' && change.perInstance.before !== change.perInstance.after
-    && change.instances.before === change.instances.after;
+  const poolChanged =
+    change?.status === 'changed' &&
+    change.perInstance.before !== change.perInstance.after &&
+    change.instances.before === change.instances.after;
   const pool = locations.POOL_SIZE ?? locations.POOL_COUNT ?? locations.MAX_OVERFLOW;
   if (poolChanged && pool !== undefined) return pool;
-  const surgeChanged = change?.status === 'changed' && change.before?.steady === change.after?.steady
-    && change.perInstance.before === change.perInstance.after;
+  const surgeChanged =
+    change?.status === 'changed' &&
+    change.before?.steady === change.after?.steady &&
+    change.perInstance.before === change.perInstance.after;
   if (surgeChanged && locations.maxSurge !== undefined) return locations.maxSurge;
   const scaled = consumer.kind === 'kubernetes' ? locations.hpaMax : undefined;
   return scaled ?? locations.replicas ?? locations.object ?? pool;

@@ -20,7 +20,9 @@ export function imageProblems(image: string): string[] {
   const lastPart = image.slice(image.lastIndexOf('/') + 1);
   const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : '';
   if (tag === '' || tag === 'latest') {
-    return [`image must carry a pinned tag or digest (e.g. ${DEFAULT_IMAGE}), not latest or none, got ${JSON.stringify(image)}`];
+    return [
+      `image must carry a pinned tag or digest (e.g. ${DEFAULT_IMAGE}), not latest or none, got ${JSON.stringify(image)}`,
+    ];
   }
   return [];
 }
@@ -38,7 +40,10 @@ const ENCRYPTING = new Set(['true', '1', 'require', 'verify-ca', 'verify-full'])
  * The TLS rule of production environments: `NODE_ENV=production` must connect with
  * `DATABASE_SSL` encrypting, unless `optOut` gives a non-empty reason.
  */
-export function tlsProblems(env: Readonly<Record<string, string>>, optOut: InsecureDatabaseOptOut | undefined): string[] {
+export function tlsProblems(
+  env: Readonly<Record<string, string>>,
+  optOut: InsecureDatabaseOptOut | undefined,
+): string[] {
   if (env.NODE_ENV !== 'production') return [];
   const ssl = env.DATABASE_SSL?.trim().toLowerCase() ?? '';
   if (optOut !== undefined) {
@@ -48,8 +53,8 @@ export function tlsProblems(env: Readonly<Record<string, string>>, optOut: Insec
   // An unknown value is already reported by the runtime's own validation.
   if (ENCRYPTING.has(ssl) || !['', 'false', '0', 'disable'].includes(ssl)) return [];
   return [
-    `DATABASE_SSL must encrypt when NODE_ENV=production (verify-full, or require where certificates do not verify), `
-      + `or set insecureDatabase with a reason, got ${JSON.stringify(env.DATABASE_SSL ?? '')}`,
+    `DATABASE_SSL must encrypt when NODE_ENV=production (verify-full, or require where certificates do not verify), ` +
+      `or set insecureDatabase with a reason, got ${JSON.stringify(env.DATABASE_SSL ?? '')}`,
   ];
 }
 

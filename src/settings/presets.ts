@@ -20,7 +20,9 @@ export const PRESETS: Readonly<Record<PresetName, EnvironmentValues>> = presets;
 export function presetValues(name: PresetName | undefined): EnvironmentValues {
   if (name === undefined) return {};
   if (!Object.hasOwn(PRESETS, name)) {
-    throw new SynthError([`preset must be one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(name)}`]);
+    throw new SynthError([
+      `preset must be one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(name)}`,
+    ]);
   }
   return PRESETS[name];
 }

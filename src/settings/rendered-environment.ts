@@ -17,7 +17,9 @@ import {
 export type EnvironmentValue = string | number | boolean;
 
 /** Variables of one environment: the contract's names plus `NODE_ENV`. */
-export type EnvironmentValues = Readonly<Partial<Record<EnvironmentVariableName | 'NODE_ENV', EnvironmentValue>>>;
+export type EnvironmentValues = Readonly<
+  Partial<Record<EnvironmentVariableName | 'NODE_ENV', EnvironmentValue>>
+>;
 
 /** Variables after rendering: name → string, in the contract's order. */
 export type RenderedEnvironment = Readonly<Record<string, string>>;
@@ -55,7 +57,9 @@ export function environmentProblems(env: RenderedEnvironment, sources: Environme
   const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (!ORDER.includes(name)) {
-      problems.push(`${name} is not a variable clientats-runtime reads (see the settings table in the README), got ${JSON.stringify(value)}`);
+      problems.push(
+        `${name} is not a variable clientats-runtime reads (see the settings table in the README), got ${JSON.stringify(value)}`,
+      );
     }
   }
   const suppliedElsewhere = Object.entries(sources.suppliedElsewhere ?? {});
@@ -63,12 +67,16 @@ export function environmentProblems(env: RenderedEnvironment, sources: Environme
     const value = env[name];
     if (value !== undefined) {
       const shown = name === 'HEALTH_CHECK_TOKEN' ? '***' : redactDatabaseUrl(value);
-      problems.push(`${name} comes from ${source}: remove it from the environment, got ${JSON.stringify(shown)}`);
+      problems.push(
+        `${name} comes from ${source}: remove it from the environment, got ${JSON.stringify(shown)}`,
+      );
     }
   }
   const token = env.HEALTH_CHECK_TOKEN;
   if (token !== undefined && token !== '' && sources.suppliedElsewhere?.HEALTH_CHECK_TOKEN === undefined) {
-    problems.push('HEALTH_CHECK_TOKEN must not be written into a manifest: give it from a secret (e.g. healthCheckTokenSecret), got "***"');
+    problems.push(
+      'HEALTH_CHECK_TOKEN must not be written into a manifest: give it from a secret (e.g. healthCheckTokenSecret), got "***"',
+    );
   }
   // NODE_ENV only makes the runtime demand a URL; one supplied elsewhere satisfies that.
   const urlElsewhere = sources.suppliedElsewhere?.DATABASE_URL !== undefined;
@@ -76,7 +84,9 @@ export function environmentProblems(env: RenderedEnvironment, sources: Environme
   problems.push(...validateEnvironment(checked).map((problem) => problem.message));
   const url = env.DATABASE_URL;
   if (env.NODE_ENV === 'production' && url !== undefined && hasPassword(url)) {
-    problems.push(`DATABASE_URL must not hold a password in a production environment (use a secret), got ${JSON.stringify(redactDatabaseUrl(url))}`);
+    problems.push(
+      `DATABASE_URL must not hold a password in a production environment (use a secret), got ${JSON.stringify(redactDatabaseUrl(url))}`,
+    );
   }
   return problems;
 }

@@ -33,7 +33,9 @@ export interface RenderedApp {
  */
 export function renderApp(app: App): RenderedApp {
   if (app.yamlOutputType !== YamlOutputType.FILE_PER_CHART) {
-    throw new Error(`synth writes one file per chart: create the App with yamlOutputType FILE_PER_CHART, got ${YamlOutputType[app.yamlOutputType]}`);
+    throw new Error(
+      `synth writes one file per chart: create the App with yamlOutputType FILE_PER_CHART, got ${YamlOutputType[app.yamlOutputType]}`,
+    );
   }
   const files: GeneratedFile[] = [];
   const chartFiles = new Map<Chart, string>();
@@ -53,7 +55,8 @@ export function renderApp(app: App): RenderedApp {
       continue;
     }
     const chart = chartOf(construct);
-    const objects = construct.node.findAll()
+    const objects = construct.node
+      .findAll()
       .filter((child): child is ApiObject => ApiObject.isApiObject(child))
       .map((object) => `${object.kind}/${object.name}`);
     const file = chart === undefined ? undefined : chartFiles.get(chart);

@@ -39,13 +39,22 @@ export interface MonitoringRenderOptions {
 }
 
 /** The rendered files with the monitoring added. @throws Error when an environment is not in the report. */
-export function renderMonitoring(rendered: RenderedApp, report: BudgetReport, options: MonitoringRenderOptions = {}): GeneratedFile[] {
+export function renderMonitoring(
+  rendered: RenderedApp,
+  report: BudgetReport,
+  options: MonitoringRenderOptions = {},
+): GeneratedFile[] {
   const runbookBaseUrl = options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
   const observed: ObservedEnvironment[] = [];
   const appended = new Map<string, unknown[]>();
   for (const { construct, files } of rendered.workloads) {
-    const base = (environment: string, service: string, settings: RenderedEnvironment, thresholds?: MonitoringOptions['thresholds']):
-      EnvironmentObservability => observabilityOf(report, construct, { environment, service, settings, runbookBaseUrl, thresholds });
+    const base = (
+      environment: string,
+      service: string,
+      settings: RenderedEnvironment,
+      thresholds?: MonitoringOptions['thresholds'],
+    ): EnvironmentObservability =>
+      observabilityOf(report, construct, { environment, service, settings, runbookBaseUrl, thresholds });
     if (construct instanceof PostgresBackedService) {
       if (construct.monitoring === undefined) continue;
       const environment = construct.node.scopes[1]?.node.id ?? construct.name;
@@ -53,23 +62,38 @@ export function renderMonitoring(rendered: RenderedApp, report: BudgetReport, op
       observed.push({ ...input, platform: 'kubernetes' });
       const chart = Chart.of(construct);
       const namespace = construct.monitoring.namespace ?? chart.namespace;
-      const objects = monitoringObjects(input, { ...construct.monitoring, ...(namespace === undefined ? {} : { namespace }) })
-        .map((object) => ({ ...object, metadata: { ...object.metadata, labels: { ...chart.labels, ...object.metadata.labels } } }));
+      const objects = monitoringObjects(input, {
+        ...construct.monitoring,
+        ...(namespace === undefined ? {} : { namespace }),
+      }).map((object) => ({
+        ...object,
+        metadata: { ...object.metadata, labels: { ...chart.labels, ...object.metadata.labels } },
+      }));
       const file = files[0];
       if (file !== undefined) appended.set(file, [...(appended.get(file) ?? []), ...objects]);
     } else if (construct instanceof ComposeProject) {
       // The production base sets NODE_ENV=production; a developer's laptop has no Prometheus to load rules into.
       if (construct.environment.NODE_ENV !== 'production') continue;
       const input = base(construct.node.id, APP_SERVICE, construct.environment);
-      observed.push({ ...input, platform: 'compose', scrape: { dnsName: APP_SERVICE, port: construct.port } });
+      observed.push({
+        ...input,
+        platform: 'compose',
+        scrape: { dnsName: APP_SERVICE, port: construct.port },
+      });
     } else if (construct instanceof HerokuApp) {
       const input = base(construct.node.id, construct.appName, construct.environment);
-      observed.push({ ...input, platform: 'heroku', scrape: { targets: [`${construct.appName}.herokuapp.com`], scheme: 'https' } });
+      observed.push({
+        ...input,
+        platform: 'heroku',
+        scrape: { targets: [`${construct.appName}.herokuapp.com`], scheme: 'https' },
+      });
     }
   }
   const files = rendered.files.map((file) => {
     const extra = appended.get(file.path);
-    return extra === undefined ? file : { ...file, content: `${file.content}---\n${Yaml.stringify(...extra)}` };
+    return extra === undefined
+      ? file
+      : { ...file, content: `${file.content}---\n${Yaml.stringify(...extra)}` };
   });
   return [...files, ...observabilityFiles(report.databases, observed)];
 }
@@ -83,12 +107,20 @@ interface Described {
 }
 
 /** The environment's input, its share and its database's usable count taken from the report. */
-function observabilityOf(report: BudgetReport, construct: IConstruct, described: Described): EnvironmentObservability {
+function observabilityOf(
+  report: BudgetReport,
+  construct: IConstruct,
+  described: Described,
+): EnvironmentObservability {
   const source = construct.node.path;
-  const database = report.databases.find((candidate) => candidate.consumers.some((consumer) => consumer.source === source));
+  const database = report.databases.find((candidate) =>
+    candidate.consumers.some((consumer) => consumer.source === source),
+  );
   if (database === undefined) {
-    throw new Error(`monitoring of ${source}: it is in no database of the connection budget, so alerts have no thresholds;`
-      + ' render it from a construct that declares its database');
+    throw new Error(
+      `monitoring of ${source}: it is in no database of the connection budget, so alerts have no thresholds;` +
+        ' render it from a construct that declares its database',
+    );
   }
   const consumer = database.consumers.find((candidate) => candidate.source === source)!;
   const { settings } = described;

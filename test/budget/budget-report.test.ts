@@ -4,8 +4,14 @@ import { computeBudget } from '../../src/budget/compute-budget.js';
 import type { RuntimeCheck } from '../../src/budget/runtime-timing.js';
 
 const POOL = { poolSize: 10, poolCount: 1, maxOverflow: 0 };
-const fits = computeBudget([{ kind: 'compose', name: 'app', replicas: 1, pool: POOL }], { name: 'small', maxConnections: 100 });
-const over = computeBudget([{ kind: 'compose', name: 'app', replicas: 9, pool: POOL }], { name: 'big', maxConnections: 100 });
+const fits = computeBudget([{ kind: 'compose', name: 'app', replicas: 1, pool: POOL }], {
+  name: 'small',
+  maxConnections: 100,
+});
+const over = computeBudget([{ kind: 'compose', name: 'app', replicas: 9, pool: POOL }], {
+  name: 'big',
+  maxConnections: 100,
+});
 const failed: RuntimeCheck = { name: 'app', check: 'grace-period', ok: false, message: 'too short' };
 const passed: RuntimeCheck = { ...failed, ok: true, message: 'long enough' };
 
@@ -23,14 +29,18 @@ describe('resultText', () => {
 
   it('counts the databases over budget and the failed checks', () => {
     expect(resultText(buildReport('rollout', [over, fits], []))).toBe('OVER BUDGET (1 database over budget)');
-    expect(resultText(buildReport('rollout', [over, over], [failed, failed]))).toBe('OVER BUDGET (2 databases over budget, 2 runtime checks failed)');
+    expect(resultText(buildReport('rollout', [over, over], [failed, failed]))).toBe(
+      'OVER BUDGET (2 databases over budget, 2 runtime checks failed)',
+    );
   });
 });
 
 describe('formatMarkdown', () => {
-  it('places the chart it is given under each database\'s heading, and none without one', () => {
+  it("places the chart it is given under each database's heading, and none without one", () => {
     const report = buildReport('rollout', [fits, over], []);
-    const markdown = formatMarkdown(report, { chart: (database) => `CHART ${database.database} ${database.totals.rollout}\n` });
+    const markdown = formatMarkdown(report, {
+      chart: (database) => `CHART ${database.database} ${database.totals.rollout}\n`,
+    });
     expect(markdown).toContain('## small\n\nCHART small 11\n');
     expect(markdown).toContain('## big\n\nCHART big 99\n');
     expect(formatMarkdown(report)).not.toContain('CHART');

@@ -6,7 +6,11 @@ describe('pgbouncerBudgetLines', () => {
   it('shows why 500 app connections fit a 100-connection server', () => {
     const budget = pgbouncerBudget({
       usable: 97,
-      bouncer: { databases: [{ name: 'app', users: [{ user: 'app' }] }], defaultPoolSize: 31, maxClientConn: 500 },
+      bouncer: {
+        databases: [{ name: 'app', users: [{ user: 'app' }] }],
+        defaultPoolSize: 31,
+        maxClientConn: 500,
+      },
       fleet: { replicas: 2 },
       behind: [{ name: 'api', instances: 50, perInstance: 10 }],
       direct: [{ name: 'migrations', instances: 1, perInstance: 2 }],
@@ -20,21 +24,27 @@ describe('pgbouncerBudgetLines', () => {
       '| client (even spread) | app instances × per_instance behind the bouncers | 500 | ≤ 2 × max_client_conn 500 = 1000 | fits |',
       '| client (strict: 1 bouncer(s) down in a rollout) | same | 500 | ≤ 1 × 500 = 500 | fits |',
       '',
-      'Assumption: client connections spread evenly over the serving bouncers (a Service balances connections, not queries); '
-      + 'the strict bound also takes the bouncers a rollout may have down out of service.',
+      'Assumption: client connections spread evenly over the serving bouncers (a Service balances connections, not queries); ' +
+        'the strict bound also takes the bouncers a rollout may have down out of service.',
     ]);
   });
 
   it('marks an over-budget tier and shows the caps', () => {
     const budget = pgbouncerBudget({
       usable: 50,
-      bouncer: { databases: [{ name: 'app', users: [{ user: 'a' }, { user: 'b' }] }], defaultPoolSize: 20, maxDbConnections: 25 },
+      bouncer: {
+        databases: [{ name: 'app', users: [{ user: 'a' }, { user: 'b' }] }],
+        defaultPoolSize: 20,
+        maxDbConnections: 25,
+      },
       fleet: { replicas: 2 },
       behind: [{ name: 'api', instances: 3, perInstance: 11 }],
     });
     const lines = pgbouncerBudgetLines('bouncer', budget);
     expect(lines[0]).toBe('#### PgBouncer tier `bouncer`: **over budget**');
-    expect(lines[4]).toBe('| server (PostgreSQL) | 3 bouncer pods × 25 server connections (pools add up to 40, capped by max_db/user_connections) '
-      + '+ 0 direct | 75 | ≤ 50 usable | **over budget** |');
+    expect(lines[4]).toBe(
+      '| server (PostgreSQL) | 3 bouncer pods × 25 server connections (pools add up to 40, capped by max_db/user_connections) ' +
+        '+ 0 direct | 75 | ≤ 50 usable | **over budget** |',
+    );
   });
 });

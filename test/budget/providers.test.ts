@@ -1,18 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { computeBudget } from '../../src/budget/compute-budget.js';
-import { awsMaxConnections, findProvider, listProviders, providerLimits } from '../../src/budget/providers.js';
+import {
+  awsMaxConnections,
+  findProvider,
+  listProviders,
+  providerLimits,
+} from '../../src/budget/providers.js';
 
 describe('providers', () => {
   it('knows Aurora instance classes with their 3 superuser + 2 rds reserved slots', () => {
     const preset = findProvider('aws-aurora:db.t3.medium')!;
-    expect(preset).toMatchObject({ maxConnections: 420, superuserReserved: 3, providerReserved: 2, verify: false });
+    expect(preset).toMatchObject({
+      maxConnections: 420,
+      superuserReserved: 3,
+      providerReserved: 2,
+      verify: false,
+    });
     expect(computeBudget([], providerLimits(preset)).usable).toBe(415);
   });
 
   it('computes RDS from memory with LEAST(memory / 9531392, 5000) and flags it for verification', () => {
     expect(awsMaxConnections(4 * 1024 ** 3)).toBe(450);
     expect(awsMaxConnections(64 * 1024 ** 3)).toBe(5000);
-    expect(findProvider('aws-rds:4gib')).toMatchObject({ name: 'aws-rds:4gib', maxConnections: 450, verify: true });
+    expect(findProvider('aws-rds:4gib')).toMatchObject({
+      name: 'aws-rds:4gib',
+      maxConnections: 450,
+      verify: true,
+    });
   });
 
   it('leaves 35 usable on Azure B1ms (15 reserved)', () => {

@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,13 +19,23 @@ import { parseAllDocuments } from 'yaml';
 const BIN = resolve('src/cli/bin.mjs');
 const HAND_WRITTEN = resolve('test/fixtures/budget/hand-written/clientats.yaml');
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
-const OVER_BUDGET = '  OVER BUDGET by 92: worst case 189 > 97 usable (max_connections 100 − 3 reserved): 7 pods (6 HPA max + 1 surge) × (2 pools × (10 + 3) + 1 probe)\n';
-const NOT_REGULAR = 'not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -';
+const OVER_BUDGET =
+  '  OVER BUDGET by 92: worst case 189 > 97 usable (max_connections 100 − 3 reserved): 7 pods (6 HPA max + 1 surge) × (2 pools × (10 + 3) + 1 probe)\n';
+const NOT_REGULAR =
+  'not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -';
 
 let root: string;
 
-function bin(args: string[], input?: string | Buffer): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000, ...(input === undefined ? {} : { input }) });
+function bin(
+  args: string[],
+  input?: string | Buffer,
+): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    ...(input === undefined ? {} : { input }),
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -46,7 +66,9 @@ describe('clientats-deploy check: which inputs are read', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(OVER_BUDGET);
-    expect(result.stdout).toContain('  ok    clientats (linked-folder/service/clientats.yaml#2): readiness probe timeoutSeconds 3 > READINESS_TIMEOUT_MS 1500 ms\n');
+    expect(result.stdout).toContain(
+      '  ok    clientats (linked-folder/service/clientats.yaml#2): readiness probe timeoutSeconds 3 > READINESS_TIMEOUT_MS 1500 ms\n',
+    );
   });
 
   it('counts a Deployment behind a symlinked file', () => {
@@ -55,7 +77,9 @@ describe('clientats-deploy check: which inputs are read', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(OVER_BUDGET);
-    expect(result.stdout).toContain('  ok    clientats (linked-file/deploy.yaml#2): readiness probe timeoutSeconds 3 > READINESS_TIMEOUT_MS 1500 ms\n');
+    expect(result.stdout).toContain(
+      '  ok    clientats (linked-file/deploy.yaml#2): readiness probe timeoutSeconds 3 > READINESS_TIMEOUT_MS 1500 ms\n',
+    );
   });
 
   it('ends at a symlink loop and counts each Deployment once', () => {
@@ -68,8 +92,12 @@ describe('clientats-deploy check: which inputs are read', () => {
     expect(result.stderr).toBe('');
     // Counted once: 189, not 378.
     expect(result.stdout).toContain(OVER_BUDGET);
-    expect(result.stdout).toContain('note: loop/looped/same.yaml: same file as loop/looped/clientats.yaml, read once\n');
-    expect(result.stdout).toContain('note: loop/looped/up/looped: symlink loop back to loop/looped, not followed (its files are read once)\n');
+    expect(result.stdout).toContain(
+      'note: loop/looped/same.yaml: same file as loop/looped/clientats.yaml, read once\n',
+    );
+    expect(result.stdout).toContain(
+      'note: loop/looped/up/looped: symlink loop back to loop/looped, not followed (its files are read once)\n',
+    );
   });
 
   it('fails when a folder holds a FIFO named *.yaml, without waiting on it', () => {
@@ -79,8 +107,9 @@ describe('clientats-deploy check: which inputs are read', () => {
     expect(bin(['check', 'piped', 'missing.yaml', '--max-connections', '100'])).toEqual({
       status: 2,
       stdout: '',
-      stderr: `clientats-deploy: piped/pipe.yaml: is a FIFO (named pipe), ${NOT_REGULAR}\n`
-        + 'clientats-deploy: missing.yaml: no such file or directory\n',
+      stderr:
+        `clientats-deploy: piped/pipe.yaml: is a FIFO (named pipe), ${NOT_REGULAR}\n` +
+        'clientats-deploy: missing.yaml: no such file or directory\n',
     });
   });
 
@@ -91,7 +120,8 @@ describe('clientats-deploy check: which inputs are read', () => {
     expect(bin(['check', 'big', '--max-connections', '100'])).toEqual({
       status: 2,
       stdout: '',
-      stderr: 'clientats-deploy: big/huge.yaml: 52428800 bytes, above the 10 MiB (10485760 bytes) input cap: split it into smaller files\n',
+      stderr:
+        'clientats-deploy: big/huge.yaml: 52428800 bytes, above the 10 MiB (10485760 bytes) input cap: split it into smaller files\n',
     });
   });
 });
@@ -102,12 +132,19 @@ describe('clientats-deploy check - (standard input)', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(OVER_BUDGET);
-    expect(result.stdout).toContain('  ok    clientats (<stdin>#2): readiness probe timeoutSeconds 3 > READINESS_TIMEOUT_MS 1500 ms\n');
+    expect(result.stdout).toContain(
+      '  ok    clientats (<stdin>#2): readiness probe timeoutSeconds 3 > READINESS_TIMEOUT_MS 1500 ms\n',
+    );
   });
 
   it('budgets a JSON List piped in, as from kubectl get -o json', () => {
-    const items = parseAllDocuments(readFileSync(HAND_WRITTEN, 'utf8')).map((document) => document.toJS() as unknown);
-    const result = bin(['check', '-', '--max-connections', '200'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    const items = parseAllDocuments(readFileSync(HAND_WRITTEN, 'utf8')).map(
+      (document) => document.toJS() as unknown,
+    );
+    const result = bin(
+      ['check', '-', '--max-connections', '200'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items }),
+    );
     expect(result.status).toBe(0);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('  fits: rollout 189 ≤ 197 usable, 8 spare\n');
@@ -117,7 +154,8 @@ describe('clientats-deploy check - (standard input)', () => {
     expect(bin(['check', '-', '--max-connections', '100'], Buffer.alloc(11 * 1024 * 1024, 'a'))).toEqual({
       status: 2,
       stdout: '',
-      stderr: 'clientats-deploy: -: standard input is larger than the 10 MiB (10485760 bytes) input cap: split it and check the parts\n',
+      stderr:
+        'clientats-deploy: -: standard input is larger than the 10 MiB (10485760 bytes) input cap: split it and check the parts\n',
     });
   });
 
@@ -129,14 +167,25 @@ describe('clientats-deploy check - (standard input)', () => {
     });
   });
 
-  it.runIf(existsSync('/usr/bin/script'))('fails when standard input is a terminal instead of waiting', () => {
-    // script(1) gives the command a pseudo-terminal; its output merges stdout and stderr with CRLF.
-    const command = [process.execPath, BIN, 'check', '-', '--max-connections', '100'].map((word) => `'${word}'`).join(' ');
-    const result = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    expect(result.status).toBe(2);
-    expect(result.stdout).toBe('clientats-deploy: -: standard input is a terminal, nothing is piped in: '
-      + 'pipe manifests in (helm template … | clientats-deploy check - …) or name files\r\n');
-  });
+  it.runIf(existsSync('/usr/bin/script'))(
+    'fails when standard input is a terminal instead of waiting',
+    () => {
+      // script(1) gives the command a pseudo-terminal; its output merges stdout and stderr with CRLF.
+      const command = [process.execPath, BIN, 'check', '-', '--max-connections', '100']
+        .map((word) => `'${word}'`)
+        .join(' ');
+      const result = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(result.status).toBe(2);
+      expect(result.stdout).toBe(
+        'clientats-deploy: -: standard input is a terminal, nothing is piped in: ' +
+          'pipe manifests in (helm template … | clientats-deploy check - …) or name files\r\n',
+      );
+    },
+  );
 });
 
 describe('clientats-deploy options', () => {
@@ -144,17 +193,23 @@ describe('clientats-deploy options', () => {
     expect(bin(['check', '--max-connections', '100', 'dist', '--max-connections=200'])).toEqual({
       status: 2,
       stdout: '',
-      stderr: 'clientats-deploy: --max-connections given twice, "100" and "200": give it once (a repeated option is not last-one-wins)\n',
+      stderr:
+        'clientats-deploy: --max-connections given twice, "100" and "200": give it once (a repeated option is not last-one-wins)\n',
     });
     expect(bin(['check', '--json', '-h', '--help'])).toEqual({
       status: 2,
       stdout: '',
-      stderr: 'clientats-deploy: --help given twice (as -h and --help): give it once (a repeated option is not last-one-wins)\n',
+      stderr:
+        'clientats-deploy: --help given twice (as -h and --help): give it once (a repeated option is not last-one-wins)\n',
     });
   });
 
   it('prints the version of package.json', () => {
     expect(bin(['--version'])).toEqual({ status: 0, stdout: `clientats-deploy ${VERSION}\n`, stderr: '' });
-    expect(bin(['check', '--version'])).toEqual({ status: 0, stdout: `clientats-deploy ${VERSION}\n`, stderr: '' });
+    expect(bin(['check', '--version'])).toEqual({
+      status: 0,
+      stdout: `clientats-deploy ${VERSION}\n`,
+      stderr: '',
+    });
   });
 });

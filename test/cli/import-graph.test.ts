@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
-const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const IMPORT =
+  /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 /** Every module reachable from `entry` (relative imports followed), with the packages each imports. */
 function importGraph(entry: string): Map<string, string[]> {
@@ -18,8 +19,13 @@ function importGraph(entry: string): Map<string, string[]> {
   while (pending.length > 0) {
     const file = pending.pop()!;
     if (graph.has(file)) continue;
-    const specifiers = [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((match) => match[1] ?? match[2] ?? match[3]);
-    graph.set(file, specifiers.filter((specifier) => !specifier.startsWith('.')));
+    const specifiers = [...readFileSync(file, 'utf8').matchAll(IMPORT)].map(
+      (match) => match[1] ?? match[2] ?? match[3],
+    );
+    graph.set(
+      file,
+      specifiers.filter((specifier) => !specifier.startsWith('.')),
+    );
     for (const specifier of specifiers.filter((candidate) => candidate.startsWith('.'))) {
       if (specifier.endsWith('.json')) continue;
       pending.push(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
@@ -30,7 +36,10 @@ function importGraph(entry: string): Map<string, string[]> {
 
 function offenders(graph: Map<string, string[]>, forbidden: RegExp): string[] {
   return [...graph].flatMap(([file, packages]) =>
-    packages.filter((name) => forbidden.test(name)).map((name) => `${relative(REPOSITORY, file)} imports ${name}`));
+    packages
+      .filter((name) => forbidden.test(name))
+      .map((name) => `${relative(REPOSITORY, file)} imports ${name}`),
+  );
 }
 
 describe('import graph', () => {
@@ -47,6 +56,8 @@ describe('import graph', () => {
       for (const [file, packages] of importGraph(join('src/budget', name))) graph.set(file, packages);
     }
     expect([...graph.keys()].every((file) => file.startsWith(budget))).toBe(true);
-    expect(offenders(graph, /^(cdk8s|cdk8s-plus-\d+|constructs|pg|node:fs|fs|node:fs\/promises)$/)).toEqual([]);
+    expect(offenders(graph, /^(cdk8s|cdk8s-plus-\d+|constructs|pg|node:fs|fs|node:fs\/promises)$/)).toEqual(
+      [],
+    );
   });
 });

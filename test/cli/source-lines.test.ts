@@ -30,20 +30,30 @@ const appJson = `{
 describe('readManifests with locations', () => {
   it('locates Compose replicas and environment entries (list and map forms)', () => {
     const { files } = readManifests([{ path: 'docker-compose.yml', text: compose }], { locations: true });
-    expect(files[0].consumers.map((consumer) => consumer.kind === 'other' ? undefined : consumer.locations)).toEqual([
+    expect(
+      files[0].consumers.map((consumer) => (consumer.kind === 'other' ? undefined : consumer.locations)),
+    ).toEqual([
       {
-        object: { file: 'docker-compose.yml', line: 2 }, replicas: { file: 'docker-compose.yml', line: 5 },
-        POOL_SIZE: { file: 'docker-compose.yml', line: 7 }, MAX_OVERFLOW: { file: 'docker-compose.yml', line: 8 },
+        object: { file: 'docker-compose.yml', line: 2 },
+        replicas: { file: 'docker-compose.yml', line: 5 },
+        POOL_SIZE: { file: 'docker-compose.yml', line: 7 },
+        MAX_OVERFLOW: { file: 'docker-compose.yml', line: 8 },
       },
-      { object: { file: 'docker-compose.yml', line: 9 }, POOL_COUNT: { file: 'docker-compose.yml', line: 12 } },
+      {
+        object: { file: 'docker-compose.yml', line: 9 },
+        POOL_COUNT: { file: 'docker-compose.yml', line: 12 },
+      },
     ]);
   });
 
   it('locates app.json formation quantity and env, parsing the JSON as YAML', () => {
     const { files } = readManifests([{ path: 'heroku/app.json', text: appJson }], { locations: true });
-    expect(files[0].consumers.map((consumer) => consumer.kind === 'other' ? undefined : consumer.locations)).toEqual([
+    expect(
+      files[0].consumers.map((consumer) => (consumer.kind === 'other' ? undefined : consumer.locations)),
+    ).toEqual([
       {
-        object: { file: 'heroku/app.json', line: 7 }, replicas: { file: 'heroku/app.json', line: 7 },
+        object: { file: 'heroku/app.json', line: 7 },
+        replicas: { file: 'heroku/app.json', line: 7 },
         POOL_SIZE: { file: 'heroku/app.json', line: 4 },
       },
     ]);

@@ -13,7 +13,12 @@ const DEVELOPMENT: ComposeProjectProps = {
   database: { name: 'dev-db', maxConnections: 100 },
   base: 'development',
   databaseService: 'db',
-  environment: { DATABASE_URL: 'ecto://postgres:postgres@db:5432/clientats_dev', POOL_SIZE: 5, MAX_OVERFLOW: 2, POOL_TIMEOUT: 5000 },
+  environment: {
+    DATABASE_URL: 'ecto://postgres:postgres@db:5432/clientats_dev',
+    POOL_SIZE: 5,
+    MAX_OVERFLOW: 2,
+    POOL_TIMEOUT: 5000,
+  },
 };
 
 /** The guide's "Docker Compose (Staging/Production)" example, the URL from a secret. */
@@ -42,7 +47,8 @@ describe('ComposeProject', () => {
       POOL_SIZE: '5',
       MAX_OVERFLOW: '2',
       POOL_TIMEOUT: '5000',
-      HEALTH_CHECK_TOKEN: '${CLIENTATS_HEALTH_CHECK_TOKEN:?set CLIENTATS_HEALTH_CHECK_TOKEN, e.g. export CLIENTATS_HEALTH_CHECK_TOKEN=$$(openssl rand -hex 32)}',
+      HEALTH_CHECK_TOKEN:
+        '${CLIENTATS_HEALTH_CHECK_TOKEN:?set CLIENTATS_HEALTH_CHECK_TOKEN, e.g. export CLIENTATS_HEALTH_CHECK_TOKEN=$$(openssl rand -hex 32)}',
     });
   });
 
@@ -58,8 +64,9 @@ describe('ComposeProject', () => {
 
   it('takes HEALTH_CHECK_TOKEN from a host variable compose refuses to start without', () => {
     const { document } = build('prod', { ...PRODUCTION, healthCheckTokenVariable: 'PROD_TOKEN' });
-    expect(document.services.app.environment.HEALTH_CHECK_TOKEN)
-      .toBe('${PROD_TOKEN:?set PROD_TOKEN, e.g. export PROD_TOKEN=$$(openssl rand -hex 32)}');
+    expect(document.services.app.environment.HEALTH_CHECK_TOKEN).toBe(
+      '${PROD_TOKEN:?set PROD_TOKEN, e.g. export PROD_TOKEN=$$(openssl rand -hex 32)}',
+    );
   });
 
   it('names what must exist on the host, with the commands, in the file header', () => {
@@ -81,7 +88,11 @@ describe('ComposeProject', () => {
 
   it('connects production without TLS only with a reason, which synth prints and the header states', () => {
     const reason = 'the database runs on the same host';
-    const { app, project, file } = build('prod', { ...PRODUCTION, environment: { POOL_SIZE: 15 }, insecureDatabase: { reason } });
+    const { app, project, file } = build('prod', {
+      ...PRODUCTION,
+      environment: { POOL_SIZE: 15 },
+      insecureDatabase: { reason },
+    });
     expect(validationProblems(app)).toEqual([]);
     expect(project.synthNotes).toEqual([`note: [prod] connects to its database without TLS: ${reason}`]);
     expect(file.content).toContain(`# note: [prod] connects to its database without TLS: ${reason}\n`);
@@ -90,8 +101,8 @@ describe('ComposeProject', () => {
   it('fails when production turns TLS off without a reason', () => {
     const { app } = build('prod', { ...PRODUCTION, environment: { DATABASE_SSL: false } });
     expect(validationProblems(app)).toEqual([
-      '[prod] DATABASE_SSL must encrypt when NODE_ENV=production (verify-full, or require where certificates do not verify), '
-        + 'or set insecureDatabase with a reason, got "false"',
+      '[prod] DATABASE_SSL must encrypt when NODE_ENV=production (verify-full, or require where certificates do not verify), ' +
+        'or set insecureDatabase with a reason, got "false"',
     ]);
   });
 
@@ -106,7 +117,10 @@ describe('ComposeProject', () => {
     const { document } = build('dev', DEVELOPMENT);
     expect(document.services.app.depends_on).toEqual({ db: { condition: 'service_healthy' } });
     expect(document.services.db.image).toMatch(/^postgres:/);
-    expect(document.services.db.healthcheck.test).toEqual(['CMD-SHELL', 'pg_isready -U postgres -d clientats_dev']);
+    expect(document.services.db.healthcheck.test).toEqual([
+      'CMD-SHELL',
+      'pg_isready -U postgres -d clientats_dev',
+    ]);
   });
 
   it('gives the db service the declared max_connections', () => {
@@ -124,7 +138,10 @@ describe('ComposeProject', () => {
 
   it('gives the app a stop grace period covering the shutdown delay and drain plus 5 s', () => {
     expect(build('prod', PRODUCTION).document.services.app.stop_grace_period).toBe('20s');
-    const slow = build('prod', { ...PRODUCTION, environment: { ...PRODUCTION.environment, SHUTDOWN_DRAIN_MS: 30_000 } });
+    const slow = build('prod', {
+      ...PRODUCTION,
+      environment: { ...PRODUCTION.environment, SHUTDOWN_DRAIN_MS: 30_000 },
+    });
     expect(slow.document.services.app.stop_grace_period).toBe('40s');
     expect(slow.project.stopGracePeriodSeconds).toBe(40);
   });
@@ -139,7 +156,8 @@ describe('ComposeProject', () => {
       MAX_OVERFLOW: '5',
       POOL_TIMEOUT: '8000',
       DATABASE_SSL: 'true',
-      HEALTH_CHECK_TOKEN: '${CLIENTATS_HEALTH_CHECK_TOKEN:?set CLIENTATS_HEALTH_CHECK_TOKEN, e.g. export CLIENTATS_HEALTH_CHECK_TOKEN=$$(openssl rand -hex 32)}',
+      HEALTH_CHECK_TOKEN:
+        '${CLIENTATS_HEALTH_CHECK_TOKEN:?set CLIENTATS_HEALTH_CHECK_TOKEN, e.g. export CLIENTATS_HEALTH_CHECK_TOKEN=$$(openssl rand -hex 32)}',
     });
     expect(document.services.app.secrets).toEqual(['database_url']);
     expect(document.secrets).toEqual({ database_url: { environment: 'CLIENTATS_DATABASE_URL' } });
@@ -160,13 +178,15 @@ describe('ComposeProject', () => {
   it('renders what the budget reads: the app service, its replicas and pool', () => {
     const { project, file } = build('prod', PRODUCTION);
     expect(project.budgetDatabase).toBe(PRODUCTION.database);
-    expect(readManifests([{ path: file.path, text: file.content }]).files[0].consumers).toEqual([{
-      kind: 'compose',
-      name: 'app',
-      source: 'docker-compose.prod.yml',
-      replicas: 1,
-      pool: { poolSize: 15, poolCount: 2, maxOverflow: 5 },
-    }]);
+    expect(readManifests([{ path: file.path, text: file.content }]).files[0].consumers).toEqual([
+      {
+        kind: 'compose',
+        name: 'app',
+        source: 'docker-compose.prod.yml',
+        replicas: 1,
+        pool: { poolSize: 15, poolCount: 2, maxOverflow: 5 },
+      },
+    ]);
   });
 
   it('writes the guide development and production examples', () => {

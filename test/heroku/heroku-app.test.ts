@@ -34,8 +34,16 @@ describe('HerokuApp', () => {
     const appJson = JSON.parse(contentOf(build().files, 'heroku/clientats-prod/app.json'));
     expect(appJson.name).toBe('clientats-prod');
     expect(appJson.env).toEqual({
-      POOL_SIZE: '12', POOL_COUNT: '1', MAX_OVERFLOW: '4', POOL_TIMEOUT: '8000', DATABASE_SSL: 'require',
-      HEALTH_CHECK_TOKEN: { description: 'Bearer token for /health/diagnostics', generator: 'secret', required: true },
+      POOL_SIZE: '12',
+      POOL_COUNT: '1',
+      MAX_OVERFLOW: '4',
+      POOL_TIMEOUT: '8000',
+      DATABASE_SSL: 'require',
+      HEALTH_CHECK_TOKEN: {
+        description: 'Bearer token for /health/diagnostics',
+        generator: 'secret',
+        required: true,
+      },
     });
     expect(appJson.formation).toEqual({ web: { quantity: 2, size: 'standard-1x' } });
     expect(appJson.addons).toEqual([{ plan: 'heroku-postgresql:standard-0', as: 'DATABASE' }]);
@@ -52,28 +60,39 @@ describe('HerokuApp', () => {
   });
 
   it('copies the Procfile from templates', () => {
-    expect(contentOf(build().files, 'heroku/clientats-prod/Procfile')).toBe(readFileSync('templates/heroku/Procfile', 'utf8'));
+    expect(contentOf(build().files, 'heroku/clientats-prod/Procfile')).toBe(
+      readFileSync('templates/heroku/Procfile', 'utf8'),
+    );
   });
 
   it('starts the compiled entry the runtime/example image starts', () => {
-    expect(contentOf(build().files, 'heroku/clientats-prod/Procfile'))
-      .toBe('web: node runtime/build/main.js runtime/example/build/server.js\n');
-    expect(readFileSync('runtime/example/Dockerfile', 'utf8'))
-      .toContain('CMD ["node", "runtime/build/main.js", "runtime/example/build/server.js"]');
+    expect(contentOf(build().files, 'heroku/clientats-prod/Procfile')).toBe(
+      'web: node runtime/build/main.js runtime/example/build/server.js\n',
+    );
+    expect(readFileSync('runtime/example/Dockerfile', 'utf8')).toContain(
+      'CMD ["node", "runtime/build/main.js", "runtime/example/build/server.js"]',
+    );
   });
 
   it('sets HEALTH_CHECK_TOKEN once when the app has none, and names it in the header', () => {
     const script = contentOf(build().files, 'heroku/clientats-prod/config.sh');
-    expect(script).toContain([
-      'if [ -z "$(heroku config:get HEALTH_CHECK_TOKEN -a clientats-prod)" ]; then',
-      '  heroku config:set HEALTH_CHECK_TOKEN="$(openssl rand -hex 32)" -a clientats-prod',
-      'fi',
-    ].join('\n'));
-    expect(script).toContain('# REQUIRED config var HEALTH_CHECK_TOKEN (diagnostics answer 401 to everyone without it)');
+    expect(script).toContain(
+      [
+        'if [ -z "$(heroku config:get HEALTH_CHECK_TOKEN -a clientats-prod)" ]; then',
+        '  heroku config:set HEALTH_CHECK_TOKEN="$(openssl rand -hex 32)" -a clientats-prod',
+        'fi',
+      ].join('\n'),
+    );
+    expect(script).toContain(
+      '# REQUIRED config var HEALTH_CHECK_TOKEN (diagnostics answer 401 to everyone without it)',
+    );
   });
 
   it('fails when HEALTH_CHECK_TOKEN is written into the config', () => {
-    const { app } = build({ ...GUIDE_EXAMPLE, environment: { ...GUIDE_EXAMPLE.environment, HEALTH_CHECK_TOKEN: 'tok' } });
+    const { app } = build({
+      ...GUIDE_EXAMPLE,
+      environment: { ...GUIDE_EXAMPLE.environment, HEALTH_CHECK_TOKEN: 'tok' },
+    });
     expect(validationProblems(app)).toEqual([
       '[clientats-prod] HEALTH_CHECK_TOKEN comes from a Heroku config var: remove it from the environment, got "***"',
     ]);
@@ -84,36 +103,45 @@ describe('HerokuApp', () => {
     const script = contentOf(files, 'heroku/clientats-prod/config.sh');
     expect(files['heroku/clientats-prod/config.sh']?.executable).toBe(true);
     expect(script.startsWith('#!/bin/sh\n')).toBe(true);
-    expect(script).toContain([
-      'heroku config:set \\',
-      '  POOL_SIZE=12 \\',
-      '  POOL_COUNT=1 \\',
-      '  MAX_OVERFLOW=4 \\',
-      '  POOL_TIMEOUT=8000 \\',
-      '  DATABASE_SSL=require \\',
-      '  -a clientats-prod',
-    ].join('\n'));
+    expect(script).toContain(
+      [
+        'heroku config:set \\',
+        '  POOL_SIZE=12 \\',
+        '  POOL_COUNT=1 \\',
+        '  MAX_OVERFLOW=4 \\',
+        '  POOL_TIMEOUT=8000 \\',
+        '  DATABASE_SSL=require \\',
+        '  -a clientats-prod',
+      ].join('\n'),
+    );
     expect(script).toContain('heroku features:enable preboot -a clientats-prod\n');
     expect(script).toContain('heroku ps:scale web=2:standard-1x -a clientats-prod\n');
   });
 
   it('quotes config values that are not plain shell words', () => {
-    const { files } = build({ ...GUIDE_EXAMPLE, environment: { ...GUIDE_EXAMPLE.environment, DATABASE_SSL_CA: "/etc/it's ca.pem" } });
-    expect(contentOf(files, 'heroku/clientats-prod/config.sh')).toContain("  DATABASE_SSL_CA='/etc/it'\\''s ca.pem' \\\n");
+    const { files } = build({
+      ...GUIDE_EXAMPLE,
+      environment: { ...GUIDE_EXAMPLE.environment, DATABASE_SSL_CA: "/etc/it's ca.pem" },
+    });
+    expect(contentOf(files, 'heroku/clientats-prod/config.sh')).toContain(
+      "  DATABASE_SSL_CA='/etc/it'\\''s ca.pem' \\\n",
+    );
   });
 
   it('writes preboot into app.json, so the budget reads the doubled web dynos from the file alone', () => {
     const { heroku, files } = build();
     expect(heroku.budgetDatabase).toBe(GUIDE_EXAMPLE.database);
     const path = 'heroku/clientats-prod/app.json';
-    expect(readManifests([{ path, text: contentOf(files, path) }]).files[0].consumers).toEqual([{
-      kind: 'heroku',
-      name: 'clientats-prod/web',
-      source: path,
-      dynos: 2,
-      preboot: true,
-      pool: { poolSize: 12, poolCount: 1, maxOverflow: 4 },
-    }]);
+    expect(readManifests([{ path, text: contentOf(files, path) }]).files[0].consumers).toEqual([
+      {
+        kind: 'heroku',
+        name: 'clientats-prod/web',
+        source: path,
+        dynos: 2,
+        preboot: true,
+        pool: { poolSize: 12, poolCount: 1, maxOverflow: 4 },
+      },
+    ]);
   });
 
   it('writes no preboot feature when preboot is off', () => {
@@ -123,18 +151,28 @@ describe('HerokuApp', () => {
 
   it('writes the guide Heroku example', () => {
     const { files } = build();
-    expect(Object.values(files).map((file) => `# ${file.path}\n${file.content}`).join('\n')).toMatchSnapshot();
+    expect(
+      Object.values(files)
+        .map((file) => `# ${file.path}\n${file.content}`)
+        .join('\n'),
+    ).toMatchSnapshot();
   });
 
   it('fails when DATABASE_SSL verifies certificates, as the guide true does', () => {
-    const { app } = build({ ...GUIDE_EXAMPLE, environment: { ...GUIDE_EXAMPLE.environment, DATABASE_SSL: true } });
+    const { app } = build({
+      ...GUIDE_EXAMPLE,
+      environment: { ...GUIDE_EXAMPLE.environment, DATABASE_SSL: true },
+    });
     expect(validationProblems(app)).toEqual([
       '[clientats-prod] DATABASE_SSL must be require on Heroku (Heroku Postgres requires TLS and its certificates do not verify), got "true"',
     ]);
   });
 
   it('fails when DATABASE_URL is set, which the add-on owns', () => {
-    const { app } = build({ ...GUIDE_EXAMPLE, environment: { ...GUIDE_EXAMPLE.environment, DATABASE_URL: 'postgres://u:p@h/d' } });
+    const { app } = build({
+      ...GUIDE_EXAMPLE,
+      environment: { ...GUIDE_EXAMPLE.environment, DATABASE_URL: 'postgres://u:p@h/d' },
+    });
     expect(validationProblems(app)).toEqual([
       '[clientats-prod] DATABASE_URL comes from the heroku-postgresql:standard-0 add-on: remove it from the environment, got "postgres://u:***@h/d"',
     ]);

@@ -17,7 +17,9 @@ function manifests(): Array<{ file: string; objects: KubernetesObject[] }> {
     .filter((file) => file.endsWith('.k8s.yaml'))
     .map((file) => ({
       file,
-      objects: parseAllDocuments(readFileSync(join(DIST, file), 'utf8')).map((document) => document.toJS() as KubernetesObject).filter((object) => object !== null),
+      objects: parseAllDocuments(readFileSync(join(DIST, file), 'utf8'))
+        .map((document) => document.toJS() as KubernetesObject)
+        .filter((object) => object !== null),
     }));
 }
 
@@ -25,19 +27,30 @@ describe('security of the synthesized Kubernetes manifests', () => {
   it('has manifests with workloads to check', () => {
     const all = manifests();
     expect(all.length).toBeGreaterThan(0);
-    for (const { file, objects } of all) expect({ file, workloads: objects.filter((object) => podSpecOf(object) !== undefined).length > 0 }).toEqual({ file, workloads: true });
+    for (const { file, objects } of all)
+      expect({
+        file,
+        workloads: objects.filter((object) => podSpecOf(object) !== undefined).length > 0,
+      }).toEqual({ file, workloads: true });
   });
 
   it('takes DATABASE_URL from a Secret reference, runs non-root with a read-only root file system and no privilege escalation', () => {
-    const violations = manifests().flatMap(({ file, objects }) => objects.flatMap((object) => podSecurityViolations(object).map((line) => `${file}: ${line}`)));
+    const violations = manifests().flatMap(({ file, objects }) =>
+      objects.flatMap((object) => podSecurityViolations(object).map((line) => `${file}: ${line}`)),
+    );
     expect(violations).toEqual([]);
     for (const { objects } of manifests()) {
       for (const object of objects) {
         // The app's containers (clientats-api) carry DATABASE_URL; others (a PgBouncer) read credentials from mounted Secrets.
-        const containers = (podSpecOf(object)?.containers ?? []).filter((container) => String((container as { image?: unknown }).image).startsWith('clientats'));
+        const containers = (podSpecOf(object)?.containers ?? []).filter((container) =>
+          String((container as { image?: unknown }).image).startsWith('clientats'),
+        );
         for (const container of containers) {
           const url = (container.env ?? []).find((variable) => variable.name === 'DATABASE_URL');
-          expect(url?.valueFrom?.secretKeyRef).toMatchObject({ key: expect.any(String), name: expect.any(String) });
+          expect(url?.valueFrom?.secretKeyRef).toMatchObject({
+            key: expect.any(String),
+            name: expect.any(String),
+          });
         }
       }
     }
@@ -47,7 +60,19 @@ describe('security of the synthesized Kubernetes manifests', () => {
     const unsafe: KubernetesObject = {
       kind: 'Deployment',
       metadata: { name: 'unsafe' },
-      spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'DATABASE_URL', value: 'postgres://app:hunter2@db/app' }], securityContext: { runAsUser: 0 } }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                env: [{ name: 'DATABASE_URL', value: 'postgres://app:hunter2@db/app' }],
+                securityContext: { runAsUser: 0 },
+              },
+            ],
+          },
+        },
+      },
     };
     expect(podSecurityViolations(unsafe)).toEqual([
       'Deployment/unsafe: automountServiceAccountToken is not false',

@@ -2,7 +2,10 @@ import { App, Chart, Duration, Testing, Yaml } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PORT, HEALTH_PATHS, HTTP_PORT_NAME } from 'clientats-runtime/contract';
 import type { DatabaseDeclaration } from '../../src/budget/budgeted-workload.js';
-import { PostgresBackedService, type PostgresBackedServiceProps } from '../../src/kubernetes/postgres-backed-service.js';
+import {
+  PostgresBackedService,
+  type PostgresBackedServiceProps,
+} from '../../src/kubernetes/postgres-backed-service.js';
 import { readManifests } from '../../src/readers/read-manifests.js';
 import { renderApp } from '../../src/synth/render-app.js';
 import { validationProblems } from '../../src/synthesize.js';
@@ -17,14 +20,21 @@ interface KubeObject {
   readonly spec: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-function build(props: Partial<PostgresBackedServiceProps> = {}): { app: App; chart: Chart; service: PostgresBackedService } {
+function build(props: Partial<PostgresBackedServiceProps> = {}): {
+  app: App;
+  chart: Chart;
+  service: PostgresBackedService;
+} {
   const app = Testing.app();
   const chart = new Chart(app, 'test');
   const service = new PostgresBackedService(chart, 'clientats', { database: DATABASE, ...props });
   return { app, chart, service };
 }
 
-function synth(props: Partial<PostgresBackedServiceProps> = {}): { service: PostgresBackedService; objects: KubeObject[] } {
+function synth(props: Partial<PostgresBackedServiceProps> = {}): {
+  service: PostgresBackedService;
+  objects: KubeObject[];
+} {
   const { chart, service } = build(props);
   return { service, objects: Testing.synth(chart) as KubeObject[] };
 }
@@ -35,7 +45,8 @@ function objectOf(objects: readonly KubeObject[], kind: string): KubeObject {
   return found;
 }
 
-function appContainer(objects: readonly KubeObject[]): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function appContainer(objects: readonly KubeObject[]): Record<string, any> {
   return objectOf(objects, 'Deployment').spec.template.spec.containers[0];
 }
 
@@ -89,8 +100,14 @@ describe('PostgresBackedService', () => {
       { name: 'MAX_OVERFLOW', value: '3' },
       { name: 'POOL_TIMEOUT', value: '8000' },
       { name: 'DATABASE_SSL', value: 'true' },
-      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'clientats-database', key: 'DATABASE_URL' } } },
-      { name: 'HEALTH_CHECK_TOKEN', valueFrom: { secretKeyRef: { name: 'clientats-health', key: 'HEALTH_CHECK_TOKEN' } } },
+      {
+        name: 'DATABASE_URL',
+        valueFrom: { secretKeyRef: { name: 'clientats-database', key: 'DATABASE_URL' } },
+      },
+      {
+        name: 'HEALTH_CHECK_TOKEN',
+        valueFrom: { secretKeyRef: { name: 'clientats-health', key: 'HEALTH_CHECK_TOKEN' } },
+      },
     ]);
   });
 
@@ -108,7 +125,11 @@ describe('PostgresBackedService', () => {
 
   it('connects without TLS only with insecureDatabase, whose reason synth prints and the header states', () => {
     const reason = 'the database is a sidecar on localhost';
-    const { app, chart, service } = build({ preset: 'small', environment: { DATABASE_SSL: false }, insecureDatabase: { reason } });
+    const { app, chart, service } = build({
+      preset: 'small',
+      environment: { DATABASE_SSL: false },
+      insecureDatabase: { reason },
+    });
     expect(validationProblems(app)).toEqual([]);
     expect(service.synthNotes).toEqual([`note: [test] connects to its database without TLS: ${reason}`]);
     const file = renderApp(app).files.find((rendered) => rendered.path === 'test.k8s.yaml');
@@ -130,7 +151,10 @@ describe('PostgresBackedService', () => {
   });
 
   it('lets environment values override the preset', () => {
-    const { objects, service } = synth({ preset: 'kubernetes', environment: { POOL_SIZE: 7, DATABASE_SSL: 'verify-ca' } });
+    const { objects, service } = synth({
+      preset: 'kubernetes',
+      environment: { POOL_SIZE: 7, DATABASE_SSL: 'verify-ca' },
+    });
     const env = appContainer(objects).env as { name: string; value?: string }[];
     expect(env.find((variable) => variable.name === 'POOL_SIZE')?.value).toBe('7');
     expect(env.find((variable) => variable.name === 'DATABASE_SSL')?.value).toBe('verify-ca');
@@ -139,23 +163,26 @@ describe('PostgresBackedService', () => {
 
   it('reads DATABASE_URL from the given secret key', () => {
     const { objects } = synth({ databaseUrlSecret: { name: 'prod-postgres', key: 'url' } });
-    expect(appContainer(objects).env).toContainEqual(
-      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'prod-postgres', key: 'url' } } },
-    );
+    expect(appContainer(objects).env).toContainEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'prod-postgres', key: 'url' } },
+    });
   });
 
   it('reads HEALTH_CHECK_TOKEN from the given secret key', () => {
     const { objects } = synth({ healthCheckTokenSecret: { name: 'clientats-health', key: 'token' } });
-    expect(appContainer(objects).env).toContainEqual(
-      { name: 'HEALTH_CHECK_TOKEN', valueFrom: { secretKeyRef: { name: 'clientats-health', key: 'token' } } },
-    );
+    expect(appContainer(objects).env).toContainEqual({
+      name: 'HEALTH_CHECK_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'clientats-health', key: 'token' } },
+    });
   });
 
   it('takes HEALTH_CHECK_TOKEN from Secret <name>-health by default, as a required key', () => {
     const { objects } = synth();
-    expect(appContainer(objects).env).toContainEqual(
-      { name: 'HEALTH_CHECK_TOKEN', valueFrom: { secretKeyRef: { name: 'clientats-health', key: 'HEALTH_CHECK_TOKEN' } } },
-    );
+    expect(appContainer(objects).env).toContainEqual({
+      name: 'HEALTH_CHECK_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'clientats-health', key: 'HEALTH_CHECK_TOKEN' } },
+    });
   });
 
   it('exposes container port 4000 as http behind a Service on port 80', () => {
@@ -171,21 +198,30 @@ describe('PostgresBackedService', () => {
     const { objects } = synth({ environment: { PORT: 8080 } });
     const container = appContainer(objects);
     expect(container.ports).toEqual([{ containerPort: 8080, name: HTTP_PORT_NAME }]);
-    expect([container.readinessProbe.httpGet.port, container.livenessProbe.httpGet.port, container.startupProbe.httpGet.port])
-      .toEqual([8080, 8080, 8080]);
+    expect([
+      container.readinessProbe.httpGet.port,
+      container.livenessProbe.httpGet.port,
+      container.startupProbe.httpGet.port,
+    ]).toEqual([8080, 8080, 8080]);
   });
 
   it('writes the Kubernetes default rolling update out explicitly', () => {
     const { objects, service } = synth(GUIDE_EXAMPLE);
     const deployment = objectOf(objects, 'Deployment');
     expect(deployment.spec.replicas).toBe(3);
-    expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
+    expect(deployment.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+    });
     expect(service.strategy).toEqual({ type: 'RollingUpdate', maxSurge: '25%', maxUnavailable: '25%' });
   });
 
   it('writes the given rolling update bounds', () => {
     const { objects } = synth({ rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
-    expect(objectOf(objects, 'Deployment').spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+    expect(objectOf(objects, 'Deployment').spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+    });
   });
 
   it('adds an autoscaler and leaves the replica count to it', () => {
@@ -193,8 +229,17 @@ describe('PostgresBackedService', () => {
     const autoscaler = objectOf(objects, 'HorizontalPodAutoscaler');
     expect(autoscaler.spec.minReplicas).toBe(3);
     expect(autoscaler.spec.maxReplicas).toBe(10);
-    expect(autoscaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'clientats' });
-    expect(autoscaler.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
+    expect(autoscaler.spec.scaleTargetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'clientats',
+    });
+    expect(autoscaler.spec.metrics).toEqual([
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+      },
+    ]);
     expect(objectOf(objects, 'Deployment').spec.replicas).toBeUndefined();
   });
 
@@ -207,7 +252,10 @@ describe('PostgresBackedService', () => {
     const { objects } = synth(GUIDE_EXAMPLE);
     const budget = objectOf(objects, 'PodDisruptionBudget');
     expect(budget.metadata.name).toBe('clientats');
-    expect(budget.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: objectOf(objects, 'Deployment').spec.selector.matchLabels } });
+    expect(budget.spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: objectOf(objects, 'Deployment').spec.selector.matchLabels },
+    });
   });
 
   it('gives pods a grace period covering the shutdown delay and drain plus 5 s', () => {
@@ -254,23 +302,36 @@ describe('PostgresBackedService', () => {
   });
 
   it('renders what the budget reads: its pods, HPA max, strategy and pool', () => {
-    const { app, service } = build({ preset: 'kubernetes', autoscaling: { minReplicas: 3, maxReplicas: 10 }, rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+    const { app, service } = build({
+      preset: 'kubernetes',
+      autoscaling: { minReplicas: 3, maxReplicas: 10 },
+      rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+    });
     expect(service.budgetDatabase).toBe(DATABASE);
     const rendered = renderApp(app);
-    expect(readManifests(rendered.files.map((file) => ({ path: file.path, text: file.content }))).files[0].consumers).toEqual([{
-      kind: 'kubernetes',
-      name: 'clientats',
-      source: 'test.k8s.yaml#1',
-      workload: 'Deployment',
-      replicas: 1,
-      hpaMaxReplicas: 10,
-      strategy: { type: 'RollingUpdate', maxSurge: 0, maxUnavailable: 1 },
-      pool: { poolSize: 10, poolCount: 2, maxOverflow: 3 },
-    }]);
+    expect(
+      readManifests(rendered.files.map((file) => ({ path: file.path, text: file.content }))).files[0]
+        .consumers,
+    ).toEqual([
+      {
+        kind: 'kubernetes',
+        name: 'clientats',
+        source: 'test.k8s.yaml#1',
+        workload: 'Deployment',
+        replicas: 1,
+        hpaMaxReplicas: 10,
+        strategy: { type: 'RollingUpdate', maxSurge: 0, maxUnavailable: 1 },
+        pool: { poolSize: 10, poolCount: 2, maxOverflow: 3 },
+      },
+    ]);
   });
 
   it('synthesizes objects that kubernetes-models accepts', () => {
-    const { objects } = synth({ ...GUIDE_EXAMPLE, replicas: undefined, autoscaling: { minReplicas: 2, maxReplicas: 4 } });
+    const { objects } = synth({
+      ...GUIDE_EXAMPLE,
+      replicas: undefined,
+      autoscaling: { minReplicas: 2, maxReplicas: 4 },
+    });
     expect(objects).toHaveLength(4);
     for (const object of objects) expect(() => validateKubernetesObject(object)).not.toThrow();
   });
@@ -313,14 +374,16 @@ describe('PostgresBackedService', () => {
   it('fails when production connects without TLS and gives no reason', () => {
     const { app } = build({ preset: 'small', environment: { DATABASE_SSL: 'disable' } });
     expect(validationProblems(app)).toEqual([
-      '[test] DATABASE_SSL must encrypt when NODE_ENV=production (verify-full, or require where certificates do not verify), '
-        + 'or set insecureDatabase with a reason, got "disable"',
+      '[test] DATABASE_SSL must encrypt when NODE_ENV=production (verify-full, or require where certificates do not verify), ' +
+        'or set insecureDatabase with a reason, got "disable"',
     ]);
   });
 
   it('fails when the TLS opt-out reason is empty', () => {
     const { app } = build({ environment: { DATABASE_SSL: false }, insecureDatabase: { reason: ' ' } });
-    expect(validationProblems(app)).toEqual(['[test] insecureDatabase.reason must say why TLS is off, got ""']);
+    expect(validationProblems(app)).toEqual([
+      '[test] insecureDatabase.reason must say why TLS is off, got ""',
+    ]);
   });
 
   it('fails when the image is :latest or has no tag', () => {
@@ -341,12 +404,16 @@ describe('PostgresBackedService', () => {
 
   it('fails when autoscaling.maxReplicas is below minReplicas', () => {
     const { app } = build({ autoscaling: { minReplicas: 4, maxReplicas: 2 } });
-    expect(validationProblems(app)).toEqual(['[test] autoscaling.maxReplicas must be an integer >= minReplicas (4), got 2']);
+    expect(validationProblems(app)).toEqual([
+      '[test] autoscaling.maxReplicas must be an integer >= minReplicas (4), got 2',
+    ]);
   });
 
   it('fails when a rolling update bound is neither a count nor a percentage', () => {
     const { app } = build({ rollingUpdate: { maxSurge: 'one' } });
-    expect(validationProblems(app)).toEqual(['[test] maxSurge must be an integer >= 0 or a percentage like "25%", got "one"']);
+    expect(validationProblems(app)).toEqual([
+      '[test] maxSurge must be an integer >= 0 or a percentage like "25%", got "one"',
+    ]);
   });
 
   it('fails when maxSurge and maxUnavailable are both 0', () => {

@@ -14,17 +14,36 @@ const model = connectionPoolDashboard(KUBERNETES_ENVIRONMENT);
 const panels = (model.panels ?? []) as unknown as PanelJson[];
 const graphs = panels.filter((panel) => panel.type !== 'row');
 const panel = (title: string): PanelJson => graphs.find((entry) => entry.title?.startsWith(title))!;
-const legends = (entry: PanelJson): string[] => (entry.targets ?? []).map((target) => target.legendFormat ?? '');
+const legends = (entry: PanelJson): string[] =>
+  (entry.targets ?? []).map((target) => target.legendFormat ?? '');
 
 describe('connectionPoolDashboard', () => {
   it('draws connections against the budget share, the per-instance bound, usable and max_connections', () => {
-    expect(legends(panel('In use and idle in kubernetes (budgeted share 81)')))
-      .toEqual(['in use', 'idle', 'readiness and opening', 'budgeted share (81)']);
+    expect(legends(panel('In use and idle in kubernetes (budgeted share 81)'))).toEqual([
+      'in use',
+      'idle',
+      'readiness and opening',
+      'budgeted share (81)',
+    ]);
     expect(panel('In use and idle').targets!.at(-1)!.expr).toBe('vector(81)');
-    expect(legends(panel('Per instance (bound 27)'))).toEqual(['{{instance}} {{pod}}', 'bound the pods report', 'per-instance bound (27)']);
-    expect(panel('Database clientats-db (usable 97, max_connections 100)').targets!.map((target) => target.expr))
-      .toEqual(['sum by (environment) (db_connections_open{database="clientats-db"})', 'vector(97)', 'vector(100)']);
-    expect(legends(panel('Checkout wait (POOL_TIMEOUT 5 s)'))).toEqual(['p50', 'p95', 'p99', 'POOL_TIMEOUT (5 s)']);
+    expect(legends(panel('Per instance (bound 27)'))).toEqual([
+      '{{instance}} {{pod}}',
+      'bound the pods report',
+      'per-instance bound (27)',
+    ]);
+    expect(
+      panel('Database clientats-db (usable 97, max_connections 100)').targets!.map((target) => target.expr),
+    ).toEqual([
+      'sum by (environment) (db_connections_open{database="clientats-db"})',
+      'vector(97)',
+      'vector(100)',
+    ]);
+    expect(legends(panel('Checkout wait (POOL_TIMEOUT 5 s)'))).toEqual([
+      'p50',
+      'p95',
+      'p99',
+      'POOL_TIMEOUT (5 s)',
+    ]);
   });
 
   it('has the timeouts, errors, overflow and readiness panels a 3 a.m. look needs', () => {
@@ -41,18 +60,29 @@ describe('connectionPoolDashboard', () => {
       'Overflow (MAX_OVERFLOW 3 per pool)',
       'Readiness: database reachable',
     ]);
-    expect(panels.filter((entry) => entry.type === 'row').map((entry) => entry.title))
-      .toEqual(['Connections against the budget', 'Waiting and latency', 'Timeouts and errors', 'Overflow and readiness']);
+    expect(panels.filter((entry) => entry.type === 'row').map((entry) => entry.title)).toEqual([
+      'Connections against the budget',
+      'Waiting and latency',
+      'Timeouts and errors',
+      'Overflow and readiness',
+    ]);
   });
 
   it('queries the datasource variable, with a refId per target and no overlapping panels', () => {
-    expect(model.templating?.list?.[0]).toMatchObject({ type: 'datasource', name: 'datasource', query: 'prometheus' });
+    expect(model.templating?.list?.[0]).toMatchObject({
+      type: 'datasource',
+      name: 'datasource',
+      query: 'prometheus',
+    });
     const cells = new Set<string>();
     for (const entry of graphs) {
       expect(entry.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
       const refIds = (entry.targets ?? []).map((target) => target.refId);
       expect(new Set(refIds).size, entry.title).toBe(refIds.length);
-      expect(refIds.every((refId) => refId !== undefined), entry.title).toBe(true);
+      expect(
+        refIds.every((refId) => refId !== undefined),
+        entry.title,
+      ).toBe(true);
       const { x, y, w, h } = entry.gridPos!;
       for (let column = x; column < x + w; column += 1) {
         for (let row = y; row < y + h; row += 1) {

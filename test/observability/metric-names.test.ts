@@ -18,7 +18,8 @@ import { metricNamesOf } from './promql-names.js';
 function queriedExpressions(): { where: string; expr: string }[] {
   const expressions: { where: string; expr: string }[] = [];
   for (const input of [KUBERNETES_ENVIRONMENT, SHARED_API_ENVIRONMENT]) {
-    for (const rule of alertRuleGroups(input)[0]!.rules) expressions.push({ where: `alert ${rule.alert}`, expr: rule.expr });
+    for (const rule of alertRuleGroups(input)[0]!.rules)
+      expressions.push({ where: `alert ${rule.alert}`, expr: rule.expr });
     for (const panel of connectionPoolDashboard(input).panels ?? []) {
       const targets = ('targets' in panel ? panel.targets : undefined) ?? [];
       for (const target of targets) {
@@ -32,15 +33,32 @@ function queriedExpressions(): { where: string; expr: string }[] {
 
 describe('metricNamesOf', () => {
   it('finds the metrics and skips functions, labels, ranges, grouping and keywords', () => {
-    expect(metricNamesOf('histogram_quantile(0.99, sum by (le) (rate(a_bucket{environment="x",le!="1"}[$__rate_interval])))')).toEqual(['a_bucket']);
-    expect(metricNamesOf('sum(rate(t_total{e="a b"}[2m])) / (sum(rate(c_count[2m])) + sum(rate(t_total[2m]))) > 0.05')).toEqual(['c_count', 't_total']);
-    expect(metricNamesOf('max by (instance, pod, pool) (avg_over_time((m{e="x"} > bool 10)[1h:1m])) > 0.5')).toEqual(['m']);
-    expect(metricNamesOf('absent(up{job="x"}) or vector(1e3) and on (pod) other offset 5m')).toEqual(['other', 'up']);
+    expect(
+      metricNamesOf(
+        'histogram_quantile(0.99, sum by (le) (rate(a_bucket{environment="x",le!="1"}[$__rate_interval])))',
+      ),
+    ).toEqual(['a_bucket']);
+    expect(
+      metricNamesOf(
+        'sum(rate(t_total{e="a b"}[2m])) / (sum(rate(c_count[2m])) + sum(rate(t_total[2m]))) > 0.05',
+      ),
+    ).toEqual(['c_count', 't_total']);
+    expect(
+      metricNamesOf('max by (instance, pod, pool) (avg_over_time((m{e="x"} > bool 10)[1h:1m])) > 0.5'),
+    ).toEqual(['m']);
+    expect(metricNamesOf('absent(up{job="x"}) or vector(1e3) and on (pod) other offset 5m')).toEqual([
+      'other',
+      'up',
+    ]);
   });
 });
 
 describe('metrics used by the generated rules and dashboards', () => {
-  const settings = testSettings(inject('databaseUrl'), { POOL_SIZE: '2', POOL_COUNT: '2', MAX_OVERFLOW: '1' });
+  const settings = testSettings(inject('databaseUrl'), {
+    POOL_SIZE: '2',
+    POOL_COUNT: '2',
+    MAX_OVERFLOW: '1',
+  });
   let pool: ClientAtsPool;
   let server: HealthServer;
   let scraped: Set<string>;
@@ -53,20 +71,30 @@ describe('metrics used by the generated rules and dashboards', () => {
     await eventually(async () => (await server.checkReadiness()).healthy, 20, 100);
     await pool.query('SELECT 1');
     const families = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
-    scraped = new Set([...families.values()].flatMap((family) => family.samples.map((sample) => sample.name)));
+    scraped = new Set(
+      [...families.values()].flatMap((family) => family.samples.map((sample) => sample.name)),
+    );
   });
-  afterAll(async () => { await server?.shutdown(); });
+  afterAll(async () => {
+    await server?.shutdown();
+  });
 
   it('all exist in a real scrape of the runtime', () => {
     const expressions = queriedExpressions();
     expect(expressions.length).toBeGreaterThan(30);
-    const missing = expressions.flatMap(({ where, expr }) => metricNamesOf(expr).filter((name) => !scraped.has(name)).map((name) => `${where}: ${name}`));
+    const missing = expressions.flatMap(({ where, expr }) =>
+      metricNamesOf(expr)
+        .filter((name) => !scraped.has(name))
+        .map((name) => `${where}: ${name}`),
+    );
     expect(missing).toEqual([]);
     const used = new Set(expressions.flatMap(({ expr }) => metricNamesOf(expr)));
     expect([...used].sort()).toEqual(Object.values(METRIC).sort());
   });
 
   it('fails when a rule reads a metric the runtime does not export (the comparison can fail)', () => {
-    expect(metricNamesOf('sum(db_connections_in_use{environment="x"}) > 3').filter((name) => !scraped.has(name))).toEqual(['db_connections_in_use']);
+    expect(
+      metricNamesOf('sum(db_connections_in_use{environment="x"}) > 3').filter((name) => !scraped.has(name)),
+    ).toEqual(['db_connections_in_use']);
   });
 });

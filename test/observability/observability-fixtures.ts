@@ -8,22 +8,36 @@ import { computeBudget, type DatabaseBudget } from '../../src/budget/compute-bud
 import { environmentBudget, type EnvironmentObservability } from '../../src/observability/index.js';
 
 /** The `kubernetes` environment of src/main.ts: preset kubernetes, 3 replicas, no surge. */
-export const KUBERNETES_DATABASE: DatabaseBudget = computeBudget([{
-  kind: 'kubernetes',
-  name: 'clientats',
-  source: 'kubernetes/clientats',
-  replicas: 3,
-  pool: { poolSize: 10, poolCount: 2, maxOverflow: 3 },
-  strategy: { type: 'RollingUpdate', maxSurge: 0, maxUnavailable: 1 },
-}], { name: 'clientats-db', maxConnections: 100 });
+export const KUBERNETES_DATABASE: DatabaseBudget = computeBudget(
+  [
+    {
+      kind: 'kubernetes',
+      name: 'clientats',
+      source: 'kubernetes/clientats',
+      replicas: 3,
+      pool: { poolSize: 10, poolCount: 2, maxOverflow: 3 },
+      strategy: { type: 'RollingUpdate', maxSurge: 0, maxUnavailable: 1 },
+    },
+  ],
+  { name: 'clientats-db', maxConnections: 100 },
+);
 
 /** Three consumers and a declared migration job on one database. */
-export const SHARED_DATABASE: DatabaseBudget = computeBudget([
-  { kind: 'kubernetes', name: 'api', replicas: 4, pool: { poolSize: 8, poolCount: 2, maxOverflow: 2 } },
-  { kind: 'compose', name: 'worker', replicas: 2, pool: { poolSize: 5, poolCount: 1, maxOverflow: 0 } },
-  { kind: 'heroku', name: 'admin-web', dynos: 1, preboot: true, pool: { poolSize: 3, poolCount: 1, maxOverflow: 1 } },
-  { kind: 'other', name: 'migrations', connections: 2, description: 'migration job' },
-], { name: 'shared-db', maxConnections: 200 });
+export const SHARED_DATABASE: DatabaseBudget = computeBudget(
+  [
+    { kind: 'kubernetes', name: 'api', replicas: 4, pool: { poolSize: 8, poolCount: 2, maxOverflow: 2 } },
+    { kind: 'compose', name: 'worker', replicas: 2, pool: { poolSize: 5, poolCount: 1, maxOverflow: 0 } },
+    {
+      kind: 'heroku',
+      name: 'admin-web',
+      dynos: 1,
+      preboot: true,
+      pool: { poolSize: 3, poolCount: 1, maxOverflow: 1 },
+    },
+    { kind: 'other', name: 'migrations', connections: 2, description: 'migration job' },
+  ],
+  { name: 'shared-db', maxConnections: 200 },
+);
 
 /** The base of the README links in the tests. */
 export const RUNBOOK = 'https://example.test/clientats-deploy/blob/main/README.md';

@@ -1,13 +1,18 @@
 import { PodMonitor, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { describe, expect, it } from 'vitest';
-import { dashboardConfigMap, monitoringObjects, podMonitor, prometheusRule } from '../../src/observability/index.js';
+import {
+  dashboardConfigMap,
+  monitoringObjects,
+  podMonitor,
+  prometheusRule,
+} from '../../src/observability/index.js';
 import { KUBERNETES_ENVIRONMENT } from './observability-fixtures.js';
 
 const RELEASE = { labels: { release: 'kube-prometheus-stack' }, namespace: 'clientats' };
 
 describe('prometheus-operator objects', () => {
-  it('scrape every pod of the service on the runtime\'s port and path, labelled with environment and database', () => {
+  it("scrape every pod of the service on the runtime's port and path, labelled with environment and database", () => {
     const monitor = podMonitor(KUBERNETES_ENVIRONMENT, RELEASE);
     expect(monitor.metadata).toEqual({
       name: 'clientats-connection-pool',
@@ -16,15 +21,17 @@ describe('prometheus-operator objects', () => {
     });
     expect(monitor.spec).toEqual({
       selector: { matchLabels: { app: 'clientats' } },
-      podMetricsEndpoints: [{
-        port: 'http',
-        path: '/metrics',
-        interval: '15s',
-        relabelings: [
-          { action: 'replace', targetLabel: 'environment', replacement: 'kubernetes' },
-          { action: 'replace', targetLabel: 'database', replacement: 'clientats-db' },
-        ],
-      }],
+      podMetricsEndpoints: [
+        {
+          port: 'http',
+          path: '/metrics',
+          interval: '15s',
+          relabelings: [
+            { action: 'replace', targetLabel: 'environment', replacement: 'kubernetes' },
+            { action: 'replace', targetLabel: 'database', replacement: 'clientats-db' },
+          ],
+        },
+      ],
     });
   });
 
@@ -43,11 +50,23 @@ describe('prometheus-operator objects', () => {
     expect(() => new PrometheusRule(broken as never).validate()).toThrow(/expr/);
   });
 
-  it('put the dashboard JSON in a ConfigMap labelled for Grafana\'s sidecar', () => {
+  it("put the dashboard JSON in a ConfigMap labelled for Grafana's sidecar", () => {
     const configMap = dashboardConfigMap(KUBERNETES_ENVIRONMENT);
-    expect(configMap.metadata.labels).toEqual({ app: 'clientats', environment: 'kubernetes', grafana_dashboard: '1' });
-    const dashboard = JSON.parse(configMap.data['clientats-connection-pool.json']!) as { uid: string; title: string };
-    expect(dashboard).toMatchObject({ uid: 'clientats-kubernetes-pool', title: 'clientats kubernetes: database connections' });
-    expect(dashboardConfigMap(KUBERNETES_ENVIRONMENT, { dashboardLabels: { custom: 'x' } }).metadata.labels.custom).toBe('x');
+    expect(configMap.metadata.labels).toEqual({
+      app: 'clientats',
+      environment: 'kubernetes',
+      grafana_dashboard: '1',
+    });
+    const dashboard = JSON.parse(configMap.data['clientats-connection-pool.json']!) as {
+      uid: string;
+      title: string;
+    };
+    expect(dashboard).toMatchObject({
+      uid: 'clientats-kubernetes-pool',
+      title: 'clientats kubernetes: database connections',
+    });
+    expect(
+      dashboardConfigMap(KUBERNETES_ENVIRONMENT, { dashboardLabels: { custom: 'x' } }).metadata.labels.custom,
+    ).toBe('x');
   });
 });

@@ -4,7 +4,21 @@
  * removed first; what remains that is not a function, an aggregation or a
  * keyword is a metric name.
  */
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+]);
 
 /** Metric names in `expr`, sorted and unique. */
 export function metricNamesOf(expr: string): string[] {

@@ -102,7 +102,13 @@ describe('the packed packages installed into a fresh project', () => {
       timeout: 120_000,
     });
     expect(JSON.parse(stdout)).toEqual({
-      files: ['connection-budget.json', 'connection-budget.md', 'connection-budget.svg', 'grafana/staging.json', 'staging.k8s.yaml'],
+      files: [
+        'connection-budget.json',
+        'connection-budget.md',
+        'connection-budget.svg',
+        'grafana/staging.json',
+        'staging.k8s.yaml',
+      ],
       fits: true,
       createPool: 'function',
     });

@@ -34,7 +34,11 @@ describe('bouncerPoolsFromIni', () => {
   it('gives the budget what one bouncer opens: app min(2 × 22, 30) + reports min(6, 30, user cap 4) = 34', () => {
     const bouncer = bouncerPoolsFromIni(parsePgbouncerIni(HAND_WRITTEN), { users: ['api', 'worker'] });
     const budget = pgbouncerBudget({ usable: 97, bouncer, fleet: { replicas: 2 }, behind: [] });
-    expect({ perBouncer: budget.perBouncer, total: budget.server.total, fits: budget.server.fits }).toEqual({ perBouncer: 34, total: 102, fits: false });
+    expect({ perBouncer: budget.perBouncer, total: budget.server.total, fits: budget.server.fits }).toEqual({
+      perBouncer: 34,
+      total: 102,
+      fits: false,
+    });
   });
 
   it('leaves unset settings to PgBouncer defaults', () => {
@@ -44,8 +48,10 @@ describe('bouncerPoolsFromIni', () => {
   });
 
   it('fails when a pool setting is not a count', () => {
-    expect(() => bouncerPoolsFromIni(parsePgbouncerIni('[pgbouncer]\ndefault_pool_size = lots\n'), { source: 'k8s/bouncer.ini' })).toThrow(
-      'k8s/bouncer.ini [pgbouncer] default_pool_size must be an integer >= 0, got "lots"',
-    );
+    expect(() =>
+      bouncerPoolsFromIni(parsePgbouncerIni('[pgbouncer]\ndefault_pool_size = lots\n'), {
+        source: 'k8s/bouncer.ini',
+      }),
+    ).toThrow('k8s/bouncer.ini [pgbouncer] default_pool_size must be an integer >= 0, got "lots"');
   });
 });

@@ -19,18 +19,28 @@ const INI = [
 
 function app(name: string, replicas: number, pooler = true): unknown {
   const env = [
-    { name: 'POOL_SIZE', value: '8' }, { name: 'MAX_OVERFLOW', value: '2' },
+    { name: 'POOL_SIZE', value: '8' },
+    { name: 'MAX_OVERFLOW', value: '2' },
     ...(pooler ? [{ name: 'DATABASE_POOLER', value: 'pgbouncer' }] : []),
   ];
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
     spec: { replicas, template: { spec: { containers: [{ name: 'app', image: 'clientats:1', env }] } } },
   };
 }
 
-const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bouncer' }, data: { 'pgbouncer.ini': INI } };
+const configMap = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'bouncer' },
+  data: { 'pgbouncer.ini': INI },
+};
 const bouncer = {
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bouncer' },
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'bouncer' },
   spec: {
     replicas: 2,
     strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
@@ -52,14 +62,29 @@ describe('check with a hand-written PgBouncer tier', () => {
     const database = (JSON.parse(outcome.stdout) as { databases: TieredDatabaseBudget[] }).databases[0]!;
     expect(database.totals.rollout).toBe(75);
     expect(database.pgbouncer![0]!.budget.server).toEqual({
-      bouncerInstances: 3, bouncerConnections: 75, direct: 0, total: 75, usable: 97, fits: true,
+      bouncerInstances: 3,
+      bouncerConnections: 75,
+      direct: 0,
+      total: 75,
+      usable: 97,
+      fits: true,
     });
     // 20 replicas + 5 surge = 25 pods × 11 = 275 ≤ 2 × 400
-    expect(database.pgbouncer![0]!.budget.client).toMatchObject({ demand: 275, capacity: 800, strictCapacity: 400, fits: true });
+    expect(database.pgbouncer![0]!.budget.client).toMatchObject({
+      demand: 275,
+      capacity: 800,
+      strictCapacity: 400,
+      fits: true,
+    });
   });
 
   it('counts a direct client on the server side next to the bouncers', async () => {
-    const file = folder.write('mixed.yaml', [configMap, bouncer, app('clientats', 20), app('reports', 1, false)]);
+    const file = folder.write('mixed.yaml', [
+      configMap,
+      bouncer,
+      app('clientats', 20),
+      app('reports', 1, false),
+    ]);
     const outcome = await runCheck('check', file, '--max-connections', '100', '--json');
     const database = (JSON.parse(outcome.stdout) as { databases: TieredDatabaseBudget[] }).databases[0]!;
     // reports: 2 pods (1 + 1 surge) × 11 = 22 direct; 75 + 22 = 97 ≤ 97
@@ -70,34 +95,57 @@ describe('check with a hand-written PgBouncer tier', () => {
   it('reads a plain pgbouncer.ini given by name with --pgbouncer-replicas', async () => {
     const ini = folder.write('pgbouncer.ini', INI);
     const file = folder.write('app.yaml', [app('clientats', 20)]);
-    const outcome = await runCheck('check', ini, file, '--max-connections', '60', '--pgbouncer-replicas', '3');
+    const outcome = await runCheck(
+      'check',
+      ini,
+      file,
+      '--max-connections',
+      '60',
+      '--pgbouncer-replicas',
+      '3',
+    );
     expect(outcome.stderr).toBe('');
     expect(outcome.code).toBe(1);
-    expect(outcome.stdout).toContain('server side: 3 bouncer pods × 25 server connections + 0 direct = 75 ≤ 57 usable: OVER BUDGET');
+    expect(outcome.stdout).toContain(
+      'server side: 3 bouncer pods × 25 server connections + 0 direct = 75 ≤ 57 usable: OVER BUDGET',
+    );
   });
 
   it('fails when a plain pgbouncer.ini comes without --pgbouncer-replicas', async () => {
     const ini = folder.write('alone/pgbouncer.ini', INI);
     const outcome = await runCheck('check', ini, '--max-connections', '100');
     expect(outcome.code).toBe(2);
-    expect(outcome.stderr).toBe(`clientats-deploy: ${ini}: a pgbouncer.ini does not say how many bouncers run it: `
-      + 'give the count with --pgbouncer-replicas N (pods incl. HPA max; surge is not added)\n');
+    expect(outcome.stderr).toBe(
+      `clientats-deploy: ${ini}: a pgbouncer.ini does not say how many bouncers run it: ` +
+        'give the count with --pgbouncer-replicas N (pods incl. HPA max; surge is not added)\n',
+    );
   });
 
   it('fails when --pgbouncer-replicas is not a count', async () => {
-    const outcome = await runCheck('check', 'x.ini', '--max-connections', '100', '--pgbouncer-replicas', 'two');
+    const outcome = await runCheck(
+      'check',
+      'x.ini',
+      '--max-connections',
+      '100',
+      '--pgbouncer-replicas',
+      'two',
+    );
     expect(outcome.code).toBe(2);
-    expect(outcome.stderr).toBe('clientats-deploy: --pgbouncer-replicas must be an integer >= 1 '
-      + '(PgBouncer pods running the pgbouncer.ini, HPA max included), got "two"\n');
+    expect(outcome.stderr).toBe(
+      'clientats-deploy: --pgbouncer-replicas must be an integer >= 1 ' +
+        '(PgBouncer pods running the pgbouncer.ini, HPA max included), got "two"\n',
+    );
   });
 
   it('fails when an app says DATABASE_POOLER=pgbouncer and no tier is given', async () => {
     const file = folder.write('pooled-only.yaml', [app('clientats', 2)]);
     const outcome = await runCheck('check', file, '--max-connections', '100');
     expect(outcome.code).toBe(2);
-    expect(outcome.stderr).toBe('clientats-deploy: clientats connect through PgBouncer (DATABASE_POOLER=pgbouncer) but no '
-      + 'PgBouncer tier of database "database" is in the input: pass its ConfigMap and Deployment, or its pgbouncer.ini '
-      + 'with --pgbouncer-replicas N\n');
+    expect(outcome.stderr).toBe(
+      'clientats-deploy: clientats connect through PgBouncer (DATABASE_POOLER=pgbouncer) but no ' +
+        'PgBouncer tier of database "database" is in the input: pass its ConfigMap and Deployment, or its pgbouncer.ini ' +
+        'with --pgbouncer-replicas N\n',
+    );
   });
 
   it('fails when the client side is over max_client_conn', async () => {
@@ -105,36 +153,74 @@ describe('check with a hand-written PgBouncer tier', () => {
     const outcome = await runCheck('check', file, '--max-connections', '100');
     expect(outcome.code).toBe(1);
     // 80 + 20 surge = 100 pods × 11 = 1100 > 2 × 400
-    expect(outcome.stdout).toContain('client side: apps behind open 1100 ≤ 2 bouncers × max_client_conn 400 = 800: OVER BUDGET');
+    expect(outcome.stdout).toContain(
+      'client side: apps behind open 1100 ≤ 2 bouncers × max_client_conn 400 = 800: OVER BUDGET',
+    );
   });
 });
 
 describe('plan for a PgBouncer tier', () => {
   it('solves default_pool_size for the server side', async () => {
-    const outcome = await runCheck('plan', '--solve', 'pgbouncer-pool-size', '--max-connections', '100', '--pgbouncer-replicas', '2',
-      '--reserve-pool-size', '5');
-    expect(outcome.stdout).toBe('default_pool_size 27 (reserve_pool_size 5): 3 bouncer pods (2 + 1 surge) × 32 server '
-      + 'connections = 96 ≤ 97 usable\n');
+    const outcome = await runCheck(
+      'plan',
+      '--solve',
+      'pgbouncer-pool-size',
+      '--max-connections',
+      '100',
+      '--pgbouncer-replicas',
+      '2',
+      '--reserve-pool-size',
+      '5',
+    );
+    expect(outcome.stdout).toBe(
+      'default_pool_size 27 (reserve_pool_size 5): 3 bouncer pods (2 + 1 surge) × 32 server ' +
+        'connections = 96 ≤ 97 usable\n',
+    );
     expect(outcome.code).toBe(0);
   });
 
   it('solves the largest app fleet behind the bouncers', async () => {
-    const outcome = await runCheck('plan', '--solve', 'pgbouncer-fleet', '--pgbouncer-replicas', '2', '--max-client-conn', '550',
-      '--pool-size', '8', '--max-overflow', '2');
-    expect(outcome.stdout).toBe('app replicas (or HPA max) 40: 50 pods with surge × 11 = 550 client connections ≤ '
-      + '1 serving bouncer(s) × max_client_conn 550 = 550\n');
+    const outcome = await runCheck(
+      'plan',
+      '--solve',
+      'pgbouncer-fleet',
+      '--pgbouncer-replicas',
+      '2',
+      '--max-client-conn',
+      '550',
+      '--pool-size',
+      '8',
+      '--max-overflow',
+      '2',
+    );
+    expect(outcome.stdout).toBe(
+      'app replicas (or HPA max) 40: 50 pods with surge × 11 = 550 client connections ≤ ' +
+        '1 serving bouncer(s) × max_client_conn 550 = 550\n',
+    );
     expect(outcome.code).toBe(0);
   });
 
   it('fails when --solve pgbouncer-fleet has no --max-client-conn', async () => {
-    const outcome = await runCheck('plan', '--solve', 'pgbouncer-fleet', '--pgbouncer-replicas', '2', '--pool-size', '8');
+    const outcome = await runCheck(
+      'plan',
+      '--solve',
+      'pgbouncer-fleet',
+      '--pgbouncer-replicas',
+      '2',
+      '--pool-size',
+      '8',
+    );
     expect(outcome.code).toBe(2);
-    expect(outcome.stderr).toBe('clientats-deploy: --solve pgbouncer-fleet needs --max-client-conn N (per bouncer)\n');
+    expect(outcome.stderr).toBe(
+      'clientats-deploy: --solve pgbouncer-fleet needs --max-client-conn N (per bouncer)\n',
+    );
   });
 
   it('fails when --solve pgbouncer-pool-size has no --pgbouncer-replicas', async () => {
     const outcome = await runCheck('plan', '--solve', 'pgbouncer-pool-size', '--max-connections', '100');
     expect(outcome.code).toBe(2);
-    expect(outcome.stderr).toBe('clientats-deploy: --solve pgbouncer-pool-size needs --pgbouncer-replicas N (PgBouncer pods)\n');
+    expect(outcome.stderr).toBe(
+      'clientats-deploy: --solve pgbouncer-pool-size needs --pgbouncer-replicas N (PgBouncer pods)\n',
+    );
   });
 });

@@ -9,7 +9,9 @@ import { budgetOfRendered } from '../../src/synth/synth-budget.js';
 import { composeSchemaErrors } from '../support/compose-schema.js';
 
 const settings = new PgBouncer(new Chart(Testing.app(), 'bouncer'), 'pgbouncer', {
-  server: { host: 'db', database: 'clientats_dev' }, defaultPoolSize: 10, reservePoolSize: 2,
+  server: { host: 'db', database: 'clientats_dev' },
+  defaultPoolSize: 10,
+  reservePoolSize: 2,
 }).settings;
 
 function bounced(): App {
@@ -19,7 +21,11 @@ function bounced(): App {
     base: 'development',
     databaseService: 'db',
     replicas: 4,
-    environment: { DATABASE_URL: 'postgres://app:app@pgbouncer:6432/clientats_dev', POOL_SIZE: 10, MAX_OVERFLOW: 2 },
+    environment: {
+      DATABASE_URL: 'postgres://app:app@pgbouncer:6432/clientats_dev',
+      POOL_SIZE: 10,
+      MAX_OVERFLOW: 2,
+    },
     pgbouncer: { settings, userlistEnvironment: 'CLIENTATS_PGBOUNCER_USERLIST' },
   });
   return app;
@@ -27,11 +33,14 @@ function bounced(): App {
 
 describe('ComposeProject with a PgBouncer', () => {
   it('adds the pgbouncer service; the app waits for it healthy and says DATABASE_POOLER=pgbouncer', () => {
-    const file = renderApp(bounced()).files.find((candidate) => candidate.path === 'docker-compose.bounced.yml')!;
+    const file = renderApp(bounced()).files.find(
+      (candidate) => candidate.path === 'docker-compose.bounced.yml',
+    )!;
     const document = parse(file.content) as { services: Record<string, Record<string, unknown>> };
     expect(composeSchemaErrors(document)).toEqual([]);
     expect(document.services.app!.depends_on).toEqual({
-      db: { condition: 'service_healthy' }, pgbouncer: { condition: 'service_healthy' },
+      db: { condition: 'service_healthy' },
+      pgbouncer: { condition: 'service_healthy' },
     });
     expect(document.services.app!.environment).toMatchObject({ DATABASE_POOLER: 'pgbouncer' });
     expect(document.services.pgbouncer!.depends_on).toEqual({ db: { condition: 'service_healthy' } });
@@ -43,7 +52,12 @@ describe('ComposeProject with a PgBouncer', () => {
     const database = report.databases[0] as TieredDatabaseBudget;
     expect(database.totals.rollout).toBe(12);
     expect(database.pgbouncer![0]!.budget.server).toEqual({
-      bouncerInstances: 1, bouncerConnections: 12, direct: 0, total: 12, usable: 27, fits: true,
+      bouncerInstances: 1,
+      bouncerConnections: 12,
+      direct: 0,
+      total: 12,
+      usable: 27,
+      fits: true,
     });
     expect(database.pgbouncer![0]!.budget.client).toMatchObject({ demand: 52, capacity: 100, fits: true });
   });

@@ -5,10 +5,16 @@ import { parsePgbouncerIni } from '../../src/pgbouncer/pgbouncer-ini.js';
 import { PgBouncer } from '../../src/pgbouncer/pgbouncer.js';
 import { composeSchemaErrors } from '../support/compose-schema.js';
 
-const settings = new PgBouncer(new Chart(Testing.app(), 'test'), 'pgbouncer', { server: { host: 'db', database: 'clientats' } }).settings;
+const settings = new PgBouncer(new Chart(Testing.app(), 'test'), 'pgbouncer', {
+  server: { host: 'db', database: 'clientats' },
+}).settings;
 
 describe('pgbouncerComposeFragment', () => {
-  const fragment = pgbouncerComposeFragment({ settings, userlistEnvironment: 'CLIENTATS_PGBOUNCER_USERLIST', databaseService: 'db' });
+  const fragment = pgbouncerComposeFragment({
+    settings,
+    userlistEnvironment: 'CLIENTATS_PGBOUNCER_USERLIST',
+    databaseService: 'db',
+  });
 
   it('makes a valid Compose file with the app waiting for the bouncer', () => {
     const document = {
@@ -34,7 +40,9 @@ describe('pgbouncerComposeFragment', () => {
     const ini = parsePgbouncerIni(fragment.configs['pgbouncer-ini']!.content);
     expect(ini.pgbouncer.auth_file).toBe('/run/secrets/pgbouncer-userlist');
     expect(ini.databases).toEqual({ clientats: { host: 'db', port: '5432', dbname: 'clientats' } });
-    expect(fragment.secrets).toEqual({ 'pgbouncer-userlist': { environment: 'CLIENTATS_PGBOUNCER_USERLIST' } });
+    expect(fragment.secrets).toEqual({
+      'pgbouncer-userlist': { environment: 'CLIENTATS_PGBOUNCER_USERLIST' },
+    });
     expect(JSON.stringify(fragment)).not.toMatch(/password/i);
   });
 });

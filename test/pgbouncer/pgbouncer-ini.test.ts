@@ -1,43 +1,62 @@
 import { describe, expect, it } from 'vitest';
-import { parseConnectionString, parsePgbouncerIni, renderPgbouncerIni, type PgbouncerIniConfig } from '../../src/pgbouncer/pgbouncer-ini.js';
+import {
+  parseConnectionString,
+  parsePgbouncerIni,
+  renderPgbouncerIni,
+  type PgbouncerIniConfig,
+} from '../../src/pgbouncer/pgbouncer-ini.js';
 
 const CONFIG: PgbouncerIniConfig = {
   databases: { app: { host: 'db.internal', port: 5432, dbname: 'app', application_name: "it's mine" } },
-  pgbouncer: { listen_port: 6432, pool_mode: 'transaction', unix_socket_dir: '', server_reset_query_always: false },
+  pgbouncer: {
+    listen_port: 6432,
+    pool_mode: 'transaction',
+    unix_socket_dir: '',
+    server_reset_query_always: false,
+  },
   users: { reports: { pool_mode: 'session', max_user_connections: 5 } },
 };
 
 describe('renderPgbouncerIni', () => {
   it('writes [databases], [pgbouncer] and [users] with libpq quoting', () => {
-    expect(renderPgbouncerIni(CONFIG, 'generated: do not edit')).toBe([
-      '; generated: do not edit',
-      '',
-      '[databases]',
-      "app = host=db.internal port=5432 dbname=app application_name='it\\'s mine'",
-      '',
-      '[pgbouncer]',
-      'listen_port = 6432',
-      'pool_mode = transaction',
-      'unix_socket_dir =',
-      'server_reset_query_always = 0',
-      '',
-      '[users]',
-      'reports = pool_mode=session max_user_connections=5',
-      '',
-    ].join('\n'));
+    expect(renderPgbouncerIni(CONFIG, 'generated: do not edit')).toBe(
+      [
+        '; generated: do not edit',
+        '',
+        '[databases]',
+        "app = host=db.internal port=5432 dbname=app application_name='it\\'s mine'",
+        '',
+        '[pgbouncer]',
+        'listen_port = 6432',
+        'pool_mode = transaction',
+        'unix_socket_dir =',
+        'server_reset_query_always = 0',
+        '',
+        '[users]',
+        'reports = pool_mode=session max_user_connections=5',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('reads back what it writes', () => {
     expect(parsePgbouncerIni(renderPgbouncerIni(CONFIG))).toEqual({
       databases: { app: { host: 'db.internal', port: '5432', dbname: 'app', application_name: "it's mine" } },
-      pgbouncer: { listen_port: '6432', pool_mode: 'transaction', unix_socket_dir: '', server_reset_query_always: '0' },
+      pgbouncer: {
+        listen_port: '6432',
+        pool_mode: 'transaction',
+        unix_socket_dir: '',
+        server_reset_query_always: '0',
+      },
       users: { reports: { pool_mode: 'session', max_user_connections: '5' } },
       peers: {},
     });
   });
 
   it('fails when a database entry carries a password', () => {
-    expect(() => renderPgbouncerIni({ databases: { app: { host: 'db', password: 'hunter2' } }, pgbouncer: {} })).toThrow(
+    expect(() =>
+      renderPgbouncerIni({ databases: { app: { host: 'db', password: 'hunter2' } }, pgbouncer: {} }),
+    ).toThrow(
       'pgbouncer.ini [databases app] must not carry password: a generated file holds no secret, put credentials in the auth_file (userlist.txt) Secret',
     );
   });
@@ -85,14 +104,36 @@ describe('parsePgbouncerIni', () => {
   });
 
   it.each([
-    ['%include', '[pgbouncer]\n%include /etc/pgbouncer/extra.ini',
-      'bouncer.ini:2: %include is not followed by this reader, got "%include /etc/pgbouncer/extra.ini": pass the included file\'s settings in the same file'],
-    ['an unknown section', '[pgbouncer]\n[databse]',
-      'bouncer.ini:2: unknown section [databse], expected one of [databases], [pgbouncer], [users], [peers]'],
-    ['a setting before any section', 'pool_mode = transaction', 'bouncer.ini:1: setting pool_mode comes before any [section]'],
-    ['a line that is not key = value', '[pgbouncer]\npool_mode transaction', 'bouncer.ini:2: expected "key = value", got "pool_mode transaction"'],
-    ['a quoted value is not closed', "[databases]\napp = host='db", 'bouncer.ini:2: unterminated quoted value for host in "host=\'db"'],
-    ['a database entry is not key=value', '[databases]\napp = host', 'bouncer.ini:2: expected key=value at "host"'],
+    [
+      '%include',
+      '[pgbouncer]\n%include /etc/pgbouncer/extra.ini',
+      'bouncer.ini:2: %include is not followed by this reader, got "%include /etc/pgbouncer/extra.ini": pass the included file\'s settings in the same file',
+    ],
+    [
+      'an unknown section',
+      '[pgbouncer]\n[databse]',
+      'bouncer.ini:2: unknown section [databse], expected one of [databases], [pgbouncer], [users], [peers]',
+    ],
+    [
+      'a setting before any section',
+      'pool_mode = transaction',
+      'bouncer.ini:1: setting pool_mode comes before any [section]',
+    ],
+    [
+      'a line that is not key = value',
+      '[pgbouncer]\npool_mode transaction',
+      'bouncer.ini:2: expected "key = value", got "pool_mode transaction"',
+    ],
+    [
+      'a quoted value is not closed',
+      "[databases]\napp = host='db",
+      'bouncer.ini:2: unterminated quoted value for host in "host=\'db"',
+    ],
+    [
+      'a database entry is not key=value',
+      '[databases]\napp = host',
+      'bouncer.ini:2: expected key=value at "host"',
+    ],
   ])('fails when the file has %s', (_name, text, message) => {
     expect(() => parsePgbouncerIni(text, 'bouncer.ini')).toThrow(message);
   });
@@ -101,7 +142,9 @@ describe('parsePgbouncerIni', () => {
 describe('parseConnectionString', () => {
   it('reads quoted values with escapes and spaces around =', () => {
     expect(parseConnectionString("host = db  options='-c search_path=a\\\\b' user=app")).toEqual({
-      host: 'db', options: '-c search_path=a\\b', user: 'app',
+      host: 'db',
+      options: '-c search_path=a\\b',
+      user: 'app',
     });
   });
 });

@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  collectInputFiles, INPUT_SIZE_CAP_BYTES, InputFilesError, readRegularFile, STANDARD_INPUT_NAME, type CollectInputOptions,
+  collectInputFiles,
+  INPUT_SIZE_CAP_BYTES,
+  InputFilesError,
+  readRegularFile,
+  STANDARD_INPUT_NAME,
+  type CollectInputOptions,
 } from '../../src/readers/input-files.js';
 
 const roots: string[] = [];
@@ -27,7 +32,10 @@ function folder(files: Record<string, string> = {}): string {
 
 /** The problems `collectInputFiles` throws, or a failure when it does not throw. */
 async function problemsOf(paths: string[], options: CollectInputOptions = {}): Promise<readonly string[]> {
-  const error = await collectInputFiles(paths, options).then(() => undefined, (thrown: unknown) => thrown);
+  const error = await collectInputFiles(paths, options).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   expect(error).toBeInstanceOf(InputFilesError);
   return (error as InputFilesError).problems;
 }
@@ -43,9 +51,14 @@ function mkfifo(path: string): void {
  * hanging; the writer is killed afterwards (and by its own timeout at the latest).
  */
 async function withFifoWriter<T>(fifo: string, action: () => Promise<T>): Promise<T> {
-  const writer = spawn(process.execPath, ['-e', `require('node:fs').writeFileSync(${JSON.stringify(fifo)}, 'kind: Deployment\\n')`], {
-    stdio: 'ignore', timeout: 30_000,
-  });
+  const writer = spawn(
+    process.execPath,
+    ['-e', `require('node:fs').writeFileSync(${JSON.stringify(fifo)}, 'kind: Deployment\\n')`],
+    {
+      stdio: 'ignore',
+      timeout: 30_000,
+    },
+  );
   try {
     return await action();
   } finally {
@@ -57,7 +70,13 @@ const stdinOf = (...chunks: string[]): Readable => Readable.from(chunks.map((chu
 
 describe('collectInputFiles', () => {
   it('reads named files and the YAML and JSON files of a folder, sorted, named ones marked', async () => {
-    const root = folder({ 'b.yaml': 'b', 'a/c.yml': 'c', 'a/d.json': 'd', 'notes.txt': 'no', 'node_modules/x.yaml': 'no' });
+    const root = folder({
+      'b.yaml': 'b',
+      'a/c.yml': 'c',
+      'a/d.json': 'd',
+      'notes.txt': 'no',
+      'node_modules/x.yaml': 'no',
+    });
     const { files, notes } = await collectInputFiles([join(root, 'notes.txt'), root]);
     expect(files).toEqual([
       { path: join(root, 'notes.txt'), named: true, text: 'no' },
@@ -102,7 +121,9 @@ describe('collectInputFiles', () => {
 
   it('reads standard input for -, once, beside files', async () => {
     const root = folder({ 'app.yaml': 'app' });
-    const { files } = await collectInputFiles(['-', join(root, 'app.yaml')], { stdin: stdinOf('kind: ', 'List\n') });
+    const { files } = await collectInputFiles(['-', join(root, 'app.yaml')], {
+      stdin: stdinOf('kind: ', 'List\n'),
+    });
     expect(files).toEqual([
       { path: STANDARD_INPUT_NAME, named: true, text: 'kind: List\n' },
       { path: join(root, 'app.yaml'), named: true, text: 'app' },
@@ -166,12 +187,15 @@ describe('collectInputFiles', () => {
     ]);
   });
 
-  it.runIf(process.platform === 'linux')('fails when a file holds more than its size said (the read is bounded)', async () => {
-    // procfs files report size 0 and hold more: the same path as a file growing after its stat.
-    expect(await problemsOf(['/proc/self/status'], { maxBytes: 64 })).toEqual([
-      '/proc/self/status: larger than the 64-byte input cap when read (it grew after stat measured it): split it into smaller files',
-    ]);
-  });
+  it.runIf(process.platform === 'linux')(
+    'fails when a file holds more than its size said (the read is bounded)',
+    async () => {
+      // procfs files report size 0 and hold more: the same path as a file growing after its stat.
+      expect(await problemsOf(['/proc/self/status'], { maxBytes: 64 })).toEqual([
+        '/proc/self/status: larger than the 64-byte input cap when read (it grew after stat measured it): split it into smaller files',
+      ]);
+    },
+  );
 
   it('fails when standard input is above the cap, without reading the rest', async () => {
     let produced = 0;
@@ -206,7 +230,9 @@ describe('collectInputFiles', () => {
   });
 
   it('fails when - is given twice', async () => {
-    expect(await problemsOf(['-', '-'], { stdin: stdinOf('kind: List\n') })).toEqual(['-: standard input given twice: give - once']);
+    expect(await problemsOf(['-', '-'], { stdin: stdinOf('kind: List\n') })).toEqual([
+      '-: standard input given twice: give - once',
+    ]);
   });
 
   it('fails on a broken symlink and a symlink loop named *.yaml, and ignores other names', async () => {
@@ -225,7 +251,9 @@ describe('collectInputFiles', () => {
     mkfifo(join(root, 'pipe.yml'));
     const big = join(root, 'z.yaml');
     writeFileSync(big, 'x'.repeat(11));
-    const problems = await withFifoWriter(join(root, 'pipe.yml'), () => problemsOf([join(root, 'missing.yaml'), root], { maxBytes: 10 }));
+    const problems = await withFifoWriter(join(root, 'pipe.yml'), () =>
+      problemsOf([join(root, 'missing.yaml'), root], { maxBytes: 10 }),
+    );
     expect(problems).toEqual([
       `${join(root, 'missing.yaml')}: no such file or directory`,
       `${join(root, 'pipe.yml')}: is a FIFO (named pipe), not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -`,
@@ -255,7 +283,7 @@ describe('collectInputFiles', () => {
 
 describe('readRegularFile', () => {
   it('reads a regular file through a symlink', () => {
-    const root = folder({ 'env': 'POOL_SIZE=5\n' });
+    const root = folder({ env: 'POOL_SIZE=5\n' });
     symlinkSync('env', join(root, 'link'));
     expect(readRegularFile(join(root, 'link'))).toBe('POOL_SIZE=5\n');
   });

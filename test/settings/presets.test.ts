@@ -14,16 +14,19 @@ describe('PRESETS', () => {
   });
 
   it('passes the runtime validation, every one', () => {
-    for (const values of Object.values(PRESETS)) expect(environmentProblems(renderEnvironment(values))).toEqual([]);
+    for (const values of Object.values(PRESETS))
+      expect(environmentProblems(renderEnvironment(values))).toEqual([]);
   });
 
   it('gives no values without a preset', () => {
     expect(presetValues(undefined)).toEqual({});
   });
 
-  it('fails when the preset name is not one of the guide\'s, with a one-line synth error', () => {
+  it("fails when the preset name is not one of the guide's, with a one-line synth error", () => {
     expect(() => presetValues('huge' as PresetName)).toThrow(SynthError);
-    expect(() => presetValues('huge' as PresetName)).toThrow('preset must be one of small, medium, large, kubernetes, got "huge"');
+    expect(() => presetValues('huge' as PresetName)).toThrow(
+      'preset must be one of small, medium, large, kubernetes, got "huge"',
+    );
     expect(() => presetValues('toString' as PresetName)).toThrow('got "toString"');
   });
 });

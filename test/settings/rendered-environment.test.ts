@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { environmentProblems, integerSetting, renderEnvironment } from '../../src/settings/rendered-environment.js';
+import {
+  environmentProblems,
+  integerSetting,
+  renderEnvironment,
+} from '../../src/settings/rendered-environment.js';
 
 describe('renderEnvironment', () => {
   it('renders values as strings, later layers winning, NODE_ENV first then the contract order', () => {
-    expect(Object.entries(renderEnvironment(
-      { POOL_TIMEOUT: 5000, POOL_SIZE: 5 },
-      { DATABASE_SSL: true, NODE_ENV: 'production', POOL_SIZE: 8 },
-    ))).toEqual([
+    expect(
+      Object.entries(
+        renderEnvironment(
+          { POOL_TIMEOUT: 5000, POOL_SIZE: 5 },
+          { DATABASE_SSL: true, NODE_ENV: 'production', POOL_SIZE: 8 },
+        ),
+      ),
+    ).toEqual([
       ['NODE_ENV', 'production'],
       ['POOL_SIZE', '8'],
       ['POOL_TIMEOUT', '5000'],
@@ -21,11 +29,21 @@ describe('renderEnvironment', () => {
 
 describe('environmentProblems', () => {
   it('accepts the guide values', () => {
-    expect(environmentProblems({ POOL_SIZE: '10', POOL_COUNT: '2', MAX_OVERFLOW: '3', POOL_TIMEOUT: '8000', DATABASE_SSL: 'true' })).toEqual([]);
+    expect(
+      environmentProblems({
+        POOL_SIZE: '10',
+        POOL_COUNT: '2',
+        MAX_OVERFLOW: '3',
+        POOL_TIMEOUT: '8000',
+        DATABASE_SSL: 'true',
+      }),
+    ).toEqual([]);
   });
 
   it('accepts a production environment whose URL comes from elsewhere', () => {
-    expect(environmentProblems({ NODE_ENV: 'production' }, { suppliedElsewhere: { DATABASE_URL: 'a secret' } })).toEqual([]);
+    expect(
+      environmentProblems({ NODE_ENV: 'production' }, { suppliedElsewhere: { DATABASE_URL: 'a secret' } }),
+    ).toEqual([]);
   });
 
   it('fails when a variable is unknown to the runtime', () => {

@@ -15,7 +15,10 @@ describe('renderSettingsTable', () => {
   it('lists every variable of the contract with its default', () => {
     const rows = renderSettingsTable().split('\n').slice(2);
     expect(rows.map((row) => row.split(' | ').slice(0, 2).join(' | '))).toEqual(
-      ENVIRONMENT_VARIABLES.map((variable) => `| \`${variable.name}\` | ${variable.default === undefined ? '—' : `\`${variable.default}\``}`),
+      ENVIRONMENT_VARIABLES.map(
+        (variable) =>
+          `| \`${variable.name}\` | ${variable.default === undefined ? '—' : `\`${variable.default}\``}`,
+      ),
     );
   });
 

@@ -8,5 +8,7 @@ const validate = ajv.compile(schema);
 
 /** ajv's errors for a Compose document, `[]` when valid. */
 export function composeSchemaErrors(document: unknown): string[] {
-  return validate(document) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message ?? ''}`);
+  return validate(document)
+    ? []
+    : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message ?? ''}`);
 }

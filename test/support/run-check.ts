@@ -20,7 +20,10 @@ export class ManifestFolder {
   write(name: string, content: string | readonly unknown[]): string {
     const path = join(this.path, name);
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, typeof content === 'string' ? content : content.map((object) => stringify(object)).join('---\n'));
+    writeFileSync(
+      path,
+      typeof content === 'string' ? content : content.map((object) => stringify(object)).join('---\n'),
+    );
     return path;
   }
 
@@ -34,8 +37,16 @@ export async function runCheck(...argv: string[]): Promise<CheckOutcome> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
-    stdout: { write: (text: string) => { stdout += text; } },
-    stderr: { write: (text: string) => { stderr += text; } },
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+      },
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+      },
+    },
   });
   return { code, stdout, stderr };
 }
@@ -51,7 +62,10 @@ export function runtimeContainer(env: Record<string, string>): Record<string, un
 }
 
 /** A pod template running one runtime container. */
-export function podTemplate(env: Record<string, string>, annotations?: Record<string, string>): Record<string, unknown> {
+export function podTemplate(
+  env: Record<string, string>,
+  annotations?: Record<string, string>,
+): Record<string, unknown> {
   return {
     ...(annotations === undefined ? {} : { metadata: { annotations } }),
     spec: { terminationGracePeriodSeconds: 20, containers: [runtimeContainer(env)] },

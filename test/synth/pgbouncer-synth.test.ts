@@ -19,7 +19,9 @@ function newApp(outdir = 'unused'): App {
 }
 
 function bouncedDatabase(databases: readonly unknown[]): TieredDatabaseBudget {
-  return databases.find((database) => (database as TieredDatabaseBudget).database === DATABASE.name) as TieredDatabaseBudget;
+  return databases.find(
+    (database) => (database as TieredDatabaseBudget).database === DATABASE.name,
+  ) as TieredDatabaseBudget;
 }
 
 afterAll(() => {
@@ -36,17 +38,37 @@ describe('the kubernetes-pgbouncer environment', () => {
     expect(database.fits).toBe(true);
     expect(database.usable).toBe(97);
     expect(database.totals.rollout).toBe(75);
-    expect(database.consumers.map((consumer) => [consumer.name, consumer.connections.rollout]))
-      .toEqual([['pgbouncer clientats-pgbouncer', 75]]);
+    expect(database.consumers.map((consumer) => [consumer.name, consumer.connections.rollout])).toEqual([
+      ['pgbouncer clientats-pgbouncer', 75],
+    ]);
     const tier = database.pgbouncer![0]!;
     expect(tier.name).toBe('clientats-pgbouncer');
-    expect(tier.behind.map((consumer) => [consumer.name, consumer.instances.rollout, consumer.perInstance, consumer.connections.rollout]))
-      .toEqual([['clientats', 50, 11, 550]]);
+    expect(
+      tier.behind.map((consumer) => [
+        consumer.name,
+        consumer.instances.rollout,
+        consumer.perInstance,
+        consumer.connections.rollout,
+      ]),
+    ).toEqual([['clientats', 50, 11, 550]]);
     expect(tier.budget.perBouncer).toBe(25);
-    expect(tier.budget.server).toEqual({ bouncerInstances: 3, bouncerConnections: 75, direct: 0, total: 75, usable: 97, fits: true });
+    expect(tier.budget.server).toEqual({
+      bouncerInstances: 3,
+      bouncerConnections: 75,
+      direct: 0,
+      total: 75,
+      usable: 97,
+      fits: true,
+    });
     expect(tier.budget.client).toMatchObject({
-      demand: 550, maxClientConn: 550, servingBouncers: 2, downDuringRollout: 1, capacity: 1100, strictCapacity: 550,
-      fits: true, fitsStrict: true,
+      demand: 550,
+      maxClientConn: 550,
+      servingBouncers: 2,
+      downDuringRollout: 1,
+      capacity: 1100,
+      strictCapacity: 550,
+      fits: true,
+      fitsStrict: true,
     });
   });
 
@@ -60,8 +82,8 @@ describe('the kubernetes-pgbouncer environment', () => {
     });
     const { problems } = budgetOfRendered(renderApp(app));
     expect(problems).toEqual([
-      '[direct] worst case 550 > 97 usable (max_connections 100 − 3 reserved): '
-        + '50 pods (40 HPA max + 10 surge) × (1 pool × (8 + 2) + 1 probe)',
+      '[direct] worst case 550 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '50 pods (40 HPA max + 10 surge) × (1 pool × (8 + 2) + 1 probe)',
     ]);
   });
 
@@ -74,9 +96,9 @@ describe('the kubernetes-pgbouncer environment', () => {
       replicas: 10,
     });
     expect(budgetOfRendered(renderApp(app)).problems).toEqual([
-      '[lonely] connection budget of database "clientats-bounced-db": clientats connect through PgBouncer '
-        + '(DATABASE_POOLER=pgbouncer) but no PgBouncer tier of database "clientats-bounced-db" is in the input: '
-        + 'pass its ConfigMap and Deployment, or its pgbouncer.ini with --pgbouncer-replicas N',
+      '[lonely] connection budget of database "clientats-bounced-db": clientats connect through PgBouncer ' +
+        '(DATABASE_POOLER=pgbouncer) but no PgBouncer tier of database "clientats-bounced-db" is in the input: ' +
+        'pass its ConfigMap and Deployment, or its pgbouncer.ini with --pgbouncer-replicas N',
     ]);
   });
 
@@ -92,8 +114,11 @@ describe('the kubernetes-pgbouncer environment', () => {
     const checked = bouncedDatabase((JSON.parse(outcome.stdout) as { databases: unknown[] }).databases);
     const synthesized = bouncedDatabase(report.databases);
     expect(checked.totals).toEqual(synthesized.totals);
-    expect(checked.pgbouncer!.map((tier) => tier.budget)).toEqual(synthesized.pgbouncer!.map((tier) => tier.budget));
-    expect(checked.pgbouncer![0]!.behind.map((consumer) => consumer.connections))
-      .toEqual(synthesized.pgbouncer![0]!.behind.map((consumer) => consumer.connections));
+    expect(checked.pgbouncer!.map((tier) => tier.budget)).toEqual(
+      synthesized.pgbouncer!.map((tier) => tier.budget),
+    );
+    expect(checked.pgbouncer![0]!.behind.map((consumer) => consumer.connections)).toEqual(
+      synthesized.pgbouncer![0]!.behind.map((consumer) => consumer.connections),
+    );
   });
 });

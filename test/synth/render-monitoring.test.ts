@@ -10,7 +10,10 @@ import type { DatabaseDeclaration } from '../../src/budget/budgeted-workload.js'
 import { runCli } from '../../src/cli/run-cli.js';
 import { ComposeProject } from '../../src/compose/compose-project.js';
 import { HerokuApp } from '../../src/heroku/heroku-app.js';
-import { PostgresBackedService, type PostgresBackedServiceProps } from '../../src/kubernetes/postgres-backed-service.js';
+import {
+  PostgresBackedService,
+  type PostgresBackedServiceProps,
+} from '../../src/kubernetes/postgres-backed-service.js';
 import { budgetSvg } from '../../src/observability/budget-svg.js';
 import { synthesize } from '../../src/synthesize.js';
 import { HAS_PROMTOOL, PROMTOOL_SKIP_REASON, promtool } from '../../runtime/test/metrics/promtool.js';
@@ -31,39 +34,66 @@ interface KubeObject {
 
 let runs = 0;
 /** Synthesizes a small app: one Kubernetes service (props given), a production Compose project and a Heroku app. */
-function synthApp(monitoring: PostgresBackedServiceProps['monitoring'], options: { runbookBaseUrl?: string; namespace?: string } = {}) {
+function synthApp(
+  monitoring: PostgresBackedServiceProps['monitoring'],
+  options: { runbookBaseUrl?: string; namespace?: string } = {},
+) {
   runs += 1;
-  const app = new App({ outdir: join(scratch, `out-${runs}`), yamlOutputType: YamlOutputType.FILE_PER_CHART });
-  new PostgresBackedService(new Chart(app, 'web', options.namespace === undefined ? {} : { namespace: options.namespace }), 'clientats', {
-    database: DATABASE, preset: 'small', replicas: 2, ...(monitoring === undefined ? {} : { monitoring }),
+  const app = new App({
+    outdir: join(scratch, `out-${runs}`),
+    yamlOutputType: YamlOutputType.FILE_PER_CHART,
   });
+  new PostgresBackedService(
+    new Chart(app, 'web', options.namespace === undefined ? {} : { namespace: options.namespace }),
+    'clientats',
+    {
+      database: DATABASE,
+      preset: 'small',
+      replicas: 2,
+      ...(monitoring === undefined ? {} : { monitoring }),
+    },
+  );
   new ComposeProject(app, 'prod', {
     database: DATABASE,
     base: 'production',
     databaseUrlSecret: { name: 'database_url', environment: 'CLIENTATS_DATABASE_URL' },
     environment: { POOL_SIZE: 4, MAX_OVERFLOW: 1, DATABASE_SSL: true },
   });
-  new HerokuApp(app, 'shop', { database: HEROKU_DATABASE, environment: { DATABASE_SSL: 'require' }, dynos: 2 });
-  const result = synthesize(app, options.runbookBaseUrl === undefined ? {} : { runbookBaseUrl: options.runbookBaseUrl });
+  new HerokuApp(app, 'shop', {
+    database: HEROKU_DATABASE,
+    environment: { DATABASE_SSL: 'require' },
+    dynos: 2,
+  });
+  const result = synthesize(
+    app,
+    options.runbookBaseUrl === undefined ? {} : { runbookBaseUrl: options.runbookBaseUrl },
+  );
   const read = (path: string): string => readFileSync(join(app.outdir, path), 'utf8');
   const objects = parseAllDocuments(read('web.k8s.yaml')).map((document) => document.toJS() as KubeObject);
   return { ...result, outdir: app.outdir, read, objects };
 }
 
 function figures(report: BudgetReport, source: string): { share: number; usable: number } {
-  const database = report.databases.find((candidate) => candidate.consumers.some((consumer) => consumer.source === source))!;
+  const database = report.databases.find((candidate) =>
+    candidate.consumers.some((consumer) => consumer.source === source),
+  )!;
   const consumer = database.consumers.find((candidate) => candidate.source === source)!;
   return { share: consumer.connections[database.mode], usable: database.usable };
 }
 
-function exprOf(groups: readonly { rules: readonly { alert: string; expr: string }[] }[], alert: string): string {
+function exprOf(
+  groups: readonly { rules: readonly { alert: string; expr: string }[] }[],
+  alert: string,
+): string {
   return groups.flatMap((group) => group.rules).find((rule) => rule.alert === alert)!.expr;
 }
 
 describe('monitoring rendered after the budget', () => {
-  it('adds a PodMonitor, a PrometheusRule and a dashboard ConfigMap to the service\'s chart, valid against their schemas', () => {
+  it("adds a PodMonitor, a PrometheusRule and a dashboard ConfigMap to the service's chart, valid against their schemas", () => {
     const { objects } = synthApp(undefined);
-    const added = objects.filter((object) => ['PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(object.kind));
+    const added = objects.filter((object) =>
+      ['PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(object.kind),
+    );
     expect(added.map((object) => `${object.apiVersion} ${object.kind}/${object.metadata.name}`)).toEqual([
       'monitoring.coreos.com/v1 PodMonitor/clientats-connection-pool',
       'monitoring.coreos.com/v1 PrometheusRule/clientats-connection-pool',
@@ -74,27 +104,37 @@ describe('monitoring rendered after the budget', () => {
     expect(Object.keys(added[2]!.data!)).toEqual(['clientats-connection-pool.json']);
   });
 
-  it('renders the budget thresholds from the report\'s figures, exactly', () => {
+  it("renders the budget thresholds from the report's figures, exactly", () => {
     const { objects, report } = synthApp({ thresholds: { ofShare: 1, ofUsable: 1 } });
     const { share, usable } = figures(report, 'web/clientats');
     const rule = objects.find((object) => object.kind === 'PrometheusRule')!;
-    expect(exprOf(rule.spec!.groups!, 'ClientatsNearBudgetedShare')).toBe(`sum(db_connections_open{environment="web"}) >= ${share}`);
-    expect(exprOf(rule.spec!.groups!, 'ClientatsDatabaseNearUsable')).toBe(`sum(db_connections_open{database="db"}) >= ${usable}`);
+    expect(exprOf(rule.spec!.groups!, 'ClientatsNearBudgetedShare')).toBe(
+      `sum(db_connections_open{environment="web"}) >= ${share}`,
+    );
+    expect(exprOf(rule.spec!.groups!, 'ClientatsDatabaseNearUsable')).toBe(
+      `sum(db_connections_open{database="db"}) >= ${usable}`,
+    );
     // The report's figures: 3 pods (2 replicas + 1 surge) × (1 pool × (5 + 0) + 1 probe); 100 − 3 reserved.
     expect([share, usable]).toEqual([18, 97]);
   });
 
-  it('warns at 90 % of the report\'s share and usable count by default, in Kubernetes, Compose and Heroku alike', () => {
+  it("warns at 90 % of the report's share and usable count by default, in Kubernetes, Compose and Heroku alike", () => {
     const { objects, report, read } = synthApp(undefined);
     const kubernetes = objects.find((object) => object.kind === 'PrometheusRule')!.spec!.groups!;
     const compose = parse(read('prometheus/prod.rules.yml')).groups;
     const heroku = parse(read('prometheus/shop.rules.yml')).groups;
     for (const [groups, environment, source, database] of [
-      [kubernetes, 'web', 'web/clientats', 'db'], [compose, 'prod', 'prod', 'db'], [heroku, 'shop', 'shop', 'heroku-db'],
+      [kubernetes, 'web', 'web/clientats', 'db'],
+      [compose, 'prod', 'prod', 'db'],
+      [heroku, 'shop', 'shop', 'heroku-db'],
     ] as const) {
       const { share, usable } = figures(report, source);
-      expect(exprOf(groups, 'ClientatsNearBudgetedShare')).toBe(`sum(db_connections_open{environment="${environment}"}) >= ${Math.ceil(share * 0.9)}`);
-      expect(exprOf(groups, 'ClientatsDatabaseNearUsable')).toBe(`sum(db_connections_open{database="${database}"}) >= ${Math.ceil(usable * 0.9)}`);
+      expect(exprOf(groups, 'ClientatsNearBudgetedShare')).toBe(
+        `sum(db_connections_open{environment="${environment}"}) >= ${Math.ceil(share * 0.9)}`,
+      );
+      expect(exprOf(groups, 'ClientatsDatabaseNearUsable')).toBe(
+        `sum(db_connections_open{database="${database}"}) >= ${Math.ceil(usable * 0.9)}`,
+      );
     }
     // 4 dynos (2 + 2 preboot) × (1 pool × (10 + 0) + 1 probe); 120 − 3 reserved: thresholds 40 and 106.
     expect(figures(report, 'shop')).toEqual({ share: 44, usable: 117 });
@@ -104,72 +144,126 @@ describe('monitoring rendered after the budget', () => {
 
   it('points runbook_url at the README by default, or at the base URL given', () => {
     const relative = synthApp(undefined).objects.find((object) => object.kind === 'PrometheusRule')!;
-    expect(relative.spec!.groups![0]!.rules[0]!.annotations.runbook_url).toBe('README.md#clientatscheckouttimeoutshigh');
+    expect(relative.spec!.groups![0]!.rules[0]!.annotations.runbook_url).toBe(
+      'README.md#clientatscheckouttimeoutshigh',
+    );
     const base = 'https://github.com/acme/app/blob/main/README.md';
-    const absolute = synthApp(undefined, { runbookBaseUrl: base }).objects.find((object) => object.kind === 'PrometheusRule')!;
-    expect(absolute.spec!.groups![0]!.rules[0]!.annotations.runbook_url).toBe(`${base}#clientatscheckouttimeoutshigh`);
+    const absolute = synthApp(undefined, { runbookBaseUrl: base }).objects.find(
+      (object) => object.kind === 'PrometheusRule',
+    )!;
+    expect(absolute.spec!.groups![0]!.rules[0]!.annotations.runbook_url).toBe(
+      `${base}#clientatscheckouttimeoutshigh`,
+    );
   });
 
-  it('puts the objects in the chart\'s namespace', () => {
+  it("puts the objects in the chart's namespace", () => {
     const { objects } = synthApp(undefined, { namespace: 'shop' });
-    const added = objects.filter((object) => ['PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(object.kind));
+    const added = objects.filter((object) =>
+      ['PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(object.kind),
+    );
     expect(added.map((object) => object.metadata.namespace)).toEqual(['shop', 'shop', 'shop']);
   });
 
   it('leaves the objects and the dashboard out when monitoring is false', () => {
     const { objects, files } = synthApp(false);
-    expect(objects.map((object) => object.kind).sort()).toEqual(['Deployment', 'PodDisruptionBudget', 'Service']);
-    expect(files.filter((file) => file.startsWith('grafana/'))).toEqual(['grafana/prod.json', 'grafana/shop.json']);
+    expect(objects.map((object) => object.kind).sort()).toEqual([
+      'Deployment',
+      'PodDisruptionBudget',
+      'Service',
+    ]);
+    expect(files.filter((file) => file.startsWith('grafana/'))).toEqual([
+      'grafana/prod.json',
+      'grafana/shop.json',
+    ]);
   });
 
   it('writes the budget picture, dashboards, and rule and scrape files for Compose production and Heroku', () => {
     const { files, read, report } = synthApp(undefined);
     expect(files).toEqual([
-      'connection-budget.json', 'connection-budget.md', 'connection-budget.svg', 'docker-compose.prod.yml',
-      'grafana/prod.json', 'grafana/shop.json', 'grafana/web.json',
-      'heroku/shop/Procfile', 'heroku/shop/app.json', 'heroku/shop/config.sh',
-      'prometheus/prod.rules.yml', 'prometheus/prod.scrape.yml', 'prometheus/shop.rules.yml', 'prometheus/shop.scrape.yml',
+      'connection-budget.json',
+      'connection-budget.md',
+      'connection-budget.svg',
+      'docker-compose.prod.yml',
+      'grafana/prod.json',
+      'grafana/shop.json',
+      'grafana/web.json',
+      'heroku/shop/Procfile',
+      'heroku/shop/app.json',
+      'heroku/shop/config.sh',
+      'prometheus/prod.rules.yml',
+      'prometheus/prod.scrape.yml',
+      'prometheus/shop.rules.yml',
+      'prometheus/shop.scrape.yml',
       'web.k8s.yaml',
     ]);
     expect(read('connection-budget.svg')).toBe(budgetSvg(report.databases));
-    expect(new DOMParser().parseFromString(read('connection-budget.svg'), 'image/svg+xml').documentElement?.nodeName).toBe('svg');
-    expect(parse(read('prometheus/prod.scrape.yml')).scrape_configs[0].dns_sd_configs).toEqual([{ names: ['app'], type: 'A', port: 4000 }]);
-    expect(parse(read('prometheus/shop.scrape.yml')).scrape_configs[0].static_configs).toEqual([{ targets: ['shop.herokuapp.com'] }]);
+    expect(
+      new DOMParser().parseFromString(read('connection-budget.svg'), 'image/svg+xml').documentElement
+        ?.nodeName,
+    ).toBe('svg');
+    expect(parse(read('prometheus/prod.scrape.yml')).scrape_configs[0].dns_sd_configs).toEqual([
+      { names: ['app'], type: 'A', port: 4000 },
+    ]);
+    expect(parse(read('prometheus/shop.scrape.yml')).scrape_configs[0].static_configs).toEqual([
+      { targets: ['shop.herokuapp.com'] },
+    ]);
     expect(read('connection-budget.md').match(/```mermaid/g)).toHaveLength(report.databases.length);
   });
 
   it('leaves a development Compose project without rules (no Prometheus on a laptop)', () => {
     const app = new App({ outdir: join(scratch, 'dev'), yamlOutputType: YamlOutputType.FILE_PER_CHART });
-    new ComposeProject(app, 'dev', { database: DATABASE, base: 'development', environment: { DATABASE_URL: 'postgres://u:p@db/x' } });
-    expect(synthesize(app).files).toEqual(['connection-budget.json', 'connection-budget.md', 'connection-budget.svg', 'docker-compose.dev.yml']);
+    new ComposeProject(app, 'dev', {
+      database: DATABASE,
+      base: 'development',
+      environment: { DATABASE_URL: 'postgres://u:p@db/x' },
+    });
+    expect(synthesize(app).files).toEqual([
+      'connection-budget.json',
+      'connection-budget.md',
+      'connection-budget.svg',
+      'docker-compose.dev.yml',
+    ]);
   });
 
   it('still checks the written directory to the same budget', async () => {
     const { outdir, report } = synthApp(undefined);
     const stdout: string[] = [];
-    const code = await runCli(['check', '--json', outdir], { stdout: { write: (text: string) => stdout.push(text) }, stderr: { write: () => true } });
+    const code = await runCli(['check', '--json', outdir], {
+      stdout: { write: (text: string) => stdout.push(text) },
+      stderr: { write: () => true },
+    });
     expect(code).toBe(0);
-    expect((JSON.parse(stdout.join('')) as BudgetReport).databases.map((database) => database.totals)).toEqual(report.databases.map((database) => database.totals));
+    expect(
+      (JSON.parse(stdout.join('')) as BudgetReport).databases.map((database) => database.totals),
+    ).toEqual(report.databases.map((database) => database.totals));
   });
 
   it('prints a Mermaid chart per database with check --markdown', async () => {
     const { outdir, report } = synthApp(undefined);
     const stdout: string[] = [];
-    await runCli(['check', '--markdown', outdir], { stdout: { write: (text: string) => stdout.push(text) }, stderr: { write: () => true } });
+    await runCli(['check', '--markdown', outdir], {
+      stdout: { write: (text: string) => stdout.push(text) },
+      stderr: { write: () => true },
+    });
     const charts = stdout.join('').match(/```mermaid\n[\s\S]*?```/g) ?? [];
     expect(charts).toHaveLength(report.databases.length);
-    expect(charts[0]).toContain(`bar [${(['steady', 'rollout', 'strict'] as const).map((mode) => report.databases[0]!.totals[mode]).join(', ')}]`);
+    expect(charts[0]).toContain(
+      `bar [${(['steady', 'rollout', 'strict'] as const).map((mode) => report.databases[0]!.totals[mode]).join(', ')}]`,
+    );
   });
 });
 
-describe.skipIf(!HAS_PROMTOOL)(`synthesized rule files under promtool check rules${PROMTOOL_SKIP_REASON}`, () => {
-  it('accepts every rule file and the PrometheusRule\'s groups', () => {
-    const { outdir, files, objects } = synthApp(undefined);
-    const rules = files.filter((file) => file.endsWith('.rules.yml')).map((file) => join(outdir, file));
-    const rule = objects.find((object) => object.kind === 'PrometheusRule')!;
-    writeFileSync(join(outdir, 'kubernetes.rules.yml'), JSON.stringify({ groups: rule.spec!.groups }));
-    const result = promtool(['check', 'rules', ...rules, join(outdir, 'kubernetes.rules.yml')]);
-    expect(result.stderr + result.stdout).not.toContain('FAILED');
-    expect(result.status).toBe(0);
-  });
-});
+describe.skipIf(!HAS_PROMTOOL)(
+  `synthesized rule files under promtool check rules${PROMTOOL_SKIP_REASON}`,
+  () => {
+    it("accepts every rule file and the PrometheusRule's groups", () => {
+      const { outdir, files, objects } = synthApp(undefined);
+      const rules = files.filter((file) => file.endsWith('.rules.yml')).map((file) => join(outdir, file));
+      const rule = objects.find((object) => object.kind === 'PrometheusRule')!;
+      writeFileSync(join(outdir, 'kubernetes.rules.yml'), JSON.stringify({ groups: rule.spec!.groups }));
+      const result = promtool(['check', 'rules', ...rules, join(outdir, 'kubernetes.rules.yml')]);
+      expect(result.stderr + result.stdout).not.toContain('FAILED');
+      expect(result.status).toBe(0);
+    });
+  },
+);

@@ -23,7 +23,11 @@ class TestService extends Chart implements BudgetedWorkload {
   constructor(scope: Construct, id: string, props: TestServiceProps) {
     super(scope, id);
     this.budgetDatabase = props.database;
-    const env = { POOL_SIZE: String(props.poolSize), MAX_OVERFLOW: String(props.maxOverflow ?? 0), ...props.environment };
+    const env = {
+      POOL_SIZE: String(props.poolSize),
+      MAX_OVERFLOW: String(props.maxOverflow ?? 0),
+      ...props.environment,
+    };
     new ApiObject(this, 'workload', {
       apiVersion: 'apps/v1',
       kind: props.kind ?? 'Deployment',
@@ -33,12 +37,17 @@ class TestService extends Chart implements BudgetedWorkload {
         template: {
           spec: {
             terminationGracePeriodSeconds: props.graceSeconds ?? 20,
-            containers: [{
-              name: 'app',
-              image: 'clientats:latest',
-              env: Object.entries(env).map(([name, value]) => ({ name, value })),
-              readinessProbe: { httpGet: { path: '/health/ready', port: 4000 }, timeoutSeconds: props.probeTimeoutSeconds ?? 3 },
-            }],
+            containers: [
+              {
+                name: 'app',
+                image: 'clientats:latest',
+                env: Object.entries(env).map(([name, value]) => ({ name, value })),
+                readinessProbe: {
+                  httpGet: { path: '/health/ready', port: 4000 },
+                  timeoutSeconds: props.probeTimeoutSeconds ?? 3,
+                },
+              },
+            ],
           },
         },
       },
@@ -59,9 +68,19 @@ function newApp(): App {
 describe('budgetOfRendered', () => {
   it('fails listing every violation at once, each with its environment and arithmetic', () => {
     const app = newApp();
-    new TestService(app, 'clientats-large', { database: SERVER_100('large-db'), replicas: 10, poolSize: 8, maxOverflow: 2 });
+    new TestService(app, 'clientats-large', {
+      database: SERVER_100('large-db'),
+      replicas: 10,
+      poolSize: 8,
+      maxOverflow: 2,
+    });
     new TestService(app, 'clientats-small', { database: SERVER_100('small-db'), replicas: 1, poolSize: 5 });
-    new TestService(app, 'clientats-huge', { database: SERVER_100('huge-db'), replicas: 4, poolSize: 30, probeTimeoutSeconds: 1 });
+    new TestService(app, 'clientats-huge', {
+      database: SERVER_100('huge-db'),
+      replicas: 4,
+      poolSize: 30,
+      probeTimeoutSeconds: 1,
+    });
     expect(budgetOf(app).problems).toEqual([
       '[clientats-huge] worst case 155 > 97 usable (max_connections 100 − 3 reserved): 5 pods (4 replicas + 1 surge) × (1 pool × (30 + 0) + 1 probe)',
       '[clientats-large] worst case 143 > 97 usable (max_connections 100 − 3 reserved): 13 pods (10 replicas + 3 surge) × (1 pool × (8 + 2) + 1 probe)',
@@ -71,7 +90,8 @@ describe('budgetOfRendered', () => {
 
   it('sums services and other clients sharing one database and reports the violation once', () => {
     const shared: DatabaseDeclaration = {
-      ...SERVER_100('shared-db'), otherClients: [{ kind: 'other', name: 'migrations', connections: 5, description: 'migration job' }],
+      ...SERVER_100('shared-db'),
+      otherClients: [{ kind: 'other', name: 'migrations', connections: 5, description: 'migration job' }],
     };
     const app = newApp();
     new TestService(app, 'web', { database: shared, replicas: 4, poolSize: 10 });
@@ -83,7 +103,12 @@ describe('budgetOfRendered', () => {
 
   it('counts a StatefulSet a workload renders, without surge', () => {
     const app = newApp();
-    new TestService(app, 'db-writer', { database: SERVER_100('db'), replicas: 5, poolSize: 30, kind: 'StatefulSet' });
+    new TestService(app, 'db-writer', {
+      database: SERVER_100('db'),
+      replicas: 5,
+      poolSize: 30,
+      kind: 'StatefulSet',
+    });
     expect(budgetOf(app).problems).toEqual([
       '[db-writer] worst case 155 > 97 usable (max_connections 100 − 3 reserved): 5 pods (5 replicas, StatefulSet: replaced one by one) × (1 pool × (30 + 0) + 1 probe)',
     ]);
@@ -99,12 +124,21 @@ describe('budgetOfRendered', () => {
     expect(budget.problems).toEqual([]);
     expect(formatJson(budgetOf(declare()).report)).toBe(formatJson(budget.report));
     expect(budget.report.databases[0].totals).toEqual({ steady: 22, rollout: 33, strict: 44 });
-    expect(budget.report.databases[0].consumers[0]).toMatchObject({ artifact: 'web.k8s.yaml', source: 'web', readiness: true });
+    expect(budget.report.databases[0].consumers[0]).toMatchObject({
+      artifact: 'web.k8s.yaml',
+      source: 'web',
+      readiness: true,
+    });
   });
 
   it('fails when the grace period is shorter than an overridden shutdown drain', () => {
     const app = newApp();
-    new TestService(app, 'web', { database: SERVER_100('web-db'), replicas: 1, poolSize: 5, environment: { SHUTDOWN_DRAIN_MS: '30000' } });
+    new TestService(app, 'web', {
+      database: SERVER_100('web-db'),
+      replicas: 1,
+      poolSize: 5,
+      environment: { SHUTDOWN_DRAIN_MS: '30000' },
+    });
     expect(budgetOf(app).problems).toEqual([
       '[web] web: terminationGracePeriodSeconds 20 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 30000 = 35000 ms, or the process is killed before it drains: raise terminationGracePeriodSeconds to 36 s or lower the shutdown delays',
     ]);
@@ -113,7 +147,11 @@ describe('budgetOfRendered', () => {
   it('fails when two workloads declare one database with different limits', () => {
     const app = newApp();
     new TestService(app, 'web', { database: SERVER_100('shared-db'), replicas: 1, poolSize: 5 });
-    new TestService(app, 'worker', { database: { name: 'shared-db', maxConnections: 200 }, replicas: 1, poolSize: 5 });
+    new TestService(app, 'worker', {
+      database: { name: 'shared-db', maxConnections: 200 },
+      replicas: 1,
+      poolSize: 5,
+    });
     expect(budgetOf(app).problems).toEqual([
       '[worker] database "shared-db" is declared with different limits by web and worker: declare it once and share the object',
     ]);
@@ -123,8 +161,16 @@ describe('budgetOfRendered', () => {
     const app = newApp();
     const chart = new Chart(app, 'loose');
     new ApiObject(chart, 'job', {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate' },
-      spec: { template: { spec: { containers: [{ name: 'migrate', env: [{ name: 'DATABASE_URL', value: 'postgres://db/app' }] }] } } },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'migrate' },
+      spec: {
+        template: {
+          spec: {
+            containers: [{ name: 'migrate', env: [{ name: 'DATABASE_URL', value: 'postgres://db/app' }] }],
+          },
+        },
+      },
     });
     expect(budgetOf(app).problems).toEqual([
       'loose.k8s.yaml: migrate connects to a database, but no construct declares which: render it from a construct that takes a database declaration',
@@ -133,7 +179,12 @@ describe('budgetOfRendered', () => {
 
   it('fails when a workload renders a DaemonSet that connects: synth has no node count', () => {
     const app = newApp();
-    new TestService(app, 'agent', { database: SERVER_100('db'), replicas: 1, poolSize: 2, kind: 'DaemonSet' });
+    new TestService(app, 'agent', {
+      database: SERVER_100('db'),
+      replicas: 1,
+      poolSize: 2,
+      kind: 'DaemonSet',
+    });
     expect(budgetOf(app).problems).toEqual([
       '[agent] connection budget cannot read what synth rendered: agent.k8s.yaml: DaemonSet "agent" runs one pod per node and connects to the database: give the node count with --nodes N',
     ]);

@@ -43,7 +43,14 @@ export function ourHealthServerUnavailable(): string | undefined {
 
 /** Settings of a pool of `connections` with no overflow, as the environment would give them. */
 function benchSettings(databaseUrl: string, connections: number, timeoutMillis: number): Settings {
-  return loadSettings({ DATABASE_URL: databaseUrl, POOL_SIZE: String(connections), POOL_COUNT: '1', MAX_OVERFLOW: '0', POOL_TIMEOUT: String(timeoutMillis), LOG_LEVEL: 'silent' });
+  return loadSettings({
+    DATABASE_URL: databaseUrl,
+    POOL_SIZE: String(connections),
+    POOL_COUNT: '1',
+    MAX_OVERFLOW: '0',
+    POOL_TIMEOUT: String(timeoutMillis),
+    LOG_LEVEL: 'silent',
+  });
 }
 
 async function importCreatePool(): Promise<CreatePool> {
@@ -59,7 +66,9 @@ async function importMetrics(): Promise<typeof import('../../src/metrics/pool-me
 /** Opens our pool and waits until its persistent connections are open. */
 export async function createOurPool(options: OurPoolOptions): Promise<ClientAtsPool> {
   const createPool = await importCreatePool();
-  const observer = options.withMetrics ? (await importMetrics()).createPoolMetrics({ processMetrics: false }).observer : undefined;
+  const observer = options.withMetrics
+    ? (await importMetrics()).createPoolMetrics({ processMetrics: false }).observer
+    : undefined;
   const pool = createPool(benchSettings(options.databaseUrl, options.connections, options.timeoutMillis), {
     Client: options.Client,
     applicationName: options.applicationName,
@@ -75,15 +84,23 @@ export async function createOurPool(options: OurPoolOptions): Promise<ClientAtsP
  * loopback port 0, then runs `warmQueries` queries through the pool so the
  * metrics histograms hold data.
  */
-export async function startOurHealthServer(options: { databaseUrl: string; warmQueries: number }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startOurHealthServer(options: {
+  databaseUrl: string;
+  warmQueries: number;
+}): Promise<{ port: number; close(): Promise<void> }> {
   const unavailable = ourHealthServerUnavailable();
   if (unavailable !== undefined) throw new Error(`our health server is not available: ${unavailable}`);
   const createPool = await importCreatePool();
   const { createPoolMetrics } = await importMetrics();
-  const { createHealthServer } = (await import(HEALTH_MODULE.href)) as typeof import('../../src/health/health-server.js');
+  const { createHealthServer } = (await import(
+    HEALTH_MODULE.href
+  )) as typeof import('../../src/health/health-server.js');
   const settings = benchSettings(options.databaseUrl, 10, 5_000);
   const metrics = createPoolMetrics();
-  const pool = createPool(settings, { observer: metrics.observer, applicationName: 'clientats-bench-health' });
+  const pool = createPool(settings, {
+    observer: metrics.observer,
+    applicationName: 'clientats-bench-health',
+  });
   pool.on('error', () => undefined);
   const server = await createHealthServer({ pool, settings, metrics, port: 0, host: '127.0.0.1' });
   await pool.ready;

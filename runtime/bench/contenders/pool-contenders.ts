@@ -38,7 +38,10 @@ export interface PoolContenderOptions {
 }
 
 /** Opens a contender and prefills it with `connections` connections. */
-export async function openPoolContender(name: PoolContenderName, options: PoolContenderOptions): Promise<BenchPool> {
+export async function openPoolContender(
+  name: PoolContenderName,
+  options: PoolContenderOptions,
+): Promise<BenchPool> {
   const pool = await createContender(name, options);
   const held = await Promise.all(Array.from({ length: options.connections }, () => pool.acquire()));
   for (const client of held) pool.release(client);
@@ -47,7 +50,10 @@ export async function openPoolContender(name: PoolContenderName, options: PoolCo
 
 async function createContender(name: PoolContenderName, options: PoolContenderOptions): Promise<BenchPool> {
   const Client = options.Client ?? pg.Client;
-  const clientConfig: pg.ClientConfig = { connectionString: options.databaseUrl, application_name: options.applicationName };
+  const clientConfig: pg.ClientConfig = {
+    connectionString: options.databaseUrl,
+    application_name: options.applicationName,
+  };
   const connect = async (): Promise<pg.Client> => {
     const client = new Client(clientConfig);
     await client.connect();
@@ -68,7 +74,13 @@ async function createContender(name: PoolContenderName, options: PoolContenderOp
       };
     }
     case 'pg-pool': {
-      const pool = new pg.Pool({ ...clientConfig, Client, max: options.connections, connectionTimeoutMillis: options.timeoutMillis, idleTimeoutMillis: 0 });
+      const pool = new pg.Pool({
+        ...clientConfig,
+        Client,
+        max: options.connections,
+        connectionTimeoutMillis: options.timeoutMillis,
+        idleTimeoutMillis: 0,
+      });
       pool.on('error', () => undefined);
       return {
         acquire: () => pool.connect(),
@@ -89,7 +101,9 @@ async function createContender(name: PoolContenderName, options: PoolContenderOp
       });
       return {
         acquire: () => pool.acquire().promise,
-        release: (client) => { pool.release(client as pg.Client); },
+        release: (client) => {
+          pool.release(client as pg.Client);
+        },
         async query(query) {
           const client = await pool.acquire().promise;
           try {
@@ -109,7 +123,9 @@ async function createContender(name: PoolContenderName, options: PoolContenderOp
       );
       return {
         acquire: () => pool.acquire(),
-        release: (client) => { void pool.release(client as pg.Client); },
+        release: (client) => {
+          void pool.release(client as pg.Client);
+        },
         async query(query) {
           const client = await pool.acquire();
           try {

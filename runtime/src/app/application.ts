@@ -48,8 +48,10 @@ export async function createApplicationListener(
     throw new ApplicationError(`${source} failed to start: ${reason}`, { cause: error });
   }
   if (typeof listener !== 'function') {
-    throw new ApplicationError(`${source} must return a request listener (request, response) => void, `
-      + `got ${describeValue(listener)}: return an Express app, fastify.routing, or a function`);
+    throw new ApplicationError(
+      `${source} must return a request listener (request, response) => void, ` +
+        `got ${describeValue(listener)}: return an Express app, fastify.routing, or a function`,
+    );
   }
   return listener as RequestListener;
 }
@@ -57,7 +59,8 @@ export async function createApplicationListener(
 /** `function`, `undefined`, `an object with keys a, b` … for error messages. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : String(value);
+  if (typeof value !== 'object')
+    return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : String(value);
   const keys = Object.keys(value).slice(0, 5);
   return keys.length === 0 ? 'an object with no keys' : `an object with keys ${keys.join(', ')}`;
 }

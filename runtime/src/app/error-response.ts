@@ -35,26 +35,44 @@ function clientErrorStatus(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
   const value = typeof status === 'number' ? status : statusCode;
-  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500 ? value : undefined;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500
+    ? value
+    : undefined;
 }
 
 /** Maps an error to its answer. */
 export function errorAnswer(error: unknown): ErrorAnswer {
   if (hasCode(error, 'POOL_TIMEOUT')) {
-    return { status: 503, reason: 'pool_timeout', body: { status: 'unavailable', error: 'no database connection available, retry later' } };
+    return {
+      status: 503,
+      reason: 'pool_timeout',
+      body: { status: 'unavailable', error: 'no database connection available, retry later' },
+    };
   }
   if (hasCode(error, 'POOL_ENDED')) {
-    return { status: 503, reason: 'pool_ended', body: { status: 'unavailable', error: 'shutting down, retry later' } };
+    return {
+      status: 503,
+      reason: 'pool_ended',
+      body: { status: 'unavailable', error: 'shutting down, retry later' },
+    };
   }
   const clientStatus = clientErrorStatus(error);
   if (clientStatus !== undefined) {
-    return { status: clientStatus, reason: 'client_error', body: { status: 'error', error: STATUS_CODES[clientStatus] ?? 'client error' } };
+    return {
+      status: clientStatus,
+      reason: 'client_error',
+      body: { status: 'error', error: STATUS_CODES[clientStatus] ?? 'client error' },
+    };
   }
   return { status: 500, reason: 'error', body: { status: 'error', error: 'internal error' } };
 }
 
 /** Writes the answer, or cuts the socket when the application had already started its response. */
-export function writeErrorAnswer(response: ServerResponse, answer: ErrorAnswer, retryAfterSeconds: number): void {
+export function writeErrorAnswer(
+  response: ServerResponse,
+  answer: ErrorAnswer,
+  retryAfterSeconds: number,
+): void {
   if (response.headersSent) {
     // The status line is gone: a truncated body must not pass for a whole one.
     response.destroy();

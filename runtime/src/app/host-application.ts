@@ -34,7 +34,10 @@ function requestPath(request: IncomingMessage): string {
 }
 
 /** Wraps `listener`; the result is a plain Node request listener. */
-export function hostApplication(listener: RequestListener, options: HostOptions = {}): (request: IncomingMessage, response: ServerResponse) => void {
+export function hostApplication(
+  listener: RequestListener,
+  options: HostOptions = {},
+): (request: IncomingMessage, response: ServerResponse) => void {
   const logger = options.logger ?? silentLogger;
   const retryAfterSeconds = options.retryAfterSeconds ?? 1;
   const registers = options.registry === undefined ? [] : [options.registry];
@@ -45,7 +48,11 @@ export function hostApplication(listener: RequestListener, options: HostOptions 
     registers,
   });
   // Present at 0 from the start, so a rate() or an alert on them has a series before the first failure.
-  for (const [status, reason] of [['503', 'pool_timeout'], ['500', 'error']]) errors.inc({ status, reason }, 0);
+  for (const [status, reason] of [
+    ['503', 'pool_timeout'],
+    ['500', 'error'],
+  ])
+    errors.inc({ status, reason }, 0);
 
   return (request, response) => {
     // Taken before the application runs: routers (Express) rewrite request.url on the way down.
@@ -58,14 +65,21 @@ export function hostApplication(listener: RequestListener, options: HostOptions 
       const answer = errorAnswer(error);
       errors.inc({ status: String(answer.status), reason: answer.reason });
       const fields = { method, path, status: answer.status, err: describeError(error) };
-      const outcome = response.headersSent ? 'connection cut (the answer had started)' : `answered ${answer.status}`;
+      const outcome = response.headersSent
+        ? 'connection cut (the answer had started)'
+        : `answered ${answer.status}`;
       if (answer.reason === 'pool_timeout') {
-        logger.warn(fields, `application request failed: no database connection within POOL_TIMEOUT, ${outcome}`);
+        logger.warn(
+          fields,
+          `application request failed: no database connection within POOL_TIMEOUT, ${outcome}`,
+        );
       } else if (answer.reason === 'client_error') {
         logger.debug(fields, `application request failed: client error, ${outcome}`);
       } else {
-        logger.error({ ...fields, stack: error instanceof Error ? error.stack : undefined },
-          `application request failed: unhandled error, ${outcome}`);
+        logger.error(
+          { ...fields, stack: error instanceof Error ? error.stack : undefined },
+          `application request failed: unhandled error, ${outcome}`,
+        );
       }
       writeErrorAnswer(response, answer, retryAfterSeconds);
     };
@@ -82,6 +96,9 @@ export function hostApplication(listener: RequestListener, options: HostOptions 
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null
-    && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -66,18 +66,28 @@ export function trackConnections(server: Server): OpenConnections {
 
   let closed: Promise<void> | undefined;
   return {
-    get requestsInFlight() { return requestsInFlight; },
-    get fresh() { return fresh; },
+    get requestsInFlight() {
+      return requestsInFlight;
+    },
+    get fresh() {
+      return fresh;
+    },
     stopListening() {
       // net.Server's close: http.Server's would first destroy every socket Node deems idle, fresh ones included.
-      closed ??= new Promise<void>((resolve) => { NetServer.prototype.close.call(server, () => resolve()); });
+      closed ??= new Promise<void>((resolve) => {
+        NetServer.prototype.close.call(server, () => resolve());
+      });
       return closed;
     },
     closeIdle() {
       for (const [socket, state] of sockets) if (state.requests > 0 && state.busy === 0) socket.destroy();
     },
     settled() {
-      return requestsInFlight === 0 && fresh === 0 ? Promise.resolve() : new Promise<void>((resolve) => { waiters.push(resolve); });
+      return requestsInFlight === 0 && fresh === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            waiters.push(resolve);
+          });
     },
   };
 }

@@ -14,6 +14,9 @@ export type PoolShape = Pick<Settings, 'poolSize' | 'poolCount' | 'maxOverflow'>
  * `POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + probe connections`: the most
  * connections one process ever holds.
  */
-export function perInstanceConnections(settings: PoolShape, probeConnections: number = READINESS_CONNECTIONS): number {
+export function perInstanceConnections(
+  settings: PoolShape,
+  probeConnections: number = READINESS_CONNECTIONS,
+): number {
   return settings.poolCount * (settings.poolSize + settings.maxOverflow) + probeConnections;
 }

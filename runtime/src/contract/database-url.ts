@@ -39,14 +39,23 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   const rest = url.slice(scheme.length + 3);
   const authority = /^[^/?#]*/.exec(rest)?.[0] ?? '';
   const afterColon = authority.startsWith('[') ? '' : authority.slice(authority.indexOf(':') + 1);
-  if (!authority.includes('@') && authority.includes(':') && !/^\d*$/.test(afterColon) && rest.includes('@', authority.length)) {
+  if (
+    !authority.includes('@') &&
+    authority.includes(':') &&
+    !/^\d*$/.test(afterColon) &&
+    rest.includes('@', authority.length)
+  ) {
     // `user:pa#ss@host`: the URL ends its authority at the raw delimiter, inside the password.
-    throw new Error(`is not a URL: the user name or password holds a raw "/", "?" or "#" (percent-encode it, e.g. "#" as %23), got ${showUrl(url)}`);
+    throw new Error(
+      `is not a URL: the user name or password holds a raw "/", "?" or "#" (percent-encode it, e.g. "#" as %23), got ${showUrl(url)}`,
+    );
   }
   const parts = splitUrl(rest);
   for (const [part, value] of Object.entries(parts)) {
     if (/%(?![0-9a-f]{2})/i.test(value)) {
-      throw new Error(`has a malformed percent-escape in the ${part} ("%" must be followed by two hex digits), got ${showUrl(url)}`);
+      throw new Error(
+        `has a malformed percent-escape in the ${part} ("%" must be followed by two hex digits), got ${showUrl(url)}`,
+      );
     }
   }
   const portInHost = /^(?:\[[^\]]*\]|[^:]*):(.*)$/s.exec(parts.host)?.[1];
@@ -55,7 +64,8 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   }
   const query = parts['query parameters'];
   const parameters: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(query)) if (!CONNECTION_FIELDS.has(key)) parameters[key] = value;
+  for (const [key, value] of new URLSearchParams(query))
+    if (!CONNECTION_FIELDS.has(key)) parameters[key] = value;
   const forParser = `postgres://${url.slice(scheme.length + 3).replace(/\?([^#]*)/, (_, found: string) => `?${found.replace(OTHER_PARAMETERS, '')}`)}`;
   let parsed: ReturnType<typeof parse>;
   try {
@@ -66,12 +76,17 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   }
   const host = parsed.host ?? '';
   if (host === '') {
-    throw new Error(`has no host (put one after "@", or a socket directory as ?host=/var/run/postgresql), got ${showUrl(url)}`);
+    throw new Error(
+      `has no host (put one after "@", or a socket directory as ?host=/var/run/postgresql), got ${showUrl(url)}`,
+    );
   }
-  const portText = parsed.port === undefined || parsed.port === null || parsed.port === '' ? '5432' : String(parsed.port);
-  if (!validPort(portText)) throw new Error(`has a port that is not an integer from 1 to 65535, got ${showUrl(url)}`);
+  const portText =
+    parsed.port === undefined || parsed.port === null || parsed.port === '' ? '5432' : String(parsed.port);
+  if (!validPort(portText))
+    throw new Error(`has a port that is not an integer from 1 to 65535, got ${showUrl(url)}`);
   const port = Number(portText);
-  const optional = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+  const optional = (value: unknown): string | undefined =>
+    typeof value === 'string' && value !== '' ? value : undefined;
   return {
     host,
     port,
@@ -132,7 +147,8 @@ export function redactDatabaseUrl(url: string): string {
     // `postgres://user:secret/db`: no `@`, so what follows the colon is a password, unless it is a port.
     const authority = /^[^/?#]*/.exec(rest)?.[0] ?? '';
     const afterColon = authority.startsWith('[') ? '' : authority.slice(authority.indexOf(':') + 1);
-    if (authority.includes(':') && !/^\d*$/.test(afterColon)) redacted = `${scheme}${authority.slice(0, authority.indexOf(':'))}:***${rest.slice(authority.length)}`;
+    if (authority.includes(':') && !/^\d*$/.test(afterColon))
+      redacted = `${scheme}${authority.slice(0, authority.indexOf(':'))}:***${rest.slice(authority.length)}`;
   }
   return redacted.replace(/(password=)[^&\s]*/gi, '$1***');
 }

@@ -7,7 +7,8 @@
 import { DEFAULT_PORT } from './http-contract.js';
 
 /** How a raw environment string is turned into a value before schema validation. */
-export type VariableKind = 'integer' | 'ssl-mode' | 'database-url' | 'path' | 'secret' | 'log-level' | 'host' | 'pooler';
+export type VariableKind =
+  'integer' | 'ssl-mode' | 'database-url' | 'path' | 'secret' | 'log-level' | 'host' | 'pooler';
 
 /** One environment variable of the contract. */
 export interface EnvironmentVariable {
@@ -51,7 +52,8 @@ export const ENVIRONMENT_VARIABLES = [
     kind: 'database-url',
     default: undefined,
     schema: { type: 'string', pattern: '^(postgres|postgresql|ecto)://' },
-    description: 'Where to connect: a `postgres://`, `postgresql://` or `ecto://` URL. Required when `NODE_ENV=production` (or use `DATABASE_URL_FILE`).',
+    description:
+      'Where to connect: a `postgres://`, `postgresql://` or `ecto://` URL. Required when `NODE_ENV=production` (or use `DATABASE_URL_FILE`).',
     secret: true,
   },
   {
@@ -59,7 +61,8 @@ export const ENVIRONMENT_VARIABLES = [
     kind: 'path',
     default: undefined,
     schema: { type: 'string', minLength: 1 },
-    description: 'Path of a file holding the URL (Docker/Kubernetes secrets). Set this or `DATABASE_URL`, not both.',
+    description:
+      'Path of a file holding the URL (Docker/Kubernetes secrets). Set this or `DATABASE_URL`, not both.',
   },
   {
     name: 'POOL_SIZE',
@@ -80,21 +83,24 @@ export const ENVIRONMENT_VARIABLES = [
     kind: 'integer',
     default: '0',
     schema: { type: 'integer', minimum: 0, maximum: 10_000 },
-    description: 'Extra connections per pool, opened only when that pool is exhausted and closed after `POOL_OVERFLOW_IDLE_MS` idle.',
+    description:
+      'Extra connections per pool, opened only when that pool is exhausted and closed after `POOL_OVERFLOW_IDLE_MS` idle.',
   },
   {
     name: 'POOL_TIMEOUT',
     kind: 'integer',
     default: '5000',
     schema: millis(1),
-    description: 'Longest wait, in ms, to check out a connection; then the caller gets `PoolTimeoutError` (not a query timeout).',
+    description:
+      'Longest wait, in ms, to check out a connection; then the caller gets `PoolTimeoutError` (not a query timeout).',
   },
   {
     name: 'DATABASE_SSL',
     kind: 'ssl-mode',
     default: 'false',
     schema: { type: 'string', enum: [...SSL_MODES] },
-    description: '`true`/`1` = `verify-full` (certificate and host checked), `false`/`0` = `disable`, or a libpq sslmode: `disable`, `require` (encrypt, no verification: Heroku Postgres), `verify-ca`, `verify-full`.',
+    description:
+      '`true`/`1` = `verify-full` (certificate and host checked), `false`/`0` = `disable`, or a libpq sslmode: `disable`, `require` (encrypt, no verification: Heroku Postgres), `verify-ca`, `verify-full`.',
   },
   {
     name: 'DATABASE_SSL_CA',
@@ -108,7 +114,8 @@ export const ENVIRONMENT_VARIABLES = [
     kind: 'pooler',
     default: 'none',
     schema: { type: 'string', enum: [...POOLERS] },
-    description: '`pgbouncer` when `DATABASE_URL` names a PgBouncer in transaction mode: the URL\'s `options` are then not sent (PgBouncer refuses unknown startup parameters; set them with `ALTER ROLE … SET`), `none` otherwise.',
+    description:
+      "`pgbouncer` when `DATABASE_URL` names a PgBouncer in transaction mode: the URL's `options` are then not sent (PgBouncer refuses unknown startup parameters; set them with `ALTER ROLE … SET`), `none` otherwise.",
   },
   {
     name: 'HEALTH_CHECK_TOKEN',
@@ -130,28 +137,32 @@ export const ENVIRONMENT_VARIABLES = [
     kind: 'host',
     default: undefined,
     schema: { type: 'string', pattern: '^[0-9A-Za-z._:%-]{1,253}$' },
-    description: 'Address the HTTP server listens on: an IPv4 or IPv6 address or a host name (e.g. `127.0.0.1`, `::`). Unset: all interfaces.',
+    description:
+      'Address the HTTP server listens on: an IPv4 or IPv6 address or a host name (e.g. `127.0.0.1`, `::`). Unset: all interfaces.',
   },
   {
     name: 'POOL_OVERFLOW_IDLE_MS',
     kind: 'integer',
     default: '10000',
     schema: millis(0),
-    description: 'How long an idle overflow connection lingers before it is closed, so a burst does not churn connections.',
+    description:
+      'How long an idle overflow connection lingers before it is closed, so a burst does not churn connections.',
   },
   {
     name: 'POOL_MAX_LIFETIME_MS',
     kind: 'integer',
     default: '1800000',
     schema: millis(0),
-    description: 'Connections are replaced after this age (minus up to 2.5 % random jitter) when idle; 0 keeps them forever.',
+    description:
+      'Connections are replaced after this age (minus up to 2.5 % random jitter) when idle; 0 keeps them forever.',
   },
   {
     name: 'POOL_IDLE_CHECK_MS',
     kind: 'integer',
     default: '5000',
     schema: millis(0),
-    description: 'A connection idle longer than this is tested with a round trip before it is handed out; 0 tests on every checkout.',
+    description:
+      'A connection idle longer than this is tested with a round trip before it is handed out; 0 tests on every checkout.',
   },
   {
     name: 'POOL_CONNECT_TIMEOUT_MS',
@@ -165,7 +176,8 @@ export const ENVIRONMENT_VARIABLES = [
     kind: 'integer',
     default: '60000',
     schema: millis(0),
-    description: 'Log a warning when a connection is checked out longer than this (after the first such warning, with the borrower\'s stack); 0 turns it off.',
+    description:
+      "Log a warning when a connection is checked out longer than this (after the first such warning, with the borrower's stack); 0 turns it off.",
   },
   {
     name: 'READINESS_INTERVAL_MS',
@@ -179,21 +191,24 @@ export const ENVIRONMENT_VARIABLES = [
     kind: 'integer',
     default: '1500',
     schema: millis(1),
-    description: 'Timeout of one readiness check; keep it below the readiness probe\'s `timeoutSeconds` (3 s).',
+    description:
+      "Timeout of one readiness check; keep it below the readiness probe's `timeoutSeconds` (3 s).",
   },
   {
     name: 'SHUTDOWN_DELAY_MS',
     kind: 'integer',
     default: '5000',
     schema: millis(0),
-    description: 'After SIGTERM, how long readiness answers 503 before the listener closes, so endpoints stop routing here.',
+    description:
+      'After SIGTERM, how long readiness answers 503 before the listener closes, so endpoints stop routing here.',
   },
   {
     name: 'SHUTDOWN_DRAIN_MS',
     kind: 'integer',
     default: '10000',
     schema: millis(0),
-    description: 'After the listener closes, how long checked-out connections may finish before the pool is closed anyway.',
+    description:
+      'After the listener closes, how long checked-out connections may finish before the pool is closed anyway.',
   },
   {
     name: 'LOG_LEVEL',

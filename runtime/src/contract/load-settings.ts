@@ -103,15 +103,24 @@ export function loadSettings(env: Environment = process.env): Settings {
       const fromFile = readSmallFile(urlFile)?.trim();
       const fileProblem = fromFile === undefined ? undefined : checkDatabaseUrl(fromFile);
       if (fromFile === undefined) {
-        problems.push({ variable: 'DATABASE_URL_FILE', message: `DATABASE_URL_FILE names a file larger than ${MAX_URL_FILE_BYTES} bytes, got ${path}` });
+        problems.push({
+          variable: 'DATABASE_URL_FILE',
+          message: `DATABASE_URL_FILE names a file larger than ${MAX_URL_FILE_BYTES} bytes, got ${path}`,
+        });
       } else if (fileProblem === undefined) {
         databaseUrl = fromFile;
       } else {
-        problems.push({ variable: 'DATABASE_URL_FILE', message: `DATABASE_URL_FILE (${path.slice(1, -1)}) holds a URL that ${fileProblem}` });
+        problems.push({
+          variable: 'DATABASE_URL_FILE',
+          message: `DATABASE_URL_FILE (${path.slice(1, -1)}) holds a URL that ${fileProblem}`,
+        });
       }
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      problems.push({ variable: 'DATABASE_URL_FILE', message: `DATABASE_URL_FILE names a file that cannot be read (${reason}), got ${path}` });
+      problems.push({
+        variable: 'DATABASE_URL_FILE',
+        message: `DATABASE_URL_FILE names a file that cannot be read (${reason}), got ${path}`,
+      });
     }
   }
   if (problems.length > 0) throw new SettingsError(problems);
@@ -185,7 +194,8 @@ function parseEnvironment(env: Environment): { values: ParsedValues; problems: S
     values[name] = parsed;
     if (variable.kind === 'database-url') {
       const urlProblem = checkDatabaseUrl(parsed as string);
-      if (urlProblem !== undefined) problems.push({ variable: variable.name, message: `DATABASE_URL ${urlProblem}` });
+      if (urlProblem !== undefined)
+        problems.push({ variable: variable.name, message: `DATABASE_URL ${urlProblem}` });
     }
   }
   if (!validateParsed(values)) {
@@ -199,14 +209,25 @@ function parseEnvironment(env: Environment): { values: ParsedValues; problems: S
     }
   }
   if (values.DATABASE_URL !== undefined && values.DATABASE_URL_FILE !== undefined) {
-    problems.push({ variable: 'DATABASE_URL_FILE', message: 'DATABASE_URL_FILE and DATABASE_URL are both set: set only one of them' });
+    problems.push({
+      variable: 'DATABASE_URL_FILE',
+      message: 'DATABASE_URL_FILE and DATABASE_URL are both set: set only one of them',
+    });
   }
   const production = env.NODE_ENV === 'production';
-  if (production && values.DATABASE_URL === undefined && values.DATABASE_URL_FILE === undefined
-    && !problems.some((problem) => problem.variable.startsWith('DATABASE_URL'))) {
-    problems.push({ variable: 'DATABASE_URL', message: 'DATABASE_URL is required when NODE_ENV=production (or set DATABASE_URL_FILE), got nothing' });
+  if (
+    production &&
+    values.DATABASE_URL === undefined &&
+    values.DATABASE_URL_FILE === undefined &&
+    !problems.some((problem) => problem.variable.startsWith('DATABASE_URL'))
+  ) {
+    problems.push({
+      variable: 'DATABASE_URL',
+      message: 'DATABASE_URL is required when NODE_ENV=production (or set DATABASE_URL_FILE), got nothing',
+    });
   }
-  const order = (problem: SettingsProblem): number => ENVIRONMENT_VARIABLES.findIndex((variable) => variable.name === problem.variable);
+  const order = (problem: SettingsProblem): number =>
+    ENVIRONMENT_VARIABLES.findIndex((variable) => variable.name === problem.variable);
   problems.sort((a, b) => order(a) - order(b));
   return { values, problems };
 }
@@ -251,7 +272,10 @@ function variableOf(error: ErrorObject): string {
 }
 
 function problemFor(variable: EnvironmentVariable, raw: string): SettingsProblem {
-  return { variable: variable.name, message: `${variable.name} must be ${describeAllowed(variable)}, got ${showValue(variable, raw)}` };
+  return {
+    variable: variable.name,
+    message: `${variable.name} must be ${describeAllowed(variable)}, got ${showValue(variable, raw)}`,
+  };
 }
 
 /** `"abc"` for ordinary values; redacted for secrets; control characters escaped. */
@@ -264,10 +288,16 @@ function showValue(variable: EnvironmentVariable, raw: string): string {
 
 /** What a variable allows, in words, from its schema: `an integer >= 1`, `one of true, false, …`. */
 export function describeAllowed(variable: EnvironmentVariable): string {
-  const schema = variable.schema as { type?: string; minimum?: number; maximum?: number; enum?: readonly string[] };
+  const schema = variable.schema as {
+    type?: string;
+    minimum?: number;
+    maximum?: number;
+    enum?: readonly string[];
+  };
   if (variable.kind === 'ssl-mode') return `one of true, false, 1, 0, ${(schema.enum ?? []).join(', ')}`;
   if (variable.kind === 'database-url') return 'a postgres://, postgresql:// or ecto:// URL';
-  if (variable.kind === 'host') return 'an IPv4 or IPv6 address or a host name, such as 0.0.0.0, :: or 127.0.0.1';
+  if (variable.kind === 'host')
+    return 'an IPv4 or IPv6 address or a host name, such as 0.0.0.0, :: or 127.0.0.1';
   if (schema.enum !== undefined) return `one of ${schema.enum.join(', ')}`;
   if (schema.type === 'integer') {
     const { minimum, maximum } = schema;

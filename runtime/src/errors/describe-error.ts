@@ -9,6 +9,7 @@ export function describeError(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   const message = error.message !== '' ? error.message : error.name;
   // AggregateError (IPv4 + IPv6 both refused) has an empty message.
-  if (message === 'AggregateError' && error instanceof AggregateError) return error.errors.map(describeError).join('; ');
+  if (message === 'AggregateError' && error instanceof AggregateError)
+    return error.errors.map(describeError).join('; ');
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }

@@ -9,7 +9,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 const BEARER = /^bearer +(.*)$/i;
 
 /** A verifier for one configured token; `undefined` or empty closes diagnostics to everyone. */
-export function createBearerVerifier(configuredToken: string | undefined): (authorization: string | undefined) => boolean {
+export function createBearerVerifier(
+  configuredToken: string | undefined,
+): (authorization: string | undefined) => boolean {
   if (configuredToken === undefined || configuredToken === '') return () => false;
   const expected = digest(configuredToken);
   return (authorization) => {

@@ -48,8 +48,14 @@ SELECT s.schemaname AS schema, s.relname AS table, s.indexrelname AS index
  LIMIT ${UNUSED_INDEX_LIMIT}`;
 
 /** Reads the database facts on a connected client. */
-export async function readDatabaseFacts(client: pg.ClientBase, thresholds: InsightThresholds): Promise<DatabaseFacts> {
-  const facts = (await client.query(FACTS_SQL, [thresholds.idleInTransactionMillis])).rows[0] as Record<string, number | string>;
+export async function readDatabaseFacts(
+  client: pg.ClientBase,
+  thresholds: InsightThresholds,
+): Promise<DatabaseFacts> {
+  const facts = (await client.query(FACTS_SQL, [thresholds.idleInTransactionMillis])).rows[0] as Record<
+    string,
+    number | string
+  >;
   const unused = await client.query<{ schema: string; table: string; index: string }>(UNUSED_INDEXES_SQL);
   return {
     version: `PostgreSQL ${String(facts.server_version).split(' ')[0]}`,
@@ -115,27 +121,36 @@ export function diagnosticsBody(input: DiagnosticsInput): Record<string, unknown
       connection_errors: pool.connectionErrors,
       last_connect_error: pool.lastConnectError ?? null,
     },
-    server: database === undefined ? null : {
-      max_connections: database.maxConnections,
-      superuser_reserved_connections: database.superuserReservedConnections,
-      reserved_connections: database.reservedConnections,
-      usable_connections: usableConnections(database),
-      client_connections: database.serverClientConnections,
-      available_connections: usableConnections(database) - database.serverClientConnections,
-    },
-    activity: database === undefined ? null : {
-      total_connections: database.activity.total,
-      active_connections: database.activity.active,
-      idle_connections: database.activity.idle,
-      idle_in_transaction_connections: database.activity.idleInTransaction,
-      longest_transaction_minutes: minutes(database.activity.longestTransactionSeconds),
-    },
+    server:
+      database === undefined
+        ? null
+        : {
+            max_connections: database.maxConnections,
+            superuser_reserved_connections: database.superuserReservedConnections,
+            reserved_connections: database.reservedConnections,
+            usable_connections: usableConnections(database),
+            client_connections: database.serverClientConnections,
+            available_connections: usableConnections(database) - database.serverClientConnections,
+          },
+    activity:
+      database === undefined
+        ? null
+        : {
+            total_connections: database.activity.total,
+            active_connections: database.activity.active,
+            idle_connections: database.activity.idle,
+            idle_in_transaction_connections: database.activity.idleInTransaction,
+            longest_transaction_minutes: minutes(database.activity.longestTransactionSeconds),
+          },
     recent: {
       window_minutes: recent.windowMillis / 60_000,
       checkout_timeouts: recent.timeouts,
       overflow_opened: recent.overflowOpened,
       connection_errors: recent.connectionErrors,
     },
-    performance_insights: performanceInsights({ pool, recent, database, databaseError: input.databaseError }, input.thresholds),
+    performance_insights: performanceInsights(
+      { pool, recent, database, databaseError: input.databaseError },
+      input.thresholds,
+    ),
   };
 }

@@ -19,12 +19,21 @@ import { createBearerVerifier } from './bearer-token.js';
 import { probeClientConfig } from '../pool/client-config.js';
 import { RECONNECT_MAX_MILLIS } from '../pool/create-pool.js';
 import { diagnosticsBody, readDatabaseFacts } from './diagnostics.js';
-import { DEFAULT_INSIGHT_THRESHOLDS, type DatabaseFacts, type InsightThresholds } from './performance-insights.js';
+import {
+  DEFAULT_INSIGHT_THRESHOLDS,
+  type DatabaseFacts,
+  type InsightThresholds,
+} from './performance-insights.js';
 import { PoolHistory } from './pool-history.js';
 import { trackConnections } from '../app/open-connections.js';
 import { prepareJson, send, sendJson, type PreparedResponse } from './prepared-response.js';
 import { describeError } from '../errors/describe-error.js';
-import { createReadinessChecker, noCheckYet, type ReadinessChecker, type ReadinessResult } from './readiness-checker.js';
+import {
+  createReadinessChecker,
+  noCheckYet,
+  type ReadinessChecker,
+  type ReadinessResult,
+} from './readiness-checker.js';
 import { READINESS_REASONS } from './readiness-reason.js';
 
 /** Options of `createHealthServer`. */
@@ -107,14 +116,25 @@ const READINESS_APPLICATION_NAME = 'clientats-readiness';
 const ALLOW = ['Allow', 'GET, HEAD'];
 const LIVE = prepareJson(200, { status: 'ok' });
 const NOT_FOUND = prepareJson(404, { status: 'not_found', error: 'unknown path' });
-const NOT_ALLOWED = prepareJson(405, { status: 'method_not_allowed', error: 'only GET and HEAD are allowed' }, ALLOW);
-const UNAUTHORIZED = prepareJson(401, { status: 'unauthorized', error: 'a valid bearer token is required' }, ['WWW-Authenticate', 'Bearer']);
+const NOT_ALLOWED = prepareJson(
+  405,
+  { status: 'method_not_allowed', error: 'only GET and HEAD are allowed' },
+  ALLOW,
+);
+const UNAUTHORIZED = prepareJson(401, { status: 'unauthorized', error: 'a valid bearer token is required' }, [
+  'WWW-Authenticate',
+  'Bearer',
+]);
 const SHUTTING_DOWN_REASON = 'shutting down';
 
 /** The readiness answer for a check result. */
 function readyResponse(result: ReadinessResult, shuttingDown: boolean): PreparedResponse {
   if (shuttingDown) return prepareJson(503, { status: 'unhealthy', reason: SHUTTING_DOWN_REASON });
-  if (result.healthy) return prepareJson(200, { status: 'healthy', database: { status: 'healthy', latency_ms: result.latencyMillis } });
+  if (result.healthy)
+    return prepareJson(200, {
+      status: 'healthy',
+      database: { status: 'healthy', latency_ms: result.latencyMillis },
+    });
   // Anonymous callers get a fixed short phrase; the full reason (user names, hosts) is logged and in diagnostics.
   const reason = result.summary ?? READINESS_REASONS.unreachable;
   return prepareJson(503, { status: 'unhealthy', reason, database: { status: 'unhealthy', error: reason } });
@@ -135,7 +155,8 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   let shuttingDown = false;
   let ready: PreparedResponse = readyResponse(noCheckYet(), false);
   const readiness: ReadinessChecker = createReadinessChecker({
-    clientConfig: options.readinessClientConfig ?? probeClientConfig(pool.clientConfig, READINESS_APPLICATION_NAME),
+    clientConfig:
+      options.readinessClientConfig ?? probeClientConfig(pool.clientConfig, READINESS_APPLICATION_NAME),
     intervalMillis: settings.readinessIntervalMillis,
     timeoutMillis: settings.readinessTimeoutMillis,
     connectTimeoutMillis: settings.connectTimeoutMillis,
@@ -160,18 +181,35 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     let database: DatabaseFacts | undefined;
     let databaseError: string | undefined;
     try {
-      database = await readiness.withClient((client) => readDatabaseFacts(client, thresholds), diagnosticsTimeoutMillis);
+      database = await readiness.withClient(
+        (client) => readDatabaseFacts(client, thresholds),
+        diagnosticsTimeoutMillis,
+      );
     } catch (error) {
       databaseError = describeError(error);
     }
-    sendJson(response, 200, diagnosticsBody({
-      readiness: readiness.latest, shuttingDown, pool: pool.snapshot(), recent: history.recent(), database, databaseError, thresholds,
-    }));
+    sendJson(
+      response,
+      200,
+      diagnosticsBody({
+        readiness: readiness.latest,
+        shuttingDown,
+        pool: pool.snapshot(),
+        recent: history.recent(),
+        database,
+        databaseError,
+        thresholds,
+      }),
+    );
   };
 
   const metricsText = async (response: ServerResponse): Promise<void> => {
     const text = await metrics.registry.metrics();
-    response.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    response.writeHead(200, {
+      'Content-Type': metrics.registry.contentType,
+      'Content-Length': Buffer.byteLength(text),
+      'Cache-Control': 'no-store',
+    });
     response.end(text);
   };
 
@@ -212,12 +250,15 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
   };
 
   const headersTimeout = options.headersTimeoutMillis ?? HEADERS_TIMEOUT_MILLIS;
-  const server = createServer({
-    headersTimeout,
-    requestTimeout: Math.max(headersTimeout, options.requestTimeoutMillis ?? REQUEST_TIMEOUT_MILLIS),
-    // Node checks those timeouts only this often (30 s by default), which would let a slow client stay far longer.
-    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
-  }, handle);
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout: Math.max(headersTimeout, options.requestTimeoutMillis ?? REQUEST_TIMEOUT_MILLIS),
+      // Node checks those timeouts only this often (30 s by default), which would let a slow client stay far longer.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+    handle,
+  );
   const host = options.host ?? settings.host;
   const connections = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
@@ -236,26 +277,41 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
       shuttingDown = true;
       ready = readyResponse(readiness.latest, true);
       const delayMillis = shutdownOptions.delayMillis ?? settings.shutdownDelayMillis;
-      logger.info({ delayMillis, drainMillis: settings.shutdownDrainMillis }, 'shutdown started: readiness answers 503; the listener closes after the shutdown delay');
+      logger.info(
+        { delayMillis, drainMillis: settings.shutdownDrainMillis },
+        'shutdown started: readiness answers 503; the listener closes after the shutdown delay',
+      );
       clearInterval(sampler);
       await new Promise((resolve) => setTimeout(resolve, delayMillis));
       void stopListening();
       connections.closeIdle();
-      logger.info({ requestsInFlight: connections.requestsInFlight, inUse: pool.snapshot().inUse },
-        'shutdown: stopped accepting HTTP connections; draining the connection pool');
+      logger.info(
+        { requestsInFlight: connections.requestsInFlight, inUse: pool.snapshot().inUse },
+        'shutdown: stopped accepting HTTP connections; draining the connection pool',
+      );
       const started = performance.now();
       // Requests in flight first (and those on sockets just accepted): they may still need the pool.
       await waitAtMost(connections.settled(), settings.shutdownDrainMillis);
       if (connections.requestsInFlight > 0 || connections.fresh > 0) {
-        logger.warn({ requestsInFlight: connections.requestsInFlight, socketsWithoutRequest: connections.fresh },
-          'shutdown: requests still in flight after SHUTDOWN_DRAIN_MS; closing the pool anyway');
+        logger.warn(
+          { requestsInFlight: connections.requestsInFlight, socketsWithoutRequest: connections.fresh },
+          'shutdown: requests still in flight after SHUTDOWN_DRAIN_MS; closing the pool anyway',
+        );
       } else {
-        logger.info({ waitedMillis: Math.round(performance.now() - started) }, 'shutdown: requests in flight answered');
+        logger.info(
+          { waitedMillis: Math.round(performance.now() - started) },
+          'shutdown: requests in flight answered',
+        );
       }
       connections.closeIdle();
       try {
-        await pool.end({ drainMillis: Math.max(0, settings.shutdownDrainMillis - (performance.now() - started)) });
-        logger.info({ drainedMillis: Math.round(performance.now() - started) }, 'shutdown: connection pool closed');
+        await pool.end({
+          drainMillis: Math.max(0, settings.shutdownDrainMillis - (performance.now() - started)),
+        });
+        logger.info(
+          { drainedMillis: Math.round(performance.now() - started) },
+          'shutdown: connection pool closed',
+        );
       } finally {
         // Requests already being answered (diagnostics use the readiness connection, not the pool)
         // may finish within what is left of the drain bound before their sockets are cut.
@@ -305,7 +361,10 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     }
     logger.info({ signal }, `${signal} received: graceful shutdown of the server and the connection pool`);
     shutdown().then(
-      () => { removeSignalHandlers(); exit(0); },
+      () => {
+        removeSignalHandlers();
+        exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: describeError(error) }, 'shutdown failed');
         removeSignalHandlers();
@@ -313,12 +372,17 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
       },
     );
   };
-  const removeSignalHandlers = (): void => { for (const signal of signals) process.off(signal, onSignal); };
+  const removeSignalHandlers = (): void => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
   for (const signal of signals) process.on(signal, onSignal);
   // Logged only now, so whoever waits for this line can already signal a graceful shutdown.
   logger.info({ port, paths: HEALTH_PATHS }, 'health server listening');
   if (settings.healthCheckToken === undefined) {
-    logger.warn({ path: HEALTH_PATHS.diagnostics }, 'HEALTH_CHECK_TOKEN is not set: /health/diagnostics answers 401 to everyone');
+    logger.warn(
+      { path: HEALTH_PATHS.diagnostics },
+      'HEALTH_CHECK_TOKEN is not set: /health/diagnostics answers 401 to everyone',
+    );
   }
 
   return {
@@ -326,9 +390,15 @@ export async function createHealthServer(options: HealthServerOptions): Promise<
     port,
     url: `http://${localAddress(host)}:${port}`,
     registry: metrics.registry,
-    get shuttingDown() { return shuttingDown; },
-    get requestsInFlight() { return connections.requestsInFlight; },
-    get readiness() { return readiness.latest; },
+    get shuttingDown() {
+      return shuttingDown;
+    },
+    get requestsInFlight() {
+      return connections.requestsInFlight;
+    },
+    get readiness() {
+      return readiness.latest;
+    },
     checkReadiness: () => readiness.checkNow(),
     shutdown,
     close,
@@ -352,7 +422,10 @@ const IN_FLIGHT_GRACE_MILLIS = 1000;
 /** Resolves when `promise` settles or after `millis`, whichever comes first. */
 async function waitAtMost(promise: Promise<void>, millis: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const elapsed = new Promise<void>((resolve) => { timer = setTimeout(resolve, millis); timer.unref(); });
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, millis);
+    timer.unref();
+  });
   try {
     await Promise.race([promise, elapsed]);
   } finally {

@@ -53,7 +53,11 @@ export interface DatabaseFacts {
   /** Sessions idle in transaction for at least `idleInTransactionMillis`. */
   readonly idleInTransactionOverThreshold: number;
   /** Non-unique indexes with `idx_scan = 0`, largest first. */
-  readonly unusedIndexes: readonly { readonly schema: string; readonly table: string; readonly index: string }[];
+  readonly unusedIndexes: readonly {
+    readonly schema: string;
+    readonly table: string;
+    readonly index: string;
+  }[];
 }
 
 /** Everything the rules look at. */
@@ -67,12 +71,17 @@ export interface InsightFacts {
 }
 
 /** Connection slots an ordinary role can use: max_connections less the reserved ones. */
-export function usableConnections(facts: Pick<DatabaseFacts, 'maxConnections' | 'superuserReservedConnections' | 'reservedConnections'>): number {
+export function usableConnections(
+  facts: Pick<DatabaseFacts, 'maxConnections' | 'superuserReservedConnections' | 'reservedConnections'>,
+): number {
   return facts.maxConnections - facts.superuserReservedConnections - facts.reservedConnections;
 }
 
 /** The insights, in rule order; empty when nothing needs attention. */
-export function performanceInsights(facts: InsightFacts, thresholds: InsightThresholds = DEFAULT_INSIGHT_THRESHOLDS): string[] {
+export function performanceInsights(
+  facts: InsightFacts,
+  thresholds: InsightThresholds = DEFAULT_INSIGHT_THRESHOLDS,
+): string[] {
   const insights: string[] = [];
   const { pool, recent, database } = facts;
   const windowMinutes = formatNumber(recent.windowMillis / 60_000);
@@ -83,32 +92,46 @@ export function performanceInsights(facts: InsightFacts, thresholds: InsightThre
     insights.push(`Connection pool at ${poolPercent}% capacity - consider increasing POOL_SIZE`);
   }
   if (recent.timeouts > 0) {
-    insights.push(`${plural(recent.timeouts, 'checkout')} timed out after POOL_TIMEOUT=${pool.timeoutMillis} ms in the last ${windowMinutes} minutes - consider increasing POOL_SIZE or MAX_OVERFLOW, or shortening transactions`);
+    insights.push(
+      `${plural(recent.timeouts, 'checkout')} timed out after POOL_TIMEOUT=${pool.timeoutMillis} ms in the last ${windowMinutes} minutes - consider increasing POOL_SIZE or MAX_OVERFLOW, or shortening transactions`,
+    );
   }
   if (recent.overflowOpened >= thresholds.frequentOverflowOpens) {
-    insights.push(`Overflow connections opened ${recent.overflowOpened} times in the last ${windowMinutes} minutes (MAX_OVERFLOW=${pool.maxOverflow}) - consider increasing POOL_SIZE`);
+    insights.push(
+      `Overflow connections opened ${recent.overflowOpened} times in the last ${windowMinutes} minutes (MAX_OVERFLOW=${pool.maxOverflow}) - consider increasing POOL_SIZE`,
+    );
   }
   if (database === undefined) {
-    if (facts.databaseError !== undefined) insights.push(`Database statistics unavailable: ${facts.databaseError}`);
+    if (facts.databaseError !== undefined)
+      insights.push(`Database statistics unavailable: ${facts.databaseError}`);
     return insights;
   }
   const usable = usableConnections(database);
   const serverPercent = usable > 0 ? Math.floor((database.serverClientConnections / usable) * 100) : 100;
   if (serverPercent >= thresholds.serverCapacityPercent) {
-    insights.push(`PostgreSQL at ${serverPercent}% of its usable connections (${database.serverClientConnections} of ${usable}) - lower POOL_SIZE × POOL_COUNT per instance or put PgBouncer in front`);
+    insights.push(
+      `PostgreSQL at ${serverPercent}% of its usable connections (${database.serverClientConnections} of ${usable}) - lower POOL_SIZE × POOL_COUNT per instance or put PgBouncer in front`,
+    );
   }
   if (database.activity.longestTransactionSeconds * 1000 >= thresholds.longTransactionMillis) {
-    insights.push(`Longest transaction open for ${formatNumber(database.activity.longestTransactionSeconds / 60)} minutes - long transactions hold connections and block vacuum`);
+    insights.push(
+      `Longest transaction open for ${formatNumber(database.activity.longestTransactionSeconds / 60)} minutes - long transactions hold connections and block vacuum`,
+    );
   }
   if (database.idleInTransactionOverThreshold > 0) {
-    insights.push(`${plural(database.idleInTransactionOverThreshold, 'session')} idle in transaction for over ${formatNumber(thresholds.idleInTransactionMillis / 1000)} s - commit or roll back promptly, or set idle_in_transaction_session_timeout`);
+    insights.push(
+      `${plural(database.idleInTransactionOverThreshold, 'session')} idle in transaction for over ${formatNumber(thresholds.idleInTransactionMillis / 1000)} s - commit or roll back promptly, or set idle_in_transaction_session_timeout`,
+    );
   }
   const listed = database.unusedIndexes.slice(0, thresholds.unusedIndexesListed);
   for (const index of listed) {
-    insights.push(`Unused index ${index.schema}.${index.index} on ${index.schema}.${index.table} (idx_scan = 0) - consider dropping it`);
+    insights.push(
+      `Unused index ${index.schema}.${index.index} on ${index.schema}.${index.table} (idx_scan = 0) - consider dropping it`,
+    );
   }
   const unlisted = database.unusedIndexes.length - listed.length;
-  if (unlisted > 0) insights.push(`${plural(unlisted, 'more unused index', 'more unused indexes')} (idx_scan = 0)`);
+  if (unlisted > 0)
+    insights.push(`${plural(unlisted, 'more unused index', 'more unused indexes')} (idx_scan = 0)`);
   return insights;
 }
 

@@ -40,9 +40,15 @@ export class PoolHistory {
   sample(): void {
     const snapshot = this.snapshot();
     const at = this.now();
-    this.samples.push({ at, timeouts: snapshot.timeouts, overflowOpened: snapshot.overflowOpened, connectionErrors: snapshot.connectionErrors });
+    this.samples.push({
+      at,
+      timeouts: snapshot.timeouts,
+      overflowOpened: snapshot.overflowOpened,
+      connectionErrors: snapshot.connectionErrors,
+    });
     // Keep one sample at or before the window start as the baseline.
-    while (this.samples.length > 1 && (this.samples[1] as Sample).at <= at - this.windowMillis) this.samples.shift();
+    while (this.samples.length > 1 && (this.samples[1] as Sample).at <= at - this.windowMillis)
+      this.samples.shift();
     if (this.samples.length > MAX_SAMPLES) this.samples.splice(1, 1);
   }
 

@@ -16,11 +16,23 @@ export interface PreparedResponse {
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Prepares a JSON response; `extraHeaders` come as name/value pairs. */
-export function prepareJson(status: number, value: unknown, extraHeaders: readonly string[] = []): PreparedResponse {
+export function prepareJson(
+  status: number,
+  value: unknown,
+  extraHeaders: readonly string[] = [],
+): PreparedResponse {
   const body = Buffer.from(JSON.stringify(value), 'utf8');
   return {
     status,
-    headers: ['Content-Type', JSON_TYPE, 'Content-Length', String(body.length), 'Cache-Control', 'no-store', ...extraHeaders],
+    headers: [
+      'Content-Type',
+      JSON_TYPE,
+      'Content-Length',
+      String(body.length),
+      'Cache-Control',
+      'no-store',
+      ...extraHeaders,
+    ],
     body,
   };
 }
@@ -32,6 +44,11 @@ export function send(response: ServerResponse, prepared: PreparedResponse): void
 }
 
 /** Builds and writes a JSON response in one go, for endpoints whose body changes on every call. */
-export function sendJson(response: ServerResponse, status: number, value: unknown, extraHeaders: readonly string[] = []): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  value: unknown,
+  extraHeaders: readonly string[] = [],
+): void {
   send(response, prepareJson(status, value, extraHeaders));
 }

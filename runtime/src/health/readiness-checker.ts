@@ -27,7 +27,11 @@ import { closeClient, destroyClient } from '../pool/close-client.js';
 import type { Logger, PoolSnapshot } from '../pool/pool-types.js';
 import { describeError } from '../errors/describe-error.js';
 import {
-  READINESS_REASONS, readinessReason, readinessReasonOfMessage, ReadinessTimeoutError, type ReadinessReason,
+  READINESS_REASONS,
+  readinessReason,
+  readinessReasonOfMessage,
+  ReadinessTimeoutError,
+  type ReadinessReason,
 } from './readiness-reason.js';
 
 /** The latest readiness verdict. */
@@ -48,8 +52,12 @@ export interface ReadinessResult {
 /** The result before any check has finished: unhealthy. */
 export function noCheckYet(now = Date.now()): ReadinessResult {
   return {
-    healthy: false, latencyMillis: undefined, reason: 'no readiness check has finished yet',
-    summary: READINESS_REASONS.noCheckYet, startedAt: now, checkedAt: now,
+    healthy: false,
+    latencyMillis: undefined,
+    reason: 'no readiness check has finished yet',
+    summary: READINESS_REASONS.noCheckYet,
+    startedAt: now,
+    checkedAt: now,
   };
 }
 
@@ -139,7 +147,10 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
   /** Starts a connect bounded by `connectTimeoutMillis`; on success the connection becomes the kept one. */
   const startConnect = (): Promise<pg.Client> => {
     // Copied with descriptors: the pool's configuration keeps the password non-enumerable, which a spread would drop.
-    const config = Object.defineProperties({}, Object.getOwnPropertyDescriptors(options.clientConfig)) as pg.ClientConfig;
+    const config = Object.defineProperties(
+      {},
+      Object.getOwnPropertyDescriptors(options.clientConfig),
+    ) as pg.ClientConfig;
     config.connectionTimeoutMillis = connectTimeoutMillis;
     const candidate = new Client(config);
     // Without a listener an error on the idle connection (server restart, network loss) would crash the process.
@@ -152,24 +163,32 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
       // pg's own connect timer normally fires first; this one makes the bound independent of the driver.
       connectTimer = setTimeout(() => {
         abandon(candidate);
-        reject(new ReadinessTimeoutError(`the readiness connect did not finish within ${connectTimeoutMillis} ms`));
+        reject(
+          new ReadinessTimeoutError(`the readiness connect did not finish within ${connectTimeoutMillis} ms`),
+        );
       }, connectTimeoutMillis);
       connectTimer.unref();
-      candidate.connect().then(() => resolve(candidate), (error: unknown) => {
-        abandon(candidate);
-        reject(error);
-      });
+      candidate.connect().then(
+        () => resolve(candidate),
+        (error: unknown) => {
+          abandon(candidate);
+          reject(error);
+        },
+      );
     }).finally(() => clearTimeout(connectTimer));
     connecting = { candidate, opened };
-    void opened.then((connection) => {
-      // Abandoned meanwhile (stop(), or the operation that owned it): it is already destroyed.
-      if (connecting?.candidate !== connection) return;
-      connecting = undefined;
-      if (stopped) abandon(connection);
-      else client = connection;
-    }, () => {
-      if (connecting?.candidate === candidate) connecting = undefined;
-    });
+    void opened.then(
+      (connection) => {
+        // Abandoned meanwhile (stop(), or the operation that owned it): it is already destroyed.
+        if (connecting?.candidate !== connection) return;
+        connecting = undefined;
+        if (stopped) abandon(connection);
+        else client = connection;
+      },
+      () => {
+        if (connecting?.candidate === candidate) connecting = undefined;
+      },
+    );
     return opened;
   };
 
@@ -183,13 +202,18 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
     attempt.connecting = connecting?.candidate;
     const connection = await opened;
     // Too late for this operation; the connection is kept for the next one (unless stopped).
-    if (attempt.abandoned || stopped) throw new Error('the readiness connection opened after its operation was abandoned');
+    if (attempt.abandoned || stopped)
+      throw new Error('the readiness connection opened after its operation was abandoned');
     attempt.clients.add(connection);
     return { connection, reused: false };
   };
 
   /** Runs `operation`, or abandons it (destroying its clients) once `bound` ms passed. Always settles within `bound`. */
-  const bounded = async <T>(operation: (attempt: Attempt) => Promise<T>, bound: number, what: string): Promise<T> => {
+  const bounded = async <T>(
+    operation: (attempt: Attempt) => Promise<T>,
+    bound: number,
+    what: string,
+  ): Promise<T> => {
     const attempt: Attempt = { abandoned: false, clients: new Set() };
     let timeout: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -227,7 +251,11 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
       if (checks === 1) logger.info(fields, 'database connection for readiness checks established: ready');
       else logger.info(fields, 'database connection recovered: readiness is healthy again');
     } else if (!result.healthy && (previous.healthy || checks === 1)) {
-      if (checks === 1) logger.warn(fields, 'database connection unavailable at start: readiness answers 503 until it connects');
+      if (checks === 1)
+        logger.warn(
+          fields,
+          'database connection unavailable at start: readiness answers 503 until it connects',
+        );
       else logger.warn(fields, 'database connection lost: readiness answers 503');
     } else if (!result.healthy && previous.summary !== result.summary) {
       logger.warn(fields, `readiness still answers 503, now because: ${result.summary ?? ''}`);
@@ -236,45 +264,65 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
     return result;
   };
 
-  const roundTrip = (attempt: Attempt): Promise<number> => (async () => {
-    let { connection, reused } = await acquire(attempt);
-    let begin = performance.now();
-    try {
-      await connection.query('SELECT 1');
-    } catch (error) {
-      abandon(connection);
-      // A kept connection can have died quietly (server restart, idle timeout, pg_terminate_backend):
-      // that says nothing about the database, so retry once on a fresh one within the same bound.
-      if (!reused || stopped || attempt.abandoned) throw error;
-      ({ connection, reused } = await acquire(attempt));
-      begin = performance.now();
-      await connection.query('SELECT 1');
-    }
-    return Math.round((performance.now() - begin) * 10) / 10;
-  })();
-
-  const check = (): Promise<ReadinessResult> => serial(async () => {
-    const startedAt = Date.now();
-    try {
-      const latencyMillis = await bounded(roundTrip, timeoutMillis, 'the readiness check');
-      if (databaseAnswered === false) databaseBackAt = Date.now();
-      databaseAnswered = true;
-      // Right after an outage the pool may still be in its reconnect backoff: its errors are from the outage.
-      const inGrace = Date.now() - databaseBackAt < (options.poolRecoveryGraceMillis ?? 0);
-      const poolProblem = inGrace ? undefined : poolCannotServe(options.poolSnapshot?.());
-      if (poolProblem !== undefined) {
-        return record({ healthy: false, latencyMillis: undefined, ...poolProblem, startedAt, checkedAt: Date.now() });
+  const roundTrip = (attempt: Attempt): Promise<number> =>
+    (async () => {
+      let { connection, reused } = await acquire(attempt);
+      let begin = performance.now();
+      try {
+        await connection.query('SELECT 1');
+      } catch (error) {
+        abandon(connection);
+        // A kept connection can have died quietly (server restart, idle timeout, pg_terminate_backend):
+        // that says nothing about the database, so retry once on a fresh one within the same bound.
+        if (!reused || stopped || attempt.abandoned) throw error;
+        ({ connection, reused } = await acquire(attempt));
+        begin = performance.now();
+        await connection.query('SELECT 1');
       }
-      return record({ healthy: true, latencyMillis, reason: undefined, summary: undefined, startedAt, checkedAt: Date.now() });
-    } catch (error) {
-      // A check cut short by stop() says nothing about the database.
-      if (stopped) return latest;
-      databaseAnswered = false;
-      return record({
-        healthy: false, latencyMillis: undefined, reason: describeError(error), summary: readinessReason(error), startedAt, checkedAt: Date.now(),
-      });
-    }
-  });
+      return Math.round((performance.now() - begin) * 10) / 10;
+    })();
+
+  const check = (): Promise<ReadinessResult> =>
+    serial(async () => {
+      const startedAt = Date.now();
+      try {
+        const latencyMillis = await bounded(roundTrip, timeoutMillis, 'the readiness check');
+        if (databaseAnswered === false) databaseBackAt = Date.now();
+        databaseAnswered = true;
+        // Right after an outage the pool may still be in its reconnect backoff: its errors are from the outage.
+        const inGrace = Date.now() - databaseBackAt < (options.poolRecoveryGraceMillis ?? 0);
+        const poolProblem = inGrace ? undefined : poolCannotServe(options.poolSnapshot?.());
+        if (poolProblem !== undefined) {
+          return record({
+            healthy: false,
+            latencyMillis: undefined,
+            ...poolProblem,
+            startedAt,
+            checkedAt: Date.now(),
+          });
+        }
+        return record({
+          healthy: true,
+          latencyMillis,
+          reason: undefined,
+          summary: undefined,
+          startedAt,
+          checkedAt: Date.now(),
+        });
+      } catch (error) {
+        // A check cut short by stop() says nothing about the database.
+        if (stopped) return latest;
+        databaseAnswered = false;
+        return record({
+          healthy: false,
+          latencyMillis: undefined,
+          reason: describeError(error),
+          summary: readinessReason(error),
+          startedAt,
+          checkedAt: Date.now(),
+        });
+      }
+    });
 
   const tick = (): void => {
     timer = undefined;
@@ -287,7 +335,9 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
   };
 
   return {
-    get latest() { return latest; },
+    get latest() {
+      return latest;
+    },
     start() {
       if (started || stopped) return;
       started = true;
@@ -295,7 +345,13 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
     },
     checkNow: check,
     withClient(operation, bound) {
-      return serial(() => bounded(async (attempt) => operation((await acquire(attempt)).connection), bound, 'the diagnostics query'));
+      return serial(() =>
+        bounded(
+          async (attempt) => operation((await acquire(attempt)).connection),
+          bound,
+          'the diagnostics query',
+        ),
+      );
     },
     async stop() {
       stopped = true;
@@ -312,7 +368,9 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
 }
 
 /** Why the pool cannot serve right now: no open connection while its connects fail. `undefined` when it can. */
-function poolCannotServe(snapshot: PoolSnapshot | undefined): Pick<ReadinessResult, 'reason' | 'summary'> | undefined {
+function poolCannotServe(
+  snapshot: PoolSnapshot | undefined,
+): Pick<ReadinessResult, 'reason' | 'summary'> | undefined {
   if (snapshot === undefined || snapshot.ending) return undefined;
   if (snapshot.idle + snapshot.inUse > 0 || snapshot.lastConnectError === undefined) return undefined;
   return {

@@ -28,8 +28,15 @@ export type ReadinessReason = (typeof READINESS_REASONS)[keyof typeof READINESS_
 const AUTHENTICATION_CODES = new Set(['28P01', '28000']);
 const TIMEOUT_CODES = new Set(['CONNECT_TIMEOUT', 'ETIMEDOUT']);
 const TLS_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 /** The short reason for a failed check, from the error's code (SQLSTATE or errno), name and message. */
@@ -37,7 +44,9 @@ export function readinessReason(error: unknown): ReadinessReason {
   if (error instanceof AggregateError && error.errors.length > 0) {
     // Node tries every address of a name (IPv4 and IPv6): one verdict only when they agree.
     const reasons = new Set(error.errors.map(readinessReason));
-    return reasons.size === 1 ? (reasons.values().next().value as ReadinessReason) : READINESS_REASONS.unreachable;
+    return reasons.size === 1
+      ? (reasons.values().next().value as ReadinessReason)
+      : READINESS_REASONS.unreachable;
   }
   if (!(error instanceof Error)) return READINESS_REASONS.unreachable;
   const code = (error as { code?: unknown }).code;

@@ -22,11 +22,16 @@ export interface LoggerOptions {
 
 /** Field paths pino censors wherever they appear (one level deep or at the top). */
 const REDACTED_PATHS = [
-  'password', '*.password',
-  'token', '*.token',
-  'healthCheckToken', '*.healthCheckToken',
-  'connectionString', '*.connectionString',
-  'headers.authorization', '*.headers.authorization',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'healthCheckToken',
+  '*.healthCheckToken',
+  'connectionString',
+  '*.connectionString',
+  'headers.authorization',
+  '*.headers.authorization',
 ];
 
 /** A pino logger with the runtime's redaction; it satisfies the pool's `Logger`. */

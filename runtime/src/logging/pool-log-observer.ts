@@ -27,9 +27,12 @@ export function createPoolLogObserver(logger: Logger, options: PoolLogObserverOp
   let unlogged = 0;
   return {
     onConnectionOpened(poolIndex, overflow) {
-      logger.info({ pool: poolIndex, kind: overflow ? 'overflow' : 'persistent' }, overflow
-        ? 'overflow connection opened: the pool is exhausted (MAX_OVERFLOW)'
-        : 'pool connection opened');
+      logger.info(
+        { pool: poolIndex, kind: overflow ? 'overflow' : 'persistent' },
+        overflow
+          ? 'overflow connection opened: the pool is exhausted (MAX_OVERFLOW)'
+          : 'pool connection opened',
+      );
     },
     onConnectionClosed(poolIndex, overflow, reason) {
       const fields = { pool: poolIndex, kind: overflow ? 'overflow' : 'persistent', reason };
@@ -43,8 +46,10 @@ export function createPoolLogObserver(logger: Logger, options: PoolLogObserverOp
         unlogged += 1;
         return;
       }
-      logger.warn({ poolTimeoutMillis: options.poolTimeoutMillis, alsoSinceLastLine: unlogged },
-        `connection pool checkout timed out after POOL_TIMEOUT=${options.poolTimeoutMillis} ms: every connection was in use`);
+      logger.warn(
+        { poolTimeoutMillis: options.poolTimeoutMillis, alsoSinceLastLine: unlogged },
+        `connection pool checkout timed out after POOL_TIMEOUT=${options.poolTimeoutMillis} ms: every connection was in use`,
+      );
       lastTimeoutLog = at;
       unlogged = 0;
     },

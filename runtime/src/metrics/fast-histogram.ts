@@ -54,15 +54,19 @@ export class HistogramSeries {
   count = 0;
 
   /** @internal use `FastHistogram.labels` */
-  constructor(private readonly bounds: Float64Array, private readonly metricName: string,
+  constructor(
+    private readonly bounds: Float64Array,
+    private readonly metricName: string,
     /** This series' labels, shared by all its samples. */
-    readonly labels: Readonly<Record<string, string>>) {
+    readonly labels: Readonly<Record<string, string>>,
+  ) {
     this.counts = new Float64Array(bounds.length + 1);
   }
 
   /** Records one value: it lands in the first bucket whose bound is >= it, as in prom-client. */
   observe(value: number): void {
-    if (!Number.isFinite(value)) throw new TypeError(`${this.metricName}: an observed value must be a finite number, got ${value}`);
+    if (!Number.isFinite(value))
+      throw new TypeError(`${this.metricName}: an observed value must be a finite number, got ${value}`);
     const bounds = this.bounds;
     let index = 0;
     while (index < bounds.length && value > bounds[index]!) index += 1;
@@ -95,11 +99,14 @@ export class FastHistogram<T extends string = string> {
     this.name = configuration.name;
     this.help = configuration.help;
     this.labelNames = [...configuration.labelNames];
-    if (this.labelNames.includes('le' as T)) throw new Error(`histogram ${this.name}: 'le' is a reserved label name`);
+    if (this.labelNames.includes('le' as T))
+      throw new Error(`histogram ${this.name}: 'le' is a reserved label name`);
     this.upperBounds = [...configuration.buckets];
     this.upperBounds.forEach((bound, index) => {
       if (!Number.isFinite(bound) || (index > 0 && bound <= this.upperBounds[index - 1]!)) {
-        throw new Error(`histogram ${this.name}: buckets must be finite and strictly ascending, got [${this.upperBounds.join(', ')}]`);
+        throw new Error(
+          `histogram ${this.name}: buckets must be finite and strictly ascending, got [${this.upperBounds.join(', ')}]`,
+        );
       }
     });
     this.bounds = Float64Array.from(this.upperBounds);
@@ -113,8 +120,13 @@ export class FastHistogram<T extends string = string> {
     let series = this.series.get(key);
     if (series === undefined) {
       const given = Object.keys(values);
-      if (given.length !== this.labelNames.length || this.labelNames.some((name) => typeof values[name] !== 'string')) {
-        throw new Error(`histogram ${this.name}: labels must be exactly ${this.labelNames.join(', ')} with string values, got ${JSON.stringify(values)}`);
+      if (
+        given.length !== this.labelNames.length ||
+        this.labelNames.some((name) => typeof values[name] !== 'string')
+      ) {
+        throw new Error(
+          `histogram ${this.name}: labels must be exactly ${this.labelNames.join(', ')} with string values, got ${JSON.stringify(values)}`,
+        );
       }
       const labels: Record<string, string> = {};
       for (const name of this.labelNames) labels[name] = values[name];
@@ -151,7 +163,10 @@ export class FastHistogram<T extends string = string> {
   /** Samples with all labels merged, as prom-client's `Histogram.get` returns them (JSON, cluster aggregation). */
   async get(): Promise<HistogramExport> {
     const exported = await this.getForPromString();
-    const values = exported.values.map(({ sharedLabels, labels, ...sample }) => ({ ...sample, labels: { ...labels, ...sharedLabels } }));
+    const values = exported.values.map(({ sharedLabels, labels, ...sample }) => ({
+      ...sample,
+      labels: { ...labels, ...sharedLabels },
+    }));
     return { ...exported, values };
   }
 }

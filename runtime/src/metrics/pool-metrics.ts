@@ -35,12 +35,20 @@ export const GUIDE_NAMING_EXCEPTIONS = ['db_connection_wait_time_ms', 'db_query_
  * prom-client's default metrics that break Prometheus naming (gauges named `_total`); each
  * is the sum over the `type` label of its labelled twin (`nodejs_active_handles{type}`), which stays.
  */
-export const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+export const DROPPED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /** Checkout wait buckets in ms: a healthy acquire takes microseconds, so they start far below 1 ms. */
-export const WAIT_BUCKETS_MS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+export const WAIT_BUCKETS_MS = [
+  0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
+];
 /** Query duration buckets in ms. */
-export const QUERY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+export const QUERY_BUCKETS_MS = [
+  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
+];
 
 const toSeconds = (buckets: readonly number[]): number[] => buckets.map((millis) => millis / 1000);
 
@@ -78,12 +86,22 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
   };
 
   new Gauge({
-    name: 'db_connections_active', help: 'Connections checked out of the pool right now.', labelNames: ['pool'], registers,
-    collect() { perPool((pool) => this.set({ pool: String(pool.index) }, pool.inUse)); },
+    name: 'db_connections_active',
+    help: 'Connections checked out of the pool right now.',
+    labelNames: ['pool'],
+    registers,
+    collect() {
+      perPool((pool) => this.set({ pool: String(pool.index) }, pool.inUse));
+    },
   });
   new Gauge({
-    name: 'db_connections_idle', help: 'Open connections waiting in the pool right now.', labelNames: ['pool'], registers,
-    collect() { perPool((pool) => this.set({ pool: String(pool.index) }, pool.idle)); },
+    name: 'db_connections_idle',
+    help: 'Open connections waiting in the pool right now.',
+    labelNames: ['pool'],
+    registers,
+    collect() {
+      perPool((pool) => this.set({ pool: String(pool.index) }, pool.idle));
+    },
   });
   new Gauge({
     name: 'db_client_connections',
@@ -98,24 +116,37 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
     },
   });
   new Gauge({
-    name: 'db_client_connection_max', help: 'Most connections a pool may open: POOL_SIZE + MAX_OVERFLOW (db.client.connection.max).', labelNames: ['pool'], registers,
-    collect() { perPool((pool, snapshot) => this.set({ pool: String(pool.index) }, snapshot.poolSize + snapshot.maxOverflow)); },
+    name: 'db_client_connection_max',
+    help: 'Most connections a pool may open: POOL_SIZE + MAX_OVERFLOW (db.client.connection.max).',
+    labelNames: ['pool'],
+    registers,
+    collect() {
+      perPool((pool, snapshot) =>
+        this.set({ pool: String(pool.index) }, snapshot.poolSize + snapshot.maxOverflow),
+      );
+    },
   });
   new Gauge({
     name: 'db_client_connections_overflow',
     help: 'Overflow (MAX_OVERFLOW) connections open right now, in use or lingering idle.',
     labelNames: ['pool'],
     registers,
-    collect() { perPool((pool) => this.set({ pool: String(pool.index) }, pool.overflowOpen)); },
+    collect() {
+      perPool((pool) => this.set({ pool: String(pool.index) }, pool.overflowOpen));
+    },
   });
   new Gauge({
     name: 'db_connections_open',
-    help: 'Connections this process holds to the database: every pool\'s open and opening ones plus the readiness '
-      + 'check\'s own (what the connection budget bounds per instance).',
+    help:
+      "Connections this process holds to the database: every pool's open and opening ones plus the readiness " +
+      "check's own (what the connection budget bounds per instance).",
     registers,
     collect() {
       if (source === undefined) return;
-      const pools = source().pools.reduce((sum, pool) => sum + pool.persistentOpen + pool.overflowOpen + pool.connecting, 0);
+      const pools = source().pools.reduce(
+        (sum, pool) => sum + pool.persistentOpen + pool.overflowOpen + pool.connecting,
+        0,
+      );
       this.set(pools + (readiness?.().healthy === true ? READINESS_CONNECTIONS : 0));
     },
   });
@@ -123,54 +154,99 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
     name: 'db_connections_open_max',
     help: 'Most connections this process may hold: POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + the readiness connection.',
     registers,
-    collect() { if (source !== undefined) this.set(perInstanceConnections(source())); },
+    collect() {
+      if (source !== undefined) this.set(perInstanceConnections(source()));
+    },
   });
   new Gauge({
-    name: 'db_client_connection_pending_requests', help: 'Callers waiting to check out a connection; the queue is shared by all pools (db.client.connection.pending_requests).', registers,
-    collect() { if (source !== undefined) this.set(source().waiting); },
+    name: 'db_client_connection_pending_requests',
+    help: 'Callers waiting to check out a connection; the queue is shared by all pools (db.client.connection.pending_requests).',
+    registers,
+    collect() {
+      if (source !== undefined) this.set(source().waiting);
+    },
   });
 
   const waitMillis = new FastHistogram({
-    name: 'db_connection_wait_time_ms', help: 'Time waiting to check out a connection, in milliseconds.', labelNames: ['pool'], buckets: WAIT_BUCKETS_MS, registers,
+    name: 'db_connection_wait_time_ms',
+    help: 'Time waiting to check out a connection, in milliseconds.',
+    labelNames: ['pool'],
+    buckets: WAIT_BUCKETS_MS,
+    registers,
   });
   const waitSeconds = new FastHistogram({
-    name: 'db_client_connection_wait_time_seconds', help: 'Time waiting to check out a connection (db.client.connection.wait_time).', labelNames: ['pool'], buckets: toSeconds(WAIT_BUCKETS_MS), registers,
+    name: 'db_client_connection_wait_time_seconds',
+    help: 'Time waiting to check out a connection (db.client.connection.wait_time).',
+    labelNames: ['pool'],
+    buckets: toSeconds(WAIT_BUCKETS_MS),
+    registers,
   });
   const queryMillis = new FastHistogram({
-    name: 'db_query_duration_ms', help: 'Duration of queries run through the pool, in milliseconds.', labelNames: ['pool'], buckets: QUERY_BUCKETS_MS, registers,
+    name: 'db_query_duration_ms',
+    help: 'Duration of queries run through the pool, in milliseconds.',
+    labelNames: ['pool'],
+    buckets: QUERY_BUCKETS_MS,
+    registers,
   });
   const querySeconds = new FastHistogram({
-    name: 'db_client_operation_duration_seconds', help: 'Duration of queries run through the pool (db.client.operation.duration).', labelNames: ['pool'], buckets: toSeconds(QUERY_BUCKETS_MS), registers,
+    name: 'db_client_operation_duration_seconds',
+    help: 'Duration of queries run through the pool (db.client.operation.duration).',
+    labelNames: ['pool'],
+    buckets: toSeconds(QUERY_BUCKETS_MS),
+    registers,
   });
   const queryErrors = new Counter({
-    name: 'db_client_operation_errors_total', help: 'Queries run through the pool that failed.', labelNames: ['pool'], registers,
+    name: 'db_client_operation_errors_total',
+    help: 'Queries run through the pool that failed.',
+    labelNames: ['pool'],
+    registers,
   });
   const timeouts = new Counter({
-    name: 'db_client_connection_timeouts_total', help: 'Checkouts that gave up after POOL_TIMEOUT (db.client.connection.timeouts).', registers,
+    name: 'db_client_connection_timeouts_total',
+    help: 'Checkouts that gave up after POOL_TIMEOUT (db.client.connection.timeouts).',
+    registers,
   });
   const errors = new Counter({
-    name: 'db_client_connection_errors_total', help: 'Failed connection attempts (kind="connect") and errors that evicted an open connection (kind="connection").', labelNames: ['kind'], registers,
+    name: 'db_client_connection_errors_total',
+    help: 'Failed connection attempts (kind="connect") and errors that evicted an open connection (kind="connection").',
+    labelNames: ['kind'],
+    registers,
   });
   const opened = new Counter({
-    name: 'db_client_connections_opened_total', help: 'Connections opened, by kind (persistent or overflow).', labelNames: ['pool', 'kind'], registers,
+    name: 'db_client_connections_opened_total',
+    help: 'Connections opened, by kind (persistent or overflow).',
+    labelNames: ['pool', 'kind'],
+    registers,
   });
   const closed = new Counter({
-    name: 'db_client_connections_closed_total', help: 'Connections closed, by reason.', labelNames: ['pool', 'reason'], registers,
+    name: 'db_client_connections_closed_total',
+    help: 'Connections closed, by reason.',
+    labelNames: ['pool', 'reason'],
+    registers,
   });
   errors.inc({ kind: 'connect' }, 0);
   errors.inc({ kind: 'connection' }, 0);
   timeouts.inc(0);
 
   // Series are cached per pool index, so the hot-path hooks neither allocate nor look labels up.
-  type Children = { wait: HistogramSeries; waitS: HistogramSeries; query: HistogramSeries; queryS: HistogramSeries; failed: Counter.Internal };
+  type Children = {
+    wait: HistogramSeries;
+    waitS: HistogramSeries;
+    query: HistogramSeries;
+    queryS: HistogramSeries;
+    failed: Counter.Internal;
+  };
   const children: Children[] = [];
   const childrenOf = (poolIndex: number): Children => {
     let entry = children[poolIndex];
     if (entry === undefined) {
       const pool = String(poolIndex);
       entry = {
-        wait: waitMillis.labels({ pool }), waitS: waitSeconds.labels({ pool }),
-        query: queryMillis.labels({ pool }), queryS: querySeconds.labels({ pool }), failed: queryErrors.labels(pool),
+        wait: waitMillis.labels({ pool }),
+        waitS: waitSeconds.labels({ pool }),
+        query: queryMillis.labels({ pool }),
+        queryS: querySeconds.labels({ pool }),
+        failed: queryErrors.labels(pool),
       };
       children[poolIndex] = entry;
     }
@@ -189,11 +265,21 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
       entry.queryS.observe(duration / 1000);
       if (failed) entry.failed.inc();
     },
-    onTimeout() { timeouts.inc(); },
-    onConnectionOpened(poolIndex, overflow) { opened.inc({ pool: String(poolIndex), kind: overflow ? 'overflow' : 'persistent' }); },
-    onConnectionClosed(poolIndex, _overflow, reason: CloseReason) { closed.inc({ pool: String(poolIndex), reason }); },
-    onConnectError() { errors.inc({ kind: 'connect' }); },
-    onConnectionError() { errors.inc({ kind: 'connection' }); },
+    onTimeout() {
+      timeouts.inc();
+    },
+    onConnectionOpened(poolIndex, overflow) {
+      opened.inc({ pool: String(poolIndex), kind: overflow ? 'overflow' : 'persistent' });
+    },
+    onConnectionClosed(poolIndex, _overflow, reason: CloseReason) {
+      closed.inc({ pool: String(poolIndex), reason });
+    },
+    onConnectError() {
+      errors.inc({ kind: 'connect' });
+    },
+    onConnectionError() {
+      errors.inc({ kind: 'connection' });
+    },
   };
 
   if (options.processMetrics ?? true) {
@@ -215,7 +301,9 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
           name: 'db_readiness_healthy',
           help: '1 when the latest readiness check (SELECT 1 on its own connection) succeeded, 0 when it failed.',
           registers,
-          collect() { if (readiness !== undefined) this.set(readiness().healthy ? 1 : 0); },
+          collect() {
+            if (readiness !== undefined) this.set(readiness().healthy ? 1 : 0);
+          },
         });
       }
       readiness = latest;
@@ -226,7 +314,9 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
 /** Calls every observer's hook in turn; for feeding the pool both metrics and log lines. */
 export function combineObservers(...observers: readonly PoolObserver[]): PoolObserver {
   const hooks = <K extends keyof PoolObserver>(key: K): NonNullable<PoolObserver[K]>[] =>
-    observers.map((observer) => observer[key]?.bind(observer)).filter((hook) => hook !== undefined) as NonNullable<PoolObserver[K]>[];
+    observers
+      .map((observer) => observer[key]?.bind(observer))
+      .filter((hook) => hook !== undefined) as NonNullable<PoolObserver[K]>[];
   const checkout = hooks('onCheckout');
   const query = hooks('onQuery');
   const timeout = hooks('onTimeout');
@@ -235,12 +325,26 @@ export function combineObservers(...observers: readonly PoolObserver[]): PoolObs
   const connectError = hooks('onConnectError');
   const connectionError = hooks('onConnectionError');
   return {
-    onCheckout(poolIndex, wait) { for (const hook of checkout) hook(poolIndex, wait); },
-    onQuery(poolIndex, duration, failed) { for (const hook of query) hook(poolIndex, duration, failed); },
-    onTimeout() { for (const hook of timeout) hook(); },
-    onConnectionOpened(poolIndex, overflow) { for (const hook of opened) hook(poolIndex, overflow); },
-    onConnectionClosed(poolIndex, overflow, reason) { for (const hook of closed) hook(poolIndex, overflow, reason); },
-    onConnectError(error) { for (const hook of connectError) hook(error); },
-    onConnectionError(error) { for (const hook of connectionError) hook(error); },
+    onCheckout(poolIndex, wait) {
+      for (const hook of checkout) hook(poolIndex, wait);
+    },
+    onQuery(poolIndex, duration, failed) {
+      for (const hook of query) hook(poolIndex, duration, failed);
+    },
+    onTimeout() {
+      for (const hook of timeout) hook();
+    },
+    onConnectionOpened(poolIndex, overflow) {
+      for (const hook of opened) hook(poolIndex, overflow);
+    },
+    onConnectionClosed(poolIndex, overflow, reason) {
+      for (const hook of closed) hook(poolIndex, overflow, reason);
+    },
+    onConnectError(error) {
+      for (const hook of connectError) hook(error);
+    },
+    onConnectionError(error) {
+      for (const hook of connectionError) hook(error);
+    },
   };
 }

@@ -7,7 +7,13 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type pg from 'pg';
-import { parseDatabaseUrl, redactDatabaseUrl, type DatabaseTarget, type Settings, type SslMode } from '../contract/index.js';
+import {
+  parseDatabaseUrl,
+  redactDatabaseUrl,
+  type DatabaseTarget,
+  type Settings,
+  type SslMode,
+} from '../contract/index.js';
 
 /** The pooled connections' client configuration, and notes for the log. */
 export interface ClientSetup {
@@ -42,7 +48,9 @@ export function clientSetup(settings: Settings, applicationName: string | undefi
   for (const name of ['sslmode', 'ssl']) {
     const value = target.parameters[name];
     if (value !== undefined && !sameSslMode(value, settings.ssl)) {
-      warnings.push(`DATABASE_URL carries ${name}=${value}, which is ignored: DATABASE_SSL=${settings.ssl} decides (${redactDatabaseUrl(settings.databaseUrl)})`);
+      warnings.push(
+        `DATABASE_URL carries ${name}=${value}, which is ignored: DATABASE_SSL=${settings.ssl} decides (${redactDatabaseUrl(settings.databaseUrl)})`,
+      );
     }
   }
   const config: pg.ClientConfig = {
@@ -57,13 +65,20 @@ export function clientSetup(settings: Settings, applicationName: string | undefi
   };
   if (target.parameters.options !== undefined && settings.pooler === 'pgbouncer') {
     // PgBouncer refuses a login with a startup parameter it does not know, and one it ignores is never applied.
-    warnings.push(`DATABASE_URL carries options=${target.parameters.options}, which is not sent because DATABASE_POOLER=pgbouncer: `
-      + 'set it on the server instead (ALTER ROLE … SET …)');
+    warnings.push(
+      `DATABASE_URL carries options=${target.parameters.options}, which is not sent because DATABASE_POOLER=pgbouncer: ` +
+        'set it on the server instead (ALTER ROLE … SET …)',
+    );
   } else if (target.parameters.options !== undefined) {
     config.options = target.parameters.options;
   }
   // Kept out of enumeration, as pg does, so a logged or inspected config never shows it.
-  Object.defineProperty(config, 'password', { value: target.password, enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(config, 'password', {
+    value: target.password,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
   return { config, target, warnings };
 }
 
@@ -104,7 +119,12 @@ function sameSslMode(urlValue: string, mode: SslMode): boolean {
 export function withClientOptions(setup: ClientSetup, extra: pg.ClientConfig | undefined): ClientSetup {
   if (extra === undefined) return setup;
   const config: pg.ClientConfig = { ...setup.config };
-  Object.defineProperty(config, 'password', { value: setup.config.password, enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(config, 'password', {
+    value: setup.config.password,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
   Object.assign(config, extra);
   return { ...setup, config };
 }
@@ -128,9 +148,17 @@ const STATEMENT_OPTIONS = [
  * the pool's: the same server, credentials, TLS, keep-alive and connect
  * timeout, its own `application_name`, none of `STATEMENT_OPTIONS`.
  */
-export function probeClientConfig(poolConfig: Readonly<pg.ClientConfig>, applicationName: string): pg.ClientConfig {
+export function probeClientConfig(
+  poolConfig: Readonly<pg.ClientConfig>,
+  applicationName: string,
+): pg.ClientConfig {
   const config: pg.ClientConfig = { ...poolConfig, application_name: applicationName };
   for (const name of STATEMENT_OPTIONS) delete (config as Record<string, unknown>)[name];
-  Object.defineProperty(config, 'password', { value: poolConfig.password, enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(config, 'password', {
+    value: poolConfig.password,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
   return config;
 }

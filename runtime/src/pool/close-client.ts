@@ -13,13 +13,16 @@ import type pg from 'pg';
 
 /** Destroys the client's socket at once; works while connecting, during TLS and mid-query. Idempotent. */
 export function destroyClient(client: pg.Client): void {
-  const stream = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
+  const stream = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection
+    ?.stream;
   if (typeof stream?.destroy === 'function') {
     stream.destroy();
     return;
   }
   // Only stand-in clients without a socket get here (tests' fakes): end() is all they have.
-  void Promise.resolve().then(() => client.end()).catch(() => undefined);
+  void Promise.resolve()
+    .then(() => client.end())
+    .catch(() => undefined);
 }
 
 /** Longest a graceful close may take before the socket is destroyed. */

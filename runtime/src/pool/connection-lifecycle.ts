@@ -53,7 +53,10 @@ function connectClient(client: pg.Client): Promise<void> {
     const connect = client.connect as unknown as (callback: (error?: Error | null) => void) => unknown;
     const outcome = connect.call(client, done);
     if (typeof (outcome as PromiseLike<unknown> | undefined)?.then === 'function') {
-      (outcome as PromiseLike<unknown>).then(() => done(), (error: unknown) => done(error as Error));
+      (outcome as PromiseLike<unknown>).then(
+        () => done(),
+        (error: unknown) => done(error as Error),
+      );
     } else if (connect.length === 0) {
       done(); // neither a promise nor a callback: connected synchronously
     }
@@ -86,12 +89,19 @@ export class ConnectionLifecycle {
     context.ledger.reserve(connection);
     this.connections.add(connection);
     if (this.timeQueries) instrumentQueries(connection, context.observer, context.now);
-    connection.connectTimer = setTimeout(this.onConnectTimeout, context.settings.connectTimeoutMillis, connection);
+    connection.connectTimer = setTimeout(
+      this.onConnectTimeout,
+      context.settings.connectTimeoutMillis,
+      connection,
+    );
     connection.connectTimer.unref();
     const onConnect = context.onConnect;
     const attempt = connectClient(client);
     const prepared = onConnect === undefined ? attempt : attempt.then(() => onConnect(client));
-    prepared.then(() => this.opened(connection), (error: unknown) => this.openFailed(connection, error));
+    prepared.then(
+      () => this.opened(connection),
+      (error: unknown) => this.openFailed(connection, error),
+    );
   }
 
   /** Starts closing an open connection (in no idle stack, not handed out); its slot is freed once the socket closed. */
@@ -138,7 +148,12 @@ export class ConnectionLifecycle {
     destroyClient(connection.client);
     if (!this.closingDown) {
       const { connectTimeoutMillis, ssl } = settings;
-      const connectError = toConnectError(error, { target: setup.target, ssl, connectTimeoutMillis, timedOut: connection.timedOut });
+      const connectError = toConnectError(error, {
+        target: setup.target,
+        ssl,
+        connectTimeoutMillis,
+        timedOut: connection.timedOut,
+      });
       observer.onConnectError?.(connectError);
       const delay = this.backoff.failed(connectError, connection.failureBurst);
       const fields = { target, code: connectError.code, failedAttempts: this.backoff.failures };

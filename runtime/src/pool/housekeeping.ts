@@ -12,12 +12,16 @@ import type { CloseReason } from './pool-types.js';
 /** Up to this fraction of POOL_MAX_LIFETIME_MS is taken off each connection's lifetime, so they do not all expire together. */
 export const LIFETIME_JITTER = 0.025;
 
-type TimingSettings = Pick<Settings, 'maxOverflow' | 'overflowIdleMillis' | 'leakWarningMillis' | 'maxLifetimeMillis'>;
+type TimingSettings = Pick<
+  Settings,
+  'maxOverflow' | 'overflowIdleMillis' | 'leakWarningMillis' | 'maxLifetimeMillis'
+>;
 
 /** Period of the housekeeping timer: fine enough for the shortest of overflow linger, lifetime and leak warning. */
 export function housekeepingMillis(settings: TimingSettings): number {
   const candidates = [1_000];
-  if (settings.maxOverflow > 0 && settings.overflowIdleMillis > 0) candidates.push(settings.overflowIdleMillis / 2);
+  if (settings.maxOverflow > 0 && settings.overflowIdleMillis > 0)
+    candidates.push(settings.overflowIdleMillis / 2);
   if (settings.leakWarningMillis > 0) candidates.push(settings.leakWarningMillis / 2);
   if (settings.maxLifetimeMillis > 0) candidates.push(settings.maxLifetimeMillis * LIFETIME_JITTER);
   return Math.max(10, Math.round(Math.min(...candidates)));
@@ -30,7 +34,11 @@ export function expiryOf(now: number, maxLifetimeMillis: number, random: number 
 }
 
 /** Idle connections to close now, and why: overflow that lingered, or any past its lifetime. */
-export function idleToClose(idle: IdleStacks, now: number, overflowIdleMillis: number): [Connection, CloseReason][] {
+export function idleToClose(
+  idle: IdleStacks,
+  now: number,
+  overflowIdleMillis: number,
+): [Connection, CloseReason][] {
   const closing: [Connection, CloseReason][] = [];
   for (const connection of idle.overflowConnections()) {
     if (now - connection.idleSince >= overflowIdleMillis) closing.push([connection, 'overflow-idle']);
@@ -56,10 +64,12 @@ export function findLeaks(connections: Iterable<Connection>, now: number, leakMi
     if (!connection.borrowed || connection.leakWarned || now - connection.checkedOutAt < leakMillis) continue;
     connection.leakWarned = true;
     const heldMillis = Math.round(now - connection.checkedOutAt);
-    let message = `database connection checked out ${heldMillis} ms ago and not released `
-      + `(POOL_LEAK_WARNING_MS=${leakMillis}): is a release() missing?`;
+    let message =
+      `database connection checked out ${heldMillis} ms ago and not released ` +
+      `(POOL_LEAK_WARNING_MS=${leakMillis}): is a release() missing?`;
     if (connection.borrowStack === undefined) {
-      message += ' The stacks of connect() callers are recorded from now on, so the next warning shows where.';
+      message +=
+        ' The stacks of connect() callers are recorded from now on, so the next warning shows where.';
     }
     reports.push({ connection, heldMillis, message });
   }

@@ -38,7 +38,8 @@ import type {
 import { SlotLedger } from './slot-ledger.js';
 import { WaiterQueue, type Waiter } from './waiter-queue.js';
 
-const ENDED_WHILE_WAITING = 'the pool was ended (pool.end() was called) and its drain time ran out while this caller waited for a connection';
+const ENDED_WHILE_WAITING =
+  'the pool was ended (pool.end() was called) and its drain time ran out while this caller waited for a connection';
 const SILENT_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const NO_RELEASE = (): void => undefined;
 
@@ -82,7 +83,10 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
   constructor(settings: Settings, options: PoolOptions = {}, setup?: ClientSetup) {
     super();
     this.settings = settings;
-    this.setup = withClientOptions(setup ?? clientSetup(settings, options.applicationName), options.clientConfig);
+    this.setup = withClientOptions(
+      setup ?? clientSetup(settings, options.applicationName),
+      options.clientConfig,
+    );
     this.clientConfig = this.setup.config;
     this.target = describeTarget(this.setup.target);
     const { poolTimeoutMillis, poolSize, poolCount, maxOverflow } = settings;
@@ -98,8 +102,17 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
     this.overflowRouter = new OverflowRouter(this.ledger.partitions, poolSize, maxOverflow);
     this.waiters = new WaiterQueue(this.now, this.onWaitersDue);
     this.lifecycle = new ConnectionLifecycle(
-      { settings, setup: this.setup, target: this.target, Client: this.Client, now: this.now, log: this.log,
-        observer: this.observer, ledger: this.ledger, onConnect: options.onConnect },
+      {
+        settings,
+        setup: this.setup,
+        target: this.target,
+        Client: this.Client,
+        now: this.now,
+        log: this.log,
+        observer: this.observer,
+        ledger: this.ledger,
+        onConnect: options.onConnect,
+      },
       this,
       () => this.grow(),
     );
@@ -130,7 +143,8 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
   get expiredCount(): number {
     const now = this.now();
     let expired = 0;
-    for (const connection of this.connections) if (connection.state === 'busy' && now >= connection.expiresAt) expired++;
+    for (const connection of this.connections)
+      if (connection.state === 'busy' && now >= connection.expiresAt) expired++;
     return expired;
   }
 
@@ -142,8 +156,14 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
     return this.isEnded;
   }
 
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<R>>;
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string | pg.QueryConfig, callback: QueryCallback<R>): void;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string | pg.QueryConfig,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string | pg.QueryConfig,
+    callback: QueryCallback<R>,
+  ): void;
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
     text: string | pg.QueryConfig,
     values: unknown[] | undefined,
@@ -207,15 +227,23 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
   /** Every broken count invariant (empty when all hold); for tests. */
   invariantViolations(): string[] {
     const problems = this.ledger.invariantViolations(this.connections);
-    if (this.idle.length !== this.ledger.idle) problems.push(`idle stacks hold ${this.idle.length}, counted ${this.ledger.idle}`);
+    if (this.idle.length !== this.ledger.idle)
+      problems.push(`idle stacks hold ${this.idle.length}, counted ${this.ledger.idle}`);
     return problems;
   }
 
   // ConnectionOwner: called by a connection's bound callbacks.
 
-  queryDone(connection: Connection, error: Error | null, result: unknown, resolve: Resolve, reject: Reject): void {
+  queryDone(
+    connection: Connection,
+    error: Error | null,
+    result: unknown,
+    resolve: Resolve,
+    reject: Reject,
+  ): void {
     const failed = error !== null && error !== undefined;
-    if (this.timeQueries) this.observer.onQuery?.(connection.partition.index, this.now() - connection.queryStartedAt, failed);
+    if (this.timeQueries)
+      this.observer.onQuery?.(connection.partition.index, this.now() - connection.queryStartedAt, failed);
     this.emit('release', failed ? error : undefined, connection.client);
     this.release(connection, failed && isConnectionFatal(error) ? 'broken' : undefined);
     if (failed) reject(error);
@@ -226,21 +254,31 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
     connection.borrowed = false;
     connection.borrowStack = undefined;
     // A borrower may have ended the client itself, or broken it: never hand that out again.
-    const { _ending: ending, _queryable: queryable } = connection.client as unknown as { _ending?: boolean; _queryable?: boolean };
+    const { _ending: ending, _queryable: queryable } = connection.client as unknown as {
+      _ending?: boolean;
+      _queryable?: boolean;
+    };
     if (ending === true || queryable === false) connection.broken = true;
     this.emit('release', error, connection.client);
     this.release(connection, evict ? 'released-with-error' : undefined);
   }
 
   connectionError(connection: Connection, error: Error): void {
-    if (connection.broken || connection.state !== 'idle' && connection.state !== 'busy') return;
+    if (connection.broken || (connection.state !== 'idle' && connection.state !== 'busy')) return;
     connection.broken = true;
     this.ledger.totals.connectionErrors++;
     this.observer.onConnectionError?.(error);
     const idle = connection.state === 'idle';
     this.log.warn(
-      { target: this.target, poolIndex: connection.partition.index, code: (error as { code?: unknown }).code, error: error.message },
-      idle ? 'idle database connection failed; replacing it' : 'database connection in use failed; it is replaced when released',
+      {
+        target: this.target,
+        poolIndex: connection.partition.index,
+        code: (error as { code?: unknown }).code,
+        error: error.message,
+      },
+      idle
+        ? 'idle database connection failed; replacing it'
+        : 'database connection in use failed; it is replaced when released',
     );
     if (!idle) return;
     this.idle.remove(connection);
@@ -258,12 +296,19 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
     return new Promise<T>((resolve, reject) => {
       const now = this.now();
       const waiter: Waiter = {
-        kind, text, values, resolve: resolve as Resolve, reject, enqueuedAt: now,
-        deadline: now + this.settings.poolTimeoutMillis, borrowStack,
+        kind,
+        text,
+        values,
+        resolve: resolve as Resolve,
+        reject,
+        enqueuedAt: now,
+        deadline: now + this.settings.poolTimeoutMillis,
+        borrowStack,
       };
       const connection = this.waiters.length === 0 ? this.takeIdle(now) : undefined;
       if (connection === undefined) this.enqueue(waiter);
-      else if (now - connection.idleSince <= this.settings.idleCheckMillis) this.handOff(connection, waiter, now);
+      else if (now - connection.idleSince <= this.settings.idleCheckMillis)
+        this.handOff(connection, waiter, now);
       else this.check(connection, waiter);
     });
   }
@@ -287,7 +332,13 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
     waiter.resolve(connection.client as never);
   }
 
-  private runQuery(connection: Connection, text: unknown, values: unknown, resolve: Resolve, reject: Reject): void {
+  private runQuery(
+    connection: Connection,
+    text: unknown,
+    values: unknown,
+    resolve: Resolve,
+    reject: Reject,
+  ): void {
     if (this.timeQueries) connection.queryStartedAt = this.now();
     try {
       connection.run(text, values, resolve, reject);
@@ -351,7 +402,10 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
         return;
       }
       if ((error !== null && error !== undefined) || connection.broken) {
-        this.log.debug({ target: this.target, poolIndex: connection.partition.index }, 'idle connection failed its check; replacing it');
+        this.log.debug(
+          { target: this.target, poolIndex: connection.partition.index },
+          'idle connection failed its check; replacing it',
+        );
         this.retire(connection, 'failed-check');
         this.requeueFirst(waiter);
       } else {
@@ -374,7 +428,11 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
   private requeueFirst(waiter: Waiter): void {
     this.waiters.unshift(waiter);
     const now = this.now();
-    for (let connection = this.takeIdle(now); connection !== undefined; connection = this.waiters.length > 0 ? this.takeIdle(now) : undefined) {
+    for (
+      let connection = this.takeIdle(now);
+      connection !== undefined;
+      connection = this.waiters.length > 0 ? this.takeIdle(now) : undefined
+    ) {
       const next = this.waiters.shift() as Waiter;
       if (now - connection.idleSince <= this.settings.idleCheckMillis) this.handOff(connection, next, now);
       else this.check(connection, next);
@@ -389,7 +447,13 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
       const counts = { inUse: busy, idle, connecting, waiting: this.waiters.length + 1 };
       this.ledger.totals.timeouts++;
       this.observer.onTimeout?.();
-      waiter.reject(new PoolTimeoutError(this.shape, counts, this.backoff.failing ? this.backoff.currentError : undefined));
+      waiter.reject(
+        new PoolTimeoutError(
+          this.shape,
+          counts,
+          this.backoff.failing ? this.backoff.currentError : undefined,
+        ),
+      );
     });
     this.settleCheck();
   };
@@ -420,7 +484,9 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
   }
 
   private partitionWithRoom(): Partition | undefined {
-    return this.ledger.partitions.find((each) => this.ledger.hasRoom(each, false) || this.ledger.hasRoom(each, true));
+    return this.ledger.partitions.find(
+      (each) => this.ledger.hasRoom(each, false) || this.ledger.hasRoom(each, true),
+    );
   }
 
   private open(partition: Partition, overflow: boolean): void {
@@ -429,7 +495,10 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
 
   /** LifecycleEvents: a connection opened; the pool may now be ready. */
   connectionOpened(connection: Connection, now: number): void {
-    if (!this.isReady && this.ledger.partitions.every((each) => each.persistentOpen >= this.settings.poolSize)) {
+    if (
+      !this.isReady &&
+      this.ledger.partitions.every((each) => each.persistentOpen >= this.settings.poolSize)
+    ) {
       this.isReady = true;
       const { poolCount, poolSize } = this.settings;
       this.log.info({ target: this.target, pools: poolCount, poolSize }, 'database pool ready');
@@ -475,8 +544,10 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
   private async drain(drainMillis: number): Promise<void> {
     clearInterval(this.tickTimer);
     this.backoff.stop();
-    if (!this.isReady) this.rejectReady(new PoolEndedError('the pool was ended (pool.end() was called) before it was ready'));
-    if (this.waiters.length === 0) for (const connection of this.idle.takeAll()) this.retire(connection, 'shutdown');
+    if (!this.isReady)
+      this.rejectReady(new PoolEndedError('the pool was ended (pool.end() was called) before it was ready'));
+    if (this.waiters.length === 0)
+      for (const connection of this.idle.takeAll()) this.retire(connection, 'shutdown');
     this.destroySpareConnecting();
     if (this.ledger.busy > 0 || this.waiters.length > 0) {
       await new Promise<void>((resolve) => {
@@ -491,7 +562,10 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
     this.waiters.clear((waiter) => waiter.reject(new PoolEndedError(ENDED_WHILE_WAITING)));
     if (this.ledger.busy > 0) {
       const inUse = this.ledger.busy;
-      this.log.warn({ target: this.target, inUse, drainMillis }, 'connections still checked out after the drain time; closing them');
+      this.log.warn(
+        { target: this.target, inUse, drainMillis },
+        'connections still checked out after the drain time; closing them',
+      );
     }
     this.lifecycle.closingDown = true;
     for (const connection of [...this.connections]) {
@@ -537,7 +611,10 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
     const leakMillis = this.settings.leakWarningMillis;
     if (leakMillis === 0 || this.ledger.busy === 0) return;
     for (const { connection, heldMillis, message } of findLeaks(this.connections, now, leakMillis)) {
-      this.log.warn({ poolIndex: connection.partition.index, heldMillis, stack: connection.borrowStack?.stack }, message);
+      this.log.warn(
+        { poolIndex: connection.partition.index, heldMillis, stack: connection.borrowStack?.stack },
+        message,
+      );
       this.recordStacks = true;
     }
   };

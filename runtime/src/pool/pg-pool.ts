@@ -14,8 +14,17 @@ import { MAX_TIMER_MILLIS } from './waiter-queue.js';
 
 /** pg.Pool's own options: they shape the pool and are not passed to `pg.Client`. */
 const POOL_ONLY_OPTIONS = [
-  'max', 'min', 'idleTimeoutMillis', 'maxUses', 'maxLifetimeSeconds', 'allowExitOnIdle',
-  'log', 'Client', 'onConnect', 'Promise', 'verify',
+  'max',
+  'min',
+  'idleTimeoutMillis',
+  'maxUses',
+  'maxLifetimeSeconds',
+  'allowExitOnIdle',
+  'log',
+  'Client',
+  'onConnect',
+  'Promise',
+  'verify',
 ] as const;
 
 /** pg.Pool's default `max` and `idleTimeoutMillis`. */
@@ -29,7 +38,11 @@ export interface MappedPoolConfig {
   readonly setup: ClientSetup;
 }
 
-function integerOption(config: pg.PoolConfig, name: 'max' | 'min' | 'maxUses' | 'maxLifetimeSeconds', minimum: number): number | undefined {
+function integerOption(
+  config: pg.PoolConfig,
+  name: 'max' | 'min' | 'maxUses' | 'maxLifetimeSeconds',
+  minimum: number,
+): number | undefined {
   const value = config[name];
   if (value === undefined || value === null) return undefined;
   if (!Number.isInteger(value) || value < minimum) {
@@ -38,11 +51,16 @@ function integerOption(config: pg.PoolConfig, name: 'max' | 'min' | 'maxUses' | 
   return value;
 }
 
-function millisOption(config: pg.PoolConfig, name: 'idleTimeoutMillis' | 'connectionTimeoutMillis'): number | undefined {
+function millisOption(
+  config: pg.PoolConfig,
+  name: 'idleTimeoutMillis' | 'connectionTimeoutMillis',
+): number | undefined {
   const value = config[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new Error(`Pool option '${name}' must be a number of milliseconds >= 0, got ${JSON.stringify(value)}`);
+    throw new Error(
+      `Pool option '${name}' must be a number of milliseconds >= 0, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -86,7 +104,9 @@ export function mapPoolConfig(config: pg.PoolConfig = {}): MappedPoolConfig {
   const min = integerOption(config, 'min', 0) ?? 0;
   if (min > max) throw new Error(`Pool option 'min' must not exceed 'max' (${max}), got ${min}`);
   const poolSize = min > 0 ? min : max;
-  const idleTimeoutMillis = millisOption(config, 'idleTimeoutMillis') ?? (config.idleTimeoutMillis === null ? 0 : PG_DEFAULT_IDLE_TIMEOUT_MILLIS);
+  const idleTimeoutMillis =
+    millisOption(config, 'idleTimeoutMillis') ??
+    (config.idleTimeoutMillis === null ? 0 : PG_DEFAULT_IDLE_TIMEOUT_MILLIS);
   const connectionTimeoutMillis = millisOption(config, 'connectionTimeoutMillis') ?? 0;
   const lifetimeSeconds = integerOption(config, 'maxLifetimeSeconds', 0) ?? 0;
   const settings: Settings = {
@@ -100,7 +120,8 @@ export function mapPoolConfig(config: pg.PoolConfig = {}): MappedPoolConfig {
   };
   const clientConfig: Record<string, unknown> = { application_name: DEFAULT_APPLICATION_NAME };
   for (const [name, value] of Object.entries(config)) {
-    if (!(POOL_ONLY_OPTIONS as readonly string[]).includes(name) && value !== undefined) clientConfig[name] = value;
+    if (!(POOL_ONLY_OPTIONS as readonly string[]).includes(name) && value !== undefined)
+      clientConfig[name] = value;
   }
   const options: PoolOptions = {
     Client: config.Client as typeof pg.Client | undefined,
@@ -109,7 +130,11 @@ export function mapPoolConfig(config: pg.PoolConfig = {}): MappedPoolConfig {
     allowExitOnIdle: config.allowExitOnIdle ?? false,
     onConnect: config.onConnect,
   };
-  const setup: ClientSetup = { config: clientConfig as pg.ClientConfig, target: targetOf(config), warnings: [] };
+  const setup: ClientSetup = {
+    config: clientConfig as pg.ClientConfig,
+    target: targetOf(config),
+    warnings: [],
+  };
   return { settings, options, setup };
 }
 
@@ -134,7 +159,8 @@ export class Pool extends PartitionedPool implements pg.Pool {
       maxUses: mapped.options.maxUses ?? 0,
       allowExitOnIdle: mapped.options.allowExitOnIdle ?? false,
       maxLifetimeSeconds: mapped.settings.maxLifetimeMillis / 1000,
-      idleTimeoutMillis: config.idleTimeoutMillis === undefined ? PG_DEFAULT_IDLE_TIMEOUT_MILLIS : config.idleTimeoutMillis,
+      idleTimeoutMillis:
+        config.idleTimeoutMillis === undefined ? PG_DEFAULT_IDLE_TIMEOUT_MILLIS : config.idleTimeoutMillis,
     };
   }
 
@@ -143,7 +169,9 @@ export class Pool extends PartitionedPool implements pg.Pool {
     queryConfig: pg.QueryArrayConfig<I>,
     values?: pg.QueryConfigValues<I>,
   ): Promise<pg.QueryArrayResult<R>>;
-  override query<R extends pg.QueryResultRow = pg.QueryResultRow, I = unknown[]>(queryConfig: pg.QueryConfig<I>): Promise<pg.QueryResult<R>>;
+  override query<R extends pg.QueryResultRow = pg.QueryResultRow, I = unknown[]>(
+    queryConfig: pg.QueryConfig<I>,
+  ): Promise<pg.QueryResult<R>>;
   override query<R extends pg.QueryResultRow = pg.QueryResultRow, I = unknown[]>(
     queryTextOrConfig: string | pg.QueryConfig<I>,
     values?: pg.QueryConfigValues<I>,
@@ -173,7 +201,13 @@ export class Pool extends PartitionedPool implements pg.Pool {
   }
 
   override connect(): Promise<PooledClient>;
-  override connect(callback: (error: Error | undefined, client: PooledClient | undefined, done: (release?: unknown) => void) => void): void;
+  override connect(
+    callback: (
+      error: Error | undefined,
+      client: PooledClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): void;
   override connect(...args: unknown[]): unknown {
     return (PartitionedPool.prototype.connect as (...parameters: unknown[]) => unknown).apply(this, args);
   }

@@ -18,11 +18,22 @@ export interface ConnectionOwner {
   /** `client.release(error?)` of a client handed out by `connect()`. */
   releaseBorrowed(connection: Connection, evict: boolean, error: Error | undefined): void;
   /** A `pool.query()` finished on this connection. */
-  queryDone(connection: Connection, error: Error | null, result: unknown, resolve: (value: never) => void, reject: (error: Error) => void): void;
+  queryDone(
+    connection: Connection,
+    error: Error | null,
+    result: unknown,
+    resolve: (value: never) => void,
+    reject: (error: Error) => void,
+  ): void;
 }
 
 /** `client.query(text, values, callback)`, kept from before any instrumentation. */
-export type RawQuery = (this: pg.Client, text: unknown, values: unknown, callback?: (error: Error | null, result: unknown) => void) => unknown;
+export type RawQuery = (
+  this: pg.Client,
+  text: unknown,
+  values: unknown,
+  callback?: (error: Error | null, result: unknown) => void,
+) => unknown;
 
 /**
  * One of the POOL_COUNT pools. Slots count connections opening, open and
@@ -127,9 +138,13 @@ export function cancelBackend(client: pg.Client, host: string, port: number): vo
   packet.writeInt32BE(CANCEL_REQUEST_CODE, 4);
   packet.writeInt32BE(processID, 8);
   packet.writeInt32BE(secretKey, 12);
-  const sent = (): void => { socket.end(packet); };
+  const sent = (): void => {
+    socket.end(packet);
+  };
   // A host that is a path is a Unix-socket directory (DATABASE_URL ?host=/var/run/postgresql).
-  const socket = host.startsWith('/') ? connect(`${host.replace(/\/$/, '')}/.s.PGSQL.${port}`, sent) : connect(port, host, sent);
+  const socket = host.startsWith('/')
+    ? connect(`${host.replace(/\/$/, '')}/.s.PGSQL.${port}`, sent)
+    : connect(port, host, sent);
   socket.setTimeout(CLOSE_TIMEOUT_MILLIS, () => socket.destroy());
   socket.on('error', () => undefined);
   socket.unref();

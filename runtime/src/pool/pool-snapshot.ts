@@ -22,7 +22,14 @@ export interface SnapshotSource {
 
 /** Counts every connection by pool and state; connections being closed are left out. */
 export function snapshotOf(source: SnapshotSource): PoolSnapshot {
-  const pools = source.partitions.map((partition) => ({ index: partition.index, persistentOpen: 0, overflowOpen: 0, idle: 0, inUse: 0, connecting: 0 }));
+  const pools = source.partitions.map((partition) => ({
+    index: partition.index,
+    persistentOpen: 0,
+    overflowOpen: 0,
+    idle: 0,
+    inUse: 0,
+    connecting: 0,
+  }));
   for (const connection of source.connections) {
     const pool = pools[connection.partition.index] as (typeof pools)[number];
     switch (connection.state) {
@@ -41,7 +48,8 @@ export function snapshotOf(source: SnapshotSource): PoolSnapshot {
     if (connection.overflow) pool.overflowOpen++;
     else pool.persistentOpen++;
   }
-  const sum = (pick: (pool: PoolPartitionSnapshot) => number): number => pools.reduce((total, pool) => total + pick(pool), 0);
+  const sum = (pick: (pool: PoolPartitionSnapshot) => number): number =>
+    pools.reduce((total, pool) => total + pick(pool), 0);
   const idle = sum((pool) => pool.idle);
   const inUse = sum((pool) => pool.inUse);
   return {
@@ -73,19 +81,30 @@ type QueryCallback = (error: Error | null, result: unknown) => void;
  */
 export function instrumentQueries(connection: Connection, observer: PoolObserver, now: () => number): void {
   const { client, rawQuery, partition } = connection;
-  const report = (startedAt: number, failed: boolean): void => observer.onQuery?.(partition.index, now() - startedAt, failed);
+  const report = (startedAt: number, failed: boolean): void =>
+    observer.onQuery?.(partition.index, now() - startedAt, failed);
   const timed = function (text: unknown, values?: unknown, callback?: unknown): unknown {
-    if (text === null || text === undefined || typeof (text as { submit?: unknown }).submit === 'function') return rawQuery.call(client, text, values, callback as QueryCallback);
+    if (text === null || text === undefined || typeof (text as { submit?: unknown }).submit === 'function')
+      return rawQuery.call(client, text, values, callback as QueryCallback);
     const startedAt = now();
-    const done = typeof values === 'function' ? (values as QueryCallback) : (callback as QueryCallback | undefined);
+    const done =
+      typeof values === 'function' ? (values as QueryCallback) : (callback as QueryCallback | undefined);
     if (done !== undefined) {
-      return rawQuery.call(client, text, typeof values === 'function' ? undefined : values, (error, result) => {
-        report(startedAt, error !== null && error !== undefined);
-        done(error, result);
-      });
+      return rawQuery.call(
+        client,
+        text,
+        typeof values === 'function' ? undefined : values,
+        (error, result) => {
+          report(startedAt, error !== null && error !== undefined);
+          done(error, result);
+        },
+      );
     }
     const result = rawQuery.call(client, text, values) as Promise<unknown>;
-    result.then(() => report(startedAt, false), () => report(startedAt, true));
+    result.then(
+      () => report(startedAt, false),
+      () => report(startedAt, true),
+    );
     return result;
   };
   (client as unknown as { query: unknown }).query = timed;

@@ -43,7 +43,8 @@ export class RingQueue<T> {
 
   private grow(): void {
     const next = new Array<T | undefined>(this.items.length * 2);
-    for (let index = 0; index < this.size; index++) next[index] = this.items[(this.head + index) & (this.items.length - 1)];
+    for (let index = 0; index < this.size; index++)
+      next[index] = this.items[(this.head + index) & (this.items.length - 1)];
     this.items = next;
     this.head = 0;
   }

@@ -121,7 +121,13 @@ export class SlotLedger {
   invariantViolations(connections: Iterable<Connection>): string[] {
     const problems: string[] = [];
     const seen = { connecting: 0, idle: 0, busy: 0, closing: 0, closed: 0 };
-    const perPartition = this.partitions.map(() => ({ persistent: 0, overflow: 0, persistentOpen: 0, idle: 0, busy: 0 }));
+    const perPartition = this.partitions.map(() => ({
+      persistent: 0,
+      overflow: 0,
+      persistentOpen: 0,
+      idle: 0,
+      busy: 0,
+    }));
     for (const connection of connections) {
       seen[connection.state]++;
       const mine = perPartition[connection.partition.index];
@@ -131,10 +137,12 @@ export class SlotLedger {
       else mine.persistent++;
       if (connection.state === 'idle') mine.idle++;
       if (connection.state === 'busy') mine.busy++;
-      if (!connection.overflow && (connection.state === 'idle' || connection.state === 'busy')) mine.persistentOpen++;
+      if (!connection.overflow && (connection.state === 'idle' || connection.state === 'busy'))
+        mine.persistentOpen++;
     }
     for (const state of ['connecting', 'idle', 'busy', 'closing'] as const) {
-      if (seen[state] !== this.counts[state]) problems.push(`${state}: counted ${this.counts[state]}, found ${seen[state]}`);
+      if (seen[state] !== this.counts[state])
+        problems.push(`${state}: counted ${this.counts[state]}, found ${seen[state]}`);
     }
     if (seen.closed > 0) problems.push(`${seen.closed} closed connections are still tracked`);
     let slots = 0;
@@ -142,15 +150,31 @@ export class SlotLedger {
       const found = perPartition[partition.index] as (typeof perPartition)[number];
       const label = `pool ${partition.index}`;
       slots += partition.persistentSlots + partition.overflowSlots;
-      if (found.persistent !== partition.persistentSlots) problems.push(`${label} persistent slots: counted ${partition.persistentSlots}, found ${found.persistent}`);
-      if (found.overflow !== partition.overflowSlots) problems.push(`${label} overflow slots: counted ${partition.overflowSlots}, found ${found.overflow}`);
-      if (found.persistentOpen !== partition.persistentOpen) problems.push(`${label} persistent open: counted ${partition.persistentOpen}, found ${found.persistentOpen}`);
-      if (found.idle !== partition.idle) problems.push(`${label} idle: counted ${partition.idle}, found ${found.idle}`);
-      if (found.busy !== partition.busy) problems.push(`${label} busy: counted ${partition.busy}, found ${found.busy}`);
-      if (partition.persistentSlots > this.poolSize) problems.push(`${label} holds ${partition.persistentSlots} persistent slots, POOL_SIZE=${this.poolSize}`);
-      if (partition.overflowSlots > this.maxOverflow) problems.push(`${label} holds ${partition.overflowSlots} overflow slots, MAX_OVERFLOW=${this.maxOverflow}`);
+      if (found.persistent !== partition.persistentSlots)
+        problems.push(
+          `${label} persistent slots: counted ${partition.persistentSlots}, found ${found.persistent}`,
+        );
+      if (found.overflow !== partition.overflowSlots)
+        problems.push(`${label} overflow slots: counted ${partition.overflowSlots}, found ${found.overflow}`);
+      if (found.persistentOpen !== partition.persistentOpen)
+        problems.push(
+          `${label} persistent open: counted ${partition.persistentOpen}, found ${found.persistentOpen}`,
+        );
+      if (found.idle !== partition.idle)
+        problems.push(`${label} idle: counted ${partition.idle}, found ${found.idle}`);
+      if (found.busy !== partition.busy)
+        problems.push(`${label} busy: counted ${partition.busy}, found ${found.busy}`);
+      if (partition.persistentSlots > this.poolSize)
+        problems.push(
+          `${label} holds ${partition.persistentSlots} persistent slots, POOL_SIZE=${this.poolSize}`,
+        );
+      if (partition.overflowSlots > this.maxOverflow)
+        problems.push(
+          `${label} holds ${partition.overflowSlots} overflow slots, MAX_OVERFLOW=${this.maxOverflow}`,
+        );
     }
-    if (slots !== this.used) problems.push(`busy + idle + connecting + closing = ${this.used}, but ${slots} slots are used`);
+    if (slots !== this.used)
+      problems.push(`busy + idle + connecting + closing = ${this.used}, but ${slots} slots are used`);
     return problems;
   }
 }

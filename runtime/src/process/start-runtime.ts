@@ -49,7 +49,11 @@ export interface RuntimeOptions {
  */
 export async function startRuntime(options: RuntimeOptions = {}): Promise<HealthServer | undefined> {
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  const writeError = options.writeError ?? ((line: string) => { process.stderr.write(`${line}\n`); });
+  const writeError =
+    options.writeError ??
+    ((line: string) => {
+      process.stderr.write(`${line}\n`);
+    });
   let settings: Settings;
   try {
     settings = loadSettings(options.env ?? process.env);
@@ -81,31 +85,50 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Health
       const database = embedded;
       process.once('exit', () => database.kill());
       settings = { ...settings, databaseUrl: embedded.url };
-      logger.info({ databaseUrl: redactDatabaseUrl(embedded.url), dataDirectory: embedded.dataDirectory },
-        'DATABASE_URL is not set: started an embedded PostgreSQL for development (its data is deleted on shutdown)');
+      logger.info(
+        { databaseUrl: redactDatabaseUrl(embedded.url), dataDirectory: embedded.dataDirectory },
+        'DATABASE_URL is not set: started an embedded PostgreSQL for development (its data is deleted on shutdown)',
+      );
     }
     const metrics = createPoolMetrics();
-    logger.info({ settings: settingsForLog(settings), maxConnections: perInstanceConnections(settings) },
-      `connection pool starting: ${settings.poolCount} × ${settings.poolSize} connections (plus up to ${settings.maxOverflow} overflow per pool)`);
+    logger.info(
+      { settings: settingsForLog(settings), maxConnections: perInstanceConnections(settings) },
+      `connection pool starting: ${settings.poolCount} × ${settings.poolSize} connections (plus up to ${settings.maxOverflow} overflow per pool)`,
+    );
     const started = performance.now();
-    const observer = combineObservers(metrics.observer, createPoolLogObserver(logger, { poolTimeoutMillis: settings.poolTimeoutMillis }));
+    const observer = combineObservers(
+      metrics.observer,
+      createPoolLogObserver(logger, { poolTimeoutMillis: settings.poolTimeoutMillis }),
+    );
     const created = createPool(settings, { logger, observer });
     pool = created;
-    created.on('error', (error: Error) => logger.warn({ err: describeError(error) }, 'connection pool error'));
+    created.on('error', (error: Error) =>
+      logger.warn({ err: describeError(error) }, 'connection pool error'),
+    );
     created.ready.then(
-      () => logger.info({ connections: created.totalCount, millis: Math.round(performance.now() - started) }, 'connection pool ready: all persistent connections open'),
+      () =>
+        logger.info(
+          { connections: created.totalCount, millis: Math.round(performance.now() - started) },
+          'connection pool ready: all persistent connections open',
+        ),
       () => undefined,
     );
     let application: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
     if (app !== undefined) {
-      const source = options.appModule === undefined ? 'the application' : `the application ${JSON.stringify(options.appModule)}`;
+      const source =
+        options.appModule === undefined
+          ? 'the application'
+          : `the application ${JSON.stringify(options.appModule)}`;
       const listener = await createApplicationListener(app, { pool: created, settings, logger }, source);
       application = hostApplication(listener, {
         logger,
         registry: metrics.registry,
         retryAfterSeconds: Math.max(1, Math.ceil(settings.poolTimeoutMillis / 1000)),
       });
-      logger.info({ app: options.appModule ?? 'startRuntime({ app })' }, 'application started: the runtime hands it every request outside its own paths');
+      logger.info(
+        { app: options.appModule ?? 'startRuntime({ app })' },
+        'application started: the runtime hands it every request outside its own paths',
+      );
     }
     const database = embedded;
     return await createHealthServer({
@@ -121,8 +144,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Health
     });
   } catch (error) {
     const cause = error instanceof ApplicationError ? error.cause : undefined;
-    logger.error({ err: describeError(error), stack: cause instanceof Error ? cause.stack : undefined },
-      `clientats-runtime could not start: ${describeError(error)}`);
+    logger.error(
+      { err: describeError(error), stack: cause instanceof Error ? cause.stack : undefined },
+      `clientats-runtime could not start: ${describeError(error)}`,
+    );
     await pool?.end({ drainMillis: 0 }).catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     exit(1);

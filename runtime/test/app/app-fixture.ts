@@ -21,11 +21,13 @@ export interface AwaitableLogger extends Logger {
 export function awaitableLogger(): AwaitableLogger {
   const lines: LogLine[] = [];
   const watchers = new Set<(line: LogLine) => void>();
-  const record = (level: LogLine['level']) => (fields: object, message: string): void => {
-    const line = { level, message, fields };
-    lines.push(line);
-    for (const watcher of watchers) watcher(line);
-  };
+  const record =
+    (level: LogLine['level']) =>
+    (fields: object, message: string): void => {
+      const line = { level, message, fields };
+      lines.push(line);
+      for (const watcher of watchers) watcher(line);
+    };
   return {
     lines,
     debug: record('debug'),
@@ -39,7 +41,11 @@ export function awaitableLogger(): AwaitableLogger {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           watchers.delete(watch);
-          reject(new Error(`no log line with "${text}" within ${timeoutMillis} ms; got: ${lines.map((line) => line.message).join(' | ')}`));
+          reject(
+            new Error(
+              `no log line with "${text}" within ${timeoutMillis} ms; got: ${lines.map((line) => line.message).join(' | ')}`,
+            ),
+          );
         }, timeoutMillis);
         const watch = (line: LogLine): void => {
           if (!line.message.includes(text)) return;
@@ -65,13 +71,22 @@ export interface Hosted {
 }
 
 /** Starts `startRuntime({ app })` on port 0 with a small pool and fast readiness checks. */
-export async function startHosted(databaseUrl: string, app: ApplicationFactory, env: Record<string, string> = {}): Promise<Hosted> {
+export async function startHosted(
+  databaseUrl: string,
+  app: ApplicationFactory,
+  env: Record<string, string> = {},
+): Promise<Hosted> {
   const logger = awaitableLogger();
   const exits: number[] = [];
   let hostedPool: Parameters<ApplicationFactory>[0]['pool'] | undefined;
   const server = await startRuntime({
     env: {
-      DATABASE_URL: databaseUrl, POOL_SIZE: '2', READINESS_INTERVAL_MS: '100', SHUTDOWN_DELAY_MS: '0', SHUTDOWN_DRAIN_MS: '5000', ...env,
+      DATABASE_URL: databaseUrl,
+      POOL_SIZE: '2',
+      READINESS_INTERVAL_MS: '100',
+      SHUTDOWN_DELAY_MS: '0',
+      SHUTDOWN_DRAIN_MS: '5000',
+      ...env,
     },
     app: (context) => {
       hostedPool = context.pool;
@@ -80,7 +95,9 @@ export async function startHosted(databaseUrl: string, app: ApplicationFactory, 
     port: 0,
     logger,
     signals: [],
-    exit: (code) => { exits.push(code); },
+    exit: (code) => {
+      exits.push(code);
+    },
     writeError: (line) => logger.error({}, line),
   });
   if (server === undefined) throw new Error(`the runtime did not start: ${logger.messages().join(' | ')}`);
@@ -102,21 +119,36 @@ export interface Answer {
 }
 
 /** One request with node:http; rejects with the network error (its `code`, e.g. ECONNREFUSED). */
-export function send(url: string, options: { method?: string; body?: string; agent?: Agent | false; headers?: Record<string, string> } = {}): Promise<Answer> {
+export function send(
+  url: string,
+  options: { method?: string; body?: string; agent?: Agent | false; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(url, {
-      method: options.method ?? 'GET',
-      agent: options.agent ?? false,
-      headers: options.body === undefined ? options.headers : { 'content-type': 'application/json', ...options.headers },
-    }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        if (!response.complete) reject(new Error('the answer was cut short'));
-        else resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      response.on('error', reject);
-    });
+    const outgoing = httpRequest(
+      url,
+      {
+        method: options.method ?? 'GET',
+        agent: options.agent ?? false,
+        headers:
+          options.body === undefined
+            ? options.headers
+            : { 'content-type': 'application/json', ...options.headers },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          if (!response.complete) reject(new Error('the answer was cut short'));
+          else
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            });
+        });
+        response.on('error', reject);
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end(options.body);
   });
@@ -125,6 +157,8 @@ export function send(url: string, options: { method?: string; body?: string; age
 /** A promise with its resolve function, for holding a request open until a test lets it go. */
 export function gate(): { promise: Promise<void>; open(): void } {
   let open = (): void => undefined;
-  const promise = new Promise<void>((resolve) => { open = resolve; });
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
   return { promise, open };
 }

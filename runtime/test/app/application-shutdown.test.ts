@@ -19,18 +19,22 @@ describe('shutdown of the runtime hosting an application', () => {
   it('lets a request in flight finish with the pool, closes idle keep-alive sockets, then drains the pool', async () => {
     const released = gate();
     let entered: () => void = () => undefined;
-    const slowEntered = new Promise<void>((resolve) => { entered = resolve; });
-    const app: ApplicationFactory = ({ pool }) => async (request, response) => {
-      if (request.url === '/slow') {
-        entered();
-        await released.promise;
-        // After the listener closed: the pool must still serve the request that had started.
-        const { rows } = await pool.query<{ n: number }>('SELECT 7 AS n');
-        response.end(`slow ${rows[0]?.n}`);
-      } else {
-        response.end('fast');
-      }
-    };
+    const slowEntered = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const app: ApplicationFactory =
+      ({ pool }) =>
+      async (request, response) => {
+        if (request.url === '/slow') {
+          entered();
+          await released.promise;
+          // After the listener closed: the pool must still serve the request that had started.
+          const { rows } = await pool.query<{ n: number }>('SELECT 7 AS n');
+          response.end(`slow ${rows[0]?.n}`);
+        } else {
+          response.end('fast');
+        }
+      };
     const hosted = await startHosted(inject('databaseUrl'), app);
     started.push(hosted);
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
@@ -47,7 +51,9 @@ describe('shutdown of the runtime hosting an application', () => {
       expect(hosted.server.shuttingDown).toBe(true);
       await hosted.logger.waitFor('shutdown: stopped accepting HTTP connections');
       await idleClosed;
-      await expect(send(`${hosted.url}${HEALTH_PATHS.liveness}`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      await expect(send(`${hosted.url}${HEALTH_PATHS.liveness}`)).rejects.toMatchObject({
+        code: 'ECONNREFUSED',
+      });
       expect(hosted.logger.messages()).not.toContain('shutdown: connection pool closed');
 
       released.open();
@@ -71,7 +77,9 @@ describe('shutdown of the runtime hosting an application', () => {
   });
 
   it('answers readiness 503 and keeps serving the application, with Connection: close, during the shutdown delay', async () => {
-    const app: ApplicationFactory = () => (_request, response) => { response.end('still here'); };
+    const app: ApplicationFactory = () => (_request, response) => {
+      response.end('still here');
+    };
     // Long enough for two local requests on a loaded machine; the test then waits it out.
     const hosted = await startHosted(inject('databaseUrl'), app, { SHUTDOWN_DELAY_MS: '5000' });
     started.push(hosted);
@@ -82,7 +90,9 @@ describe('shutdown of the runtime hosting an application', () => {
     const answer = await send(`${hosted.url}/clients`, { agent: new Agent({ keepAlive: true }) });
     expect(answer).toMatchObject({ status: 200, body: 'still here' });
     expect(answer.headers.connection).toBe('close');
-    expect(hosted.logger.messages()).not.toContain('shutdown: stopped accepting HTTP connections; draining the connection pool');
+    expect(hosted.logger.messages()).not.toContain(
+      'shutdown: stopped accepting HTTP connections; draining the connection pool',
+    );
     await shutdown;
     expect(hosted.logger.messages()).toContain('shutdown complete');
   });
@@ -90,7 +100,9 @@ describe('shutdown of the runtime hosting an application', () => {
   it('stops waiting for a request that outlasts SHUTDOWN_DRAIN_MS, says so, and still closes the pool', async () => {
     const never = gate();
     let entered: () => void = () => undefined;
-    const stuckEntered = new Promise<void>((resolve) => { entered = resolve; });
+    const stuckEntered = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
     const app: ApplicationFactory = () => async (_request, response) => {
       entered();
       await never.promise;
@@ -102,11 +114,13 @@ describe('shutdown of the runtime hosting an application', () => {
     await stuckEntered;
     await hosted.server.shutdown({ delayMillis: 0 });
     never.open();
-    expect(hosted.logger.messages()).toEqual(expect.arrayContaining([
-      'shutdown: requests still in flight after SHUTDOWN_DRAIN_MS; closing the pool anyway',
-      'shutdown: connection pool closed',
-      'shutdown complete',
-    ]));
+    expect(hosted.logger.messages()).toEqual(
+      expect.arrayContaining([
+        'shutdown: requests still in flight after SHUTDOWN_DRAIN_MS; closing the pool anyway',
+        'shutdown: connection pool closed',
+        'shutdown complete',
+      ]),
+    );
     expect(await stuck).toBeInstanceOf(Error);
   });
 });

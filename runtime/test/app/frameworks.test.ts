@@ -30,26 +30,41 @@ async function exhaust(pool: ClientAtsPool): Promise<never> {
 function behavesAsHosted(hosted: () => Hosted): void {
   it('answers its routes, with the runtime paths beside them on the same port', async () => {
     expect(await send(`${hosted().url}/clients/7`)).toMatchObject({ status: 200, body: '{"id":7}' });
-    expect(await send(`${hosted().url}${HEALTH_PATHS.liveness}`)).toMatchObject({ status: 200, body: '{"status":"ok"}' });
-    expect((await send(`${hosted().url}${HEALTH_PATHS.readiness}`)).body).toMatch(/^\{"status":"(un)?healthy"/);
+    expect(await send(`${hosted().url}${HEALTH_PATHS.liveness}`)).toMatchObject({
+      status: 200,
+      body: '{"status":"ok"}',
+    });
+    expect((await send(`${hosted().url}${HEALTH_PATHS.readiness}`)).body).toMatch(
+      /^\{"status":"(un)?healthy"/,
+    );
     expect((await send(`${hosted().url}/no-such-route`)).status).toBe(404);
   });
 
   it('answers 503 with Retry-After when a route fails with a pool timeout', async () => {
     const answer = await send(`${hosted().url}/busy`);
-    expect(answer).toMatchObject({ status: 503, body: '{"status":"unavailable","error":"no database connection available, retry later"}' });
+    expect(answer).toMatchObject({
+      status: 503,
+      body: '{"status":"unavailable","error":"no database connection available, retry later"}',
+    });
     expect(answer.headers['retry-after']).toBe('1');
-    expect(hosted().logger.lines.find((line) => line.level === 'warn' && (line.fields as { path?: string }).path === '/busy')).toBeDefined();
+    expect(
+      hosted().logger.lines.find(
+        (line) => line.level === 'warn' && (line.fields as { path?: string }).path === '/busy',
+      ),
+    ).toBeDefined();
   });
 
   it('answers 500 without the error message when a route throws', async () => {
     const answer = await send(`${hosted().url}/broken`);
     expect(answer).toMatchObject({ status: 500, body: '{"status":"error","error":"internal error"}' });
-    expect(hosted().logger.lines.find((line) => line.level === 'error' && (line.fields as { path?: string }).path === '/broken'))
-      .toMatchObject({ fields: { err: 'relation "internal_table" does not exist (42P01)' } });
+    expect(
+      hosted().logger.lines.find(
+        (line) => line.level === 'error' && (line.fields as { path?: string }).path === '/broken',
+      ),
+    ).toMatchObject({ fields: { err: 'relation "internal_table" does not exist (42P01)' } });
   });
 
-  it('keeps the framework\'s 400 for a malformed JSON body', async () => {
+  it("keeps the framework's 400 for a malformed JSON body", async () => {
     const answer = await send(`${hosted().url}/clients`, { method: 'POST', body: '{"name":' });
     expect(answer.status).toBe(400);
     expect(answer.body).not.toContain('Unexpected');
@@ -65,16 +80,25 @@ describe('an Express app hosted by the runtime', () => {
       const { rows } = await pool.query('SELECT $1::int AS id', [request.params.id]);
       response.json(rows[0]);
     });
-    api.post('/clients', (request, response) => { response.status(201).json(request.body); });
+    api.post('/clients', (request, response) => {
+      response.status(201).json(request.body);
+    });
     api.get('/busy', () => exhaust(pool));
-    api.get('/broken', async () => { await pool.query('SELECT * FROM internal_table'); });
+    api.get('/broken', async () => {
+      await pool.query('SELECT * FROM internal_table');
+    });
     // Last: Express 5 routes rejected promises here, and this hands them to the runtime.
-    const toRuntime: ErrorRequestHandler = (error, request, response, _next) => respondToError(request, response, error);
+    const toRuntime: ErrorRequestHandler = (error, request, response, _next) =>
+      respondToError(request, response, error);
     api.use(toRuntime);
     return api;
   };
-  beforeAll(async () => { hosted = await startHosted(inject('databaseUrl'), app, ENV); });
-  afterAll(async () => { await hosted?.stop(); });
+  beforeAll(async () => {
+    hosted = await startHosted(inject('databaseUrl'), app, ENV);
+  });
+  afterAll(async () => {
+    await hosted?.stop();
+  });
   behavesAsHosted(() => hosted);
 });
 
@@ -88,7 +112,9 @@ describe('a Fastify app hosted by the runtime', () => {
     });
     api.post('/clients', async (request, reply) => reply.code(201).send(request.body));
     api.get('/busy', () => exhaust(pool));
-    api.get('/broken', async () => { await pool.query('SELECT * FROM internal_table'); });
+    api.get('/broken', async () => {
+      await pool.query('SELECT * FROM internal_table');
+    });
     api.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
       // Fastify's own 4xx (validation, bad JSON) keep its answer; the rest goes to the runtime.
       if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error);
@@ -99,7 +125,11 @@ describe('a Fastify app hosted by the runtime', () => {
     await api.ready();
     return api.routing;
   };
-  beforeAll(async () => { hosted = await startHosted(inject('databaseUrl'), app, ENV); });
-  afterAll(async () => { await hosted?.stop(); });
+  beforeAll(async () => {
+    hosted = await startHosted(inject('databaseUrl'), app, ENV);
+  });
+  afterAll(async () => {
+    await hosted?.stop();
+  });
   behavesAsHosted(() => hosted);
 });

@@ -29,13 +29,30 @@ describe('bench --quick', () => {
         }
         expect(measurement.facts?.failures ?? 0, `${section.name} / ${measurement.label}`).toBe(0);
       }
-      for (const comparison of section.comparisons) expect(Number.isFinite(comparison.value), comparison.label).toBe(true);
+      for (const comparison of section.comparisons)
+        expect(Number.isFinite(comparison.value), comparison.label).toBe(true);
     }
 
-    const labels = (name: string): string[] => report.sections.find((section) => section.name === name)!.measurements.map((measurement) => measurement.label);
+    const labels = (name: string): string[] =>
+      report.sections
+        .find((section) => section.name === name)!
+        .measurements.map((measurement) => measurement.label);
     expect(labels('pool-overhead')).toEqual(['ours', 'ours+metrics', 'pg-pool', 'tarn', 'generic-pool']);
-    expect(labels('throughput')).toEqual(expect.arrayContaining(['raw ×10 (simple)', 'ours 64 callers (simple)', 'pg-pool 64 callers (extended)', 'ours 64 callers (extended)']));
-    expect(labels('health-server')).toEqual(['bare node:http /health', 'ours /health', 'bare node:http /health/ready', 'ours /health/ready', 'ours /metrics']);
+    expect(labels('throughput')).toEqual(
+      expect.arrayContaining([
+        'raw ×10 (simple)',
+        'ours 64 callers (simple)',
+        'pg-pool 64 callers (extended)',
+        'ours 64 callers (extended)',
+      ]),
+    );
+    expect(labels('health-server')).toEqual([
+      'bare node:http /health',
+      'ours /health',
+      'bare node:http /health/ready',
+      'ours /health/ready',
+      'ours /metrics',
+    ]);
 
     const oversubscription = report.sections.find((section) => section.name === 'oversubscription')!;
     for (const measurement of oversubscription.measurements) {
@@ -49,20 +66,47 @@ describe('bench --quick', () => {
 
 describe('bench options', () => {
   it('reads the flags of a full run', () => {
-    const options = parseBenchArguments(['--only', 'health-server,throughput', '--seconds', '10', '--reps', '7', '--json', 'build/bench.json']);
-    expect(options).toMatchObject({ quick: false, only: ['throughput', 'health-server'], seconds: 10, warmupSeconds: 1, repetitions: 7, jsonPath: 'build/bench.json' });
+    const options = parseBenchArguments([
+      '--only',
+      'health-server,throughput',
+      '--seconds',
+      '10',
+      '--reps',
+      '7',
+      '--json',
+      'build/bench.json',
+    ]);
+    expect(options).toMatchObject({
+      quick: false,
+      only: ['throughput', 'health-server'],
+      seconds: 10,
+      warmupSeconds: 1,
+      repetitions: 7,
+      jsonPath: 'build/bench.json',
+    });
   });
 
   it('uses tiny windows and one repetition with --quick', () => {
-    expect(parseBenchArguments(['--quick'])).toMatchObject({ quick: true, seconds: 0.25, warmupSeconds: 0.15, repetitions: 1, only: [...SECTION_NAMES] });
+    expect(parseBenchArguments(['--quick'])).toMatchObject({
+      quick: true,
+      seconds: 0.25,
+      warmupSeconds: 0.15,
+      repetitions: 1,
+      only: [...SECTION_NAMES],
+    });
   });
 
   it('fails when --reps is not a positive integer', () => {
-    expect(() => parseBenchArguments(['--reps', '2.5'])).toThrow(new Error('--reps must be an integer > 0, got "2.5"'));
+    expect(() => parseBenchArguments(['--reps', '2.5'])).toThrow(
+      new Error('--reps must be an integer > 0, got "2.5"'),
+    );
   });
 
   it('fails when --only names an unknown section', () => {
     expect(() => parseBenchArguments(['--only', 'throughput,disk'])).toThrow(
-      new Error('--only must list sections among throughput, pool-overhead, oversubscription, health-server, generator, got "disk"'));
+      new Error(
+        '--only must list sections among throughput, pool-overhead, oversubscription, health-server, generator, got "disk"',
+      ),
+    );
   });
 });

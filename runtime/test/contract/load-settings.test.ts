@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ENVIRONMENT_VARIABLES, loadSettings, SettingsError, validateEnvironment } from '../../src/contract/index.js';
+import {
+  ENVIRONMENT_VARIABLES,
+  loadSettings,
+  SettingsError,
+  validateEnvironment,
+} from '../../src/contract/index.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -33,9 +38,12 @@ describe('loadSettings', () => {
     });
   });
 
-  it.each([['127.0.0.1'], ['0.0.0.0'], ['::'], ['::1'], ['fe80::1%eth0'], ['health.internal']])('reads HOST=%s', (host) => {
-    expect(loadSettings({ HOST: ` ${host} ` }).host).toBe(host);
-  });
+  it.each([['127.0.0.1'], ['0.0.0.0'], ['::'], ['::1'], ['fe80::1%eth0'], ['health.internal']])(
+    'reads HOST=%s',
+    (host) => {
+      expect(loadSettings({ HOST: ` ${host} ` }).host).toBe(host);
+    },
+  );
 
   it('reads a blank HOST as unset: all interfaces', () => {
     expect(loadSettings({ HOST: '  ' }).host).toBeUndefined();
@@ -48,18 +56,41 @@ describe('loadSettings', () => {
   });
 
   it('reads the guide Kubernetes values', () => {
-    const settings = loadSettings({ POOL_SIZE: '10', POOL_COUNT: '2', MAX_OVERFLOW: '3', POOL_TIMEOUT: '8000', DATABASE_SSL: 'true' });
-    expect(settings).toMatchObject({ poolSize: 10, poolCount: 2, maxOverflow: 3, poolTimeoutMillis: 8000, ssl: 'verify-full' });
+    const settings = loadSettings({
+      POOL_SIZE: '10',
+      POOL_COUNT: '2',
+      MAX_OVERFLOW: '3',
+      POOL_TIMEOUT: '8000',
+      DATABASE_SSL: 'true',
+    });
+    expect(settings).toMatchObject({
+      poolSize: 10,
+      poolCount: 2,
+      maxOverflow: 3,
+      poolTimeoutMillis: 8000,
+      ssl: 'verify-full',
+    });
   });
 
   it.each([
-    ['true', 'verify-full'], ['1', 'verify-full'], ['TRUE', 'verify-full'], ['false', 'disable'], ['0', 'disable'],
-    ['disable', 'disable'], ['require', 'require'], ['verify-ca', 'verify-ca'], ['verify-full', 'verify-full'],
+    ['true', 'verify-full'],
+    ['1', 'verify-full'],
+    ['TRUE', 'verify-full'],
+    ['false', 'disable'],
+    ['0', 'disable'],
+    ['disable', 'disable'],
+    ['require', 'require'],
+    ['verify-ca', 'verify-ca'],
+    ['verify-full', 'verify-full'],
   ])('maps DATABASE_SSL=%s to %s', (raw, mode) => {
     expect(loadSettings({ DATABASE_SSL: raw }).ssl).toBe(mode);
   });
 
-  it.each(['postgres://u:p@db:5432/app', 'postgresql://u:p@db/app', 'ecto://postgres:postgres@db:5432/clientats_dev'])('accepts DATABASE_URL %s', (url) => {
+  it.each([
+    'postgres://u:p@db:5432/app',
+    'postgresql://u:p@db/app',
+    'ecto://postgres:postgres@db:5432/clientats_dev',
+  ])('accepts DATABASE_URL %s', (url) => {
     expect(loadSettings({ DATABASE_URL: url }).databaseUrl).toBe(url);
   });
 
@@ -74,7 +105,15 @@ describe('loadSettings', () => {
   });
 
   it('fails when several variables are bad, listing every one in contract order', () => {
-    expect(problemsOf({ POOL_SIZE: '0', POOL_COUNT: 'abc', DATABASE_SSL: 'maybe', PORT: '70000', POOL_TIMEOUT: '1.5' })).toEqual([
+    expect(
+      problemsOf({
+        POOL_SIZE: '0',
+        POOL_COUNT: 'abc',
+        DATABASE_SSL: 'maybe',
+        PORT: '70000',
+        POOL_TIMEOUT: '1.5',
+      }),
+    ).toEqual([
       'POOL_SIZE must be an integer from 1 to 10000, got "0"',
       'POOL_COUNT must be an integer from 1 to 1000, got "abc"',
       'POOL_TIMEOUT must be an integer from 1 to 2147483647, got "1.5"',
@@ -84,11 +123,15 @@ describe('loadSettings', () => {
   });
 
   it('fails when MAX_OVERFLOW is negative', () => {
-    expect(problemsOf({ MAX_OVERFLOW: '-1' })).toEqual(['MAX_OVERFLOW must be an integer from 0 to 10000, got "-1"']);
+    expect(problemsOf({ MAX_OVERFLOW: '-1' })).toEqual([
+      'MAX_OVERFLOW must be an integer from 0 to 10000, got "-1"',
+    ]);
   });
 
   it('fails when an integer is too large to be exact', () => {
-    expect(problemsOf({ POOL_SIZE: '99999999999999999999' })).toEqual(['POOL_SIZE must be an integer from 1 to 10000, got "99999999999999999999"']);
+    expect(problemsOf({ POOL_SIZE: '99999999999999999999' })).toEqual([
+      'POOL_SIZE must be an integer from 1 to 10000, got "99999999999999999999"',
+    ]);
   });
 
   it('fails when DATABASE_URL has another scheme, without showing the password', () => {
@@ -116,7 +159,9 @@ describe('loadSettings', () => {
 
   it('fails when DATABASE_URL_FILE cannot be read', () => {
     const missing = join(directory, 'missing');
-    expect(problemsOf({ DATABASE_URL_FILE: missing })).toEqual([`DATABASE_URL_FILE names a file that cannot be read (ENOENT), got "${missing}"`]);
+    expect(problemsOf({ DATABASE_URL_FILE: missing })).toEqual([
+      `DATABASE_URL_FILE names a file that cannot be read (ENOENT), got "${missing}"`,
+    ]);
   });
 
   it('fails when DATABASE_URL_FILE holds something that is not a database URL', () => {
@@ -130,7 +175,9 @@ describe('loadSettings', () => {
 
 describe('validateEnvironment', () => {
   it('accepts a DATABASE_URL_FILE that exists only inside the container', () => {
-    expect(validateEnvironment({ DATABASE_URL_FILE: '/run/secrets/database_url', NODE_ENV: 'production' })).toEqual([]);
+    expect(
+      validateEnvironment({ DATABASE_URL_FILE: '/run/secrets/database_url', NODE_ENV: 'production' }),
+    ).toEqual([]);
   });
 
   it('states a default for every integer variable that parses under its own schema', () => {

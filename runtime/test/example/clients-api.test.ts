@@ -12,7 +12,8 @@ import { createScratchDatabase } from '../support/test-database.js';
 describe('the example clients API on the runtime', () => {
   let scratch: { url: string; close(): Promise<void> };
   let hosted: Hosted;
-  const post = (body: string): ReturnType<typeof send> => send(`${hosted.url}/clients`, { method: 'POST', body });
+  const post = (body: string): ReturnType<typeof send> =>
+    send(`${hosted.url}/clients`, { method: 'POST', body });
   beforeAll(async () => {
     scratch = await createScratchDatabase(inject('databaseUrl'), `example_${process.pid}`);
     // The example types its context structurally; this line fails to compile if it stops fitting the runtime's.
@@ -37,24 +38,42 @@ describe('the example clients API on the runtime', () => {
     expect(created.headers.location).toBe(`/clients/${grace.id}`);
     expect(JSON.parse((await send(`${hosted.url}/clients/${grace.id}`)).body)).toEqual(grace);
     await post('{"name":"Ada","email":"ada@example.com"}');
-    const page = JSON.parse((await send(`${hosted.url}/clients?limit=1`)).body) as { clients: { id: number }[]; next: string };
+    const page = JSON.parse((await send(`${hosted.url}/clients?limit=1`)).body) as {
+      clients: { id: number }[];
+      next: string;
+    };
     expect(page.clients.map((client) => client.id)).toEqual([grace.id]);
     expect(page.next).toBe(`/clients?limit=1&after=${grace.id}`);
-    const rest = JSON.parse((await send(`${hosted.url}${page.next}`)).body) as { clients: { email: string }[] };
+    const rest = JSON.parse((await send(`${hosted.url}${page.next}`)).body) as {
+      clients: { email: string }[];
+    };
     expect(rest.clients.map((client) => client.email)).toEqual(['ada@example.com']);
   });
 
   it('fails when the email is taken (409), the body is invalid (400/415) or the client does not exist (404)', async () => {
     await post('{"name":"Linus","email":"linus@example.com"}');
     expect(await post('{"name":"Linus 2","email":"LINUS@example.com"}')).toMatchObject({
-      status: 409, body: '{"status":"error","error":"a client with email \\"linus@example.com\\" already exists"}',
+      status: 409,
+      body: '{"status":"error","error":"a client with email \\"linus@example.com\\" already exists"}',
     });
     expect(await post('{"name":"","email":"x@y"}')).toMatchObject({
-      status: 400, body: '{"status":"error","error":"name must be a string of 1 to 200 characters, got \\"\\""}',
+      status: 400,
+      body: '{"status":"error","error":"name must be a string of 1 to 200 characters, got \\"\\""}',
     });
     expect(await post('not json')).toMatchObject({ status: 400 });
-    expect((await send(`${hosted.url}/clients`, { method: 'POST', body: '{}', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
-    expect(await send(`${hosted.url}/clients/999999`)).toMatchObject({ status: 404, body: '{"status":"error","error":"no client with id 999999"}' });
+    expect(
+      (
+        await send(`${hosted.url}/clients`, {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'text/plain' },
+        })
+      ).status,
+    ).toBe(415);
+    expect(await send(`${hosted.url}/clients/999999`)).toMatchObject({
+      status: 404,
+      body: '{"status":"error","error":"no client with id 999999"}',
+    });
     expect((await send(`${hosted.url}/clients/0`)).status).toBe(400);
     expect((await send(`${hosted.url}/clients/1`, { method: 'DELETE' })).headers.allow).toBe('GET, HEAD');
   });

@@ -8,7 +8,9 @@ const TOKEN = 'diag-7f3a9c1e5b';
 const UNAUTHORIZED_BODY = '{"status":"unauthorized","error":"a valid bearer token is required"}';
 
 async function diagnostics(server: HealthServer, authorization: string | undefined): Promise<Response> {
-  return fetch(`${server.url}/health/diagnostics`, { headers: authorization === undefined ? {} : { authorization } });
+  return fetch(`${server.url}/health/diagnostics`, {
+    headers: authorization === undefined ? {} : { authorization },
+  });
 }
 
 async function expectUnauthorized(response: Response): Promise<void> {
@@ -23,7 +25,9 @@ describe('diagnostics with HEALTH_CHECK_TOKEN set', () => {
     const settings = testSettings(inject('databaseUrl'), { POOL_SIZE: '1', HEALTH_CHECK_TOKEN: TOKEN });
     server = await createHealthServer({ pool: createPool(settings), settings, port: 0, host: '127.0.0.1' });
   });
-  afterAll(async () => { await server?.shutdown(); });
+  afterAll(async () => {
+    await server?.shutdown();
+  });
 
   it('answers 200 to the right token', async () => {
     const response = await diagnostics(server, `Bearer ${TOKEN}`);
@@ -60,9 +64,17 @@ describe('diagnostics with no HEALTH_CHECK_TOKEN', () => {
   const logger = recordingLogger();
   beforeAll(async () => {
     const settings = testSettings(inject('databaseUrl'), { POOL_SIZE: '1', HEALTH_CHECK_TOKEN: '' });
-    server = await createHealthServer({ pool: createPool(settings), settings, logger, port: 0, host: '127.0.0.1' });
+    server = await createHealthServer({
+      pool: createPool(settings),
+      settings,
+      logger,
+      port: 0,
+      host: '127.0.0.1',
+    });
   });
-  afterAll(async () => { await server?.shutdown(); });
+  afterAll(async () => {
+    await server?.shutdown();
+  });
 
   it.each([
     ['no Authorization header', undefined],
@@ -87,7 +99,13 @@ describe('createBearerVerifier', () => {
   it('fails every header when the configured token is empty or unset', () => {
     for (const configured of ['', undefined]) {
       const verify = createBearerVerifier(configured);
-      expect(['Bearer ', 'Bearer', '', 'Bearer undefined', undefined].map(verify)).toEqual([false, false, false, false, false]);
+      expect(['Bearer ', 'Bearer', '', 'Bearer undefined', undefined].map(verify)).toEqual([
+        false,
+        false,
+        false,
+        false,
+        false,
+      ]);
     }
   });
 

@@ -22,7 +22,10 @@ afterEach(async () => {
   }
 });
 
-async function start(env: Record<string, string>, options: { headersTimeoutMillis?: number; host?: string } = {}): Promise<HealthServer> {
+async function start(
+  env: Record<string, string>,
+  options: { headersTimeoutMillis?: number; host?: string } = {},
+): Promise<HealthServer> {
   const settings = testSettings(inject('databaseUrl'), { POOL_SIZE: '1', ...env });
   const pool = createPool(settings);
   const server = await createHealthServer({ pool, settings, port: 0, ...options });
@@ -33,7 +36,9 @@ async function start(env: Record<string, string>, options: { headersTimeoutMilli
 /** Resolves with what the server sent once it closed the socket, or `undefined` if it did not within the guard. */
 function closedByServer(socket: Socket): Promise<string | undefined> {
   let received = '';
-  socket.on('data', (chunk: Buffer) => { received += chunk.toString('latin1'); });
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
   return new Promise((resolve) => {
     const guard = setTimeout(() => resolve(undefined), GUARD_MILLIS);
     socket.on('close', () => {
@@ -64,7 +69,9 @@ describe('health server listener', () => {
     const closed = closedByServer(socket);
     socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\n');
     // One more header byte every 50 ms, never the blank line that ends the headers; bounded by the guard.
-    const trickle = setInterval(() => { if (!socket.destroyed) socket.write('X'); }, 50);
+    const trickle = setInterval(() => {
+      if (!socket.destroyed) socket.write('X');
+    }, 50);
     const startedAt = performance.now();
     try {
       const received = await closed;

@@ -29,8 +29,14 @@ describe('health server probes', () => {
   it('answers /health/ready with 200 and the latency of the latest background check', async () => {
     const response = await fetch(`${server.url}/health/ready`);
     expect(response.status).toBe(200);
-    const body = await response.json() as { status: string; database: { status: string; latency_ms: number } };
-    expect(body).toEqual({ status: 'healthy', database: { status: 'healthy', latency_ms: expect.any(Number) } });
+    const body = (await response.json()) as {
+      status: string;
+      database: { status: string; latency_ms: number };
+    };
+    expect(body).toEqual({
+      status: 'healthy',
+      database: { status: 'healthy', latency_ms: expect.any(Number) },
+    });
     expect(body.database.latency_ms).toBeGreaterThanOrEqual(0);
   });
 
@@ -70,14 +76,19 @@ describe('health server probes', () => {
     expect(await response.text()).toBe('{"status":"not_found","error":"unknown path"}');
   });
 
-  it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])('fails with 405 and Allow: GET, HEAD for %s', async (method) => {
-    for (const path of ['/health', '/health/ready', '/health/diagnostics', '/metrics']) {
-      const response = await fetch(`${server.url}${path}`, { method });
-      expect(response.status).toBe(405);
-      expect(response.headers.get('allow')).toBe('GET, HEAD');
-      expect(await response.text()).toBe('{"status":"method_not_allowed","error":"only GET and HEAD are allowed"}');
-    }
-  });
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])(
+    'fails with 405 and Allow: GET, HEAD for %s',
+    async (method) => {
+      for (const path of ['/health', '/health/ready', '/health/diagnostics', '/metrics']) {
+        const response = await fetch(`${server.url}${path}`, { method });
+        expect(response.status).toBe(405);
+        expect(response.headers.get('allow')).toBe('GET, HEAD');
+        expect(await response.text()).toBe(
+          '{"status":"method_not_allowed","error":"only GET and HEAD are allowed"}',
+        );
+      }
+    },
+  );
 });
 
 describe('health server shutdown', () => {
@@ -88,7 +99,10 @@ describe('health server shutdown', () => {
     await pool.ready;
     const server = await createHealthServer({ pool, settings, logger, port: 0, host: '127.0.0.1' });
     expect(await eventually(() => server.readiness.healthy)).toBe(true);
-    const inFlight = [pool.query<{ n: number }>('SELECT pg_sleep(0.4), 1 AS n'), pool.query<{ n: number }>('SELECT pg_sleep(0.4), 2 AS n')];
+    const inFlight = [
+      pool.query<{ n: number }>('SELECT pg_sleep(0.4), 1 AS n'),
+      pool.query<{ n: number }>('SELECT pg_sleep(0.4), 2 AS n'),
+    ];
     const shutdown = server.shutdown({ delayMillis: 300 });
     expect(server.shuttingDown).toBe(true);
     const ready = await fetch(`${server.url}/health/ready`);
@@ -100,19 +114,28 @@ describe('health server shutdown', () => {
     await shutdown;
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
     await expect(pool.query('SELECT 1')).rejects.toThrow();
-    expect(logger.messages()).toEqual(expect.arrayContaining([
-      'shutdown started: readiness answers 503; the listener closes after the shutdown delay',
-      'shutdown: stopped accepting HTTP connections; draining the connection pool',
-      'shutdown: connection pool closed',
-      'shutdown complete',
-    ]));
+    expect(logger.messages()).toEqual(
+      expect.arrayContaining([
+        'shutdown started: readiness answers 503; the listener closes after the shutdown delay',
+        'shutdown: stopped accepting HTTP connections; draining the connection pool',
+        'shutdown: connection pool closed',
+        'shutdown complete',
+      ]),
+    );
   });
 
   it('shuts down and exits 0 on the first signal, and exits 1 at once on a second one', async () => {
     const settings = testSettings(inject('databaseUrl'), { POOL_SIZE: '1' });
     const pool = createPool(settings);
     const exits: number[] = [];
-    const server = await createHealthServer({ pool, settings, port: 0, host: '127.0.0.1', signals: ['SIGUSR2'], exit: (code) => exits.push(code) });
+    const server = await createHealthServer({
+      pool,
+      settings,
+      port: 0,
+      host: '127.0.0.1',
+      signals: ['SIGUSR2'],
+      exit: (code) => exits.push(code),
+    });
     try {
       process.emit('SIGUSR2', 'SIGUSR2');
       expect(server.shuttingDown).toBe(true);
@@ -128,8 +151,17 @@ describe('health server shutdown', () => {
     const settings = testSettings(inject('databaseUrl'), { POOL_SIZE: '1' });
     const pool = createPool(settings);
     let exited: (code: number) => void = () => undefined;
-    const exit = new Promise<number>((resolve) => { exited = resolve; });
-    const server = await createHealthServer({ pool, settings, port: 0, host: '127.0.0.1', signals: ['SIGUSR2'], exit: (code) => exited(code) });
+    const exit = new Promise<number>((resolve) => {
+      exited = resolve;
+    });
+    const server = await createHealthServer({
+      pool,
+      settings,
+      port: 0,
+      host: '127.0.0.1',
+      signals: ['SIGUSR2'],
+      exit: (code) => exited(code),
+    });
     process.emit('SIGUSR2', 'SIGUSR2');
     expect(await exit).toBe(0);
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();

@@ -19,14 +19,29 @@ afterEach(async () => {
 });
 
 /** A pool that connects to `poolUrl` and a readiness connection to the shared test database. */
-async function start(poolUrl: string, reason: string): Promise<{ server: HealthServer; pool: ClientAtsPool; logger: ReturnType<typeof recordingLogger> }> {
-  const settings = testSettings(poolUrl, { POOL_SIZE: '1', HEALTH_CHECK_TOKEN: TOKEN, POOL_CONNECT_TIMEOUT_MS: '1000' });
+async function start(
+  poolUrl: string,
+  reason: string,
+): Promise<{ server: HealthServer; pool: ClientAtsPool; logger: ReturnType<typeof recordingLogger> }> {
+  const settings = testSettings(poolUrl, {
+    POOL_SIZE: '1',
+    HEALTH_CHECK_TOKEN: TOKEN,
+    POOL_CONNECT_TIMEOUT_MS: '1000',
+  });
   const pool = createPool(settings, { applicationName: 'readiness-pool-test' });
   const logger = recordingLogger();
   const watch = readinessWatch();
   const server = await createHealthServer({
-    pool, settings, logger, port: 0, host: '127.0.0.1', onReadinessResult: watch.record,
-    readinessClientConfig: { connectionString: inject('databaseUrl'), application_name: 'readiness-pool-test-readiness' },
+    pool,
+    settings,
+    logger,
+    port: 0,
+    host: '127.0.0.1',
+    onReadinessResult: watch.record,
+    readinessClientConfig: {
+      connectionString: inject('databaseUrl'),
+      application_name: 'readiness-pool-test-readiness',
+    },
   });
   cleanups.push(async () => {
     await server.close();
@@ -42,7 +57,8 @@ async function start(poolUrl: string, reason: string): Promise<{ server: HealthS
 }
 
 async function waitFor(probe: () => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 600 && !probe(); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let attempt = 0; attempt < 600 && !probe(); attempt += 1)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   expect(probe()).toBe(true);
 }
 
@@ -53,7 +69,9 @@ describe('readiness and the pool', () => {
     const response = await fetch(`${server.url}/health/ready`);
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({
-      status: 'unhealthy', reason: 'connection refused', database: { status: 'unhealthy', error: 'connection refused' },
+      status: 'unhealthy',
+      reason: 'connection refused',
+      database: { status: 'unhealthy', error: 'connection refused' },
     });
   });
 
@@ -66,14 +84,25 @@ describe('readiness and the pool', () => {
     expect(response.status).toBe(503);
     const text = await response.text();
     expect(JSON.parse(text)).toEqual({
-      status: 'unhealthy', reason: 'authentication failed', database: { status: 'unhealthy', error: 'authentication failed' },
+      status: 'unhealthy',
+      reason: 'authentication failed',
+      database: { status: 'unhealthy', error: 'authentication failed' },
     });
     expect(text).not.toContain('readiness_secret_user');
-    const logged = logger.lines.filter((line) => JSON.stringify(line.fields).includes('readiness_secret_user'));
+    const logged = logger.lines.filter((line) =>
+      JSON.stringify(line.fields).includes('readiness_secret_user'),
+    );
     expect(logged.length).toBeGreaterThan(0);
-    const diagnostics = await fetch(`${server.url}/health/diagnostics`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    const body = await diagnostics.json() as { database: { error: string }; pool: { last_connect_error: string } };
-    expect(body.database.error).toContain('the pool has no open connection and its connects fail: password authentication failed');
+    const diagnostics = await fetch(`${server.url}/health/diagnostics`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const body = (await diagnostics.json()) as {
+      database: { error: string };
+      pool: { last_connect_error: string };
+    };
+    expect(body.database.error).toContain(
+      'the pool has no open connection and its connects fail: password authentication failed',
+    );
     expect(body.database.error).toContain('"readiness_secret_user"');
   });
 });

@@ -30,10 +30,61 @@ const RUNS = 400;
 
 /** Values that break naive parsers: blanks, signs, floats, exponents, huge numbers, unicode digits, control characters. */
 const nastyConstants = fc.constantFrom(
-  '', ' ', '\t', '\n', '\r\n', '  10  ', '+5', '-1', '-0', '0', '00', '007', '1.5', '1.0', '1e3', '0x10', '0b11', '0o7', '1_000',
-  'Infinity', '-Infinity', 'NaN', 'null', 'undefined', 'true', 'TRUE', 'false', 'yes', '١٢', '１０', '10\u0000', '\u202e10', '\ufeff10',
-  '10\u00a0', '9'.repeat(400), '2147483647', '2147483648', '9007199254740991', '9007199254740993', '-9007199254740993', '💥', 'é',
-  'verify-full', 'VERIFY-FULL', ' require ', 'prefer', 'allow', 'Debug', 'silent ', '${POOL_SIZE}', '$(id)', '"10"', "'10'", '[10]', '{}',
+  '',
+  ' ',
+  '\t',
+  '\n',
+  '\r\n',
+  '  10  ',
+  '+5',
+  '-1',
+  '-0',
+  '0',
+  '00',
+  '007',
+  '1.5',
+  '1.0',
+  '1e3',
+  '0x10',
+  '0b11',
+  '0o7',
+  '1_000',
+  'Infinity',
+  '-Infinity',
+  'NaN',
+  'null',
+  'undefined',
+  'true',
+  'TRUE',
+  'false',
+  'yes',
+  '١٢',
+  '１０',
+  '10\u0000',
+  '\u202e10',
+  '\ufeff10',
+  '10\u00a0',
+  '9'.repeat(400),
+  '2147483647',
+  '2147483648',
+  '9007199254740991',
+  '9007199254740993',
+  '-9007199254740993',
+  '💥',
+  'é',
+  'verify-full',
+  'VERIFY-FULL',
+  ' require ',
+  'prefer',
+  'allow',
+  'Debug',
+  'silent ',
+  '${POOL_SIZE}',
+  '$(id)',
+  '"10"',
+  "'10'",
+  '[10]',
+  '{}',
 );
 
 const numbers = fc.oneof(
@@ -46,7 +97,30 @@ const numbers = fc.oneof(
 
 /** A password made of URL-breaking characters, fenced by the markers. */
 const password = fc
-  .string({ unit: fc.constantFrom('a', 'Z', '9', '@', ':', '/', '?', '#', '%', '&', '=', ' ', '\n', '[', ']', '"', '\\', 'é', '💥'), maxLength: 12 })
+  .string({
+    unit: fc.constantFrom(
+      'a',
+      'Z',
+      '9',
+      '@',
+      ':',
+      '/',
+      '?',
+      '#',
+      '%',
+      '&',
+      '=',
+      ' ',
+      '\n',
+      '[',
+      ']',
+      '"',
+      '\\',
+      'é',
+      '💥',
+    ),
+    maxLength: 12,
+  })
   .map((middle) => `${SECRET_HEAD}${middle}${SECRET_TAIL}`);
 
 /** Database URLs, well-formed and not: odd schemes, hosts, ports, raw passwords with delimiters in them. */
@@ -57,24 +131,47 @@ const databaseUrls = fc.oneof(
       separator: fc.constantFrom('://', ':/', ':', '//', ':///'),
       user: fc.constantFrom('app', '', 'us er', 'ü', 'a:b'),
       password,
-      host: fc.constantFrom('db', '127.0.0.1', '[::1]', '', 'db.example.com', '[::1', 'db:5432', 'ex ample', 'дб'),
+      host: fc.constantFrom(
+        'db',
+        '127.0.0.1',
+        '[::1]',
+        '',
+        'db.example.com',
+        '[::1',
+        'db:5432',
+        'ex ample',
+        'дб',
+      ),
       port: fc.constantFrom('', ':5432', ':0', ':65536', ':abc', ':-1', ':99999999999'),
       path: fc.constantFrom('/app', '', '/', '/a/b', '?sslmode=require', '/app?password=x', '#frag', '/%zz'),
     })
-    .map(({ scheme, separator, user, password: secret, host, port, path }) => `${scheme}${separator}${user}:${secret}@${host}${port}${path}`),
+    .map(
+      ({ scheme, separator, user, password: secret, host, port, path }) =>
+        `${scheme}${separator}${user}:${secret}@${host}${port}${path}`,
+    ),
   fc.webUrl().map((url) => url.replace(/^https?/, 'postgres')),
   fc.string({ maxLength: 40 }),
 );
 
-const anyValue = fc.oneof(nastyConstants, numbers, fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 10 }));
+const anyValue = fc.oneof(
+  nastyConstants,
+  numbers,
+  fc.string({ maxLength: 30 }),
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.string({ unit: 'grapheme', maxLength: 10 }),
+);
 
 /** A token fenced by the markers, with whitespace and unicode around its middle. */
-const token = fc.string({ unit: 'binary', maxLength: 20 }).map((middle) => `${SECRET_HEAD}${middle}${SECRET_TAIL}`);
+const token = fc
+  .string({ unit: 'binary', maxLength: 20 })
+  .map((middle) => `${SECRET_HEAD}${middle}${SECRET_TAIL}`);
 
 /** Every variable optional; DATABASE_URL_FILE left out (it reads the file system: tested on its own below). */
 const environments: fc.Arbitrary<Environment> = fc.record(
   {
-    ...Object.fromEntries(NAMES.filter((name) => name !== 'DATABASE_URL_FILE').map((name) => [name, anyValue])),
+    ...Object.fromEntries(
+      NAMES.filter((name) => name !== 'DATABASE_URL_FILE').map((name) => [name, anyValue]),
+    ),
     DATABASE_URL: databaseUrls,
     HEALTH_CHECK_TOKEN: token,
     NODE_ENV: fc.constantFrom('production', 'development', '', 'PRODUCTION'),
@@ -89,7 +186,8 @@ function outcomeOf(env: Environment): Outcome {
   try {
     return { settings: loadSettings(env) };
   } catch (error) {
-    if (!(error instanceof SettingsError)) throw new Error(`loadSettings threw ${String(error)} instead of a SettingsError`);
+    if (!(error instanceof SettingsError))
+      throw new Error(`loadSettings threw ${String(error)} instead of a SettingsError`);
     return { lines: error.message.split('\n'), problems: error.problems.length };
   }
 }
@@ -99,7 +197,9 @@ function expectCleanLines(lines: readonly string[], problems: number): void {
   expect(lines.length).toBe(problems);
   for (const line of lines) {
     expect(line).toMatch(LINE_START);
-    expect([...line].filter((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f)).toEqual([]);
+    expect(
+      [...line].filter((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f),
+    ).toEqual([]);
     expect(line).not.toContain(SECRET_HEAD);
     expect(line).not.toContain(SECRET_TAIL);
     expect(line).not.toMatch(/\n\s+at /);
@@ -116,10 +216,20 @@ const INTEGER_BOUNDS = new Map(
 
 /** The settings field each integer variable lands in. */
 const FIELD_OF: Record<string, keyof Settings> = {
-  POOL_SIZE: 'poolSize', POOL_COUNT: 'poolCount', MAX_OVERFLOW: 'maxOverflow', POOL_TIMEOUT: 'poolTimeoutMillis', PORT: 'port',
-  POOL_OVERFLOW_IDLE_MS: 'overflowIdleMillis', POOL_MAX_LIFETIME_MS: 'maxLifetimeMillis', POOL_IDLE_CHECK_MS: 'idleCheckMillis',
-  POOL_CONNECT_TIMEOUT_MS: 'connectTimeoutMillis', POOL_LEAK_WARNING_MS: 'leakWarningMillis', READINESS_INTERVAL_MS: 'readinessIntervalMillis',
-  READINESS_TIMEOUT_MS: 'readinessTimeoutMillis', SHUTDOWN_DELAY_MS: 'shutdownDelayMillis', SHUTDOWN_DRAIN_MS: 'shutdownDrainMillis',
+  POOL_SIZE: 'poolSize',
+  POOL_COUNT: 'poolCount',
+  MAX_OVERFLOW: 'maxOverflow',
+  POOL_TIMEOUT: 'poolTimeoutMillis',
+  PORT: 'port',
+  POOL_OVERFLOW_IDLE_MS: 'overflowIdleMillis',
+  POOL_MAX_LIFETIME_MS: 'maxLifetimeMillis',
+  POOL_IDLE_CHECK_MS: 'idleCheckMillis',
+  POOL_CONNECT_TIMEOUT_MS: 'connectTimeoutMillis',
+  POOL_LEAK_WARNING_MS: 'leakWarningMillis',
+  READINESS_INTERVAL_MS: 'readinessIntervalMillis',
+  READINESS_TIMEOUT_MS: 'readinessTimeoutMillis',
+  SHUTDOWN_DELAY_MS: 'shutdownDelayMillis',
+  SHUTDOWN_DRAIN_MS: 'shutdownDrainMillis',
 };
 
 /** The contract in words: a decimal integer (optional minus sign) inside the schema's bounds, surrounding whitespace ignored. */
@@ -135,7 +245,17 @@ describe('loadSettings under hostile environments', () => {
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
   it('covers every variable of the contract with a field mapping or a dedicated case', () => {
-    const covered = new Set([...Object.keys(FIELD_OF), 'DATABASE_URL', 'DATABASE_URL_FILE', 'DATABASE_SSL', 'DATABASE_SSL_CA', 'DATABASE_POOLER', 'HEALTH_CHECK_TOKEN', 'LOG_LEVEL', 'HOST']);
+    const covered = new Set([
+      ...Object.keys(FIELD_OF),
+      'DATABASE_URL',
+      'DATABASE_URL_FILE',
+      'DATABASE_SSL',
+      'DATABASE_SSL_CA',
+      'DATABASE_POOLER',
+      'HEALTH_CHECK_TOKEN',
+      'LOG_LEVEL',
+      'HOST',
+    ]);
     expect(NAMES.filter((name) => !covered.has(name))).toEqual([]);
   });
 
@@ -171,7 +291,14 @@ describe('loadSettings under hostile environments', () => {
           expect(outcome).toHaveProperty('settings');
           if ('settings' in outcome) expect(outcome.settings[FIELD_OF[name]!]).toBe(Number(raw.trim()));
         } else {
-          expect(outcome).toEqual({ lines: [expect.stringMatching(new RegExp(`^${name} must be an integer from ${bounds.minimum} to ${bounds.maximum}, got "`))], problems: 1 });
+          expect(outcome).toEqual({
+            lines: [
+              expect.stringMatching(
+                new RegExp(`^${name} must be an integer from ${bounds.minimum} to ${bounds.maximum}, got "`),
+              ),
+            ],
+            problems: 1,
+          });
         }
       }),
       { numRuns: RUNS },
@@ -179,14 +306,29 @@ describe('loadSettings under hostile environments', () => {
   });
 
   it('accepts DATABASE_SSL only as a boolean word or a libpq mode, any case, and fails otherwise naming the allowed values', () => {
-    const booleans = new Map([['true', 'verify-full'], ['1', 'verify-full'], ['false', 'disable'], ['0', 'disable']]);
+    const booleans = new Map([
+      ['true', 'verify-full'],
+      ['1', 'verify-full'],
+      ['false', 'disable'],
+      ['0', 'disable'],
+    ]);
     fc.assert(
       fc.property(fc.oneof(anyValue, fc.constantFrom(...SSL_MODES, 'True', ' 1 ', 'Verify-CA')), (raw) => {
         const lower = raw.trim().toLowerCase();
-        const expected = booleans.get(lower) ?? (SSL_MODES as readonly string[]).find((mode) => mode === lower);
+        const expected =
+          booleans.get(lower) ?? (SSL_MODES as readonly string[]).find((mode) => mode === lower);
         const outcome = outcomeOf({ DATABASE_SSL: raw });
-        if (expected !== undefined) expect(outcome).toEqual({ settings: expect.objectContaining({ ssl: expected }) });
-        else expect(outcome).toEqual({ lines: [expect.stringMatching(/^DATABASE_SSL must be one of true, false, 1, 0, disable, require, verify-ca, verify-full, got "/)], problems: 1 });
+        if (expected !== undefined)
+          expect(outcome).toEqual({ settings: expect.objectContaining({ ssl: expected }) });
+        else
+          expect(outcome).toEqual({
+            lines: [
+              expect.stringMatching(
+                /^DATABASE_SSL must be one of true, false, 1, 0, disable, require, verify-ca, verify-full, got "/,
+              ),
+            ],
+            problems: 1,
+          });
       }),
       { numRuns: RUNS },
     );
@@ -204,10 +346,15 @@ describe('loadSettings under hostile environments', () => {
   });
 
   it('keeps HEALTH_CHECK_TOKEN out of every message, even when all other variables are bad', () => {
-    const others = NAMES.filter((name) => !['HEALTH_CHECK_TOKEN', 'DATABASE_URL_FILE', 'DATABASE_URL', 'DATABASE_SSL_CA'].includes(name));
+    const others = NAMES.filter(
+      (name) =>
+        !['HEALTH_CHECK_TOKEN', 'DATABASE_URL_FILE', 'DATABASE_URL', 'DATABASE_SSL_CA'].includes(name),
+    );
     fc.assert(
       fc.property(token, (secret) => {
-        const bad = Object.fromEntries(others.map((name) => [name, `${secret.slice(SECRET_HEAD.length, -SECRET_TAIL.length)}x`]));
+        const bad = Object.fromEntries(
+          others.map((name) => [name, `${secret.slice(SECRET_HEAD.length, -SECRET_TAIL.length)}x`]),
+        );
         const outcome = outcomeOf({ ...bad, HEALTH_CHECK_TOKEN: secret });
         expect(outcome).toHaveProperty('lines');
         if ('lines' in outcome) expectCleanLines(outcome.lines, outcome.problems);
@@ -220,7 +367,9 @@ describe('loadSettings under hostile environments', () => {
     fc.assert(
       fc.property(fc.oneof(token, fc.constantFrom('', ' ', '\n', 'tok\n', ' tok ', '\ttok\r\n')), (raw) => {
         const trimmed = raw.trim();
-        expect(loadSettings({ HEALTH_CHECK_TOKEN: raw }).healthCheckToken).toBe(trimmed === '' ? undefined : trimmed);
+        expect(loadSettings({ HEALTH_CHECK_TOKEN: raw }).healthCheckToken).toBe(
+          trimmed === '' ? undefined : trimmed,
+        );
       }),
       { numRuns: RUNS / 4 },
     );
@@ -261,7 +410,9 @@ describe('loadSettings under hostile environments', () => {
         const outcome = outcomeOf({ HOST: raw });
         if ('lines' in outcome) {
           expectCleanLines(outcome.lines, outcome.problems);
-          expect(outcome.lines).toEqual([expect.stringMatching(/^HOST must be an IPv4 or IPv6 address or a host name, /)]);
+          expect(outcome.lines).toEqual([
+            expect.stringMatching(/^HOST must be an IPv4 or IPv6 address or a host name, /),
+          ]);
         } else {
           expect(outcome.settings.host).toBe(raw.trim() === '' ? undefined : raw.trim());
         }

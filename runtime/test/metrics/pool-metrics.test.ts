@@ -2,14 +2,24 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHealthServer, type HealthServer } from '../../src/health/health-server.js';
 import { createServer } from 'node:net';
 import { perInstanceConnections } from '../../src/contract/connection-bound.js';
-import { createPoolMetrics, DROPPED_DEFAULT_METRICS, QUERY_BUCKETS_MS, WAIT_BUCKETS_MS } from '../../src/metrics/pool-metrics.js';
+import {
+  createPoolMetrics,
+  DROPPED_DEFAULT_METRICS,
+  QUERY_BUCKETS_MS,
+  WAIT_BUCKETS_MS,
+} from '../../src/metrics/pool-metrics.js';
 import { createPool } from '../../src/pool/create-pool.js';
 import type { ClientAtsPool } from '../../src/pool/pool-types.js';
 import { testSettings } from '../support/health-fixture.js';
 import { parsePrometheusText, sampleValue, type Family } from '../support/prometheus-text.js';
 
 describe('/metrics', () => {
-  const settings = testSettings(inject('databaseUrl'), { POOL_SIZE: '2', POOL_COUNT: '2', MAX_OVERFLOW: '1', POOL_TIMEOUT: '1000' });
+  const settings = testSettings(inject('databaseUrl'), {
+    POOL_SIZE: '2',
+    POOL_COUNT: '2',
+    MAX_OVERFLOW: '1',
+    POOL_TIMEOUT: '1000',
+  });
   let pool: ClientAtsPool;
   let server: HealthServer;
 
@@ -19,7 +29,9 @@ describe('/metrics', () => {
     await pool.ready;
     server = await createHealthServer({ pool, settings, metrics, port: 0, host: '127.0.0.1' });
   });
-  afterAll(async () => { await server?.shutdown(); });
+  afterAll(async () => {
+    await server?.shutdown();
+  });
 
   const scrape = async (): Promise<Map<string, Family>> => {
     const response = await fetch(`${server.url}/metrics`);
@@ -28,9 +40,12 @@ describe('/metrics', () => {
     return parsePrometheusText(await response.text());
   };
   const sumOver = (families: Map<string, Family>, name: string): number =>
-    [...families.values()].flatMap((family) => family.samples).filter((sample) => sample.name === name).reduce((sum, sample) => sum + sample.value, 0);
+    [...families.values()]
+      .flatMap((family) => family.samples)
+      .filter((sample) => sample.name === name)
+      .reduce((sum, sample) => sum + sample.value, 0);
 
-  it('serves Prometheus text with the guide\'s metrics, their seconds twins and the process metrics', async () => {
+  it("serves Prometheus text with the guide's metrics, their seconds twins and the process metrics", async () => {
     const families = await scrape();
     const types = Object.fromEntries([...families.values()].map((family) => [family.name, family.type]));
     expect(types).toMatchObject({
@@ -61,19 +76,30 @@ describe('/metrics', () => {
       const labels = { pool: String(partition.index) };
       expect(sampleValue(families, 'db_connections_idle', labels)).toBe(partition.idle);
       expect(sampleValue(families, 'db_connections_active', labels)).toBe(partition.inUse);
-      expect(sampleValue(families, 'db_client_connections', { ...labels, state: 'idle' })).toBe(partition.idle);
-      expect(sampleValue(families, 'db_client_connection_max', labels)).toBe(settings.poolSize + settings.maxOverflow);
+      expect(sampleValue(families, 'db_client_connections', { ...labels, state: 'idle' })).toBe(
+        partition.idle,
+      );
+      expect(sampleValue(families, 'db_client_connection_max', labels)).toBe(
+        settings.poolSize + settings.maxOverflow,
+      );
     }
   });
 
   it('has wait-time buckets below 1 ms, and seconds buckets that are the same bounds', async () => {
     const families = await scrape();
-    const bounds = (name: string): number[] => [...new Set(families.get(name)!.samples
-      .filter((sample) => sample.name === `${name}_bucket` && sample.labels.pool === '0')
-      .map((sample) => (sample.labels.le === '+Inf' ? Infinity : Number(sample.labels.le))))];
+    const bounds = (name: string): number[] => [
+      ...new Set(
+        families
+          .get(name)!
+          .samples.filter((sample) => sample.name === `${name}_bucket` && sample.labels.pool === '0')
+          .map((sample) => (sample.labels.le === '+Inf' ? Infinity : Number(sample.labels.le))),
+      ),
+    ];
     expect(bounds('db_connection_wait_time_ms')).toEqual([...WAIT_BUCKETS_MS, Infinity]);
     expect(bounds('db_connection_wait_time_ms').filter((bound) => bound < 1).length).toBeGreaterThan(0);
-    expect(bounds('db_client_connection_wait_time_seconds').map((bound) => Math.round(bound * 1e9) / 1e6)).toEqual([...WAIT_BUCKETS_MS, Infinity]);
+    expect(
+      bounds('db_client_connection_wait_time_seconds').map((bound) => Math.round(bound * 1e9) / 1e6),
+    ).toEqual([...WAIT_BUCKETS_MS, Infinity]);
     expect(bounds('db_query_duration_ms')).toEqual([...QUERY_BUCKETS_MS, Infinity]);
   });
 
@@ -89,7 +115,10 @@ describe('/metrics', () => {
     expect(delta('db_query_duration_ms_count')).toBe(queries + 1);
     expect(delta('db_client_operation_duration_seconds_count')).toBe(queries + 1);
     expect(delta('db_query_duration_ms_sum')).toBeGreaterThan(0);
-    expect(delta('db_client_operation_duration_seconds_sum')).toBeCloseTo(delta('db_query_duration_ms_sum') / 1000, 6);
+    expect(delta('db_client_operation_duration_seconds_sum')).toBeCloseTo(
+      delta('db_query_duration_ms_sum') / 1000,
+      6,
+    );
     expect(delta('db_connection_wait_time_ms_count')).toBe(queries + 1);
     expect(delta('db_client_connection_wait_time_seconds_count')).toBe(queries + 1);
   });
@@ -98,12 +127,19 @@ describe('/metrics', () => {
     const before = await scrape();
     await expect(pool.query('SELECT 1/0')).rejects.toThrow('division by zero');
     const held = [];
-    for (let index = 0; index < settings.poolCount * (settings.poolSize + settings.maxOverflow); index += 1) held.push(await pool.connect());
+    for (let index = 0; index < settings.poolCount * (settings.poolSize + settings.maxOverflow); index += 1)
+      held.push(await pool.connect());
     await expect(pool.connect()).rejects.toMatchObject({ code: 'POOL_TIMEOUT' });
     const during = await scrape();
     for (const client of held) client.release();
-    expect(sumOver(during, 'db_client_operation_errors_total') - sumOver(before, 'db_client_operation_errors_total')).toBe(1);
-    expect(sampleValue(during, 'db_client_connection_timeouts_total') - sampleValue(before, 'db_client_connection_timeouts_total')).toBe(1);
+    expect(
+      sumOver(during, 'db_client_operation_errors_total') -
+        sumOver(before, 'db_client_operation_errors_total'),
+    ).toBe(1);
+    expect(
+      sampleValue(during, 'db_client_connection_timeouts_total') -
+        sampleValue(before, 'db_client_connection_timeouts_total'),
+    ).toBe(1);
     expect(sumOver(during, 'db_connections_active')).toBe(held.length);
     expect(sumOver(during, 'db_client_connections_overflow')).toBe(settings.poolCount * settings.maxOverflow);
   });
@@ -125,7 +161,13 @@ describe('/metrics', () => {
     const metrics = createPoolMetrics({ processMetrics: false });
     metrics.track(() => pool.snapshot());
     metrics.trackReadiness?.(() => ({ healthy }));
-    const pools = (): number => pool.snapshot().pools.reduce((sum, partition) => sum + partition.persistentOpen + partition.overflowOpen + partition.connecting, 0);
+    const pools = (): number =>
+      pool
+        .snapshot()
+        .pools.reduce(
+          (sum, partition) => sum + partition.persistentOpen + partition.overflowOpen + partition.connecting,
+          0,
+        );
     let families = parsePrometheusText(await metrics.registry.metrics());
     expect(pools()).toBeGreaterThanOrEqual(settings.poolCount * settings.poolSize);
     expect(sampleValue(families, 'db_readiness_healthy')).toBe(1);
@@ -145,7 +187,11 @@ describe('/metrics', () => {
     const port = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
     const other = await createHealthServer({
-      pool, settings, port: 0, host: '127.0.0.1', readinessClientConfig: { host: '127.0.0.1', port, user: 'nobody', database: 'none' },
+      pool,
+      settings,
+      port: 0,
+      host: '127.0.0.1',
+      readinessClientConfig: { host: '127.0.0.1', port, user: 'nobody', database: 'none' },
     });
     try {
       expect((await other.checkReadiness()).healthy).toBe(false);
@@ -162,13 +208,19 @@ describe('/metrics', () => {
     metrics.track(() => pool.snapshot());
     expect(await metrics.registry.metrics()).not.toContain('db_readiness_healthy');
     metrics.trackReadiness?.(() => ({ healthy: true }));
-    expect(parsePrometheusText(await metrics.registry.metrics()).get('db_readiness_healthy')?.samples[0]?.value).toBe(1);
+    expect(
+      parsePrometheusText(await metrics.registry.metrics()).get('db_readiness_healthy')?.samples[0]?.value,
+    ).toBe(1);
   });
 
-  it('drops prom-client\'s gauges named _total and keeps their labelled twins', async () => {
+  it("drops prom-client's gauges named _total and keeps their labelled twins", async () => {
     const families = await scrape();
     for (const name of DROPPED_DEFAULT_METRICS) expect(families.has(name)).toBe(false);
-    expect(DROPPED_DEFAULT_METRICS).toEqual(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
+    expect(DROPPED_DEFAULT_METRICS).toEqual([
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]);
     expect(families.get('nodejs_active_handles')?.type).toBe('gauge');
   });
 });

@@ -10,7 +10,9 @@ import { spawnSync } from 'node:child_process';
 export const HAS_PROMTOOL = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** Appended to the name of a suite that needs promtool. */
-export const PROMTOOL_SKIP_REASON = HAS_PROMTOOL ? '' : ' (skipped: promtool not installed; apt-get install prometheus)';
+export const PROMTOOL_SKIP_REASON = HAS_PROMTOOL
+  ? ''
+  : ' (skipped: promtool not installed; apt-get install prometheus)';
 
 /** What one promtool run printed and its exit status. */
 export interface PromtoolResult {
@@ -22,6 +24,9 @@ export interface PromtoolResult {
 /** Runs `promtool ARGS…` with `input` on standard input; bounded to 60 s. */
 export function promtool(args: readonly string[], input?: string): PromtoolResult {
   const result = spawnSync('promtool', args, { input, encoding: 'utf8', timeout: 60_000 });
-  if (result.error !== undefined) throw new Error(`promtool ${args.join(' ')} did not run: ${result.error.message}`, { cause: result.error });
+  if (result.error !== undefined)
+    throw new Error(`promtool ${args.join(' ')} did not run: ${result.error.message}`, {
+      cause: result.error,
+    });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -63,12 +63,21 @@ describe.skipIf(!hasPgbouncer)(`PgBouncer restarted during load${PGBOUNCER_SKIP_
         if (readinessSeen.at(-1) !== status) readinessSeen.push(status);
         return status;
       };
-      await waitUntil('readiness 200 through the bouncer', async () => (await fetch(readyUrl)).status === 200, 10_000);
+      await waitUntil(
+        'readiness 200 through the bouncer',
+        async () => (await fetch(readyUrl)).status === 200,
+        10_000,
+      );
       readinessSeen.push(200);
-      const body = await (await fetch(readyUrl)).json() as { status: string; database: { status: string } };
+      const body = (await (await fetch(readyUrl)).json()) as { status: string; database: { status: string } };
       expect(body).toMatchObject({ status: 'healthy', database: { status: 'healthy' } });
 
-      const load = startLoad({ callers: 6, pauseMillis: 5, maxMillis: 40_000, operation: (id) => pool.query(ledger.insert, [id]).then(() => undefined) });
+      const load = startLoad({
+        callers: 6,
+        pauseMillis: 5,
+        maxMillis: 40_000,
+        operation: (id) => pool.query(ledger.insert, [id]).then(() => undefined),
+      });
       let stoppedAt = 0;
       let startedAgainAt = 0;
       let recoveredAt = 0;
@@ -76,14 +85,26 @@ describe.skipIf(!hasPgbouncer)(`PgBouncer restarted during load${PGBOUNCER_SKIP_
         await waitUntil('load running before the fault', () => load.records.length >= 100, 10_000);
         stoppedAt = performance.now();
         await bouncer.stop();
-        await waitUntil('readiness 503 while the bouncer is down', async () => (await readyStatus()) === 503, 10_000);
+        await waitUntil(
+          'readiness 503 while the bouncer is down',
+          async () => (await readyStatus()) === 503,
+          10_000,
+        );
         const remaining = OUTAGE_MILLIS - (performance.now() - stoppedAt);
         if (remaining > 0) await sleep(remaining);
         await bouncer.start();
         startedAgainAt = performance.now();
-        await waitUntil('pool and readiness recovered', async () => (await readyStatus()) === 200 && pool.totalCount === POOL_SIZE, 20_000);
+        await waitUntil(
+          'pool and readiness recovered',
+          async () => (await readyStatus()) === 200 && pool.totalCount === POOL_SIZE,
+          20_000,
+        );
         recoveredAt = performance.now();
-        await waitUntil('load running after recovery', () => load.records.filter((record) => record.startedAt > recoveredAt).length >= 100, 10_000);
+        await waitUntil(
+          'load running after recovery',
+          () => load.records.filter((record) => record.startedAt > recoveredAt).length >= 100,
+          10_000,
+        );
       } finally {
         await load.stop();
       }
@@ -96,7 +117,11 @@ describe.skipIf(!hasPgbouncer)(`PgBouncer restarted during load${PGBOUNCER_SKIP_
       const stored = await ledger.stored();
       expect(records.filter((record) => record.ok && !stored.has(record.id))).toEqual([]);
       await waitUntil('pool idle and prefilled', () => pool.idleCount === POOL_SIZE, 10_000);
-      expect({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }).toEqual({ total: POOL_SIZE, idle: POOL_SIZE, waiting: 0 });
+      expect({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }).toEqual({
+        total: POOL_SIZE,
+        idle: POOL_SIZE,
+        waiting: 0,
+      });
       const summary = summarise(records);
       recordFigures('pgbouncer-restart', {
         outageMillis: ms(startedAgainAt - stoppedAt),

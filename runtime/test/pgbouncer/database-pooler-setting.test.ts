@@ -16,7 +16,9 @@ describe('DATABASE_POOLER', () => {
   });
 
   it('fails when the value is not a known pooler', () => {
-    expect(() => loadSettings({ DATABASE_POOLER: 'pgcat' })).toThrow(/^DATABASE_POOLER must be one of none, pgbouncer, got "pgcat"$/);
+    expect(() => loadSettings({ DATABASE_POOLER: 'pgcat' })).toThrow(
+      /^DATABASE_POOLER must be one of none, pgbouncer, got "pgcat"$/,
+    );
   });
 
   it('sends the URL options when no pooler is set', () => {
@@ -26,12 +28,15 @@ describe('DATABASE_POOLER', () => {
   });
 
   it('keeps the URL options out of the startup packet with DATABASE_POOLER=pgbouncer, and says so', () => {
-    const setup = clientSetup(loadSettings({ DATABASE_URL: URL_WITH_OPTIONS, DATABASE_POOLER: 'pgbouncer' }), 'api');
+    const setup = clientSetup(
+      loadSettings({ DATABASE_URL: URL_WITH_OPTIONS, DATABASE_POOLER: 'pgbouncer' }),
+      'api',
+    );
     expect(setup.config.options).toBeUndefined();
     expect(setup.config.application_name).toBe('api');
     expect(setup.warnings).toEqual([
-      'DATABASE_URL carries options=-c search_path=app, which is not sent because DATABASE_POOLER=pgbouncer: '
-      + 'set it on the server instead (ALTER ROLE … SET …)',
+      'DATABASE_URL carries options=-c search_path=app, which is not sent because DATABASE_POOLER=pgbouncer: ' +
+        'set it on the server instead (ALTER ROLE … SET …)',
     ]);
   });
 });

@@ -46,21 +46,37 @@ describe.skipIf(!hasPgbouncer)(`20 runtime pools of 10 through one PgBouncer${PG
   });
 
   it('keeps PostgreSQL at <= 10 + 2 reserve backends for 200 client connections and answers every query', async () => {
-    const settings = loadSettings({ DATABASE_URL: bouncer.url, DATABASE_POOLER: 'pgbouncer', POOL_SIZE: String(POOL_SIZE), POOL_TIMEOUT: '30000' });
-    const pools: ClientAtsPool[] = Array.from({ length: POOLS }, (_, index) => createPool(settings, { applicationName: `pod-${index}` }));
+    const settings = loadSettings({
+      DATABASE_URL: bouncer.url,
+      DATABASE_POOLER: 'pgbouncer',
+      POOL_SIZE: String(POOL_SIZE),
+      POOL_TIMEOUT: '30000',
+    });
+    const pools: ClientAtsPool[] = Array.from({ length: POOLS }, (_, index) =>
+      createPool(settings, { applicationName: `pod-${index}` }),
+    );
     const samples: number[] = [];
     let sampling = true;
     const sampler = (async () => {
       // Bounded: the load takes seconds; 2,000 samples at ~10 ms each is far past it.
-      for (let sample = 0; sample < 2000 && sampling; sample += 1) samples.push(await serverBackendsOf(adminUrl, role.name));
+      for (let sample = 0; sample < 2000 && sampling; sample += 1)
+        samples.push(await serverBackendsOf(adminUrl, role.name));
     })();
     try {
       await Promise.all(pools.map((pool) => pool.ready));
       expect(pools.reduce((sum, pool) => sum + pool.totalCount, 0)).toBe(POOLS * POOL_SIZE);
-      const answers = await Promise.all(pools.flatMap((pool, poolIndex) =>
-        Array.from({ length: QUERIES_PER_POOL }, (_, query) =>
-          pool.query<{ pod: number; query: number }>('SELECT $1::int AS pod, $2::int AS query, pg_sleep(0.002)', [poolIndex, query])
-            .then((result) => result.rows[0]!))));
+      const answers = await Promise.all(
+        pools.flatMap((pool, poolIndex) =>
+          Array.from({ length: QUERIES_PER_POOL }, (_, query) =>
+            pool
+              .query<{ pod: number; query: number }>(
+                'SELECT $1::int AS pod, $2::int AS query, pg_sleep(0.002)',
+                [poolIndex, query],
+              )
+              .then((result) => result.rows[0]!),
+          ),
+        ),
+      );
       expect(answers).toHaveLength(POOLS * QUERIES_PER_POOL);
       expect(new Set(answers.map((row) => `${row.pod}/${row.query}`)).size).toBe(POOLS * QUERIES_PER_POOL);
     } finally {
@@ -68,7 +84,11 @@ describe.skipIf(!hasPgbouncer)(`20 runtime pools of 10 through one PgBouncer${PG
       await sampler;
       await Promise.all(pools.map((pool) => pool.end({ drainMillis: 1000 })));
     }
-    recordFigures('pgbouncer-many-pools', { clientConnections: POOLS * POOL_SIZE, samples: samples.length, peakServerBackends: Math.max(...samples) });
+    recordFigures('pgbouncer-many-pools', {
+      clientConnections: POOLS * POOL_SIZE,
+      samples: samples.length,
+      peakServerBackends: Math.max(...samples),
+    });
     expect(samples.length).toBeGreaterThan(0);
     expect(Math.max(...samples)).toBeGreaterThan(0);
     expect(Math.max(...samples)).toBeLessThanOrEqual(DEFAULT_POOL_SIZE + RESERVE_POOL_SIZE);

@@ -34,7 +34,14 @@ describe.skipIf(!hasPgbouncer)(`waits through PgBouncer${PGBOUNCER_SKIP_REASON}`
   });
 
   it('fails with query_wait_timeout (08P01) when the bouncer has no server connection for 1 s, then recovers', async () => {
-    const pool = createPool(loadSettings({ DATABASE_URL: bouncer.url, DATABASE_POOLER: 'pgbouncer', POOL_SIZE: '2', POOL_TIMEOUT: '10000' }));
+    const pool = createPool(
+      loadSettings({
+        DATABASE_URL: bouncer.url,
+        DATABASE_POOLER: 'pgbouncer',
+        POOL_SIZE: '2',
+        POOL_TIMEOUT: '10000',
+      }),
+    );
     try {
       await pool.ready;
       const holder = await pool.connect();
@@ -48,8 +55,14 @@ describe.skipIf(!hasPgbouncer)(`waits through PgBouncer${PGBOUNCER_SKIP_REASON}`
       } finally {
         holder.release();
       }
-      await waitUntil('pool refilled after the bouncer closed the timed-out connection', () => pool.totalCount === 2, 10_000);
-      const answers = await Promise.all([1, 2, 3, 4].map((n) => pool.query<{ n: number }>('SELECT $1::int AS n', [n])));
+      await waitUntil(
+        'pool refilled after the bouncer closed the timed-out connection',
+        () => pool.totalCount === 2,
+        10_000,
+      );
+      const answers = await Promise.all(
+        [1, 2, 3, 4].map((n) => pool.query<{ n: number }>('SELECT $1::int AS n', [n])),
+      );
       expect(answers.map((result) => result.rows[0]!.n)).toEqual([1, 2, 3, 4]);
     } finally {
       await pool.end({ drainMillis: 1000 });
@@ -57,7 +70,14 @@ describe.skipIf(!hasPgbouncer)(`waits through PgBouncer${PGBOUNCER_SKIP_REASON}`
   });
 
   it('fails with PoolTimeoutError after POOL_TIMEOUT when every runtime connection is checked out', async () => {
-    const pool = createPool(loadSettings({ DATABASE_URL: bouncer.url, DATABASE_POOLER: 'pgbouncer', POOL_SIZE: '1', POOL_TIMEOUT: '300' }));
+    const pool = createPool(
+      loadSettings({
+        DATABASE_URL: bouncer.url,
+        DATABASE_POOLER: 'pgbouncer',
+        POOL_SIZE: '1',
+        POOL_TIMEOUT: '300',
+      }),
+    );
     try {
       await pool.ready;
       const holder = await pool.connect();
@@ -66,7 +86,9 @@ describe.skipIf(!hasPgbouncer)(`waits through PgBouncer${PGBOUNCER_SKIP_REASON}`
         await expect(waited).rejects.toBeInstanceOf(PoolTimeoutError);
         await expect(waited).rejects.toMatchObject({
           code: 'POOL_TIMEOUT',
-          message: expect.stringMatching(/^timeout exceeded when trying to connect: waited 300 ms \(POOL_TIMEOUT=300\) for a database connection: 1 in use, 0 idle/),
+          message: expect.stringMatching(
+            /^timeout exceeded when trying to connect: waited 300 ms \(POOL_TIMEOUT=300\) for a database connection: 1 in use, 0 idle/,
+          ),
         });
       } finally {
         holder.release();

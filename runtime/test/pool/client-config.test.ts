@@ -3,7 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientSetup, probeClientConfig, sslOptions, withClientOptions } from '../../src/pool/client-config.js';
+import {
+  clientSetup,
+  probeClientConfig,
+  sslOptions,
+  withClientOptions,
+} from '../../src/pool/client-config.js';
 import { settingsFor } from './pool-test-support.js';
 import { loadSettings } from '../../src/contract/index.js';
 
@@ -17,8 +22,18 @@ afterAll(async () => {
 
 describe('clientSetup', () => {
   it('reads an ecto:// URL like a postgres:// one and keeps the password out of enumeration', () => {
-    const { config, warnings } = clientSetup(settingsFor('ecto://app:s3cret@db.internal:6543/clientats_prod'), undefined);
-    expect(config).toMatchObject({ host: 'db.internal', port: 6543, user: 'app', database: 'clientats_prod', application_name: 'clientats', ssl: false });
+    const { config, warnings } = clientSetup(
+      settingsFor('ecto://app:s3cret@db.internal:6543/clientats_prod'),
+      undefined,
+    );
+    expect(config).toMatchObject({
+      host: 'db.internal',
+      port: 6543,
+      user: 'app',
+      database: 'clientats_prod',
+      application_name: 'clientats',
+      ssl: false,
+    });
     expect(config.password).toBe('s3cret');
     expect(JSON.stringify(config)).not.toContain('s3cret');
     expect(warnings).toEqual([]);
@@ -39,7 +54,9 @@ describe('clientSetup', () => {
   });
 
   it('fails when there is no database URL', () => {
-    expect(() => clientSetup(loadSettings({}), undefined)).toThrow(new Error('createPool needs a database URL: set DATABASE_URL or DATABASE_URL_FILE, got nothing'));
+    expect(() => clientSetup(loadSettings({}), undefined)).toThrow(
+      new Error('createPool needs a database URL: set DATABASE_URL or DATABASE_URL_FILE, got nothing'),
+    );
   });
 });
 
@@ -56,12 +73,17 @@ describe('sslOptions', () => {
   it('reads DATABASE_SSL_CA for the verifying modes', async () => {
     const file = join(directory, 'ca.pem');
     await writeFile(file, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-    expect(sslOptions('verify-full', file)).toEqual({ rejectUnauthorized: true, ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' });
+    expect(sslOptions('verify-full', file)).toEqual({
+      rejectUnauthorized: true,
+      ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    });
   });
 
   it('fails when DATABASE_SSL_CA cannot be read', () => {
     const file = join(directory, 'missing.pem');
-    expect(() => sslOptions('verify-full', file)).toThrow(new Error(`DATABASE_SSL_CA names a file that cannot be read (ENOENT), got "${file}"`));
+    expect(() => sslOptions('verify-full', file)).toThrow(
+      new Error(`DATABASE_SSL_CA names a file that cannot be read (ENOENT), got "${file}"`),
+    );
   });
 });
 
@@ -77,15 +99,28 @@ describe('withClientOptions', () => {
 
 describe('probeClientConfig', () => {
   it('keeps where and how to connect, takes its own application_name and drops every statement option', () => {
-    const setup = clientSetup(settingsFor('postgres://app:s3cret@db:5432/app', { DATABASE_SSL: 'require' }), undefined);
+    const setup = clientSetup(
+      settingsFor('postgres://app:s3cret@db:5432/app', { DATABASE_SSL: 'require' }),
+      undefined,
+    );
     const { config } = withClientOptions(setup, {
-      statement_timeout: 100, query_timeout: 200, lock_timeout: 300, idle_in_transaction_session_timeout: 400,
-      types: { getTypeParser: () => () => 'x' } as never, keepAlive: false,
+      statement_timeout: 100,
+      query_timeout: 200,
+      lock_timeout: 300,
+      idle_in_transaction_session_timeout: 400,
+      types: { getTypeParser: () => () => 'x' } as never,
+      keepAlive: false,
     });
     const probe = probeClientConfig(config, 'clientats-readiness');
     expect(probe).toEqual({
-      host: 'db', port: 5432, user: 'app', database: 'app', application_name: 'clientats-readiness',
-      ssl: { rejectUnauthorized: false }, keepAlive: false, keepAliveInitialDelayMillis: 10_000,
+      host: 'db',
+      port: 5432,
+      user: 'app',
+      database: 'app',
+      application_name: 'clientats-readiness',
+      ssl: { rejectUnauthorized: false },
+      keepAlive: false,
+      keepAliveInitialDelayMillis: 10_000,
     });
     expect(probe.password).toBe('s3cret');
     expect(Object.keys(probe)).not.toContain('password');

@@ -42,15 +42,20 @@ const binary = { binary: true } as pg.PoolConfig;
 describe('client options', () => {
   it('reach every connection the pool opens: statement_timeout, application_name, types, binary, query_timeout', async () => {
     const applicationName = uniqueApplicationName('pg-options');
-    const pool = track(new Pool({
-      connectionString: databaseUrl,
-      max: 2,
-      statement_timeout: 1500,
-      application_name: applicationName,
-      ...binary, // a pg.ClientConfig field @types/pg leaves out
-      query_timeout: 150,
-      types: { getTypeParser: (oid: number) => (oid === 25 ? (value: string | Buffer) => `text:${String(value)}` : pg.types.getTypeParser(oid)) },
-    }));
+    const pool = track(
+      new Pool({
+        connectionString: databaseUrl,
+        max: 2,
+        statement_timeout: 1500,
+        application_name: applicationName,
+        ...binary, // a pg.ClientConfig field @types/pg leaves out
+        query_timeout: 150,
+        types: {
+          getTypeParser: (oid: number) =>
+            oid === 25 ? (value: string | Buffer) => `text:${String(value)}` : pg.types.getTypeParser(oid),
+        },
+      }),
+    );
     await pool.ready;
     const [first, second] = [await pool.connect(), await pool.connect()];
     for (const client of [first, second]) {
@@ -66,13 +71,17 @@ describe('client options', () => {
   });
 
   it("reach createPool's connections through options.clientConfig, and not the readiness probe's", async () => {
-    const pool = track(createPool(settingsFor(databaseUrl, { POOL_SIZE: '1' }), { clientConfig: { statement_timeout: 250 } }));
+    const pool = track(
+      createPool(settingsFor(databaseUrl, { POOL_SIZE: '1' }), { clientConfig: { statement_timeout: 250 } }),
+    );
     const { rows } = await pool.query<{ timeout: string }>('SHOW statement_timeout');
     expect(rows).toEqual([{ statement_timeout: '250ms' }]);
     const probe = new pg.Client(probeClientConfig(pool.clientConfig, 'clientats-readiness'));
     await probe.connect();
     try {
-      const shown = await probe.query("SELECT current_setting('statement_timeout') AS timeout, current_setting('application_name') AS name");
+      const shown = await probe.query(
+        "SELECT current_setting('statement_timeout') AS timeout, current_setting('application_name') AS name",
+      );
       expect(shown.rows).toEqual([{ timeout: '0', name: 'clientats-readiness' }]);
     } finally {
       await probe.end();
@@ -84,7 +93,9 @@ describe('end()', () => {
   it('answers five queries issued on a warm pool of 2 before end(), and refuses the ones after', async () => {
     const pool = track(new Pool({ connectionString: databaseUrl, max: 2 }));
     await pool.ready;
-    const answers = [1, 2, 3, 4, 5].map((n) => pool.query<{ n: number }>('SELECT $1::int AS n, pg_sleep(0.05)', [n]));
+    const answers = [1, 2, 3, 4, 5].map((n) =>
+      pool.query<{ n: number }>('SELECT $1::int AS n, pg_sleep(0.05)', [n]),
+    );
     const ended = pool.end();
     await expect(pool.query('SELECT 1')).rejects.toBeInstanceOf(PoolEndedError);
     expect((await Promise.all(answers)).map((result) => result.rows[0]?.n)).toEqual([1, 2, 3, 4, 5]);
@@ -98,18 +109,27 @@ describe('allowExitOnIdle', () => {
     const folder = await mkdtemp(join(tmpdir(), 'clientats-exit-on-idle-'));
     try {
       const script = join(folder, 'script.mts');
-      await writeFile(script, [
-        `import { Pool } from ${JSON.stringify(RUNTIME_INDEX)};`,
-        `const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2, allowExitOnIdle: true });`,
-        `const { rows } = await pool.query('SELECT 41 + 1 AS answer');`,
-        `console.log(rows[0].answer);`,
-      ].join('\n'));
+      await writeFile(
+        script,
+        [
+          `import { Pool } from ${JSON.stringify(RUNTIME_INDEX)};`,
+          `const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2, allowExitOnIdle: true });`,
+          `const { rows } = await pool.query('SELECT 41 + 1 AS answer');`,
+          `console.log(rows[0].answer);`,
+        ].join('\n'),
+      );
       const child = spawn(process.execPath, ['--import', 'tsx', script], {
-        cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: databaseUrl },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
-      child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-      child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
       const safety = setTimeout(() => child.kill('SIGKILL'), 30_000);
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
       clearTimeout(safety);
@@ -141,12 +161,20 @@ describe('ORMs over the runtime Pool, typed without a cast', () => {
 
   it('runs a Kysely transaction, then destroy() ends the pool', async () => {
     const pool = track(new Pool({ connectionString: databaseUrl, max: 2 }));
-    interface Database { clientats_kysely_pg_probe: { id: number } }
+    interface Database {
+      clientats_kysely_pg_probe: { id: number };
+    }
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const count = await db.transaction().execute(async (trx) => {
       await sql`CREATE TEMPORARY TABLE clientats_kysely_pg_probe (id int) ON COMMIT DROP`.execute(trx);
-      await trx.insertInto('clientats_kysely_pg_probe').values([{ id: 1 }, { id: 2 }, { id: 3 }]).execute();
-      return trx.selectFrom('clientats_kysely_pg_probe').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      await trx
+        .insertInto('clientats_kysely_pg_probe')
+        .values([{ id: 1 }, { id: 2 }, { id: 3 }])
+        .execute();
+      return trx
+        .selectFrom('clientats_kysely_pg_probe')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
     });
     expect(Number(count.n)).toBe(3);
     await db.destroy();

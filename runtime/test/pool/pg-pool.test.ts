@@ -22,7 +22,12 @@ afterEach(async () => {
 
 function fakePool(config: pg.PoolConfig, behaviour: FakeBehaviour = {}) {
   const { Client, clients } = fakeClientClass(behaviour);
-  const pool = new Pool({ host: '127.0.0.1', port: 5999, ...config, Client: Client as unknown as pg.PoolConfig['Client'] });
+  const pool = new Pool({
+    host: '127.0.0.1',
+    port: 5999,
+    ...config,
+    Client: Client as unknown as pg.PoolConfig['Client'],
+  });
   pools.push(pool);
   return { pool, clients };
 }
@@ -30,28 +35,58 @@ function fakePool(config: pg.PoolConfig, behaviour: FakeBehaviour = {}) {
 describe('mapPoolConfig', () => {
   it('maps pg.Pool options onto the settings', () => {
     const { settings, options, setup } = mapPoolConfig({
-      max: 8, min: 2, idleTimeoutMillis: 500, connectionTimeoutMillis: 300, maxLifetimeSeconds: 60, maxUses: 7,
-      allowExitOnIdle: true, statement_timeout: 100, application_name: 'billing', connectionString: 'postgres://u:p@db:6543/app',
+      max: 8,
+      min: 2,
+      idleTimeoutMillis: 500,
+      connectionTimeoutMillis: 300,
+      maxLifetimeSeconds: 60,
+      maxUses: 7,
+      allowExitOnIdle: true,
+      statement_timeout: 100,
+      application_name: 'billing',
+      connectionString: 'postgres://u:p@db:6543/app',
     });
-    expect([settings.poolSize, settings.maxOverflow, settings.poolCount, settings.poolTimeoutMillis]).toEqual([2, 6, 1, 300]);
-    expect([settings.overflowIdleMillis, settings.maxLifetimeMillis, options.maxUses, options.allowExitOnIdle]).toEqual([500, 60_000, 7, true]);
-    expect(setup.config).toEqual({ application_name: 'billing', statement_timeout: 100, connectionString: 'postgres://u:p@db:6543/app', connectionTimeoutMillis: 300 });
+    expect([settings.poolSize, settings.maxOverflow, settings.poolCount, settings.poolTimeoutMillis]).toEqual(
+      [2, 6, 1, 300],
+    );
+    expect([
+      settings.overflowIdleMillis,
+      settings.maxLifetimeMillis,
+      options.maxUses,
+      options.allowExitOnIdle,
+    ]).toEqual([500, 60_000, 7, true]);
+    expect(setup.config).toEqual({
+      application_name: 'billing',
+      statement_timeout: 100,
+      connectionString: 'postgres://u:p@db:6543/app',
+      connectionTimeoutMillis: 300,
+    });
     expect([setup.target.host, setup.target.port]).toEqual(['db', 6543]);
   });
 
   it('uses pg.Pool defaults: max 10 kept, waits without a bound a timer can express, idle overflow kept when idleTimeoutMillis is 0', () => {
     const defaults = mapPoolConfig({});
-    expect([defaults.settings.poolSize, defaults.settings.maxOverflow, defaults.settings.poolTimeoutMillis]).toEqual([10, 0, MAX_TIMER_MILLIS]);
+    expect([
+      defaults.settings.poolSize,
+      defaults.settings.maxOverflow,
+      defaults.settings.poolTimeoutMillis,
+    ]).toEqual([10, 0, MAX_TIMER_MILLIS]);
     expect(defaults.setup.config).toEqual({ application_name: 'clientats' });
-    expect(mapPoolConfig({ max: 4, min: 1, idleTimeoutMillis: 0 }).settings.overflowIdleMillis).toBe(Number.POSITIVE_INFINITY);
+    expect(mapPoolConfig({ max: 4, min: 1, idleTimeoutMillis: 0 }).settings.overflowIdleMillis).toBe(
+      Number.POSITIVE_INFINITY,
+    );
   });
 
   it('fails when max is not an integer >= 1', () => {
-    expect(() => mapPoolConfig({ max: 0 })).toThrow(new Error("Pool option 'max' must be an integer >= 1, got 0"));
+    expect(() => mapPoolConfig({ max: 0 })).toThrow(
+      new Error("Pool option 'max' must be an integer >= 1, got 0"),
+    );
   });
 
   it('fails when min exceeds max', () => {
-    expect(() => mapPoolConfig({ max: 2, min: 3 })).toThrow(new Error("Pool option 'min' must not exceed 'max' (2), got 3"));
+    expect(() => mapPoolConfig({ max: 2, min: 3 })).toThrow(
+      new Error("Pool option 'min' must not exceed 'max' (2), got 3"),
+    );
   });
 
   it('fails when connectionTimeoutMillis is negative', () => {
@@ -63,13 +98,23 @@ describe('mapPoolConfig', () => {
 
 describe('callbacks', () => {
   it('calls query callbacks with (error, result) and leaves no unhandled rejection', async () => {
-    const undefinedColumn = Object.assign(new Error('column "nope" does not exist'), { severity: 'ERROR', code: '42703' });
+    const undefinedColumn = Object.assign(new Error('column "nope" does not exist'), {
+      severity: 'ERROR',
+      code: '42703',
+    });
     const unhandled = vi.fn();
     process.on('unhandledRejection', unhandled);
-    const { pool } = fakePool({ max: 1 }, { query: (_client, text) => (text === 'SELECT nope' ? undefinedColumn : undefined) });
-    const failed = await new Promise<unknown[]>((resolve) => pool.query('SELECT nope', (...args) => resolve(args)));
+    const { pool } = fakePool(
+      { max: 1 },
+      { query: (_client, text) => (text === 'SELECT nope' ? undefinedColumn : undefined) },
+    );
+    const failed = await new Promise<unknown[]>((resolve) =>
+      pool.query('SELECT nope', (...args) => resolve(args)),
+    );
     expect(failed).toEqual([undefinedColumn, undefined]);
-    const answered = await new Promise<unknown[]>((resolve) => pool.query('SELECT $1', [1], (...args) => resolve(args)));
+    const answered = await new Promise<unknown[]>((resolve) =>
+      pool.query('SELECT $1', [1], (...args) => resolve(args)),
+    );
     expect(answered).toEqual([undefined, { rows: [{ client: 1 }], rowCount: 1 }]);
     expect(pool.query('SELECT 1', () => undefined)).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -79,9 +124,9 @@ describe('callbacks', () => {
 
   it('calls connect callbacks with (error, client, done), done being release', async () => {
     const { pool } = fakePool({ max: 1 });
-    const [error, client, done] = await new Promise<[Error | undefined, pg.PoolClient | undefined, (release?: unknown) => void]>(
-      (resolve) => pool.connect((...args) => resolve(args)),
-    );
+    const [error, client, done] = await new Promise<
+      [Error | undefined, pg.PoolClient | undefined, (release?: unknown) => void]
+    >((resolve) => pool.connect((...args) => resolve(args)));
     expect(error).toBeUndefined();
     expect(done).toBe(client?.release);
     done();
@@ -91,7 +136,9 @@ describe('callbacks', () => {
   it('fails when connect is called after end, through the callback', async () => {
     const { pool } = fakePool({ max: 1 });
     await pool.end();
-    const [error, client] = await new Promise<unknown[]>((resolve) => pool.connect((...args) => resolve(args)));
+    const [error, client] = await new Promise<unknown[]>((resolve) =>
+      pool.connect((...args) => resolve(args)),
+    );
     expect(error).toEqual(new PoolEndedError());
     expect(client).toBeUndefined();
   });
@@ -121,7 +168,10 @@ describe('end()', () => {
 describe('events and counts', () => {
   it('emits connect, acquire, release and remove with the client, and error with err.client', async () => {
     const syntaxError = Object.assign(new Error('syntax error'), { severity: 'ERROR', code: '42601' });
-    const { pool, clients } = fakePool({ max: 1 }, { query: (_client, text) => (text === 'bad' ? syntaxError : undefined) });
+    const { pool, clients } = fakePool(
+      { max: 1 },
+      { query: (_client, text) => (text === 'bad' ? syntaxError : undefined) },
+    );
     const seen: string[] = [];
     pool.on('connect', (client) => seen.push(`connect ${(client as unknown as { id: number }).id}`));
     pool.on('acquire', () => seen.push('acquire'));
@@ -135,7 +185,16 @@ describe('events and counts', () => {
     client.release();
     const idleError = new Error('terminating connection due to administrator command');
     clients[0]?.emit('error', idleError);
-    expect(seen).toEqual(['connect 1', 'acquire', 'release ok', 'acquire', 'release syntax error', 'acquire', 'release ok', 'remove']);
+    expect(seen).toEqual([
+      'connect 1',
+      'acquire',
+      'release ok',
+      'acquire',
+      'release syntax error',
+      'acquire',
+      'release ok',
+      'remove',
+    ]);
     expect(errors).toEqual([[idleError, clients[0]]]);
     expect((idleError as Error & { client?: unknown }).client).toBe(clients[0]);
   });
@@ -143,7 +202,10 @@ describe('events and counts', () => {
   it('retires a connection after maxUses checkouts', async () => {
     const { pool, clients } = fakePool({ max: 1, maxUses: 2 });
     const ids: number[] = [];
-    for (let n = 0; n < 5; n++) ids.push(((await pool.query('SELECT 1')) as unknown as { rows: { client: number }[] }).rows[0]?.client ?? 0);
+    for (let n = 0; n < 5; n++)
+      ids.push(
+        ((await pool.query('SELECT 1')) as unknown as { rows: { client: number }[] }).rows[0]?.client ?? 0,
+      );
     expect(ids).toEqual([1, 1, 2, 2, 3]);
     expect(clients.slice(0, 2).map((client) => client.ended)).toEqual([true, true]);
   });
@@ -151,9 +213,13 @@ describe('events and counts', () => {
   it('counts connections past their lifetime that are still checked out in expiredCount, and closes them on release', async () => {
     let now = 0;
     const { Client, clients } = fakeClientClass();
-    const pool = createPool(settingsFor('postgres://app@127.0.0.1:5999/app', { POOL_SIZE: '2', POOL_MAX_LIFETIME_MS: '1000' }), {
-      Client, now: () => now,
-    });
+    const pool = createPool(
+      settingsFor('postgres://app@127.0.0.1:5999/app', { POOL_SIZE: '2', POOL_MAX_LIFETIME_MS: '1000' }),
+      {
+        Client,
+        now: () => now,
+      },
+    );
     pools.push(pool);
     const [first, second] = [await pool.connect(), await pool.connect()];
     expect(pool.expiredCount).toBe(0);
@@ -168,14 +234,17 @@ describe('events and counts', () => {
 
   it('runs onConnect on every new connection before anyone uses it', async () => {
     const order: string[] = [];
-    const { pool } = fakePool({
-      max: 1,
-      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg.Pool awaits a promise from onConnect
-      onConnect: async (client) => {
-        order.push('onConnect');
-        await client.query('SET search_path = app');
+    const { pool } = fakePool(
+      {
+        max: 1,
+        // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg.Pool awaits a promise from onConnect
+        onConnect: async (client) => {
+          order.push('onConnect');
+          await client.query('SET search_path = app');
+        },
       },
-    }, {});
+      {},
+    );
     pool.on('connect', () => order.push('connect'));
     await pool.query('SELECT 1');
     expect(order).toEqual(['onConnect', 'connect']);
@@ -187,7 +256,9 @@ describe('events and counts', () => {
     const { pool } = fakePool({ max: 1, connectionTimeoutMillis: 200, onConnect: refused });
     const error = await pool.query('SELECT 1').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(PoolTimeoutError);
-    expect((error as Error).message).toMatch(/^timeout exceeded when trying to connect: waited 200 ms \(POOL_TIMEOUT=200\)/);
+    expect((error as Error).message).toMatch(
+      /^timeout exceeded when trying to connect: waited 200 ms \(POOL_TIMEOUT=200\)/,
+    );
     expect((error as Error).message).toContain('role "app" is not permitted');
   });
 });

@@ -14,7 +14,14 @@ import { createPool } from '../../src/pool/create-pool.js';
 import { PoolTimeoutError } from '../../src/pool/pool-errors.js';
 import type { ClientAtsPool, PoolOptions, PooledClient } from '../../src/pool/pool-types.js';
 import type { Settings } from '../../src/contract/index.js';
-import { connectAdmin, recordingLogger, settingsFor, sleep, uniqueApplicationName, type Admin } from './pool-test-support.js';
+import {
+  connectAdmin,
+  recordingLogger,
+  settingsFor,
+  sleep,
+  uniqueApplicationName,
+  type Admin,
+} from './pool-test-support.js';
 
 const databaseUrl = inject('databaseUrl');
 let admin: Admin;
@@ -32,7 +39,11 @@ afterAll(async () => {
   await admin.close();
 });
 
-function track(settings: Settings, label: string, options: PoolOptions = {}): { pool: ClientAtsPool; applicationName: string } {
+function track(
+  settings: Settings,
+  label: string,
+  options: PoolOptions = {},
+): { pool: ClientAtsPool; applicationName: string } {
   const applicationName = uniqueApplicationName(label);
   const pool = createPool(settings, { applicationName, ...options });
   pools.push(pool);
@@ -43,7 +54,12 @@ const waitLong = { timeout: 15_000, interval: 50 };
 
 describe('connection counts', () => {
   it('opens exactly POOL_COUNT x POOL_SIZE backends, never exceeds the bound under 50 callers, and returns after the linger', async () => {
-    const settings = settingsFor(databaseUrl, { POOL_SIZE: '2', POOL_COUNT: '2', MAX_OVERFLOW: '1', POOL_OVERFLOW_IDLE_MS: '300' });
+    const settings = settingsFor(databaseUrl, {
+      POOL_SIZE: '2',
+      POOL_COUNT: '2',
+      MAX_OVERFLOW: '1',
+      POOL_OVERFLOW_IDLE_MS: '300',
+    });
     const { pool, applicationName } = track(settings, 'bound');
     await pool.ready;
     expect(await admin.countBackends(applicationName)).toBe(4);
@@ -70,11 +86,19 @@ describe('connection counts', () => {
 
     await vi.waitFor(async () => expect(await admin.countBackends(applicationName)).toBe(4), waitLong);
     expect(pool.totalCount).toBe(4);
-    expect(pool.snapshot().pools.map((each) => [each.persistentOpen, each.overflowOpen])).toEqual([[2, 0], [2, 0]]);
+    expect(pool.snapshot().pools.map((each) => [each.persistentOpen, each.overflowOpen])).toEqual([
+      [2, 0],
+      [2, 0],
+    ]);
   });
 
   it('fails a waiter no earlier than POOL_TIMEOUT=300 when every connection is held, with the counts in the message', async () => {
-    const settings = settingsFor(databaseUrl, { POOL_SIZE: '2', POOL_COUNT: '2', MAX_OVERFLOW: '1', POOL_TIMEOUT: '300' });
+    const settings = settingsFor(databaseUrl, {
+      POOL_SIZE: '2',
+      POOL_COUNT: '2',
+      MAX_OVERFLOW: '1',
+      POOL_TIMEOUT: '300',
+    });
     const { pool, applicationName } = track(settings, 'timeout');
     await pool.ready;
     const held: PooledClient[] = [];
@@ -85,8 +109,10 @@ describe('connection counts', () => {
     expect(performance.now() - startedAt).toBeGreaterThanOrEqual(300);
     expect(error).toBeInstanceOf(PoolTimeoutError);
     expect((error as PoolTimeoutError).code).toBe('POOL_TIMEOUT');
-    expect((error as Error).message).toBe('timeout exceeded when trying to connect: waited 300 ms (POOL_TIMEOUT=300) for a database connection: '
-      + '6 in use, 0 idle, 0 connecting, 1 waiting; POOL_SIZE=2, POOL_COUNT=2, MAX_OVERFLOW=1 allow at most 6');
+    expect((error as Error).message).toBe(
+      'timeout exceeded when trying to connect: waited 300 ms (POOL_TIMEOUT=300) for a database connection: ' +
+        '6 in use, 0 idle, 0 connecting, 1 waiting; POOL_SIZE=2, POOL_COUNT=2, MAX_OVERFLOW=1 allow at most 6',
+    );
     for (const client of held) client.release();
   });
 });
@@ -94,7 +120,9 @@ describe('connection counts', () => {
 describe('broken connections', () => {
   it('survives an error on an idle connection with no error listener, and replaces it', async () => {
     const logger = recordingLogger();
-    const { pool, applicationName } = track(settingsFor(databaseUrl, { POOL_SIZE: '2' }), 'idle-error', { logger });
+    const { pool, applicationName } = track(settingsFor(databaseUrl, { POOL_SIZE: '2' }), 'idle-error', {
+      logger,
+    });
     await pool.ready;
     expect((pool as unknown as EventEmitter).listenerCount('error')).toBe(0);
     const before = await admin.backendPids(applicationName);
@@ -105,12 +133,17 @@ describe('broken connections', () => {
       expect(after.filter((pid) => before.includes(pid))).toEqual([]);
     }, waitLong);
     expect(pool.snapshot().connectionErrors).toBe(2);
-    expect(logger.entries.filter((entry) => entry.message === 'idle database connection failed; replacing it')).toHaveLength(2);
+    expect(
+      logger.entries.filter((entry) => entry.message === 'idle database connection failed; replacing it'),
+    ).toHaveLength(2);
     expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
   });
 
   it('does not hand out a connection whose backend died while it was idle', async () => {
-    const { pool, applicationName } = track(settingsFor(databaseUrl, { POOL_SIZE: '1', POOL_IDLE_CHECK_MS: '0' }), 'idle-check');
+    const { pool, applicationName } = track(
+      settingsFor(databaseUrl, { POOL_SIZE: '1', POOL_IDLE_CHECK_MS: '0' }),
+      'idle-check',
+    );
     await pool.ready;
     for (let round = 0; round < 3; round++) {
       await vi.waitFor(async () => expect(await admin.countBackends(applicationName)).toBe(1), waitLong);
@@ -121,7 +154,10 @@ describe('broken connections', () => {
   });
 
   it('replaces connections once they reach POOL_MAX_LIFETIME_MS', async () => {
-    const { pool, applicationName } = track(settingsFor(databaseUrl, { POOL_SIZE: '2', POOL_MAX_LIFETIME_MS: '400' }), 'lifetime');
+    const { pool, applicationName } = track(
+      settingsFor(databaseUrl, { POOL_SIZE: '2', POOL_MAX_LIFETIME_MS: '400' }),
+      'lifetime',
+    );
     await pool.ready;
     const before = await admin.backendPids(applicationName);
     await vi.waitFor(async () => {
@@ -142,7 +178,10 @@ describe('end()', () => {
     await pool.end({ drainMillis: 200 });
     expect(String(await slow)).toMatch(/^Error: Connection terminated/);
     // The cancel request travels on its own socket: the backend leaves a moment later, not 30 s later.
-    await vi.waitFor(async () => expect(await admin.countBackends(applicationName)).toBe(0), { timeout: 5_000, interval: 20 });
+    await vi.waitFor(async () => expect(await admin.countBackends(applicationName)).toBe(0), {
+      timeout: 5_000,
+      interval: 20,
+    });
     expect(pool.totalCount).toBe(0);
     client.release();
   });
@@ -175,15 +214,31 @@ describe('database URLs', () => {
 describe('as a pg.Pool replacement', () => {
   it("works unchanged as the pool behind Kysely's PostgresDialect", async () => {
     const { pool, applicationName } = track(settingsFor(databaseUrl, { POOL_SIZE: '2' }), 'kysely');
-    interface Database { clientats_kysely_probe: { id: number; label: string } }
+    interface Database {
+      clientats_kysely_probe: { id: number; label: string };
+    }
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const rows = await db.transaction().execute(async (trx) => {
-      await sql`CREATE TEMPORARY TABLE clientats_kysely_probe (id int, label text) ON COMMIT DROP`.execute(trx);
-      await trx.insertInto('clientats_kysely_probe').values([{ id: 1, label: 'one' }, { id: 2, label: 'two' }]).execute();
+      await sql`CREATE TEMPORARY TABLE clientats_kysely_probe (id int, label text) ON COMMIT DROP`.execute(
+        trx,
+      );
+      await trx
+        .insertInto('clientats_kysely_probe')
+        .values([
+          { id: 1, label: 'one' },
+          { id: 2, label: 'two' },
+        ])
+        .execute();
       return trx.selectFrom('clientats_kysely_probe').select(['id', 'label']).where('id', '>', 1).execute();
     });
     expect(rows).toEqual([{ id: 2, label: 'two' }]);
-    const { rows: [counted] } = await sql<{ backends: number }>`SELECT count(*)::int AS backends FROM pg_stat_activity WHERE application_name = ${applicationName}`.execute(db);
+    const {
+      rows: [counted],
+    } = await sql<{
+      backends: number;
+    }>`SELECT count(*)::int AS backends FROM pg_stat_activity WHERE application_name = ${applicationName}`.execute(
+      db,
+    );
     expect(counted).toEqual({ backends: 2 });
     await db.destroy();
     expect(pool.totalCount).toBe(0);

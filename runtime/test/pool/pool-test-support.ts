@@ -28,7 +28,10 @@ export class FakeClient extends EventEmitter {
   private held: Callback[] = [];
   private abandon: ((error: Error) => void) | undefined;
 
-  constructor(readonly behaviour: FakeBehaviour, readonly registry: FakeClient[]) {
+  constructor(
+    readonly behaviour: FakeBehaviour,
+    readonly registry: FakeClient[],
+  ) {
     super();
     this.id = registry.length + 1;
     registry.push(this);
@@ -36,23 +39,33 @@ export class FakeClient extends EventEmitter {
 
   connect(): Promise<void> {
     const outcome = this.behaviour.connect?.(this);
-    if (outcome === 'hang') return new Promise((_resolve, reject) => { this.abandon = reject; });
+    if (outcome === 'hang')
+      return new Promise((_resolve, reject) => {
+        this.abandon = reject;
+      });
     return outcome ?? new Promise((resolve) => setImmediate(resolve));
   }
 
   query(text: unknown, values?: unknown, callback?: Callback): Promise<unknown> | undefined {
     const done = typeof values === 'function' ? (values as Callback) : callback;
     this.queries.push(text);
-    const outcome = this.ended ? new Error('Client was closed and is not queryable') : this.behaviour.query?.(this, text);
+    const outcome = this.ended
+      ? new Error('Client was closed and is not queryable')
+      : this.behaviour.query?.(this, text);
     const answer = (reply: Callback): void => {
       if (outcome === 'hold') this.held.push(reply);
-      else setImmediate(() => (outcome === undefined ? reply(null, { rows: [{ client: this.id }], rowCount: 1 }) : reply(outcome)));
+      else
+        setImmediate(() =>
+          outcome === undefined ? reply(null, { rows: [{ client: this.id }], rowCount: 1 }) : reply(outcome),
+        );
     };
     if (done !== undefined) {
       answer(done);
       return undefined;
     }
-    return new Promise((resolve, reject) => answer((error, result) => (error === null ? resolve(result) : reject(error))));
+    return new Promise((resolve, reject) =>
+      answer((error, result) => (error === null ? resolve(result) : reject(error))),
+    );
   }
 
   /** Answers the oldest held query. */
@@ -68,7 +81,10 @@ export class FakeClient extends EventEmitter {
 }
 
 /** A `pg.Client` class whose instances are fakes recorded in `clients`. */
-export function fakeClientClass(behaviour: FakeBehaviour = {}): { Client: typeof pg.Client; clients: FakeClient[] } {
+export function fakeClientClass(behaviour: FakeBehaviour = {}): {
+  Client: typeof pg.Client;
+  clients: FakeClient[];
+} {
   const clients: FakeClient[] = [];
   const Client = class extends FakeClient {
     constructor() {
@@ -88,9 +104,11 @@ export interface LogEntry {
 /** A logger that keeps every line. */
 export function recordingLogger(): Logger & { entries: LogEntry[] } {
   const entries: LogEntry[] = [];
-  const line = (level: LogEntry['level']) => (object: object, message: string): void => {
-    entries.push({ level, object: object as Record<string, unknown>, message });
-  };
+  const line =
+    (level: LogEntry['level']) =>
+    (object: object, message: string): void => {
+      entries.push({ level, object: object as Record<string, unknown>, message });
+    };
   return { entries, debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }
 

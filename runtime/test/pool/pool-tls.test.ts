@@ -8,7 +8,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { createPool } from '../../src/pool/create-pool.js';
 import { PoolTimeoutError } from '../../src/pool/pool-errors.js';
 import type { ClientAtsPool } from '../../src/pool/pool-types.js';
-import { createTestCertificates, installServerCertificate, type TestCertificates } from '../support/test-certificates.js';
+import {
+  createTestCertificates,
+  installServerCertificate,
+  type TestCertificates,
+} from '../support/test-certificates.js';
 import { startTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { settingsFor } from './pool-test-support.js';
 
@@ -41,7 +45,9 @@ function poolFor(url: string, env: Record<string, string>): ClientAtsPool {
 }
 
 async function sslInUse(pool: ClientAtsPool): Promise<boolean> {
-  const result = await pool.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+  const result = await pool.query<{ ssl: boolean }>(
+    'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+  );
   return result.rows[0]?.ssl ?? false;
 }
 
@@ -54,9 +60,11 @@ async function connectErrorOf(pool: ClientAtsPool): Promise<string> {
 describe('DATABASE_SSL', () => {
   it('true (verify-full) fails when the server certificate comes from an unknown CA', async () => {
     const pool = poolFor(database.url, { DATABASE_SSL: 'true' });
-    expect(await connectErrorOf(pool)).toBe(`TLS certificate of 127.0.0.1:${database.port} is not trusted `
-      + '(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate): set DATABASE_SSL_CA to the CA that signed it, '
-      + 'or DATABASE_SSL=require to encrypt without verifying');
+    expect(await connectErrorOf(pool)).toBe(
+      `TLS certificate of 127.0.0.1:${database.port} is not trusted ` +
+        '(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate): set DATABASE_SSL_CA to the CA that signed it, ' +
+        'or DATABASE_SSL=require to encrypt without verifying',
+    );
   });
 
   it('true (verify-full) connects over TLS when DATABASE_SSL_CA names the CA', async () => {
@@ -68,8 +76,8 @@ describe('DATABASE_SSL', () => {
     const byName = database.url.replace('@127.0.0.1:', '@localhost:');
     const ca = certificates.caFile;
     expect(await connectErrorOf(poolFor(byName, { DATABASE_SSL: 'verify-full', DATABASE_SSL_CA: ca }))).toBe(
-      `TLS certificate of localhost:${database.port} does not name that host (ERR_TLS_CERT_ALTNAME_INVALID): `
-      + 'connect by a name the certificate lists, or set DATABASE_SSL=verify-ca to verify the CA only',
+      `TLS certificate of localhost:${database.port} does not name that host (ERR_TLS_CERT_ALTNAME_INVALID): ` +
+        'connect by a name the certificate lists, or set DATABASE_SSL=verify-ca to verify the CA only',
     );
     expect(await sslInUse(poolFor(byName, { DATABASE_SSL: 'verify-ca', DATABASE_SSL_CA: ca }))).toBe(true);
   });

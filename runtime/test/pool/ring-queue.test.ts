@@ -8,7 +8,10 @@ describe('RingQueue', () => {
     const expected: number[] = [];
     let next = 0;
     for (let round = 0; round < 50; round++) {
-      for (let index = 0; index < 7; index++) { queue.push(next); expected.push(next++); }
+      for (let index = 0; index < 7; index++) {
+        queue.push(next);
+        expected.push(next++);
+      }
       for (let index = 0; index < 5; index++) expect(queue.shift()).toBe(expected.shift());
     }
     queue.unshift(-1);

@@ -25,7 +25,9 @@ type Step =
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant<Step>({ kind: 'connect' }),
   fc.boolean().map((fails): Step => ({ kind: 'query', fails })),
-  fc.record({ pick: fc.nat(20), withError: fc.boolean() }).map((value): Step => ({ kind: 'release', ...value })),
+  fc
+    .record({ pick: fc.nat(20), withError: fc.boolean() })
+    .map((value): Step => ({ kind: 'release', ...value })),
   fc.nat(20).map((pick): Step => ({ kind: 'idle-error', pick })),
   fc.constant<Step>({ kind: 'tick' }),
 );
@@ -36,13 +38,22 @@ describe('SlotLedger', () => {
   it('keeps busy + idle + connecting + closing = slots used after every step of random sequences', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ size: fc.integer({ min: 1, max: 3 }), count: fc.integer({ min: 1, max: 3 }), overflow: fc.integer({ min: 0, max: 2 }) }),
+        fc.record({
+          size: fc.integer({ min: 1, max: 3 }),
+          count: fc.integer({ min: 1, max: 3 }),
+          overflow: fc.integer({ min: 0, max: 2 }),
+        }),
         fc.array(step, { minLength: 1, maxLength: 40 }),
         async (shape, steps) => {
-          const { Client, clients } = fakeClientClass({ query: (_client, text) => (text === 'fail' ? new Error('Connection terminated') : undefined) });
+          const { Client, clients } = fakeClientClass({
+            query: (_client, text) => (text === 'fail' ? new Error('Connection terminated') : undefined),
+          });
           const settings = settingsFor(URL, {
-            POOL_SIZE: String(shape.size), POOL_COUNT: String(shape.count), MAX_OVERFLOW: String(shape.overflow),
-            POOL_TIMEOUT: '60000', POOL_OVERFLOW_IDLE_MS: '0',
+            POOL_SIZE: String(shape.size),
+            POOL_COUNT: String(shape.count),
+            MAX_OVERFLOW: String(shape.overflow),
+            POOL_TIMEOUT: '60000',
+            POOL_OVERFLOW_IDLE_MS: '0',
           });
           const pool = new PartitionedPool(settings, { Client, maxUses: 3 });
           const borrowed: PooledClient[] = [];
@@ -53,7 +64,12 @@ describe('SlotLedger', () => {
           for (const each of steps) {
             switch (each.kind) {
               case 'connect':
-                pending.push(pool.connect().then((client) => (finishing ? client.release() : borrowed.push(client)), () => undefined));
+                pending.push(
+                  pool.connect().then(
+                    (client) => (finishing ? client.release() : borrowed.push(client)),
+                    () => undefined,
+                  ),
+                );
                 break;
               case 'query':
                 pending.push(pool.query(each.fails ? 'fail' : 'SELECT 1').catch(() => undefined));
@@ -65,7 +81,10 @@ describe('SlotLedger', () => {
               }
               case 'idle-error': {
                 const open = clients.filter((client: FakeClient) => !client.ended);
-                open[each.pick % Math.max(1, open.length)]?.emit('error', new Error('terminating connection'));
+                open[each.pick % Math.max(1, open.length)]?.emit(
+                  'error',
+                  new Error('terminating connection'),
+                );
                 break;
               }
               case 'tick':

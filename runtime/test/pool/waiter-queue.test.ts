@@ -13,14 +13,25 @@ afterEach(() => {
 });
 
 const waiter = (enqueuedAt: number, deadline: number): Waiter => ({
-  kind: 'connect', text: undefined, values: undefined, resolve: () => undefined, reject: () => undefined,
-  enqueuedAt, deadline, borrowStack: undefined,
+  kind: 'connect',
+  text: undefined,
+  values: undefined,
+  resolve: () => undefined,
+  reject: () => undefined,
+  enqueuedAt,
+  deadline,
+  borrowStack: undefined,
 });
 
 describe('timerDelay', () => {
   it('rounds up, stays at least 1 and never exceeds 2^31 - 1', () => {
-    expect([timerDelay(0), timerDelay(0.2), timerDelay(299.1), timerDelay(2_147_483_647.0000002), timerDelay(1e12)])
-      .toEqual([1, 1, 300, MAX_TIMER_MILLIS, MAX_TIMER_MILLIS]);
+    expect([
+      timerDelay(0),
+      timerDelay(0.2),
+      timerDelay(299.1),
+      timerDelay(2_147_483_647.0000002),
+      timerDelay(1e12),
+    ]).toEqual([1, 1, 300, MAX_TIMER_MILLIS, MAX_TIMER_MILLIS]);
   });
 });
 
@@ -33,7 +44,10 @@ describe('WaiterQueue', () => {
       return real(callback, 0).unref();
     }) as typeof setTimeout);
     const now = 6898063.96018582; // a clock reading (ms since start) for which the float error shows
-    const queue = new WaiterQueue(() => now, () => undefined);
+    const queue = new WaiterQueue(
+      () => now,
+      () => undefined,
+    );
     const deadline = now + MAX_TIMER_MILLIS;
     expect(Math.ceil(deadline - now)).toBe(MAX_TIMER_MILLIS + 1); // the float error the bug came from
     queue.push(waiter(now, deadline));
@@ -45,7 +59,10 @@ describe('WaiterQueue', () => {
   it('re-arms instead of failing a waiter when the timer fires before its deadline', () => {
     let now = 0;
     const expired: Waiter[] = [];
-    const queue = new WaiterQueue(() => now, (at) => queue.expire(at, (each) => expired.push(each)));
+    const queue = new WaiterQueue(
+      () => now,
+      (at) => queue.expire(at, (each) => expired.push(each)),
+    );
     queue.push(waiter(0, 100));
     now = 50;
     queue.expire(now, (each) => expired.push(each));
@@ -66,12 +83,18 @@ describe('a pool with POOL_TIMEOUT=2147483647', () => {
     };
     process.on('warning', onWarning);
     const { Client } = fakeClientClass();
-    const pool = createPool(settingsFor('postgres://app@127.0.0.1:5999/app', { POOL_SIZE: '1', POOL_TIMEOUT: '2147483647' }), {
-      Client, now: () => 6898063.96018582,
-    });
+    const pool = createPool(
+      settingsFor('postgres://app@127.0.0.1:5999/app', { POOL_SIZE: '1', POOL_TIMEOUT: '2147483647' }),
+      {
+        Client,
+        now: () => 6898063.96018582,
+      },
+    );
     const holder = await pool.connect();
     let settled = false;
-    const queued = pool.connect().finally(() => { settled = true; });
+    const queued = pool.connect().finally(() => {
+      settled = true;
+    });
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(settled).toBe(false);
     holder.release();

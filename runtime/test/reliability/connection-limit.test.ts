@@ -37,19 +37,33 @@ describe('server at its connection limit', () => {
     expect(refusal).toMatchObject({ code: '53300', message: 'sorry, too many clients already' });
 
     const connectErrors: Array<{ at: number; message: string }> = [];
-    const settings = loadSettings({ DATABASE_URL: database.url, POOL_SIZE: String(POOL_SIZE), POOL_TIMEOUT: String(POOL_TIMEOUT) });
+    const settings = loadSettings({
+      DATABASE_URL: database.url,
+      POOL_SIZE: String(POOL_SIZE),
+      POOL_TIMEOUT: String(POOL_TIMEOUT),
+    });
     const pool = createPool(settings, {
       applicationName: APPLICATION_NAME,
-      observer: { onConnectError: (error) => connectErrors.push({ at: performance.now(), message: error.message }) },
+      observer: {
+        onConnectError: (error) => connectErrors.push({ at: performance.now(), message: error.message }),
+      },
     });
     let ready = false;
-    void pool.ready.then(() => { ready = true; }, () => undefined);
+    void pool.ready.then(
+      () => {
+        ready = true;
+      },
+      () => undefined,
+    );
     try {
       const heldFrom = performance.now();
       const callerErrors: Error[] = [];
       for (let caller = 0; caller < 4 && performance.now() - heldFrom < HELD_MILLIS; caller += 1) {
         const startedAt = performance.now();
-        const error = await pool.query('SELECT 1').then(() => undefined, (failure: Error) => failure);
+        const error = await pool.query('SELECT 1').then(
+          () => undefined,
+          (failure: Error) => failure,
+        );
         expect(error).toBeInstanceOf(Error);
         expect(performance.now() - startedAt).toBeGreaterThanOrEqual(POOL_TIMEOUT - 1);
         callerErrors.push(error!);
@@ -77,8 +91,13 @@ describe('server at its connection limit', () => {
       await pool.ready;
       const recoveryMillis = performance.now() - freedAt;
       expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
-      await waitUntil('pool prefilled after the slots were freed', async () =>
-        pool.totalCount === POOL_SIZE && (await serverBackendCount(database.url, APPLICATION_NAME)) === POOL_SIZE, 10_000);
+      await waitUntil(
+        'pool prefilled after the slots were freed',
+        async () =>
+          pool.totalCount === POOL_SIZE &&
+          (await serverBackendCount(database.url, APPLICATION_NAME)) === POOL_SIZE,
+        10_000,
+      );
 
       recordFigures('connection-limit', {
         maxConnections: MAX_CONNECTIONS,
@@ -105,5 +124,7 @@ async function takeEverySlot(url: string, holders: pg.Client[]): Promise<Error &
       return error as Error & { code?: string };
     }
   }
-  throw new Error(`the server accepted ${MAX_CONNECTIONS * 2} connections with max_connections=${MAX_CONNECTIONS}`);
+  throw new Error(
+    `the server accepted ${MAX_CONNECTIONS * 2} connections with max_connections=${MAX_CONNECTIONS}`,
+  );
 }

@@ -61,7 +61,12 @@ describe('diagnostics under hostile requests', () => {
     server = await createHealthServer({ pool, settings, port: 0, host: '127.0.0.1' });
     const closedSettings = settingsFor(url, '');
     closedPool = createPool(closedSettings, { applicationName: 'reliability-diagnostics-closed' });
-    closedServer = await createHealthServer({ pool: closedPool, settings: closedSettings, port: 0, host: '127.0.0.1' });
+    closedServer = await createHealthServer({
+      pool: closedPool,
+      settings: closedSettings,
+      port: 0,
+      host: '127.0.0.1',
+    });
   });
   afterAll(async () => {
     await server?.shutdown({ delayMillis: 0 });
@@ -71,10 +76,18 @@ describe('diagnostics under hostile requests', () => {
   });
 
   const diagnostics = (target: HealthServer, authorization?: string, suffix = ''): Promise<Response> =>
-    fetch(`${target.url}${HEALTH_PATHS.diagnostics}${suffix}`, { headers: authorization === undefined ? {} : { authorization } });
+    fetch(`${target.url}${HEALTH_PATHS.diagnostics}${suffix}`, {
+      headers: authorization === undefined ? {} : { authorization },
+    });
 
   it('answers 200 to the token with the scheme in any case and whitespace around the header value', async () => {
-    for (const header of [`Bearer ${TOKEN}`, `bearer ${TOKEN}`, `BEARER ${TOKEN}`, `  Bearer ${TOKEN}  `, `Bearer   ${TOKEN}`]) {
+    for (const header of [
+      `Bearer ${TOKEN}`,
+      `bearer ${TOKEN}`,
+      `BEARER ${TOKEN}`,
+      `  Bearer ${TOKEN}  `,
+      `Bearer   ${TOKEN}`,
+    ]) {
       const response = await diagnostics(server, header);
       expect({ header, status: response.status }).toEqual({ header, status: 200 });
       await response.body?.cancel();
@@ -83,13 +96,29 @@ describe('diagnostics under hostile requests', () => {
 
   it('fails with 401 and WWW-Authenticate: Bearer for missing, empty, wrong, re-cased, truncated, extended or smuggled tokens', async () => {
     const refused = [
-      undefined, '', 'Bearer', 'Bearer ', `Bearer ${TOKEN.toLowerCase()}`, `Bearer ${TOKEN.toUpperCase()}`, `Bearer ${TOKEN.slice(0, -1)}`,
-      `Bearer ${TOKEN}x`, `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}`, `Token ${TOKEN}`, TOKEN, `Bearer "${TOKEN}"`,
-      `Bearer ${TOKEN}, Bearer ${TOKEN}`, `Bearer\t${TOKEN}`, `Bearer ${'A'.repeat(8000)}`,
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      `Bearer ${TOKEN.toLowerCase()}`,
+      `Bearer ${TOKEN.toUpperCase()}`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      `Bearer ${TOKEN}x`,
+      `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}`,
+      `Token ${TOKEN}`,
+      TOKEN,
+      `Bearer "${TOKEN}"`,
+      `Bearer ${TOKEN}, Bearer ${TOKEN}`,
+      `Bearer\t${TOKEN}`,
+      `Bearer ${'A'.repeat(8000)}`,
     ];
     for (const header of refused) {
       const response = await diagnostics(server, header);
-      expect({ header, status: response.status, challenge: response.headers.get('www-authenticate') }).toEqual({ header, status: 401, challenge: 'Bearer' });
+      expect({
+        header,
+        status: response.status,
+        challenge: response.headers.get('www-authenticate'),
+      }).toEqual({ header, status: 401, challenge: 'Bearer' });
       expect(await response.text()).not.toContain('pool');
     }
   });
@@ -98,21 +127,40 @@ describe('diagnostics under hostile requests', () => {
     for (const suffix of [`?token=${TOKEN}`, `?access_token=${TOKEN}`, `?authorization=Bearer%20${TOKEN}`]) {
       expect((await diagnostics(server, undefined, suffix)).status).toBe(401);
     }
-    const response = await fetch(`${server.url}${HEALTH_PATHS.diagnostics}`, { headers: { 'x-authorization': `Bearer ${TOKEN}`, cookie: `token=${TOKEN}` } });
+    const response = await fetch(`${server.url}${HEALTH_PATHS.diagnostics}`, {
+      headers: { 'x-authorization': `Bearer ${TOKEN}`, cookie: `token=${TOKEN}` },
+    });
     expect(response.status).toBe(401);
   });
 
   it('uses only the first of duplicated Authorization headers, so a wrong one cannot be followed by a right one', async () => {
-    expect(await rawStatus(server.port, request([`Authorization: Bearer wrong`, `Authorization: Bearer ${TOKEN}`]))).toBe(401);
+    expect(
+      await rawStatus(
+        server.port,
+        request([`Authorization: Bearer wrong`, `Authorization: Bearer ${TOKEN}`]),
+      ),
+    ).toBe(401);
     expect(await rawStatus(server.port, request([`Authorization: Bearer ${TOKEN}`]))).toBe(200);
   });
 
   it('rejects oversized headers, NUL bytes and non-ASCII tokens without crashing, then keeps serving', async () => {
     expect(await rawStatus(server.port, request([`Authorization: Bearer ${'a'.repeat(100_000)}`]))).toBe(431);
     expect(await rawStatus(server.port, request([`Authorization: Bearer ${TOKEN}\u0000`]))).toBe(400);
-    expect(await rawStatus(server.port, Buffer.from(request([`Authorization: Bearer ${TOKEN}é`]), 'latin1'))).toBe(401);
-    expect(await rawStatus(server.port, Buffer.from(request([`Authorization: Bearer ${TOKEN.slice(0, -1)}\u00ff`]), 'latin1'))).toBe(401);
-    expect(await rawStatus(server.port, request(Array.from({ length: 2000 }, (_, index) => `X-Filler-${index}: x`)))).toBe(431);
+    expect(
+      await rawStatus(server.port, Buffer.from(request([`Authorization: Bearer ${TOKEN}é`]), 'latin1')),
+    ).toBe(401);
+    expect(
+      await rawStatus(
+        server.port,
+        Buffer.from(request([`Authorization: Bearer ${TOKEN.slice(0, -1)}\u00ff`]), 'latin1'),
+      ),
+    ).toBe(401);
+    expect(
+      await rawStatus(
+        server.port,
+        request(Array.from({ length: 2000 }, (_, index) => `X-Filler-${index}: x`)),
+      ),
+    ).toBe(431);
     const response = await diagnostics(server, `Bearer ${TOKEN}`);
     expect(response.status).toBe(200);
     await response.body?.cancel();
@@ -120,7 +168,16 @@ describe('diagnostics under hostile requests', () => {
 
   it('lets nobody into diagnostics when HEALTH_CHECK_TOKEN is empty, whatever is presented', async () => {
     expect(closedServer.url).not.toBe(server.url);
-    for (const header of [undefined, '', 'Bearer', 'Bearer ', 'Bearer undefined', 'Bearer null', `Bearer ${TOKEN}`, 'Bearer ""']) {
+    for (const header of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      'Bearer undefined',
+      'Bearer null',
+      `Bearer ${TOKEN}`,
+      'Bearer ""',
+    ]) {
       const response = await diagnostics(closedServer, header);
       expect({ header, status: response.status }).toEqual({ header, status: 401 });
     }
@@ -153,7 +210,13 @@ describe('diagnostics under hostile requests', () => {
       const response = await fetch(`${server.url}${HEALTH_PATHS.diagnostics}`, { method, headers });
       expect({ method, status: response.status }).toEqual({ method, status: 405 });
     }
-    for (const path of [`${HEALTH_PATHS.diagnostics}/`, `${HEALTH_PATHS.diagnostics}/..`, '/health/./diagnostics', '/HEALTH/DIAGNOSTICS', '/health//diagnostics']) {
+    for (const path of [
+      `${HEALTH_PATHS.diagnostics}/`,
+      `${HEALTH_PATHS.diagnostics}/..`,
+      '/health/./diagnostics',
+      '/HEALTH/DIAGNOSTICS',
+      '/health//diagnostics',
+    ]) {
       const status = await rawStatus(server.port, request([], path));
       expect({ path, status }).not.toEqual({ path, status: 200 });
     }

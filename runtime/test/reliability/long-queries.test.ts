@@ -38,13 +38,23 @@ describe('long queries holding every connection', () => {
     const pool = createPool(settings, { applicationName: APPLICATION_NAME });
     try {
       await pool.ready;
-      const sleepers = Array.from({ length: POOL_SIZE + MAX_OVERFLOW }, () => pool.query(`SELECT pg_sleep(${SLEEP_SECONDS})`));
-      await waitUntil('every connection busy', () => pool.idleCount === 0 && pool.totalCount === POOL_SIZE + MAX_OVERFLOW, 5000, 10);
+      const sleepers = Array.from({ length: POOL_SIZE + MAX_OVERFLOW }, () =>
+        pool.query(`SELECT pg_sleep(${SLEEP_SECONDS})`),
+      );
+      await waitUntil(
+        'every connection busy',
+        () => pool.idleCount === 0 && pool.totalCount === POOL_SIZE + MAX_OVERFLOW,
+        5000,
+        10,
+      );
       const waitStarted = performance.now();
       const waiters = await Promise.all(
         Array.from({ length: WAITERS }, async () => {
           const startedAt = performance.now();
-          const error = await pool.query('SELECT 1').then(() => undefined, (failure: Error & { code?: string }) => failure);
+          const error = await pool.query('SELECT 1').then(
+            () => undefined,
+            (failure: Error & { code?: string }) => failure,
+          );
           return { error, waitedMillis: performance.now() - startedAt };
         }),
       );
@@ -55,21 +65,32 @@ describe('long queries holding every connection', () => {
       expect(timedOut.length).toBeGreaterThan(0);
       for (const waiter of timedOut) {
         expect(waiter.error).toMatchObject({ code: 'POOL_TIMEOUT' });
-        expect(waiter.error!.message).toMatch(new RegExp(
-          `^timeout exceeded when trying to connect: waited ${POOL_TIMEOUT} ms \\(POOL_TIMEOUT=${POOL_TIMEOUT}\\) for a database connection: `
-          + `${POOL_SIZE + MAX_OVERFLOW} in use, 0 idle, 0 connecting, \\d+ waiting; `
-          + `POOL_SIZE=${POOL_SIZE}, POOL_COUNT=1, MAX_OVERFLOW=${MAX_OVERFLOW} allow at most ${POOL_SIZE + MAX_OVERFLOW}$`,
-        ));
+        expect(waiter.error!.message).toMatch(
+          new RegExp(
+            `^timeout exceeded when trying to connect: waited ${POOL_TIMEOUT} ms \\(POOL_TIMEOUT=${POOL_TIMEOUT}\\) for a database connection: ` +
+              `${POOL_SIZE + MAX_OVERFLOW} in use, 0 idle, 0 connecting, \\d+ waiting; ` +
+              `POOL_SIZE=${POOL_SIZE}, POOL_COUNT=1, MAX_OVERFLOW=${MAX_OVERFLOW} allow at most ${POOL_SIZE + MAX_OVERFLOW}$`,
+          ),
+        );
         expect(waiter.waitedMillis).toBeGreaterThanOrEqual(POOL_TIMEOUT - 1);
       }
       const drainStarted = performance.now();
-      const afterwards = await Promise.all(Array.from({ length: 30 }, (_, index) => pool.query<{ n: number }>('SELECT $1::int AS n', [index])));
-      expect(afterwards.map((result) => result.rows[0]!.n)).toEqual(Array.from({ length: 30 }, (_, index) => index));
+      const afterwards = await Promise.all(
+        Array.from({ length: 30 }, (_, index) => pool.query<{ n: number }>('SELECT $1::int AS n', [index])),
+      );
+      expect(afterwards.map((result) => result.rows[0]!.n)).toEqual(
+        Array.from({ length: 30 }, (_, index) => index),
+      );
       const drainMillis = performance.now() - drainStarted;
       expect(pool.waitingCount).toBe(0);
-      await waitUntil('overflow closed and pool back to its prefilled size', async () =>
-        pool.totalCount === POOL_SIZE && pool.idleCount === POOL_SIZE
-        && (await serverBackendCount(scratch.url, APPLICATION_NAME)) === POOL_SIZE, 10_000);
+      await waitUntil(
+        'overflow closed and pool back to its prefilled size',
+        async () =>
+          pool.totalCount === POOL_SIZE &&
+          pool.idleCount === POOL_SIZE &&
+          (await serverBackendCount(scratch.url, APPLICATION_NAME)) === POOL_SIZE,
+        10_000,
+      );
 
       recordFigures('long-queries', {
         connections: POOL_SIZE + MAX_OVERFLOW,

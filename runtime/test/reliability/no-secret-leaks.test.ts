@@ -42,7 +42,9 @@ class Capture {
 
 /** Lines of `text` that contain `needle`, for a readable failure. */
 function linesWith(text: string, needle: string | RegExp): string[] {
-  return text.split('\n').filter((line) => (typeof needle === 'string' ? line.includes(needle) : line.match(needle) !== null));
+  return text
+    .split('\n')
+    .filter((line) => (typeof needle === 'string' ? line.includes(needle) : line.match(needle) !== null));
 }
 
 describe('secrets stay out of every output', () => {
@@ -78,7 +80,10 @@ describe('secrets stay out of every output', () => {
       [HEALTH_PATHS.metrics, {}],
     ] as const) {
       const response = await fetch(`${server.url}${path}`, { headers });
-      capture.add(`${label} ${path} ${response.status}`, `${JSON.stringify([...response.headers])}\n${await response.text()}`);
+      capture.add(
+        `${label} ${path} ${response.status}`,
+        `${JSON.stringify([...response.headers])}\n${await response.text()}`,
+      );
     }
   }
 
@@ -88,9 +93,18 @@ describe('secrets stay out of every output', () => {
   });
 
   it('keeps them out of logs, pool errors, diagnostics and metrics of a healthy runtime', async () => {
-    const server = await run({ DATABASE_URL: databaseUrl, HEALTH_CHECK_TOKEN: TOKEN, PORT: String(await freePort()), POOL_SIZE: '2' });
+    const server = await run({
+      DATABASE_URL: databaseUrl,
+      HEALTH_CHECK_TOKEN: TOKEN,
+      PORT: String(await freePort()),
+      POOL_SIZE: '2',
+    });
     expect(server).toBeDefined();
-    await waitUntil('readiness healthy', async () => (await fetch(`${server!.url}${HEALTH_PATHS.readiness}`)).status === 200, 10_000);
+    await waitUntil(
+      'readiness healthy',
+      async () => (await fetch(`${server!.url}${HEALTH_PATHS.readiness}`)).status === 200,
+      10_000,
+    );
     await collectHttp(server!, 'healthy');
     await server!.shutdown({ delayMillis: 0 });
     const text = capture.all();
@@ -102,16 +116,34 @@ describe('secrets stay out of every output', () => {
 
   it('keeps them out of what a runtime with the wrong password logs and answers', async () => {
     const wrongUrl = databaseUrl.replace(`:${password}@`, `:${WRONG_PASSWORD}@`);
-    const server = await run({ DATABASE_URL: wrongUrl, HEALTH_CHECK_TOKEN: TOKEN, PORT: String(await freePort()), POOL_SIZE: '1', POOL_TIMEOUT: '300' });
+    const server = await run({
+      DATABASE_URL: wrongUrl,
+      HEALTH_CHECK_TOKEN: TOKEN,
+      PORT: String(await freePort()),
+      POOL_SIZE: '1',
+      POOL_TIMEOUT: '300',
+    });
     expect(server).toBeDefined();
-    await waitUntil('readiness reports the failure', async () => (await fetch(`${server!.url}${HEALTH_PATHS.readiness}`)).status === 503, 10_000);
+    await waitUntil(
+      'readiness reports the failure',
+      async () => (await fetch(`${server!.url}${HEALTH_PATHS.readiness}`)).status === 503,
+      10_000,
+    );
     await collectHttp(server!, 'wrong-password');
     await server!.shutdown({ delayMillis: 0 });
-    const pool = createPool(loadSettings({ DATABASE_URL: wrongUrl, POOL_SIZE: '1', POOL_TIMEOUT: '300' }), { logger: createLogger({ level: 'debug', destination: capture.stream }) });
-    const error = await pool.query('SELECT 1').then(() => undefined, (failure: Error) => failure);
+    const pool = createPool(loadSettings({ DATABASE_URL: wrongUrl, POOL_SIZE: '1', POOL_TIMEOUT: '300' }), {
+      logger: createLogger({ level: 'debug', destination: capture.stream }),
+    });
+    const error = await pool.query('SELECT 1').then(
+      () => undefined,
+      (failure: Error) => failure,
+    );
     await pool.end({ drainMillis: 0 });
     expect(error).toMatchObject({ code: 'POOL_TIMEOUT' });
-    capture.add('pool error', `${error!.message}\ncause: ${String((error!.cause as Error | undefined)?.message)}\n${JSON.stringify(error)}`);
+    capture.add(
+      'pool error',
+      `${error!.message}\ncause: ${String((error!.cause as Error | undefined)?.message)}\n${JSON.stringify(error)}`,
+    );
     const text = capture.all();
     expect(text).toMatch(/28P01|password authentication failed/);
     expect(linesWith(text, WRONG_PASSWORD)).toEqual([]);
@@ -145,7 +177,12 @@ describe('secrets stay out of every output', () => {
       const relative = file.slice(REPOSITORY.length);
       if (text.includes(password)) leaks.push(`${relative}: the test database password`);
       for (const match of text.match(URL_CREDENTIALS) ?? []) {
-        if (!DEVELOPMENT_CREDENTIALS.some((allowed) => relative.endsWith(allowed.file) && match.includes(allowed.credentials))) leaks.push(`${relative}: ${match}`);
+        if (
+          !DEVELOPMENT_CREDENTIALS.some(
+            (allowed) => relative.endsWith(allowed.file) && match.includes(allowed.credentials),
+          )
+        )
+          leaks.push(`${relative}: ${match}`);
       }
     }
     expect(leaks).toEqual([]);
@@ -157,7 +194,9 @@ describe('secrets stay out of every output', () => {
  * throwaway container defined in the same Compose file; its well-known password
  * is the one literal credential dist/ may carry (the match ends at `@`).
  */
-const DEVELOPMENT_CREDENTIALS = [{ file: 'docker-compose.dev.yml', credentials: 'ecto://postgres:postgres@' }];
+const DEVELOPMENT_CREDENTIALS = [
+  { file: 'docker-compose.dev.yml', credentials: 'ecto://postgres:postgres@' },
+];
 
 function listFiles(directory: string): string[] {
   const files: string[] = [];

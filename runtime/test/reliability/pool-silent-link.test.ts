@@ -26,23 +26,33 @@ afterEach(async () => {
 async function startPool(silent: boolean, overrides: Record<string, string> = {}): Promise<ClientAtsPool> {
   const shared = new URL(inject('databaseUrl'));
   link = await startSilentLink(shared.hostname, Number(shared.port || '5432'), { silent });
-  pool = createPool(loadSettings({
-    DATABASE_URL: link.via(inject('databaseUrl')),
-    POOL_SIZE: '1',
-    POOL_TIMEOUT: '1500',
-    POOL_CONNECT_TIMEOUT_MS: '300',
-    ...overrides,
-  }), { applicationName: 'pool-silent-link' });
+  pool = createPool(
+    loadSettings({
+      DATABASE_URL: link.via(inject('databaseUrl')),
+      POOL_SIZE: '1',
+      POOL_TIMEOUT: '1500',
+      POOL_CONNECT_TIMEOUT_MS: '300',
+      ...overrides,
+    }),
+    { applicationName: 'pool-silent-link' },
+  );
   return pool;
 }
 
 /** The outcome of `work`, or 'hung' after the guard. */
-async function settle(work: Promise<unknown>): Promise<{ kind: 'fulfilled' | 'rejected' | 'hung'; error?: Error & { code?: string } }> {
+async function settle(
+  work: Promise<unknown>,
+): Promise<{ kind: 'fulfilled' | 'rejected' | 'hung'; error?: Error & { code?: string } }> {
   let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<{ kind: 'hung' }>((resolve) => { timer = setTimeout(() => resolve({ kind: 'hung' }), HANG_GUARD_MILLIS); });
+  const guard = new Promise<{ kind: 'hung' }>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'hung' }), HANG_GUARD_MILLIS);
+  });
   try {
     return await Promise.race([
-      work.then(() => ({ kind: 'fulfilled' as const }), (error: Error & { code?: string }) => ({ kind: 'rejected' as const, error })),
+      work.then(
+        () => ({ kind: 'fulfilled' as const }),
+        (error: Error & { code?: string }) => ({ kind: 'rejected' as const, error }),
+      ),
       guard,
     ]);
   } finally {
@@ -50,7 +60,8 @@ async function settle(work: Promise<unknown>): Promise<{ kind: 'fulfilled' | 're
   }
 }
 
-const serves = async (target: ClientAtsPool): Promise<boolean> => (await settle(target.query('SELECT 1'))).kind === 'fulfilled';
+const serves = async (target: ClientAtsPool): Promise<boolean> =>
+  (await settle(target.query('SELECT 1'))).kind === 'fulfilled';
 
 describe('the pool behind a silent link', () => {
   it('settles connects cut short by POOL_CONNECT_TIMEOUT_MS and connects afresh once the link forwards', async () => {

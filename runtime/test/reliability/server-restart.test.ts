@@ -51,10 +51,19 @@ describe('PostgreSQL stopped and started during load', () => {
         if (readinessSeen.at(-1) !== status) readinessSeen.push(status);
         return status;
       };
-      await waitUntil('readiness 200 before the fault', async () => (await fetch(readyUrl)).status === 200, 10_000);
+      await waitUntil(
+        'readiness 200 before the fault',
+        async () => (await fetch(readyUrl)).status === 200,
+        10_000,
+      );
       readinessSeen.push(200);
 
-      const load = startLoad({ callers: 6, pauseMillis: 5, maxMillis: 40_000, operation: (id) => pool.query(ledger.insert, [id]).then(() => undefined) });
+      const load = startLoad({
+        callers: 6,
+        pauseMillis: 5,
+        maxMillis: 40_000,
+        operation: (id) => pool.query(ledger.insert, [id]).then(() => undefined),
+      });
       let stoppedAt = 0;
       let startedAgainAt = 0;
       let recoveredAt = 0;
@@ -62,17 +71,29 @@ describe('PostgreSQL stopped and started during load', () => {
         await waitUntil('load running before the fault', () => load.records.length >= 100, 10_000);
         stoppedAt = performance.now();
         await database.stop();
-        await waitUntil('readiness 503 while the server is down', async () => (await readyStatus()) === 503, 10_000);
+        await waitUntil(
+          'readiness 503 while the server is down',
+          async () => (await readyStatus()) === 503,
+          10_000,
+        );
         const remaining = OUTAGE_MILLIS - (performance.now() - stoppedAt);
         if (remaining > 0) await sleep(remaining);
         await database.start();
         startedAgainAt = performance.now();
-        await waitUntil('pool and readiness recovered', async () =>
-          (await readyStatus()) === 200
-          && pool.totalCount === POOL_SIZE
-          && (await serverBackendCount(database.url, APPLICATION_NAME)) === POOL_SIZE, 20_000);
+        await waitUntil(
+          'pool and readiness recovered',
+          async () =>
+            (await readyStatus()) === 200 &&
+            pool.totalCount === POOL_SIZE &&
+            (await serverBackendCount(database.url, APPLICATION_NAME)) === POOL_SIZE,
+          20_000,
+        );
         recoveredAt = performance.now();
-        await waitUntil('load running after recovery', () => load.records.filter((record) => record.startedAt > recoveredAt).length >= 100, 10_000);
+        await waitUntil(
+          'load running after recovery',
+          () => load.records.filter((record) => record.startedAt > recoveredAt).length >= 100,
+          10_000,
+        );
       } finally {
         await load.stop();
       }
@@ -83,12 +104,17 @@ describe('PostgreSQL stopped and started during load', () => {
       expect(failures.filter((record) => record.endedAt < stoppedAt)).toEqual([]);
       for (const failure of failures) expect(failure.error).toMatch(/\S/);
       const poolTimeouts = failures.filter((record) => record.code === 'POOL_TIMEOUT');
-      for (const timeout of poolTimeouts) expect(timeout.endedAt - timeout.startedAt).toBeGreaterThanOrEqual(POOL_TIMEOUT - 1);
+      for (const timeout of poolTimeouts)
+        expect(timeout.endedAt - timeout.startedAt).toBeGreaterThanOrEqual(POOL_TIMEOUT - 1);
       const stored = await ledger.stored();
       expect(records.filter((record) => record.ok && !stored.has(record.id))).toEqual([]);
 
       await waitUntil('pool idle and prefilled', () => pool.idleCount === POOL_SIZE, 10_000);
-      expect({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }).toEqual({ total: POOL_SIZE, idle: POOL_SIZE, waiting: 0 });
+      expect({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }).toEqual({
+        total: POOL_SIZE,
+        idle: POOL_SIZE,
+        waiting: 0,
+      });
 
       const summary = summarise(records);
       recordFigures('server-restart', {
@@ -97,7 +123,9 @@ describe('PostgreSQL stopped and started during load', () => {
         operations: summary.operations,
         operationsDuringOutage: overlapping(records, stoppedAt, recoveredAt).length,
         failed: summary.failed,
-        longestFailedWaitMillis: ms(Math.max(0, ...failures.map((record) => record.endedAt - record.startedAt))),
+        longestFailedWaitMillis: ms(
+          Math.max(0, ...failures.map((record) => record.endedAt - record.startedAt)),
+        ),
         acknowledgedLost: 0,
         failedButCommitted: failures.filter((record) => stored.has(record.id)).length,
         readinessSeen,

@@ -27,8 +27,13 @@ describe('shutdown with a request in flight', () => {
     const target = parseDatabaseUrl(url);
     proxy = await startStallingProxy(target.host, target.port);
     const settings = loadSettings({
-      DATABASE_URL: url, POOL_SIZE: '1', HEALTH_CHECK_TOKEN: TOKEN, READINESS_INTERVAL_MS: '100', READINESS_TIMEOUT_MS: '1000',
-      SHUTDOWN_DELAY_MS: '0', SHUTDOWN_DRAIN_MS: '1000',
+      DATABASE_URL: url,
+      POOL_SIZE: '1',
+      HEALTH_CHECK_TOKEN: TOKEN,
+      READINESS_INTERVAL_MS: '100',
+      READINESS_TIMEOUT_MS: '1000',
+      SHUTDOWN_DELAY_MS: '0',
+      SHUTDOWN_DRAIN_MS: '1000',
     });
     pool = createPool(settings, { applicationName: 'reliability-in-flight' });
     // Mutated, not spread: the config keeps its password out of enumeration.
@@ -53,10 +58,19 @@ describe('shutdown with a request in flight', () => {
 
   it('answers the diagnostics request it had accepted in full, and refuses the one that comes after the listener closed', async () => {
     const diagnosticsUrl = `${server.url}${HEALTH_PATHS.diagnostics}`;
-    await waitUntil('readiness healthy through the proxy', async () => (await fetch(`${server.url}${HEALTH_PATHS.readiness}`)).status === 200, 10_000);
+    await waitUntil(
+      'readiness healthy through the proxy',
+      async () => (await fetch(`${server.url}${HEALTH_PATHS.readiness}`)).status === 200,
+      10_000,
+    );
     proxy.stall();
     const inFlight = get(diagnosticsUrl, { authorization: `Bearer ${TOKEN}` });
-    await waitUntil('diagnostics request accepted by the server', () => accepted.includes(HEALTH_PATHS.diagnostics), 5000, 5);
+    await waitUntil(
+      'diagnostics request accepted by the server',
+      () => accepted.includes(HEALTH_PATHS.diagnostics),
+      5000,
+      5,
+    );
     const shutdown = server.shutdown({ delayMillis: 0 });
     await waitUntil('listener closed', () => !server.server.listening, 5000, 5);
     const late = await get(diagnosticsUrl, { authorization: `Bearer ${TOKEN}` });
@@ -66,6 +80,9 @@ describe('shutdown with a request in flight', () => {
     expect(late).toEqual({ error: 'ECONNREFUSED', bytes: 0 });
     expect(answer).toMatchObject({ status: expect.any(Number), complete: true });
     if ('body' in answer) expect(() => JSON.parse(answer.body) as unknown).not.toThrow();
-    recordFigures('shutdown-in-flight', { inFlightAnswer: 'status' in answer ? answer.status : answer.error, lateRequest: 'error' in late ? late.error : late.status });
+    recordFigures('shutdown-in-flight', {
+      inFlightAnswer: 'status' in answer ? answer.status : answer.error,
+      lateRequest: 'error' in late ? late.error : late.status,
+    });
   });
 });

@@ -50,7 +50,8 @@ describe('a TCP endpoint that accepts and never answers', () => {
       const outcomes = await Promise.all(
         Array.from({ length: CALLERS }, async (_, caller) => {
           const startedAt = performance.now();
-          const work = caller % 2 === 0 ? pool.query('SELECT 1') : pool.connect().then((client) => client.release());
+          const work =
+            caller % 2 === 0 ? pool.query('SELECT 1') : pool.connect().then((client) => client.release());
           const outcome = await settleWithin(work, HANG_GUARD_MILLIS);
           return { ...outcome, waitedMillis: performance.now() - startedAt };
         }),
@@ -80,7 +81,10 @@ describe('a TCP endpoint that accepts and never answers', () => {
   });
 });
 
-type Settled = { kind: 'fulfilled'; error?: undefined } | { kind: 'rejected'; error: Error & { code?: string } } | { kind: 'hung'; error?: undefined };
+type Settled =
+  | { kind: 'fulfilled'; error?: undefined }
+  | { kind: 'rejected'; error: Error & { code?: string } }
+  | { kind: 'hung'; error?: undefined };
 
 /** Settles `work`, or reports it hung after `guardMillis` (the guard timer is cleared either way). */
 async function settleWithin(work: Promise<unknown>, guardMillis: number): Promise<Settled> {
@@ -90,7 +94,10 @@ async function settleWithin(work: Promise<unknown>, guardMillis: number): Promis
   });
   try {
     return await Promise.race([
-      work.then((): Settled => ({ kind: 'fulfilled' }), (error: Error): Settled => ({ kind: 'rejected', error })),
+      work.then(
+        (): Settled => ({ kind: 'fulfilled' }),
+        (error: Error): Settled => ({ kind: 'rejected', error }),
+      ),
       guard,
     ]);
   } finally {
@@ -100,5 +107,6 @@ async function settleWithin(work: Promise<unknown>, guardMillis: number): Promis
 
 /** Resolves once every accepted socket has been closed by its client. Bounded by the caller's guard. */
 async function waitForSockets(sockets: Set<Socket>): Promise<void> {
-  for (let attempt = 0; attempt < 300 && sockets.size > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let attempt = 0; attempt < 300 && sockets.size > 0; attempt += 1)
+    await new Promise((resolve) => setTimeout(resolve, 50));
 }

@@ -34,7 +34,9 @@ async function main(): Promise<number> {
       POOL_IDLE_CHECK_MS: '100',
       POOL_MAX_LIFETIME_MS: '5000',
     });
-    console.log(`soak: ${seconds} s, 48 callers, POOL_SIZE=5 POOL_COUNT=2 MAX_OVERFLOW=3 POOL_MAX_LIFETIME_MS=5000, seed ${seed}`);
+    console.log(
+      `soak: ${seconds} s, 48 callers, POOL_SIZE=5 POOL_COUNT=2 MAX_OVERFLOW=3 POOL_MAX_LIFETIME_MS=5000, seed ${seed}`,
+    );
     const report = await runSoak({
       settings,
       adminUrl: url,
@@ -47,13 +49,17 @@ async function main(): Promise<number> {
     });
     console.log(JSON.stringify(report, null, 2));
     const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-    console.log([
-      `operations ${report.operations} (${report.operationsPerSecond}/s), checkouts ${report.checkouts}, released with error ${report.releasedWithError}`,
-      `provoked errors ${JSON.stringify(report.provoked)}, unexpected ${Object.keys(report.unexpected).length}`,
-      `connections: bound ${report.connectionBound}, most seen by the pool ${report.maxPoolTotalSeen}, by the server ${report.maxServerCountSeen}`,
-      `quiescent checks ${report.quiescentChecks}; heap ${megabytes(report.heapAtFirstQuiescenceBytes)} -> ${megabytes(report.heapAtLastQuiescenceBytes)} (bound +${megabytes(report.heapGrowthBoundBytes)})`,
-      report.violations.length === 0 ? 'soak: every invariant held' : `soak: ${report.violations.length} violations:\n  ${report.violations.join('\n  ')}`,
-    ].join('\n'));
+    console.log(
+      [
+        `operations ${report.operations} (${report.operationsPerSecond}/s), checkouts ${report.checkouts}, released with error ${report.releasedWithError}`,
+        `provoked errors ${JSON.stringify(report.provoked)}, unexpected ${Object.keys(report.unexpected).length}`,
+        `connections: bound ${report.connectionBound}, most seen by the pool ${report.maxPoolTotalSeen}, by the server ${report.maxServerCountSeen}`,
+        `quiescent checks ${report.quiescentChecks}; heap ${megabytes(report.heapAtFirstQuiescenceBytes)} -> ${megabytes(report.heapAtLastQuiescenceBytes)} (bound +${megabytes(report.heapGrowthBoundBytes)})`,
+        report.violations.length === 0
+          ? 'soak: every invariant held'
+          : `soak: ${report.violations.length} violations:\n  ${report.violations.join('\n  ')}`,
+      ].join('\n'),
+    );
     return report.violations.length === 0 ? 0 : 1;
   } finally {
     await database?.close();

@@ -30,18 +30,31 @@ export interface LogLine {
 /** A Logger that keeps every line (bounded) for assertions. */
 export function recordingLogger(): Logger & { readonly lines: LogLine[]; messages(): string[] } {
   const lines: LogLine[] = [];
-  const record = (level: LogLine['level']) => (fields: object, message: string): void => {
-    lines.push({ level, message, fields });
-    if (lines.length > 5000) lines.shift();
+  const record =
+    (level: LogLine['level']) =>
+    (fields: object, message: string): void => {
+      lines.push({ level, message, fields });
+      if (lines.length > 5000) lines.shift();
+    };
+  return {
+    lines,
+    debug: record('debug'),
+    info: record('info'),
+    warn: record('warn'),
+    error: record('error'),
+    messages: () => lines.map((line) => line.message),
   };
-  return { lines, debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error'), messages: () => lines.map((line) => line.message) };
 }
 
 /**
  * Polls `probe` every `intervalMillis` until it returns true, at most `attempts` times; returns whether it did.
  * The default bound (400 × 50 ms = 20 s) is a safety net for a loaded machine, never a timing assertion.
  */
-export async function eventually(probe: () => Promise<boolean> | boolean, attempts = 400, intervalMillis = 50): Promise<boolean> {
+export async function eventually(
+  probe: () => Promise<boolean> | boolean,
+  attempts = 400,
+  intervalMillis = 50,
+): Promise<boolean> {
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     if (await probe()) return true;
     await new Promise((resolve) => setTimeout(resolve, intervalMillis));

@@ -23,7 +23,9 @@ export const PGBOUNCER_BINARY = process.env.PGBOUNCER_BINARY ?? '/usr/sbin/pgbou
 export const hasPgbouncer = isExecutable(PGBOUNCER_BINARY);
 
 /** The reason to put in a skipped suite's name. */
-export const PGBOUNCER_SKIP_REASON = hasPgbouncer ? '' : ` (skipped: no PgBouncer at ${PGBOUNCER_BINARY}; apt-get install pgbouncer)`;
+export const PGBOUNCER_SKIP_REASON = hasPgbouncer
+  ? ''
+  : ` (skipped: no PgBouncer at ${PGBOUNCER_BINARY}; apt-get install pgbouncer)`;
 
 /** Settings of the test bouncer; names and units as in `pgbouncer.ini`. */
 export interface TestPgbouncerOptions {
@@ -79,10 +81,19 @@ export async function startPgbouncer(options: TestPgbouncerOptions): Promise<Tes
   let port = await freePort();
   const folder = mkdtempSync(join(tmpdir(), `clientats-pgbouncer-${randomBytes(4).toString('hex')}-`));
   const ini = join(folder, 'pgbouncer.ini');
-  writeFileSync(join(folder, 'userlist.txt'), `${quote(user)} ${quote(options.userlistSecret ?? password)}\n`, { mode: 0o600 });
+  writeFileSync(
+    join(folder, 'userlist.txt'),
+    `${quote(user)} ${quote(options.userlistSecret ?? password)}\n`,
+    { mode: 0o600 },
+  );
   const writeIni = (): void => {
     const places: IniPlaces = {
-      listenPort: port, authFile: join(folder, 'userlist.txt'), database, user, host: server.hostname, serverPort: Number(server.port || 5432),
+      listenPort: port,
+      authFile: join(folder, 'userlist.txt'),
+      database,
+      user,
+      host: server.hostname,
+      serverPort: Number(server.port || 5432),
     };
     writeFileSync(ini, (options.renderIni ?? ((where: IniPlaces) => renderTestIni(options, where)))(places));
   };
@@ -102,7 +113,12 @@ export async function startPgbouncer(options: TestPgbouncerOptions): Promise<Tes
     const spawned = spawn(PGBOUNCER_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = spawned;
     const collect = (chunk: Buffer): void => {
-      lines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line !== ''),
+      );
       if (lines.length > 200) lines.splice(0, lines.length - 200);
     };
     spawned.stdout?.on('data', collect);
@@ -197,7 +213,9 @@ function quote(value: string): string {
 async function waitForPort(port: number, child: ChildProcess, recentLog: () => string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt += 1) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`pgbouncer exited (${child.exitCode ?? child.signalCode}) before listening on port ${port}: ${recentLog()}`);
+      throw new Error(
+        `pgbouncer exited (${child.exitCode ?? child.signalCode}) before listening on port ${port}: ${recentLog()}`,
+      );
     }
     if (await canConnect(port)) return;
     await sleep(50);
@@ -208,8 +226,14 @@ async function waitForPort(port: number, child: ChildProcess, recentLog: () => s
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => { socket.destroy(); resolve(false); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -223,7 +247,9 @@ function unprivilegedUser(): { name: string; uid: number; gid: number } {
       // try the next one
     }
   }
-  throw new Error('pgbouncer refuses to run as root and neither a "postgres" nor a "nobody" user exists: create one');
+  throw new Error(
+    'pgbouncer refuses to run as root and neither a "postgres" nor a "nobody" user exists: create one',
+  );
 }
 
 function isExecutable(path: string): boolean {

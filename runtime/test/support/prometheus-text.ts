@@ -43,7 +43,14 @@ export function parsePrometheusText(text: string): Map<string, Family> {
       const parts = line.split(' ');
       const name = parts[2];
       const type = parts[3];
-      if (parts.length !== 4 || name === undefined || !NAME.test(name) || type === undefined || !TYPES.has(type)) throw new Error(`bad TYPE at ${where}`);
+      if (
+        parts.length !== 4 ||
+        name === undefined ||
+        !NAME.test(name) ||
+        type === undefined ||
+        !TYPES.has(type)
+      )
+        throw new Error(`bad TYPE at ${where}`);
       if (families.has(name)) throw new Error(`family ${name} declared twice at ${where}`);
       families.set(name, { name, type: type as Family['type'], help: helps.get(name) ?? '', samples: [] });
       return;
@@ -62,7 +69,11 @@ function parseSample(line: string, where: string): Sample {
   const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)( -?\d+)?$/.exec(line);
   if (match === null) throw new Error(`bad sample at ${where}`);
   const [, name, labelText, valueText] = match as unknown as [string, string, string | undefined, string];
-  return { name, labels: labelText === undefined ? {} : parseLabels(labelText.slice(1, -1), where), value: parseValue(valueText, where) };
+  return {
+    name,
+    labels: labelText === undefined ? {} : parseLabels(labelText.slice(1, -1), where),
+    value: parseValue(valueText, where),
+  };
 }
 
 function parseLabels(text: string, where: string): Record<string, string> {
@@ -101,7 +112,8 @@ function parseLabels(text: string, where: string): Record<string, string> {
 /** Values as Prometheus reads them (Go's ParseFloat: NaN and Inf in any case; prom-client writes `Nan`). */
 function parseValue(text: string, where: string): number {
   const special = /^([+-]?)(inf|infinity|nan)$/i.exec(text);
-  if (special !== null) return special[2]!.toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity;
+  if (special !== null)
+    return special[2]!.toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity;
   if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new Error(`bad value at ${where}`);
   return Number(text);
 }
@@ -112,7 +124,11 @@ function familyOf(families: Map<string, Family>, sampleName: string): Family | u
   for (const suffix of ['_bucket', '_sum', '_count']) {
     if (!sampleName.endsWith(suffix)) continue;
     const family = families.get(sampleName.slice(0, -suffix.length));
-    if (family !== undefined && (family.type === 'histogram' || (family.type === 'summary' && suffix !== '_bucket'))) return family;
+    if (
+      family !== undefined &&
+      (family.type === 'histogram' || (family.type === 'summary' && suffix !== '_bucket'))
+    )
+      return family;
   }
   return undefined;
 }
@@ -120,7 +136,11 @@ function familyOf(families: Map<string, Family>, sampleName: string): Family | u
 function checkHistogram(family: Family): void {
   const series = new Map<string, { buckets: [number, number][]; count?: number }>();
   const keyOf = (labels: Readonly<Record<string, string>>): string =>
-    JSON.stringify(Object.entries(labels).filter(([name]) => name !== 'le').sort());
+    JSON.stringify(
+      Object.entries(labels)
+        .filter(([name]) => name !== 'le')
+        .sort(),
+    );
   for (const sample of family.samples) {
     const key = keyOf(sample.labels);
     const entry = series.get(key) ?? { buckets: [] };
@@ -133,23 +153,34 @@ function checkHistogram(family: Family): void {
   }
   for (const [key, entry] of series) {
     const last = entry.buckets.at(-1);
-    if (last === undefined || last[0] !== Infinity) throw new Error(`${family.name}${key} has no +Inf bucket`);
+    if (last === undefined || last[0] !== Infinity)
+      throw new Error(`${family.name}${key} has no +Inf bucket`);
     for (let index = 1; index < entry.buckets.length; index += 1) {
       const [previousLe, previous] = entry.buckets[index - 1] as [number, number];
       const [le, value] = entry.buckets[index] as [number, number];
-      if (le <= previousLe || value < previous) throw new Error(`${family.name}${key} buckets are not cumulative`);
+      if (le <= previousLe || value < previous)
+        throw new Error(`${family.name}${key} buckets are not cumulative`);
     }
-    if (entry.count !== last[1]) throw new Error(`${family.name}${key} +Inf bucket ${last[1]} differs from _count ${entry.count}`);
+    if (entry.count !== last[1])
+      throw new Error(`${family.name}${key} +Inf bucket ${last[1]} differs from _count ${entry.count}`);
   }
 }
 
 /** The value of the one sample with exactly these labels (0 when absent). */
-export function sampleValue(families: Map<string, Family>, sampleName: string, labels: Record<string, string> = {}): number {
+export function sampleValue(
+  families: Map<string, Family>,
+  sampleName: string,
+  labels: Record<string, string> = {},
+): number {
   for (const family of families.values()) {
     for (const sample of family.samples) {
       if (sample.name !== sampleName) continue;
       const names = Object.keys(sample.labels);
-      if (names.length === Object.keys(labels).length && names.every((name) => sample.labels[name] === labels[name])) return sample.value;
+      if (
+        names.length === Object.keys(labels).length &&
+        names.every((name) => sample.labels[name] === labels[name])
+      )
+        return sample.value;
     }
   }
   return 0;

@@ -33,7 +33,11 @@ export function readinessWatch(): ReadinessWatch {
     },
     async failingChecks(count) {
       const from = results.length;
-      await eventually(() => results.length - from >= count || results.slice(from).some((each) => each.healthy), WAIT_ATTEMPTS, WAIT_STEP_MILLIS);
+      await eventually(
+        () => results.length - from >= count || results.slice(from).some((each) => each.healthy),
+        WAIT_ATTEMPTS,
+        WAIT_STEP_MILLIS,
+      );
       const seen = results.slice(from);
       return seen.length >= count && seen.every((each) => !each.healthy);
     },
@@ -41,7 +45,8 @@ export function readinessWatch(): ReadinessWatch {
       answeringAt = Date.now();
     },
     async failedChecksBeforeHealthy() {
-      if (answeringAt === undefined) throw new Error('markAnswering() was not called before failedChecksBeforeHealthy()');
+      if (answeringAt === undefined)
+        throw new Error('markAnswering() was not called before failedChecksBeforeHealthy()');
       const mark = answeringAt;
       const after = (): ReadinessResult[] => results.filter((each) => each.startedAt >= mark);
       await eventually(() => after().some((each) => each.healthy), WAIT_ATTEMPTS, WAIT_STEP_MILLIS);

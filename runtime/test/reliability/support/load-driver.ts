@@ -60,11 +60,25 @@ export function startLoad(options: LoadOptions): Load {
       const startedAt = performance.now();
       try {
         await options.operation(id);
-        records.push({ id, startedAt, endedAt: performance.now(), ok: true, code: undefined, error: undefined });
+        records.push({
+          id,
+          startedAt,
+          endedAt: performance.now(),
+          ok: true,
+          code: undefined,
+          error: undefined,
+        });
       } catch (error) {
         const failure = error as Error & { code?: unknown };
         const code = failure.code === undefined ? undefined : String(failure.code);
-        records.push({ id, startedAt, endedAt: performance.now(), ok: false, code, error: String(failure.message ?? failure).split('\n')[0] });
+        records.push({
+          id,
+          startedAt,
+          endedAt: performance.now(),
+          ok: false,
+          code,
+          error: String(failure.message ?? failure).split('\n')[0],
+        });
       } finally {
         running -= 1;
       }
@@ -115,6 +129,10 @@ function normaliseError(error: string): string {
 }
 
 /** Records whose operation overlapped the interval [from, to]. */
-export function overlapping(records: readonly OperationRecord[], from: number, to: number): OperationRecord[] {
+export function overlapping(
+  records: readonly OperationRecord[],
+  from: number,
+  to: number,
+): OperationRecord[] {
   return records.filter((record) => record.startedAt <= to && record.endedAt >= from);
 }

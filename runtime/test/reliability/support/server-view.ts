@@ -31,7 +31,11 @@ export async function terminateBackends(adminUrl: string, applicationName: strin
 
 /** Runs `work` on a short-lived admin connection (never counted with the pool's backends). */
 export async function withAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl, application_name: 'reliability-admin', connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({
+    connectionString: adminUrl,
+    application_name: 'reliability-admin',
+    connectionTimeoutMillis: 5000,
+  });
   await client.connect();
   try {
     return await work(client);
@@ -51,12 +55,18 @@ export interface Ledger {
 /** Creates (or empties) a ledger table. */
 export async function createLedger(adminUrl: string, table: string): Promise<Ledger> {
   const name = pg.escapeIdentifier(table);
-  await withAdmin(adminUrl, (admin) => admin.query(`DROP TABLE IF EXISTS ${name}; CREATE TABLE ${name} (id integer PRIMARY KEY)`));
+  await withAdmin(adminUrl, (admin) =>
+    admin.query(`DROP TABLE IF EXISTS ${name}; CREATE TABLE ${name} (id integer PRIMARY KEY)`),
+  );
   return {
     table,
     insert: `INSERT INTO ${name} (id) VALUES ($1)`,
     stored: () =>
-      withAdmin(adminUrl, async (admin) => new Set((await admin.query<{ id: number }>(`SELECT id FROM ${name}`)).rows.map((row) => row.id))),
+      withAdmin(
+        adminUrl,
+        async (admin) =>
+          new Set((await admin.query<{ id: number }>(`SELECT id FROM ${name}`)).rows.map((row) => row.id)),
+      ),
   };
 }
 
@@ -67,7 +77,12 @@ const MIN_WAIT_MILLIS = 30_000;
  * Polls `condition` every `intervalMillis` until it holds; returns the ms it took.
  * @throws Error naming `what` when it still does not hold after `maxMillis` (at least 30 s).
  */
-export async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, requestedMillis = MIN_WAIT_MILLIS, intervalMillis = 50): Promise<number> {
+export async function waitUntil(
+  what: string,
+  condition: () => Promise<boolean> | boolean,
+  requestedMillis = MIN_WAIT_MILLIS,
+  intervalMillis = 50,
+): Promise<number> {
   const maxMillis = Math.max(requestedMillis, MIN_WAIT_MILLIS);
   const started = performance.now();
   for (let attempt = 0; attempt < Math.ceil(maxMillis / intervalMillis) + 1; attempt += 1) {

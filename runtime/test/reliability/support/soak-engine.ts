@@ -58,7 +58,15 @@ export interface SoakReport {
   readonly connectionBound: number;
   readonly maxPoolTotalSeen: number;
   readonly maxServerCountSeen: number;
-  readonly snapshotAtEnd: { total: number; idle: number; inUse: number; waiting: number; timeouts: number; connectionErrors: number; overflowOpened: number };
+  readonly snapshotAtEnd: {
+    total: number;
+    idle: number;
+    inUse: number;
+    waiting: number;
+    timeouts: number;
+    connectionErrors: number;
+    overflowOpened: number;
+  };
   readonly heapAtFirstQuiescenceBytes: number;
   readonly heapAtLastQuiescenceBytes: number;
   readonly heapGrowthBoundBytes: number;
@@ -107,7 +115,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     client.release(error);
   };
   const expectRow = (value: number, rows: Array<{ n: number }>): void => {
-    if (rows.length !== 1 || rows[0]!.n !== value) violate(`query for ${value} answered ${JSON.stringify(rows)}`);
+    if (rows.length !== 1 || rows[0]!.n !== value)
+      violate(`query for ${value} answered ${JSON.stringify(rows)}`);
   };
   const provoke = async (kind: string, work: () => Promise<unknown>): Promise<void> => {
     try {
@@ -170,7 +179,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       try {
         await operation();
       } catch (error) {
-        const line = String((error as Error).message).split('\n')[0]!.slice(0, 160);
+        const line = String((error as Error).message)
+          .split('\n')[0]!
+          .slice(0, 160);
         unexpected[line] = (unexpected[line] ?? 0) + 1;
       } finally {
         inFlight -= 1;
@@ -202,15 +213,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       quiescentChecks += 1;
       const snapshot = pool.snapshot();
       if (outstanding !== 0) violate(`${outstanding} checkouts not released at a quiescent point`);
-      if (snapshot.inUse !== 0 || snapshot.waiting !== 0) violate(`at a quiescent point inUse=${snapshot.inUse} waiting=${snapshot.waiting}`);
-      await waitUntil('pool refilled to its prefilled size', () => pool.totalCount >= prefilled, 5000, 10)
-        .catch(() => violate(`pool total ${pool.totalCount} below its prefilled ${prefilled} at a quiescent point`));
+      if (snapshot.inUse !== 0 || snapshot.waiting !== 0)
+        violate(`at a quiescent point inUse=${snapshot.inUse} waiting=${snapshot.waiting}`);
+      await waitUntil(
+        'pool refilled to its prefilled size',
+        () => pool.totalCount >= prefilled,
+        5000,
+        10,
+      ).catch(() =>
+        violate(`pool total ${pool.totalCount} below its prefilled ${prefilled} at a quiescent point`),
+      );
       let serverCount = -1;
-      await waitUntil('server agrees with the pool', async () => {
-        serverCount = await serverBackendCount(options.adminUrl, applicationName);
-        return serverCount === pool.totalCount;
-      }, 5000, 20).catch(() => violate(`pool totalCount ${pool.totalCount} but the server counts ${serverCount} backends`));
-      if (pool.idleCount !== pool.totalCount) violate(`idle ${pool.idleCount} of ${pool.totalCount} at a quiescent point`);
+      await waitUntil(
+        'server agrees with the pool',
+        async () => {
+          serverCount = await serverBackendCount(options.adminUrl, applicationName);
+          return serverCount === pool.totalCount;
+        },
+        5000,
+        20,
+      ).catch(() =>
+        violate(`pool totalCount ${pool.totalCount} but the server counts ${serverCount} backends`),
+      );
+      if (pool.idleCount !== pool.totalCount)
+        violate(`idle ${pool.idleCount} of ${pool.totalCount} at a quiescent point`);
       heaps.push(heapAfterGc());
     } finally {
       paused = false;
@@ -222,7 +248,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   try {
     let nextQuiescence = started + Math.min(options.quiesceEveryMillis, options.durationMillis / 2);
     while (performance.now() - started < options.durationMillis) {
-      await sleep(Math.max(1, Math.min(nextQuiescence, started + options.durationMillis) - performance.now()));
+      await sleep(
+        Math.max(1, Math.min(nextQuiescence, started + options.durationMillis) - performance.now()),
+      );
       if (performance.now() >= nextQuiescence) {
         await quiescentCheck();
         nextQuiescence = performance.now() + options.quiesceEveryMillis;
@@ -242,7 +270,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await endPool(pool);
 
   const heapGrowth = (heaps.at(-1) ?? 0) - (heaps[0] ?? 0);
-  if (heapGrowth > options.heapGrowthBoundBytes) violate(`heap grew ${heapGrowth} bytes, bound ${options.heapGrowthBoundBytes}`);
+  if (heapGrowth > options.heapGrowthBoundBytes)
+    violate(`heap grew ${heapGrowth} bytes, bound ${options.heapGrowthBoundBytes}`);
   for (const [line, count] of Object.entries(unexpected)) violate(`unexpected error ×${count}: ${line}`);
   return {
     seed: options.seed,
@@ -258,7 +287,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     maxPoolTotalSeen,
     maxServerCountSeen,
     snapshotAtEnd: {
-      total: end.total, idle: end.idle, inUse: end.inUse, waiting: end.waiting, timeouts: end.timeouts, connectionErrors: end.connectionErrors, overflowOpened: end.overflowOpened,
+      total: end.total,
+      idle: end.idle,
+      inUse: end.inUse,
+      waiting: end.waiting,
+      timeouts: end.timeouts,
+      connectionErrors: end.connectionErrors,
+      overflowOpened: end.overflowOpened,
     },
     heapAtFirstQuiescenceBytes: heaps[0] ?? 0,
     heapAtLastQuiescenceBytes: heaps.at(-1) ?? 0,
