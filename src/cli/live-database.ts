@@ -3,7 +3,7 @@
  * reserved slots and the client backends connected right now (other than this
  * check's own session). Errors name the URL with its password redacted.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { parseDatabaseUrl, redactDatabaseUrl } from 'clientats-runtime/contract';
 import type { DatabaseLimits } from '../budget/budget-types.js';
 
@@ -58,7 +58,8 @@ export async function readLiveDatabase(
   } catch (error) {
     throw fail(`the URL ${(error as Error).message.replace(/, got .*$/, '')}`);
   }
-  const Client = options.Client ?? pg.Client;
+  // Loaded only here: every other command stays free of the driver's start-up cost.
+  const Client = options.Client ?? (await import('pg')).default.Client;
   const client = new Client({
     host: parsed.host,
     port: parsed.port,
