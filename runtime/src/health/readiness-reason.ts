@@ -4,6 +4,7 @@
  * in the log and in the authenticated `/health/diagnostics`. Probes and load
  * balancers get one of these fixed phrases.
  */
+import { TLS_UNTRUSTED } from '../pool/pool-errors.js';
 
 /** Thrown when an operation on the readiness connection passes its bound. */
 export class ReadinessTimeoutError extends Error {
@@ -27,17 +28,8 @@ export type ReadinessReason = (typeof READINESS_REASONS)[keyof typeof READINESS_
 
 const AUTHENTICATION_CODES = new Set(['28P01', '28000']);
 const TIMEOUT_CODES = new Set(['CONNECT_TIMEOUT', 'ETIMEDOUT']);
-const TLS_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_UNTRUSTED',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
+/** A certificate that does not verify, or does not name the host. */
+const TLS_CODES: ReadonlySet<string> = new Set([...TLS_UNTRUSTED, 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
 /** The short reason for a failed check, from the error's code (SQLSTATE or errno), name and message. */
 export function readinessReason(error: unknown): ReadinessReason {

@@ -83,7 +83,8 @@ export interface ConnectContext {
   readonly timedOut: boolean;
 }
 
-const TLS_UNTRUSTED = new Set([
+/** Node's codes for a server certificate that does not verify against the trusted CAs. */
+export const TLS_UNTRUSTED: ReadonlySet<string> = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
