@@ -36,6 +36,7 @@ import {
   type EnvironmentValues,
   type RenderedEnvironment,
 } from '../settings/rendered-environment.js';
+import { restrictedSecurityContext } from './restricted-security-context.js';
 
 /** Period of the startup probe; its failure threshold follows from `startupDeadline`. */
 export const STARTUP_PROBE_PERIOD = Duration.seconds(5);
@@ -259,16 +260,7 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
         cpu: { request: kplus.Cpu.millis(250) },
         memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
       },
-      securityContext: {
-        ensureNonRoot: true,
-        user: RUNTIME_USER_ID,
-        group: RUNTIME_USER_ID,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        capabilities: { drop: [kplus.Capability.ALL] },
-        seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-      },
+      securityContext: restrictedSecurityContext(RUNTIME_USER_ID, RUNTIME_USER_ID),
     });
     // The root file system is read-only; Node.js and libraries still expect a writable /tmp.
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp'));

@@ -28,6 +28,7 @@ import {
   type PoolMode,
   type ServerTlsMode,
 } from './pgbouncer-settings.js';
+import { restrictedSecurityContext } from '../kubernetes/restricted-security-context.js';
 
 export { DEFAULT_PGBOUNCER_IMAGE, DEFAULT_PGBOUNCER_PORT };
 /** The `pgbouncer` user and group of that image. */
@@ -234,16 +235,7 @@ export class PgBouncer extends Construct {
         cpu: { request: kplus.Cpu.millis(100) },
         memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
       },
-      securityContext: {
-        ensureNonRoot: true,
-        user: PGBOUNCER_USER_ID,
-        group: PGBOUNCER_GROUP_ID,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        capabilities: { drop: [kplus.Capability.ALL] },
-        seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-      },
+      securityContext: restrictedSecurityContext(PGBOUNCER_USER_ID, PGBOUNCER_GROUP_ID),
     });
     container.mount(
       CONFIG_DIRECTORY,
