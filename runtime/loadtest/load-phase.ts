@@ -2,10 +2,14 @@
  * One measured phase: autocannon against a server process while the
  * PostgreSQL backends of its database and its probes are sampled.
  */
+import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import autocannon, { type AutocannonOptions, type AutocannonResult } from 'autocannon';
 import pg from 'pg';
+import { type ProbeTimings } from './probe-timings.js';
+
+export { percentile } from './probe-timings.js';
 
 /** One request template of autocannon's `requests` option (missing from runtime/bench/autocannon.d.ts). */
 export interface RequestTemplate {
@@ -44,7 +48,7 @@ export interface PhaseResult {
   readonly peakBackends: number;
   /** Server process CPU time (user + system) per answered request, in microseconds. */
   readonly cpuMicrosPerRequest: number;
-  readonly probes: Record<string, { p50: number; p99: number; max: number; count: number; failed: number }>;
+  readonly probes: ProbeTimings;
 }
 
 /** Options of a phase. */
@@ -63,11 +67,6 @@ export function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
-export function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN;
 }
 
 /** Samples the database's client backends until stopped; returns the peak. */
@@ -99,55 +98,6 @@ export function sampleBackends(adminUrl: string, database: string): { stop(): Pr
   };
 }
 
-/** Calls the probe paths one after another every 100 ms, each on a fresh connection, as kubelet does. */
-export function sampleProbes(
-  baseUrl: string,
-  paths: readonly string[],
-): { stop(): Promise<PhaseResult['probes']> } {
-  let running = true;
-  const timings = new Map<string, { millis: number[]; failed: number }>(
-    paths.map((path) => [path, { millis: [], failed: 0 }]),
-  );
-  const done = (async () => {
-    while (running) {
-      for (const path of paths) {
-        const started = performance.now();
-        const entry = timings.get(path) as { millis: number[]; failed: number };
-        try {
-          const response = await fetch(`${baseUrl}${path}`, {
-            headers: { connection: 'close' },
-            signal: AbortSignal.timeout(3000),
-          });
-          await response.arrayBuffer();
-          if (!response.ok) entry.failed += 1;
-        } catch {
-          entry.failed += 1;
-        }
-        entry.millis.push(performance.now() - started);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await done;
-      const result: PhaseResult['probes'] = {};
-      for (const [path, { millis, failed }] of timings) {
-        const sorted = [...millis].sort((a, b) => a - b);
-        result[path] = {
-          p50: percentile(sorted, 0.5),
-          p99: percentile(sorted, 0.99),
-          max: sorted.at(-1) ?? Number.NaN,
-          count: sorted.length,
-          failed,
-        };
-      }
-      return result;
-    },
-  };
-}
-
 /** The request mix: three reads of one client by id, one page of 20. */
 export function requestMix(clients: number): RequestTemplate[] {
   let next = 0;
@@ -161,10 +111,42 @@ export function requestMix(clients: number): RequestTemplate[] {
   return [byId(), byId(), byId(), { method: 'GET', path: '/clients?limit=20' }];
 }
 
+/**
+ * Starts the probe sampler in its own process (as kubelet is), so the load
+ * generator's event loop is not measured as probe latency; `stop()` returns
+ * its timings.
+ */
+export async function startProbeSampler(
+  baseUrl: string,
+  paths: readonly string[],
+): Promise<{ stop(): Promise<ProbeTimings> }> {
+  if (paths.length === 0) return { stop: async () => ({}) };
+  const child = fork(fileURLToPath(new URL('./probe-sampler.ts', import.meta.url)), [baseUrl, ...paths], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const result = new Promise<ProbeTimings>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as ProbeTimings));
+    child.once('exit', (code) => reject(new Error(`the probe sampler exited with ${code} before reporting`)));
+    child.once('error', reject);
+  });
+  result.catch(() => undefined);
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  return {
+    async stop() {
+      child.send('stop');
+      return result;
+    },
+  };
+}
+
 /** Runs one phase. */
 export async function runPhase(options: PhaseOptions, probePaths: readonly string[]): Promise<PhaseResult> {
   const backends = sampleBackends(options.adminUrl, options.database);
-  const probes = sampleProbes(options.baseUrl, probePaths);
+  const probes = await startProbeSampler(options.baseUrl, probePaths);
   const statuses: Record<string, number> = {};
   const cpuBefore = cpuMicros(options.pid);
   const result = await new Promise<AutocannonResult>((resolve, reject) => {
