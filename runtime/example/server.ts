@@ -1,7 +1,7 @@
 /**
  * The example service: a ClientATS-like clients API hosted by the runtime.
  *
- *   npx clientats-runtime runtime/example/server.ts          # development (tsx, embedded PostgreSQL)
+ *   npx tsx runtime/src/main.ts runtime/example/server.ts    # development (TypeScript via tsx, embedded PostgreSQL)
  *   node runtime/build/main.js runtime/example/build/server.js   # the container and the Procfile
  *
  * The runtime calls the default export once with its pool, settings and

@@ -8,6 +8,17 @@ import runtimePackage from 'clientats-runtime/package.json' with { type: 'json' 
 /** `clientats-api:<version of runtime/package.json>`: what `runtime/example/Dockerfile` builds. */
 export const DEFAULT_IMAGE = `clientats-api:${runtimePackage.version}`;
 
+/**
+ * The shell commands that build {@link DEFAULT_IMAGE} from the repository root:
+ * the runtime image first (the example's Dockerfile starts `FROM` it), then the example on it.
+ */
+export function imageBuildCommands(image: string): string {
+  return (
+    `docker build -f templates/runtime.Dockerfile -t clientats-runtime:${runtimePackage.version} . && ` +
+    `docker build -f runtime/example/Dockerfile -t ${image} .`
+  );
+}
+
 /** The compiled entry the image and the Heroku Procfile start. */
 export const APP_COMMAND = 'node runtime/build/main.js runtime/example/build/server.js';
 
