@@ -92,7 +92,7 @@ export function readManifests(
   const pgbouncer = readPgbouncerTiers(options);
   for (const { path: file, text, named = true } of inputs) {
     if (file.endsWith('.ini')) {
-      pgbouncer.ini(file, text);
+      pgbouncer.ini(file, text, named);
       continue;
     }
     if (basename(file) === BUDGET_REPORT_FILE) {
@@ -155,6 +155,7 @@ export function readManifests(
     ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
   });
   pgbouncer.kubernetes(kubernetes);
+  notes.push(...pgbouncer.notes);
   for (const { file, named, kinds } of kubernetesFiles) {
     if (named && !kinds.some((kind) => READ_KINDS.includes(kind))) {
       throw new InputError(
