@@ -174,6 +174,14 @@ function buildpackTier(
       `${source}: ${BUILDPACK_VARS.poolMode}=${bouncer.poolMode}: a server connection stays with its client for ` +
         'the session, so a dyno uses at most default_pool_size + reserve_pool_size of its pool connections at once',
     );
+  // app.json cannot say which Procfile lines start with bin/start-pgbouncer: the generator starts them all so.
+  for (const consumer of findings.consumers) {
+    if (consumer.name !== `${appName}/web`)
+      findings.notes.push(
+        `${source}: ${consumer.name} is counted behind its dynos' own bouncers: its Procfile line must start with ` +
+          'bin/start-pgbouncer, or it connects directly with more connections than counted',
+      );
+  }
   const web = findings.consumers.find((consumer) => consumer.name === `${appName}/web`);
   return {
     name: appName,

@@ -130,4 +130,21 @@ describe('readHerokuAppJson behind the PgBouncer buildpack', () => {
       ),
     ).toBe(`${SOURCE}: buildpacks must be a list like [{"url": "heroku/nodejs"}], got "heroku/pgbouncer"`);
   });
+
+  it('notes that a worker process type is counted behind its own bouncers', () => {
+    const app = bounced() as { formation: Record<string, unknown> };
+    const findings = readHerokuAppJson(
+      { ...app, formation: { web: { quantity: 2 }, worker: { quantity: 1 } } },
+      SOURCE,
+    );
+    expect(findings.pgbouncers[0]!.fleet.placement).toEqual({
+      kind: 'per-instance',
+      unit: 'dyno',
+      serves: ['api/web', 'api/worker'],
+    });
+    expect(findings.notes).toEqual([
+      `${SOURCE}: api/worker is counted behind its dynos' own bouncers: its Procfile line must start with ` +
+        'bin/start-pgbouncer, or it connects directly with more connections than counted',
+    ]);
+  });
 });
