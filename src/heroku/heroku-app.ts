@@ -97,6 +97,8 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
    * app counts on the bouncer's client tier, which has no alert thresholds yet).
    */
   public readonly monitoring: boolean;
+  /** Explicit choices synth prints: behind PgBouncer, why the runtime connects without TLS. */
+  public readonly synthNotes: readonly string[];
   /** The buildpack's config vars (`PGBOUNCER_*`) when the dynos run behind PgBouncer. */
   public readonly pgbouncerConfig?: Readonly<Record<string, string>>;
   private readonly pgbouncerProps?: HerokuPgbouncerProps;
@@ -116,6 +118,13 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
     this.pool = renderedPoolShape(this.environment);
     this.pgbouncerProps = props.pgbouncer;
     this.monitoring = props.pgbouncer === undefined;
+    this.synthNotes =
+      props.pgbouncer === undefined
+        ? []
+        : [
+            `note: [${id}] connects to its database without TLS: it connects to the PgBouncer inside its own dyno ` +
+              '(127.0.0.1:6000), which encrypts to Heroku Postgres (buildpack server_tls_sslmode require)',
+          ];
     if (props.pgbouncer !== undefined) this.pgbouncerConfig = this.buildpackConfig(props.pgbouncer);
     this.node.addValidation({ validate: () => this.problems() });
   }
