@@ -12,6 +12,7 @@
  * `pgbouncer.ini` it mounts reads one tier, sized by the service's replicas.
  * An ini nothing mounts needs `--pgbouncer-replicas`, named or found alike.
  */
+import { realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { bouncerPoolsFromIni } from '../pgbouncer/bouncer-pools-from-ini.js';
 import { parsePgbouncerIni, type ParsedPgbouncerIni } from '../pgbouncer/pgbouncer-ini.js';
@@ -82,7 +83,7 @@ export function readPgbouncerTiers(options: { readonly pgbouncerReplicas?: numbe
         ini: asInputError(() => parsePgbouncerIni(text, file)),
         used: false,
       };
-      inis.set(resolve(file), entry);
+      inis.set(canonical(file), entry);
       entries.push({ ini: entry });
     },
     compose(document, file) {
@@ -146,7 +147,7 @@ function inlineMountedInis(document: unknown, composeFile: string, inis: Map<str
   for (const name of mounted) {
     const config = asObject(configs[name]);
     if (typeof config.content === 'string' || typeof config.file !== 'string') continue;
-    const entry = inis.get(resolve(dirname(composeFile), config.file));
+    const entry = inis.get(canonical(resolve(dirname(composeFile), config.file)));
     if (entry === undefined) continue;
     entry.used = true;
     changed = { ...(changed ?? configs), [name]: { ...config, content: entry.text } };
@@ -174,7 +175,7 @@ function generatedConfigMaps(
       for (const spec of asArray(generator.files)) {
         if (typeof spec !== 'string') continue;
         const [key, path] = spec.includes('=') ? spec.split('=', 2) : [spec.replace(/^.*\//, ''), spec];
-        const entry = inis.get(resolve(join(folder, path!)));
+        const entry = inis.get(canonical(join(folder, path!)));
         if (key !== 'pgbouncer.ini' || entry === undefined) continue;
         entry.used = true;
         const namespace = typeof generator.namespace === 'string' ? { namespace: generator.namespace } : {};
@@ -191,6 +192,18 @@ function generatedConfigMaps(
     }
   }
   return generated;
+}
+
+/**
+ * The path an ini is known by: its real path when it exists on disk (a walk keeps the first of several
+ * links to one file, a Compose file may name another), else the absolute path (synth's files are in memory).
+ */
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 function asInputError<T>(read: () => T): T {

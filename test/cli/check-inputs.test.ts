@@ -291,6 +291,38 @@ describe('clientats-deploy check DIR: pgbouncer.ini files in a folder walk', () 
     expect(tiers[0]!.budget.client).toMatchObject({ demand: 220, capacity: 800, fits: true });
   });
 
+  it('matches the mounted ini when the walk reached it first through a symlink', async () => {
+    const ini = inis.write('linked-compose/config/pgbouncer.ini', INI);
+    // "a-link.ini" sorts before "config/": the walk keeps the link's path for the one file.
+    symlinkSync(ini, join(inis.path, 'linked-compose/a-link.ini'));
+    inis.write(
+      'linked-compose/docker-compose.yml',
+      stringify({
+        services: {
+          pgbouncer: {
+            image: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1',
+            deploy: { replicas: 2 },
+            configs: [{ source: 'pgbouncer_ini', target: '/etc/pgbouncer/pgbouncer.ini' }],
+          },
+        },
+        configs: { pgbouncer_ini: { file: './config/pgbouncer.ini' } },
+      }),
+    );
+    inis.write('linked-compose/app.yaml', [bounced('clientats', 4)]);
+    const outcome = await runCheck(
+      'check',
+      join(inis.path, 'linked-compose'),
+      '--max-connections',
+      '100',
+      '--json',
+    );
+    expect(outcome.stderr).toBe('');
+    const tiers = database(outcome.stdout).pgbouncer!;
+    expect(tiers.map((tier) => [tier.name, tier.budget.server.bouncerConnections])).toEqual([
+      ['pgbouncer', 50],
+    ]);
+  });
+
   it('reads a Kustomize configMapGenerator ini with the Deployment that mounts the ConfigMap', async () => {
     inis.write('kustomize/pgbouncer.ini', INI);
     inis.write('kustomize/kustomization.yaml', [
