@@ -128,6 +128,19 @@ try {
     postgresPlan: 'standard-0',
   });
 
+  // More dynos than standard-0 can serve directly, through Heroku's PgBouncer buildpack: each dyno opens
+  // 1 × (10 + 5) + 1 = 16 connections, so 10 dynos with preboot (20 during a deploy) would need 320 of the
+  // plan's 117 usable (120 − 3 reserved). Behind a bouncer inside every dyno the runtime's 16 connections
+  // share 4 + 1 reserve server connections: 20 dynos × 5 = 100 ≤ 117, and 16 ≤ max_client_conn 100 per dyno.
+  new HerokuApp(app, 'clientats-bounced', {
+    database: providerDatabase('clientats-bounced-heroku-db', 'heroku:standard-0'),
+    environment: { POOL_SIZE: 10, POOL_COUNT: 1, MAX_OVERFLOW: 5, POOL_TIMEOUT: 8000 },
+    dynos: 10,
+    preboot: true,
+    postgresPlan: 'standard-0',
+    pgbouncer: { defaultPoolSize: 4, reservePoolSize: 1, maxClientConn: 100, poolMode: 'transaction' },
+  });
+
   // Render, read back, budget, write: see src/synthesize.ts.
   const { files } = synthesize(app);
   console.log(`synthesized ${files.length} manifests, configs and budget reports into ${app.outdir}/`);

@@ -219,6 +219,10 @@ describe('src/main.ts', () => {
       string
     >;
     if (!encrypting.has(prod.DATABASE_SSL ?? '')) insecure.push('docker-compose.prod.yml');
+    for (const path of [...files.keys()].filter((name) => name.endsWith('/app.json'))) {
+      const env = (JSON.parse(files.get(path)!) as { env: Record<string, unknown> }).env;
+      if (!encrypting.has(String(env.DATABASE_SSL ?? ''))) insecure.push(path.split('/')[1]!);
+    }
     expect(JSON.parse(files.get('heroku/clientats-prod/app.json') ?? '{}').env.DATABASE_SSL).toBe('require');
     // Each environment without TLS has exactly one printed reason naming it.
     expect(

@@ -15,6 +15,12 @@
  * balances connections, not queries); the strict bound takes the bouncers a
  * rollout may have down (`maxUnavailable`, at least one) out of service.
  *
+ * A bouncer can also run inside every app process instead (Heroku's
+ * `heroku/pgbouncer` buildpack starts one per dyno, placement `per-instance`):
+ * then the server side counts one bouncer per app process behind it (preboot
+ * included) and the client side is one process's connections against its own
+ * bouncer's `max_client_conn` — no spread assumption, no bouncer rollout.
+ *
  * Pure arithmetic: no cdk8s, file system or database access.
  */
 import { resolveRollout } from './rollout-surge.js';
@@ -66,6 +72,22 @@ export interface BouncerPools {
   readonly maxClientConn?: number;
 }
 
+/**
+ * Where the bouncers run: a `tier` of their own that the apps share (a
+ * Deployment behind a Service, a Compose service), or `per-instance`: one
+ * inside every process of the apps it `serves` (Heroku's pgbouncer buildpack:
+ * one per dyno), so there are as many bouncers as app processes.
+ */
+export type BouncerPlacement =
+  | { readonly kind: 'tier' }
+  | {
+      readonly kind: 'per-instance';
+      /** What one process is called in the report: `dyno`. */
+      readonly unit: string;
+      /** Names of the consumers whose processes run the bouncer. */
+      readonly serves: readonly string[];
+    };
+
 /** How many bouncer pods run, as for any Deployment. */
 export interface BouncerFleet {
   readonly replicas: number;
@@ -75,6 +97,8 @@ export interface BouncerFleet {
   readonly hpaMinReplicas?: number;
   /** @default RollingUpdate with 25 % / 25 % */
   readonly strategy?: RolloutStrategy;
+  /** @default { kind: 'tier' }; `per-instance` ignores replicas, HPA and strategy (the app's processes count). */
+  readonly placement?: BouncerPlacement;
 }
 
 /** Clients of the database: behind the bouncers, or connecting directly. */
@@ -139,12 +163,26 @@ export interface PgbouncerBudget {
     readonly assumption: string;
   };
   readonly fits: boolean;
+  /**
+   * Set when one bouncer runs inside every app process: `server.bouncerInstances` are then the app's
+   * processes, and the client side is per process (`demand` is one process's connections,
+   * `servingBouncers` 1, `capacity` its own bouncer's max_client_conn).
+   */
+  readonly perInstance?: { readonly unit: string };
 }
 
 /** The client side's spread assumption, as a report states it. */
 export const SPREAD_ASSUMPTION =
   'client connections spread evenly over the serving bouncers (a Service balances ' +
   'connections, not queries); the strict bound also takes the bouncers a rollout may have down out of service';
+
+/** The client side's assumption when one bouncer runs inside every app process. */
+export function perInstanceAssumption(unit: string): string {
+  return (
+    `one PgBouncer runs inside every ${unit} and serves only that ${unit}'s connections, so the client side ` +
+    `is per ${unit}; a deploy adds bouncers with the new ${unit}s, counted on the server side`
+  );
+}
 
 /**
  * Both tiers of a PgBouncer-fronted database.
@@ -154,6 +192,7 @@ export function pgbouncerBudget(input: PgbouncerBudgetInput): PgbouncerBudget {
   checkCount('usable', input.usable, 0);
   const { perBouncer, uncapped, pools } = bouncerServerConnections(input.bouncer);
   const fleet = input.fleet;
+  if (fleet.placement?.kind === 'per-instance') return perInstanceBudget(input, fleet.placement.unit);
   checkCount('fleet.replicas', fleet.replicas, 1);
   if (fleet.hpaMaxReplicas !== undefined)
     checkCount('fleet.hpaMaxReplicas', fleet.hpaMaxReplicas, fleet.replicas);
@@ -193,6 +232,49 @@ export function pgbouncerBudget(input: PgbouncerBudgetInput): PgbouncerBudget {
       assumption: SPREAD_ASSUMPTION,
     },
     fits: serverFits && clientFits,
+  };
+}
+
+/**
+ * Both tiers when a bouncer runs inside every app process: one bouncer per
+ * process behind it (its instances already hold preboot or surge), and one
+ * process's connections against its own bouncer's max_client_conn.
+ */
+function perInstanceBudget(input: PgbouncerBudgetInput, unit: string): PgbouncerBudget {
+  const { perBouncer, uncapped, pools } = bouncerServerConnections(input.bouncer);
+  let bouncerInstances = 0;
+  let demand = 0;
+  for (const client of input.behind) {
+    checkCount(`behind ${client.name}: instances`, client.instances, 0);
+    checkCount(`behind ${client.name}: perInstance`, client.perInstance, 0);
+    bouncerInstances += client.instances;
+    if (client.instances > 0) demand = Math.max(demand, client.perInstance);
+  }
+  const direct = sumClients('direct', input.direct ?? []);
+  const bouncerConnections = bouncerInstances * perBouncer;
+  const total = bouncerConnections + direct;
+  const maxClientConn = input.bouncer.maxClientConn ?? PGBOUNCER_DEFAULTS.maxClientConn;
+  checkCount('max_client_conn', maxClientConn, 1);
+  const serverFits = total <= input.usable;
+  const clientFits = demand <= maxClientConn;
+  return {
+    perBouncer,
+    uncapped,
+    pools,
+    server: { bouncerInstances, bouncerConnections, direct, total, usable: input.usable, fits: serverFits },
+    client: {
+      demand,
+      maxClientConn,
+      servingBouncers: 1,
+      downDuringRollout: 0,
+      capacity: maxClientConn,
+      strictCapacity: maxClientConn,
+      fits: clientFits,
+      fitsStrict: clientFits,
+      assumption: perInstanceAssumption(unit),
+    },
+    fits: serverFits && clientFits,
+    perInstance: { unit },
   };
 }
 

@@ -11,6 +11,21 @@ const verdict = (fits: boolean): string => (fits ? 'fits' : '**over budget**');
 /** A Markdown section for one bouncer tier named `name`. */
 export function pgbouncerBudgetLines(name: string, budget: PgbouncerBudget): string[] {
   const { server, client } = budget;
+  if (budget.perInstance !== undefined) {
+    const { unit } = budget.perInstance;
+    return [
+      `#### PgBouncer \`${name}\`, one per ${unit}: ${verdict(budget.fits)}`,
+      '',
+      '| tier | counted | total | bound | verdict |',
+      '|---|---|---|---|---|',
+      `| server (PostgreSQL) | ${server.bouncerInstances} ${unit}s, each with its own bouncer, × ${budget.perBouncer} ` +
+        `server connections + ${server.direct} direct | ${server.total} | ≤ ${server.usable} usable | ${verdict(server.fits)} |`,
+      `| client (per ${unit}) | one ${unit}'s connections to its own bouncer | ${client.demand} ` +
+        `| ≤ max_client_conn ${client.maxClientConn} | ${verdict(client.fits)} |`,
+      '',
+      `Assumption: ${client.assumption}.`,
+    ];
+  }
   const capped =
     budget.uncapped === budget.perBouncer
       ? ''
@@ -36,6 +51,17 @@ export function pgbouncerBudgetLines(name: string, budget: PgbouncerBudget): str
 export function pgbouncerBudgetText(name: string, budget: PgbouncerBudget): string[] {
   const { server, client } = budget;
   const plain = (fits: boolean): string => (fits ? 'fits' : 'OVER BUDGET');
+  if (budget.perInstance !== undefined) {
+    const { unit } = budget.perInstance;
+    return [
+      `PgBouncer ${name}, one per ${unit}: ${plain(budget.fits)}`,
+      `  server side: ${server.bouncerInstances} ${unit}s, each with its own bouncer, × ${budget.perBouncer} server ` +
+        `connections + ${server.direct} direct = ${server.total} ≤ ${server.usable} usable: ${plain(server.fits)}`,
+      `  client side, per ${unit}: one ${unit} opens ${client.demand} ≤ its bouncer's max_client_conn ` +
+        `${client.maxClientConn}: ${plain(client.fits)}`,
+      `  assumption: ${client.assumption}`,
+    ];
+  }
   return [
     `PgBouncer tier ${name}: ${plain(budget.fits)}`,
     `  server side: ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections + ${server.direct} direct ` +

@@ -46,6 +46,11 @@ export interface TieredDatabaseBudget extends DatabaseBudget {
   readonly pgbouncer?: readonly PgbouncerTierBudget[];
 }
 
+/** The consumers a tier serves when it runs inside their processes; undefined for a shared tier. */
+function servedNames(tier: TierInput): readonly string[] | undefined {
+  return tier.fleet.placement?.kind === 'per-instance' ? tier.fleet.placement.serves : undefined;
+}
+
 /** The report line name of a tier's server connections. */
 export function tierConsumerName(tier: string): string {
   return `pgbouncer ${tier}`;
@@ -80,19 +85,34 @@ export function computeTieredBudget(
     }
     return computeBudget(consumers, limits, options);
   }
-  if (tiers.length > 1 && behind.length > 0) {
+  // A bouncer inside every process of named apps (Heroku's buildpack) serves those apps; a shared tier the rest.
+  const servedBy = (consumer: Consumer): TierInput | undefined =>
+    tiers.find((tier) => servedNames(tier)?.includes(consumer.name) === true);
+  const shared = tiers.filter((tier) => servedNames(tier) === undefined);
+  const unclaimed = behind.filter((consumer) => servedBy(consumer) === undefined);
+  if (shared.length > 1 && unclaimed.length > 0) {
     throw new Error(
       `${tiers.length} PgBouncer tiers front database "${limits.name}" (${tiers.map((tier) => tier.name).join(', ')}): ` +
         'which one each app uses cannot be read from its env, so check one tier at a time',
     );
   }
-  const behindFigures = computeBudget(
-    behind,
-    { name: limits.name, maxConnections: Number.MAX_SAFE_INTEGER },
-    options,
-  ).consumers;
+  if (shared.length === 0 && unclaimed.length > 0) {
+    throw new Error(
+      `${unclaimed.map((consumer) => consumer.name).join(', ')} connect through PgBouncer (DATABASE_POOLER=pgbouncer) ` +
+        `but the only PgBouncer of database "${limits.name}" in the input runs inside other apps ` +
+        `(${tiers.map((tier) => tier.name).join(', ')}): pass its ConfigMap and Deployment, ` +
+        'or its pgbouncer.ini with --pgbouncer-replicas N',
+    );
+  }
+  const behindOf = (tier: TierInput): Consumer[] =>
+    behind.filter((consumer) => (servedBy(consumer) ?? shared[0]) === tier);
   const directOnly = computeBudget(direct, limits, options);
   const tierBudgets = tiers.map((tier): PgbouncerTierBudget => {
+    const behindFigures = computeBudget(
+      behindOf(tier),
+      { name: limits.name, maxConnections: Number.MAX_SAFE_INTEGER },
+      options,
+    ).consumers;
     const budget = pgbouncerBudget({
       usable: directOnly.usable,
       bouncer: tier.pools,
@@ -117,15 +137,21 @@ export function computeTieredBudget(
     name: tierConsumerName(tier.name),
     source: tier.source,
     connections: tier.budget.server.bouncerConnections,
-    description: `PgBouncer: ${tier.budget.server.bouncerInstances} pods with surge × ${tier.budget.perBouncer} server connections`,
+    description:
+      tier.budget.perInstance === undefined
+        ? `PgBouncer: ${tier.budget.server.bouncerInstances} pods with surge × ${tier.budget.perBouncer} server connections`
+        : `PgBouncer, one per ${tier.budget.perInstance.unit}: ${tier.budget.server.bouncerInstances} ` +
+          `${tier.budget.perInstance.unit}s × ${tier.budget.perBouncer} server connections`,
   }));
   const server = computeBudget([...direct, ...tierClients], limits, options);
   const clientViolations = tierBudgets
     .filter((tier) => !tier.budget.client.fits)
-    .map(
-      ({ name, budget }) =>
-        `PgBouncer ${name} client side over budget: the apps behind it open ${budget.client.demand} connections > ` +
-        `${budget.client.servingBouncers} bouncers × max_client_conn ${budget.client.maxClientConn} = ${budget.client.capacity}`,
+    .map(({ name, budget }) =>
+      budget.perInstance === undefined
+        ? `PgBouncer ${name} client side over budget: the apps behind it open ${budget.client.demand} connections > ` +
+          `${budget.client.servingBouncers} bouncers × max_client_conn ${budget.client.maxClientConn} = ${budget.client.capacity}`
+        : `PgBouncer ${name} client side over budget: one ${budget.perInstance.unit} opens ${budget.client.demand} ` +
+          `connections > its own bouncer's max_client_conn ${budget.client.maxClientConn}`,
     );
   const violations = [...(server.violation === undefined ? [] : [server.violation]), ...clientViolations];
   return {

@@ -27,6 +27,8 @@ A consumer that does not run clientats-runtime has no readiness connection: mark
 clientats.dev/runtime: "false" (Compose label dev.clientats.runtime, app.json "clientats": {"runtime": false}).
 A synthesized dist/ names its databases in connection-budget.json; otherwise give the database.
 Folders are walked following symlinks; a file reached twice (or through a loop) is read once.
+A walk reads *.ini files with a [pgbouncer] or [databases] section as PgBouncer tiers (sized by the Compose
+service or Deployment that mounts them, else --pgbouncer-replicas); other ini files are noted and skipped.
 A lone - reads one YAML/JSON stream from standard input, once (helm template … | clientats-deploy check -);
 a terminal on standard input is refused. Only regular files of at most ${INPUT_SIZE_CAP_BYTES / 1024 / 1024} MiB are read:
 a FIFO, socket or device, or a larger file, is refused by name. Every option is given at most once.

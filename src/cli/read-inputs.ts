@@ -33,9 +33,9 @@ export interface ReadInputOptions extends Pick<
   readonly stdin?: StandardInput;
 }
 
-/** Files a folder walk reads. */
+/** Files a folder walk reads; an `.ini` that is not a PgBouncer config is skipped with a note. */
 function isInputName(name: string): boolean {
-  return /\.(ya?ml)$/.test(name) || name === 'app.json' || name === BUDGET_REPORT_FILE;
+  return /\.(ya?ml|ini)$/.test(name) || name === 'app.json' || name === BUDGET_REPORT_FILE;
 }
 
 /**

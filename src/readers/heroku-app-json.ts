@@ -6,9 +6,21 @@
  * app.json has no standard field for it. Preboot doubles web dynos only.
  * `"clientats": { "runtime": false }` marks an app that does not run
  * clientats-runtime (no readiness connection). Heroku sends SIGKILL 30 s after SIGTERM.
+ *
+ * An app whose `buildpacks` include Heroku's PgBouncer buildpack runs a bouncer
+ * inside every dyno (see src/heroku/pgbouncer-buildpack.ts): its process types
+ * count on the client side of a per-dyno PgBouncer tier sized by the
+ * `PGBOUNCER_*` config vars of `env`, and the tier counts on the server side.
  */
 import { basename, dirname } from 'node:path';
 import type { Environment } from 'clientats-runtime/contract';
+import {
+  BUILDPACK_VARS,
+  buildpackBouncer,
+  buildpackEnabled,
+  isPgbouncerBuildpack,
+} from '../heroku/pgbouncer-buildpack.js';
+import type { PgbouncerTier } from '../pgbouncer/read-pgbouncer-tier.js';
 import {
   environmentValue,
   InputError,
@@ -42,13 +54,18 @@ export interface HerokuReadOptions {
   readonly preboot?: boolean;
 }
 
+/** What an app.json holds: its consumers and, behind the PgBouncer buildpack, its per-dyno tier. */
+export interface HerokuFindings extends ManifestFindings {
+  readonly pgbouncers: PgbouncerTier[];
+}
+
 /** Reads one app.json. */
 export function readHerokuAppJson(
   document: unknown,
   source: string,
   options: HerokuReadOptions = {},
-): ManifestFindings {
-  const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
+): HerokuFindings {
+  const findings: HerokuFindings = { consumers: [], timing: [], notes: [], pgbouncers: [] };
   const app = objectAt(document, source);
   const folder = basename(dirname(source));
   const appName =
@@ -67,6 +84,7 @@ export function readHerokuAppJson(
   const marker = optionalObjectAt(app.clientats, `${source}: clientats`)?.runtime;
   const runtime = runsRuntime(marker, `${source}: clientats.runtime`);
   const formation = optionalObjectAt(app.formation, `${source}: formation`) ?? { web: { quantity: 1 } };
+  const bounced = buildpackOf(app, environment, source, findings.notes);
   for (const [processType, value] of Object.entries(formation)) {
     const where = `${source}: formation.${processType}`;
     const quantity = integerAt(objectAt(value ?? {}, where).quantity, `${where}.quantity`) ?? 1;
@@ -79,6 +97,7 @@ export function readHerokuAppJson(
       preboot: preboot && processType === 'web',
       pool,
       ...(runtime ? {} : { probeConnections: 0 }),
+      ...(bounced ? { pooler: 'pgbouncer' as const } : {}),
     });
     if (!runtime) continue;
     findings.timing.push({
@@ -89,7 +108,96 @@ export function readHerokuAppJson(
       gracePeriodField: 'Heroku SIGTERM-to-SIGKILL',
     });
   }
+  if (bounced) findings.pgbouncers.push(buildpackTier(app, environment, source, appName, findings));
   return findings;
+}
+
+/**
+ * True when the app runs Heroku's PgBouncer buildpack, enabled: its dynos
+ * connect through their own bouncer.
+ */
+function buildpackOf(
+  app: Record<string, unknown>,
+  environment: Environment,
+  source: string,
+  notes: string[],
+): boolean {
+  const buildpacks = app.buildpacks === undefined ? [] : app.buildpacks;
+  if (!Array.isArray(buildpacks))
+    throw new InputError(
+      `${source}: buildpacks must be a list like [{"url": "heroku/nodejs"}], got ${show(buildpacks)}`,
+    );
+  const urls = buildpacks.map((entry) =>
+    typeof entry === 'string' ? entry : (entry as { url?: unknown } | null)?.url,
+  );
+  if (!urls.some(isPgbouncerBuildpack)) return false;
+  if (!buildpackEnabled(environment[BUILDPACK_VARS.enabled])) {
+    notes.push(
+      `${source}: the PgBouncer buildpack is disabled (${BUILDPACK_VARS.enabled}=${show(environment[BUILDPACK_VARS.enabled])}): its dynos connect directly`,
+    );
+    return false;
+  }
+  return true;
+}
+
+/** The per-dyno bouncer tier of an app behind the buildpack, serving every process type of the app. */
+function buildpackTier(
+  app: Record<string, unknown>,
+  environment: Environment,
+  source: string,
+  appName: string,
+  findings: HerokuFindings,
+): PgbouncerTier {
+  const env = optionalObjectAt(app.env, `${source}: env`) ?? {};
+  for (const name of Object.values(BUILDPACK_VARS)) {
+    const entry = env[name];
+    if (typeof entry === 'object' && entry !== null && (entry as { value?: unknown }).value === undefined) {
+      throw new InputError(
+        `${source}: env ${name} has no value (it is set when the app is created), so the dynos' bouncers cannot be sized: ` +
+          'give it a "value" in app.json',
+      );
+    }
+  }
+  let bouncer;
+  try {
+    bouncer = buildpackBouncer(environment, `${source}: env`);
+  } catch (error) {
+    throw new InputError((error as Error).message, { cause: error });
+  }
+  if (bouncer.urls.length > 1)
+    findings.notes.push(
+      `${source}: ${BUILDPACK_VARS.urls} routes ${bouncer.urls.join(', ')} through each dyno's bouncer: ` +
+        "a pool per URL per dyno, all counted against this app's database",
+    );
+  if (bouncer.poolMode !== 'transaction')
+    findings.notes.push(
+      `${source}: ${BUILDPACK_VARS.poolMode}=${bouncer.poolMode}: a server connection stays with its client for ` +
+        'the session, so a dyno uses at most default_pool_size + reserve_pool_size of its pool connections at once',
+    );
+  // app.json cannot say which Procfile lines start with bin/start-pgbouncer: the generator starts them all so.
+  for (const consumer of findings.consumers) {
+    if (consumer.name !== `${appName}/web`)
+      findings.notes.push(
+        `${source}: ${consumer.name} is counted behind its dynos' own bouncers: its Procfile line must start with ` +
+          'bin/start-pgbouncer, or it connects directly with more connections than counted',
+      );
+  }
+  const web = findings.consumers.find((consumer) => consumer.name === `${appName}/web`);
+  return {
+    name: appName,
+    source,
+    file: source,
+    ini: bouncer.ini,
+    pools: bouncer.pools,
+    fleet: {
+      replicas: web !== undefined && web.kind === 'heroku' ? Math.max(1, web.dynos) : 1,
+      placement: {
+        kind: 'per-instance',
+        unit: 'dyno',
+        serves: findings.consumers.map((consumer) => consumer.name),
+      },
+    },
+  };
 }
 
 /** Add-ons that attach `DATABASE_URL` to the app (Heroku Postgres). */

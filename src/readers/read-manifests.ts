@@ -16,7 +16,7 @@ import type { BudgetReport } from '../budget/budget-report.js';
 import type { Consumer } from '../budget/budget-types.js';
 import type { RuntimeTimingFacts } from '../budget/runtime-timing.js';
 import { isComposeFile, readComposeFile } from './compose-file.js';
-import { isHerokuAppJson, readHerokuAppJson } from './heroku-app-json.js';
+import { isHerokuAppJson, readHerokuAppJson, type HerokuFindings } from './heroku-app-json.js';
 import { isKubernetesObject, readKubernetesObjects, type SourcedObject } from './kubernetes-manifests.js';
 import { WORKLOAD_KINDS } from './kubernetes-workloads.js';
 import { InputError } from './manifest-input.js';
@@ -92,7 +92,7 @@ export function readManifests(
   const pgbouncer = readPgbouncerTiers(options);
   for (const { path: file, text, named = true } of inputs) {
     if (file.endsWith('.ini')) {
-      pgbouncer.ini(file, text);
+      pgbouncer.ini(file, text, named);
       continue;
     }
     if (basename(file) === BUDGET_REPORT_FILE) {
@@ -110,6 +110,7 @@ export function readManifests(
         continue;
       }
       const findings = readHerokuAppJson(document, file, options);
+      pgbouncer.add(findings.pgbouncers);
       files.push({ file, consumers: findings.consumers });
       timing.push(...findings.timing);
       notes.push(...findings.notes);
@@ -126,6 +127,7 @@ export function readManifests(
             ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
           })
         : readHerokuAppJson(documents[0], file, options);
+      if ('pgbouncers' in findings) pgbouncer.add((findings as HerokuFindings).pgbouncers);
       files.push({ file, consumers: findings.consumers });
       timing.push(...findings.timing);
       notes.push(...findings.notes);
@@ -155,6 +157,7 @@ export function readManifests(
     ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
   });
   pgbouncer.kubernetes(kubernetes);
+  notes.push(...pgbouncer.notes);
   for (const { file, named, kinds } of kubernetesFiles) {
     if (named && !kinds.some((kind) => READ_KINDS.includes(kind))) {
       throw new InputError(

@@ -80,7 +80,7 @@ export function renderMonitoring(
         platform: 'compose',
         scrape: { dnsName: APP_SERVICE, port: construct.port },
       });
-    } else if (construct instanceof HerokuApp) {
+    } else if (construct instanceof HerokuApp && construct.monitoring) {
       const input = base(construct.node.id, construct.appName, construct.environment);
       observed.push({
         ...input,

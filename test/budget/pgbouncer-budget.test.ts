@@ -222,3 +222,78 @@ describe('pgbouncerBudget', () => {
     ).toThrow('behind api: instances must be an integer >= 0, got 1.5');
   });
 });
+
+describe('pgbouncerBudget with one bouncer per dyno (Heroku pgbouncer buildpack)', () => {
+  // Standard-0: 117 usable. 10 web dynos with preboot = 20 during a deploy, 1 × (10 + 5) + 1 = 16 each.
+  const perDyno = {
+    usable: 117,
+    bouncer: {
+      databases: [{ name: 'db1', users: [{ user: 'DATABASE_URL' }] }],
+      defaultPoolSize: 4,
+      reservePoolSize: 1,
+      maxClientConn: 100,
+    },
+    fleet: {
+      replicas: 10,
+      placement: { kind: 'per-instance', unit: 'dyno', serves: ['clientats/web'] },
+    },
+    behind: [{ name: 'clientats/web', instances: 20, perInstance: 16 }],
+  } as const;
+
+  it('counts one bouncer per dyno behind it on the server side: 20 dynos × (4 + 1) = 100 ≤ 117', () => {
+    const budget = pgbouncerBudget(perDyno);
+    expect(budget.perBouncer).toBe(5);
+    expect(budget.server).toEqual({
+      bouncerInstances: 20,
+      bouncerConnections: 100,
+      direct: 0,
+      total: 100,
+      usable: 117,
+      fits: true,
+    });
+    expect(budget.perInstance).toEqual({ unit: 'dyno' });
+    expect(budget.fits).toBe(true);
+  });
+
+  it('checks one dyno against its own bouncer on the client side: 16 ≤ max_client_conn 100', () => {
+    expect(pgbouncerBudget(perDyno).client).toEqual({
+      demand: 16,
+      maxClientConn: 100,
+      servingBouncers: 1,
+      downDuringRollout: 0,
+      capacity: 100,
+      strictCapacity: 100,
+      fits: true,
+      fitsStrict: true,
+      assumption:
+        "one PgBouncer runs inside every dyno and serves only that dyno's connections, so the client side is per " +
+        'dyno; a deploy adds bouncers with the new dynos, counted on the server side',
+    });
+  });
+
+  it('fails the server side when the dynos outgrow the plan: 24 dynos × 5 + 2 direct = 122 > 117', () => {
+    const budget = pgbouncerBudget({
+      ...perDyno,
+      behind: [{ name: 'clientats/web', instances: 24, perInstance: 16 }],
+      direct: [{ name: 'release', instances: 1, perInstance: 2 }],
+    });
+    expect(budget.server).toMatchObject({
+      bouncerInstances: 24,
+      bouncerConnections: 120,
+      total: 122,
+      fits: false,
+    });
+    expect(budget.fits).toBe(false);
+  });
+
+  it('fails the client side when one dyno opens more than max_client_conn: 16 > 15', () => {
+    const budget = pgbouncerBudget({ ...perDyno, bouncer: { ...perDyno.bouncer, maxClientConn: 15 } });
+    expect(budget.client).toMatchObject({ demand: 16, capacity: 15, fits: false });
+    expect(budget.fits).toBe(false);
+  });
+
+  it("uses the buildpack's pool only as given: no PgBouncer default of 20 sneaks in", () => {
+    const budget = pgbouncerBudget({ ...perDyno, bouncer: { ...perDyno.bouncer, defaultPoolSize: 1 } });
+    expect(budget.server.bouncerConnections).toBe(40);
+  });
+});

@@ -48,3 +48,30 @@ describe('pgbouncerBudgetLines', () => {
     );
   });
 });
+
+describe('pgbouncerBudgetLines for a bouncer in every dyno', () => {
+  it('says the tier is per dyno on both sides', () => {
+    const budget = pgbouncerBudget({
+      usable: 117,
+      bouncer: {
+        databases: [{ name: 'db1', users: [{ user: 'DATABASE_URL' }] }],
+        defaultPoolSize: 4,
+        reservePoolSize: 1,
+        maxClientConn: 100,
+      },
+      fleet: { replicas: 10, placement: { kind: 'per-instance', unit: 'dyno', serves: ['app/web'] } },
+      behind: [{ name: 'app/web', instances: 20, perInstance: 16 }],
+    });
+    expect(pgbouncerBudgetLines('clientats-bounced', budget)).toEqual([
+      '#### PgBouncer `clientats-bounced`, one per dyno: fits',
+      '',
+      '| tier | counted | total | bound | verdict |',
+      '|---|---|---|---|---|',
+      '| server (PostgreSQL) | 20 dynos, each with its own bouncer, × 5 server connections + 0 direct | 100 | ≤ 117 usable | fits |',
+      "| client (per dyno) | one dyno's connections to its own bouncer | 16 | ≤ max_client_conn 100 | fits |",
+      '',
+      "Assumption: one PgBouncer runs inside every dyno and serves only that dyno's connections, so the client " +
+        'side is per dyno; a deploy adds bouncers with the new dynos, counted on the server side.',
+    ]);
+  });
+});

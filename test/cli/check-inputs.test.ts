@@ -13,7 +13,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
+import type { TieredDatabaseBudget } from '../../src/budget/pgbouncer-tier-budget.js';
+import { ManifestFolder, runCheck } from '../support/run-check.js';
 
 /** The real launcher; a hang (reading a FIFO, waiting on a terminal) ends at the timeout with status null. */
 const BIN = resolve('src/cli/bin.mjs');
@@ -211,5 +213,247 @@ describe('clientats-deploy options', () => {
       stdout: `clientats-deploy ${VERSION}\n`,
       stderr: '',
     });
+  });
+});
+
+describe('clientats-deploy check DIR: pgbouncer.ini files in a folder walk', () => {
+  const inis = new ManifestFolder();
+  afterAll(() => inis.remove());
+
+  const INI = [
+    '[databases]',
+    'clientats = host=db.internal port=5432 dbname=clientats',
+    '',
+    '[pgbouncer]',
+    'pool_mode = transaction',
+    'default_pool_size = 20',
+    'reserve_pool_size = 5',
+    'max_client_conn = 400',
+    '',
+  ].join('\n');
+
+  const bounced = (name: string, replicas: number): unknown => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      replicas,
+      template: {
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: 'clientats:1',
+              env: [
+                { name: 'POOL_SIZE', value: '8' },
+                { name: 'MAX_OVERFLOW', value: '2' },
+                { name: 'DATABASE_POOLER', value: 'pgbouncer' },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  });
+
+  /** The folder's one database with its tiers, from --json. */
+  const database = (stdout: string): TieredDatabaseBudget =>
+    (JSON.parse(stdout) as { databases: TieredDatabaseBudget[] }).databases[0]!;
+
+  it('reads a Compose file and the pgbouncer.ini it mounts as a file: one tier sized by the service', async () => {
+    inis.write('compose/pgbouncer.ini', INI);
+    inis.write(
+      'compose/docker-compose.yml',
+      stringify({
+        services: {
+          app: {
+            image: 'clientats:1',
+            deploy: { replicas: 20 },
+            stop_grace_period: '20s',
+            environment: { POOL_SIZE: '8', MAX_OVERFLOW: '2', DATABASE_POOLER: 'pgbouncer' },
+          },
+          pgbouncer: {
+            image: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1',
+            deploy: { replicas: 2 },
+            configs: [{ source: 'pgbouncer_ini', target: '/etc/pgbouncer/pgbouncer.ini' }],
+          },
+        },
+        configs: { pgbouncer_ini: { file: './pgbouncer.ini' } },
+      }),
+    );
+    const outcome = await runCheck('check', join(inis.path, 'compose'), '--max-connections', '100', '--json');
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    const tiers = database(outcome.stdout).pgbouncer!;
+    expect(tiers.map((tier) => tier.name)).toEqual(['pgbouncer']);
+    // 2 bouncer containers × (20 + 5) = 50 server connections; 20 containers × 11 = 220 ≤ 2 × 400 clients.
+    expect(tiers[0]!.budget.server).toMatchObject({ bouncerInstances: 2, bouncerConnections: 50, total: 50 });
+    expect(tiers[0]!.budget.client).toMatchObject({ demand: 220, capacity: 800, fits: true });
+  });
+
+  it('matches the mounted ini when the walk reached it first through a symlink', async () => {
+    const ini = inis.write('linked-compose/config/pgbouncer.ini', INI);
+    // "a-link.ini" sorts before "config/": the walk keeps the link's path for the one file.
+    symlinkSync(ini, join(inis.path, 'linked-compose/a-link.ini'));
+    inis.write(
+      'linked-compose/docker-compose.yml',
+      stringify({
+        services: {
+          pgbouncer: {
+            image: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1',
+            deploy: { replicas: 2 },
+            configs: [{ source: 'pgbouncer_ini', target: '/etc/pgbouncer/pgbouncer.ini' }],
+          },
+        },
+        configs: { pgbouncer_ini: { file: './config/pgbouncer.ini' } },
+      }),
+    );
+    inis.write('linked-compose/app.yaml', [bounced('clientats', 4)]);
+    const outcome = await runCheck(
+      'check',
+      join(inis.path, 'linked-compose'),
+      '--max-connections',
+      '100',
+      '--json',
+    );
+    expect(outcome.stderr).toBe('');
+    const tiers = database(outcome.stdout).pgbouncer!;
+    expect(tiers.map((tier) => [tier.name, tier.budget.server.bouncerConnections])).toEqual([
+      ['pgbouncer', 50],
+    ]);
+  });
+
+  it('reads a Kustomize configMapGenerator ini with the Deployment that mounts the ConfigMap', async () => {
+    inis.write('kustomize/pgbouncer.ini', INI);
+    inis.write('kustomize/kustomization.yaml', [
+      {
+        apiVersion: 'kustomize.config.k8s.io/v1beta1',
+        kind: 'Kustomization',
+        resources: ['app.yaml'],
+        configMapGenerator: [{ name: 'bouncer-config', files: ['pgbouncer.ini'] }],
+      },
+    ]);
+    inis.write('kustomize/app.yaml', [
+      bounced('clientats', 20),
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'bouncer' },
+        spec: {
+          replicas: 2,
+          strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+          template: {
+            spec: {
+              containers: [{ name: 'pgbouncer', image: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' }],
+              volumes: [{ name: 'config', configMap: { name: 'bouncer-config' } }],
+            },
+          },
+        },
+      },
+    ]);
+    const outcome = await runCheck(
+      'check',
+      join(inis.path, 'kustomize'),
+      '--max-connections',
+      '100',
+      '--json',
+    );
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    const tier = database(outcome.stdout).pgbouncer![0]!;
+    expect(tier.name).toBe('bouncer');
+    // 3 pods (2 + 1 surge) × 25 = 75 server connections.
+    expect(tier.budget.server).toMatchObject({ bouncerInstances: 3, bouncerConnections: 75 });
+  });
+
+  it('reads manifests and an unmounted pgbouncer.ini with --pgbouncer-replicas: both tiers in the report', async () => {
+    inis.write('plain/app.yaml', [bounced('clientats', 20)]);
+    inis.write('plain/pgbouncer.ini', INI);
+    const outcome = await runCheck(
+      'check',
+      join(inis.path, 'plain'),
+      '--max-connections',
+      '100',
+      '--pgbouncer-replicas',
+      '3',
+    );
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain(
+      'server side: 3 bouncer pods × 25 server connections + 0 direct = 75 ≤ 97 usable: fits',
+    );
+    // 20 pods + 5 surge = 25 × 11 = 275 ≤ 3 × 400.
+    expect(outcome.stdout).toContain('client side: apps behind open 275 ≤ 3 bouncers × max_client_conn 400');
+  });
+
+  it('counts a symlinked pgbouncer.ini once', async () => {
+    inis.write('linked/app.yaml', [bounced('clientats', 20)]);
+    const ini = inis.write('linked/pgbouncer.ini', INI);
+    symlinkSync(ini, join(inis.path, 'linked/also-pgbouncer.ini'));
+    const outcome = await runCheck(
+      'check',
+      join(inis.path, 'linked'),
+      '--max-connections',
+      '100',
+      '--pgbouncer-replicas',
+      '3',
+      '--json',
+    );
+    expect(outcome.code).toBe(0);
+    const json = JSON.parse(outcome.stdout) as { databases: TieredDatabaseBudget[]; notes: string[] };
+    expect(json.databases[0]!.pgbouncer!.map((tier) => tier.budget.server.bouncerConnections)).toEqual([75]);
+    expect(json.notes).toContain(
+      `${join(inis.path, 'linked/pgbouncer.ini')}: same file as ${join(inis.path, 'linked/also-pgbouncer.ini')}, read once`,
+    );
+  });
+
+  it('notes an ini that is not a PgBouncer config, naming it, and budgets the rest', async () => {
+    inis.write('other/app.yaml', [bounced('clientats', 20)]);
+    inis.write('other/pgbouncer.ini', INI);
+    inis.write('other/setup.ini', '[metadata]\nname = clientats\n');
+    const outcome = await runCheck(
+      'check',
+      join(inis.path, 'other'),
+      '--max-connections',
+      '100',
+      '--pgbouncer-replicas',
+      '2',
+    );
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain(
+      `note: ${join(inis.path, 'other/setup.ini')}: not a PgBouncer config (no [pgbouncer] or [databases] section): skipped\n`,
+    );
+  });
+
+  it('fails when a walked pgbouncer.ini has a syntax error, naming file and line', async () => {
+    inis.write('broken/app.yaml', [bounced('clientats', 20)]);
+    const ini = inis.write(
+      'broken/pgbouncer.ini',
+      '[pgbouncer]\npool_mode = transaction\ndefault_pool_size\n',
+    );
+    const outcome = await runCheck(
+      'check',
+      join(inis.path, 'broken'),
+      '--max-connections',
+      '100',
+      '--pgbouncer-replicas',
+      '2',
+    );
+    expect(outcome.code).toBe(2);
+    expect(outcome.stdout).toBe('');
+    expect(outcome.stderr).toBe(
+      `clientats-deploy: ${ini}:3: expected "key = value", got "default_pool_size"\n`,
+    );
+  });
+
+  it('fails when a walked pgbouncer.ini is mounted by nothing and no --pgbouncer-replicas is given', async () => {
+    inis.write('unsized/app.yaml', [bounced('clientats', 20)]);
+    const ini = inis.write('unsized/pgbouncer.ini', INI);
+    const outcome = await runCheck('check', join(inis.path, 'unsized'), '--max-connections', '100');
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toBe(
+      `clientats-deploy: ${ini}: a pgbouncer.ini does not say how many bouncers run it: ` +
+        'give the count with --pgbouncer-replicas N (pods incl. HPA max; surge is not added)\n',
+    );
   });
 });
