@@ -42,9 +42,8 @@ export function bouncedEnvironment(chart: Chart, options: BouncedEnvironmentOpti
       DATABASE_POOLER: 'pgbouncer',
       DATABASE_SSL: false,
     },
-    // Budget-derived alerts are per database; an app behind a bouncer counts on the bouncer's client tier,
-    // which has no alert thresholds yet (the server side is the bouncer's). Monitoring stays off until it has.
-    monitoring: false,
+    // Monitored on the bouncer's client tier: its share and the tier's capacity are client-side figures
+    // (max_client_conn); the bouncer's exporter and alerts watch the server side (src/synth/render-monitoring.ts).
     insecureDatabase: {
       reason:
         'it connects to its PgBouncer inside the cluster, which takes plain TCP and encrypts to the server (verify-full)',
