@@ -25,14 +25,13 @@ import { renderPgbouncerIni } from '../../src/pgbouncer/pgbouncer-ini.js';
 import { PgBouncer, type PgBouncerProps } from '../../src/pgbouncer/pgbouncer.js';
 import { pgbouncerIniConfig } from '../../src/pgbouncer/pgbouncer-settings.js';
 
-/** The startup parameters lib/pq v1.12.3 sends besides user and database (conn.go `startup`). */
-class LibpqLikeClient extends pg.Client {
-  override getStartupConf(): Record<string, string> {
-    const conf = (pg.Client.prototype as unknown as { getStartupConf(): Record<string, string> }).getStartupConf.call(
-      this,
-    );
-    return { ...conf, client_encoding: 'UTF8', datestyle: 'ISO, MDY' };
-  }
+/** A client sending the startup parameters lib/pq v1.12.3 sends besides user and database (conn.go `startup`). */
+function libpqLikeClient(connectionString: string): pg.Client {
+  const client = new pg.Client({ connectionString });
+  const internal = client as unknown as { getStartupConf(): Record<string, string> };
+  const original = internal.getStartupConf.bind(client);
+  internal.getStartupConf = () => ({ ...original(), client_encoding: 'UTF8', datestyle: 'ISO, MDY' });
+  return client;
 }
 
 /** Every admin console command pgbouncer_exporter v0.12.1 runs in one scrape (collector.go `Collect`). */
@@ -64,7 +63,7 @@ async function startGenerated(
 }
 
 async function adminConsole(bouncer: TestPgbouncer): Promise<pg.Client> {
-  const client = new LibpqLikeClient({ connectionString: bouncer.adminUrl });
+  const client = libpqLikeClient(bouncer.adminUrl);
   await client.connect();
   return client;
 }
