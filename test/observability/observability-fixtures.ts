@@ -8,6 +8,7 @@ import { computeBudget, type DatabaseBudget } from '../../src/budget/compute-bud
 import {
   computeTieredBudget,
   type TieredDatabaseBudget,
+  type TierInput,
 } from '../../src/budget/pgbouncer-tier-budget.js';
 import {
   bouncerObservability,
@@ -71,6 +72,20 @@ export const SHARED_API_ENVIRONMENT: EnvironmentObservability = {
   runbookBaseUrl: RUNBOOK,
 };
 
+/** The PgBouncer tier of `kubernetes-pgbouncer`: 2 bouncers (surge 1) of 20 + 5, max_client_conn 550. */
+export const BOUNCED_TIER: TierInput = {
+      name: 'clientats-pgbouncer',
+      source: 'kubernetes-pgbouncer.k8s.yaml#5',
+      pools: {
+        databases: [{ name: 'clientats', users: [{ user: 'app' }] }],
+        defaultPoolSize: 20,
+        reservePoolSize: 5,
+        maxDbConnections: 25,
+        maxClientConn: 550,
+      },
+      fleet: { replicas: 2, strategy: { type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 } },
+    };
+
 /**
  * The `kubernetes-pgbouncer` environment of src/main.ts, budgeted by the two-tier arithmetic: the app
  * (HPA 10 to 40, 25 % surge, 8 + 2 per pool) behind 2 bouncers (surge 1) of 20 + 5 server connections,
@@ -89,18 +104,7 @@ export const BOUNCED_DATABASE: TieredDatabaseBudget = computeTieredBudget(
     },
   ],
   [
-    {
-      name: 'clientats-pgbouncer',
-      source: 'kubernetes-pgbouncer.k8s.yaml#5',
-      pools: {
-        databases: [{ name: 'clientats', users: [{ user: 'app' }] }],
-        defaultPoolSize: 20,
-        reservePoolSize: 5,
-        maxDbConnections: 25,
-        maxClientConn: 550,
-      },
-      fleet: { replicas: 2, strategy: { type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 } },
-    },
+    BOUNCED_TIER,
   ],
   { name: 'clientats-bounced-db', maxConnections: 100 },
 );
