@@ -143,7 +143,10 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
               value: budget.clientTier.strictCapacity,
               legend: `${budget.clientTier.downDuringRollout} bouncer(s) down (${budget.clientTier.strictCapacity})`,
             },
-            { value: budget.clientTier.capacity, legend: `all bouncers serving (${budget.clientTier.capacity})` },
+            {
+              value: budget.clientTier.capacity,
+              legend: `all bouncers serving (${budget.clientTier.capacity})`,
+            },
           ],
         },
   ] satisfies PanelSpec[])
@@ -292,7 +295,10 @@ function pgbouncerRow(builder: dashboard.DashboardBuilder, input: EnvironmentObs
       unit: 'short',
       width: 8,
       queries: [
-        { expr: `sum by (instance, pod) (${PGBOUNCER_METRIC.usedClients.name}${bouncers})`, legend: perBouncer },
+        {
+          expr: `sum by (instance, pod) (${PGBOUNCER_METRIC.usedClients.name}${bouncers})`,
+          legend: perBouncer,
+        },
         {
           expr: `max(${PGBOUNCER_METRIC.maxClientConn.name}${bouncers})`,
           legend: 'max_client_conn the bouncers report',
@@ -327,7 +333,10 @@ function pgbouncerRow(builder: dashboard.DashboardBuilder, input: EnvironmentObs
       width: 8,
       queries: [
         { expr: `sum(${PGBOUNCER_METRIC.usedServers.name}${bouncers})`, legend: 'all bouncers' },
-        { expr: `sum by (instance, pod) (${PGBOUNCER_METRIC.usedServers.name}${bouncers})`, legend: perBouncer },
+        {
+          expr: `sum by (instance, pod) (${PGBOUNCER_METRIC.usedServers.name}${bouncers})`,
+          legend: perBouncer,
+        },
       ],
       bounds: [
         { value: bouncer.bouncerConnections, legend: `tier budget (${bouncer.bouncerConnections})` },

@@ -277,10 +277,9 @@ export function findConsumer(
     ),
   ];
   if (candidates.length !== 1) {
-    const names = [
-      ...database.consumers,
-      ...(database.pgbouncer ?? []).flatMap((tier) => tier.behind),
-    ].map((entry) => (entry.source === undefined ? entry.name : `${entry.name} (${entry.source})`));
+    const names = [...database.consumers, ...(database.pgbouncer ?? []).flatMap((tier) => tier.behind)].map(
+      (entry) => (entry.source === undefined ? entry.name : `${entry.name} (${entry.source})`),
+    );
     throw new Error(
       `consumer '${consumer}'${source === undefined ? '' : ` at '${source}'`} must appear once in the budget of ` +
         `database '${database.database}', found ${candidates.length} among [${names.join(', ')}]; pass the consumer's source to tell them apart`,

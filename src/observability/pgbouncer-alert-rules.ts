@@ -33,7 +33,10 @@ export const PGBOUNCER_ALERT_NAMES = [
 export type PgbouncerAlertName = (typeof PGBOUNCER_ALERT_NAMES)[number];
 
 /** The rule group of the tier `bouncer` that environment `input` connects through. */
-export function pgbouncerRuleGroup(input: EnvironmentObservability, bouncer: BouncerObservability): RuleGroup {
+export function pgbouncerRuleGroup(
+  input: EnvironmentObservability,
+  bouncer: BouncerObservability,
+): RuleGroup {
   const thresholds = resolveThresholds(input.thresholds);
   const { environment, budget } = input;
   const tier = bouncer.name;
@@ -44,7 +47,8 @@ export function pgbouncerRuleGroup(input: EnvironmentObservability, bouncer: Bou
   const pools = `{${selector},${ADMIN_DATABASE_MATCHER}}`;
   const where = 'bouncer {{ $labels.instance }}{{ with $labels.pod }} (pod {{ . }}){{ end }}';
   const reserve = bouncer.reservePoolSize > 0 ? ` + reserve_pool_size ${bouncer.reservePoolSize}` : '';
-  const cap = bouncer.maxDbConnections > 0 ? `, capped at max_db_connections ${bouncer.maxDbConnections}` : '';
+  const cap =
+    bouncer.maxDbConnections > 0 ? `, capped at max_db_connections ${bouncer.maxDbConnections}` : '';
   const pool = `default_pool_size ${bouncer.defaultPoolSize}${reserve}${cap}`;
   const timeout = bouncer.queryWaitTimeoutSeconds;
   // The exporter reports `maxwait` in whole seconds: warn once a wait has reached the threshold.

@@ -64,7 +64,12 @@ export function renderMonitoring(
     if (construct instanceof PostgresBackedService) {
       if (construct.monitoring === undefined) continue;
       const environment = construct.node.scopes[1]?.node.id ?? construct.name;
-      const direct = base(environment, construct.name, construct.environment, construct.monitoring.thresholds);
+      const direct = base(
+        environment,
+        construct.name,
+        construct.environment,
+        construct.monitoring.thresholds,
+      );
       const bouncer = monitoredBouncer(report, construct, direct);
       const input = bouncer === undefined ? direct : { ...direct, pgbouncer: bouncer };
       observed.push({ ...input, platform: 'kubernetes' });
@@ -124,7 +129,9 @@ function monitoredBouncer(
     ?.pgbouncer?.find((candidate) => candidate.name === tierName);
   const bouncer = Chart.of(construct)
     .node.findAll()
-    .find((candidate): candidate is PgBouncer => candidate instanceof PgBouncer && candidate.name === tierName);
+    .find(
+      (candidate): candidate is PgBouncer => candidate instanceof PgBouncer && candidate.name === tierName,
+    );
   if (tier === undefined || bouncer === undefined) {
     throw new Error(
       `monitoring of ${construct.node.path}: it connects through PgBouncer ${tierName}, which is not rendered ` +

@@ -95,14 +95,16 @@ describe('connectionPoolDashboard', () => {
   });
 
   it('gets a PgBouncer row behind a bouncer: clients against max_client_conn, server connections against the budget, max wait', () => {
-    const bounced = ((connectionPoolDashboard(BOUNCED_ENVIRONMENT).panels ?? []) as unknown as PanelJson[]).filter(
-      (entry) => entry.type !== 'row' || entry.title?.startsWith('PgBouncer'),
-    );
+    const bounced = (
+      (connectionPoolDashboard(BOUNCED_ENVIRONMENT).panels ?? []) as unknown as PanelJson[]
+    ).filter((entry) => entry.type !== 'row' || entry.title?.startsWith('PgBouncer'));
     const find = (title: string): PanelJson => bounced.find((entry) => entry.title?.startsWith(title))!;
     const exprs = (entry: PanelJson): string[] => (entry.targets ?? []).map((target) => target.expr ?? '');
     const tier = 'environment="kubernetes-pgbouncer",pgbouncer="clientats-pgbouncer"';
     expect(bounced.map((entry) => entry.title)).toContain('PgBouncer clientats-pgbouncer');
-    expect(exprs(find('Client tier of PgBouncer clientats-pgbouncer (max_client_conn 550 per bouncer)'))).toEqual([
+    expect(
+      exprs(find('Client tier of PgBouncer clientats-pgbouncer (max_client_conn 550 per bouncer)')),
+    ).toEqual([
       'sum by (environment) (db_connections_open{pgbouncer="clientats-pgbouncer"})',
       'vector(550)',
       'vector(1100)',
@@ -127,7 +129,9 @@ describe('connectionPoolDashboard', () => {
       `max by (instance, pod) (pgbouncer_pools_client_maxwait_seconds{${tier},database!="pgbouncer"})`,
       'vector(5)',
     ]);
-    expect(exprs(find('Bouncers the exporter reaches'))).toEqual([`max by (instance, pod) (pgbouncer_up{${tier}})`]);
+    expect(exprs(find('Bouncers the exporter reaches'))).toEqual([
+      `max by (instance, pod) (pgbouncer_up{${tier}})`,
+    ]);
     expect(panels.some((entry) => entry.title?.startsWith('PgBouncer'))).toBe(false);
   });
 });

@@ -74,17 +74,17 @@ export const SHARED_API_ENVIRONMENT: EnvironmentObservability = {
 
 /** The PgBouncer tier of `kubernetes-pgbouncer`: 2 bouncers (surge 1) of 20 + 5, max_client_conn 550. */
 export const BOUNCED_TIER: TierInput = {
-      name: 'clientats-pgbouncer',
-      source: 'kubernetes-pgbouncer.k8s.yaml#5',
-      pools: {
-        databases: [{ name: 'clientats', users: [{ user: 'app' }] }],
-        defaultPoolSize: 20,
-        reservePoolSize: 5,
-        maxDbConnections: 25,
-        maxClientConn: 550,
-      },
-      fleet: { replicas: 2, strategy: { type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 } },
-    };
+  name: 'clientats-pgbouncer',
+  source: 'kubernetes-pgbouncer.k8s.yaml#5',
+  pools: {
+    databases: [{ name: 'clientats', users: [{ user: 'app' }] }],
+    defaultPoolSize: 20,
+    reservePoolSize: 5,
+    maxDbConnections: 25,
+    maxClientConn: 550,
+  },
+  fleet: { replicas: 2, strategy: { type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 } },
+};
 
 /**
  * The `kubernetes-pgbouncer` environment of src/main.ts, budgeted by the two-tier arithmetic: the app
@@ -103,9 +103,7 @@ export const BOUNCED_DATABASE: TieredDatabaseBudget = computeTieredBudget(
       pooler: 'pgbouncer',
     },
   ],
-  [
-    BOUNCED_TIER,
-  ],
+  [BOUNCED_TIER],
   { name: 'clientats-bounced-db', maxConnections: 100 },
 );
 

@@ -23,7 +23,8 @@ import { promtoolTestFile, type AlertCase } from './promtool-cases.js';
 
 const rules = alertRuleGroups(BOUNCED_ENVIRONMENT).flatMap((group) => group.rules);
 const TIER = 'environment="kubernetes-pgbouncer",pgbouncer="clientats-pgbouncer"';
-const APP = 'environment="kubernetes-pgbouncer",database="clientats-bounced-db",pgbouncer="clientats-pgbouncer"';
+const APP =
+  'environment="kubernetes-pgbouncer",database="clientats-bounced-db",pgbouncer="clientats-pgbouncer"';
 const bouncer = (name: string): string => `instance="${name}:9127",pod="${name}"`;
 const pool = (name: string, database = 'clientats'): string =>
   `${TIER},${bouncer(name)},database="${database}",user="app"`;
@@ -65,7 +66,8 @@ const CASES: readonly AlertCase<AlertName>[] = [
     fires: [],
   },
   {
-    title: 'clients waiting on one bouncer for 5 minutes: warning for it; the admin console pool does not count',
+    title:
+      'clients waiting on one bouncer for 5 minutes: warning for it; the admin console pool does not count',
     series: {
       [`pgbouncer_pools_client_waiting_connections{${pool('a')}}`]: '3x10',
       [`pgbouncer_pools_client_waiting_connections{${pool('b')}}`]: '0x10',
@@ -176,7 +178,9 @@ const CASES: readonly AlertCase<AlertName>[] = [
   },
   {
     title: 'no exporter of the tier scraped for 10 minutes: warning',
-    series: { [`pgbouncer_up{environment="staging",pgbouncer="clientats-pgbouncer",${bouncer('a')}}`]: '1x20' },
+    series: {
+      [`pgbouncer_up{environment="staging",pgbouncer="clientats-pgbouncer",${bouncer('a')}}`]: '1x20',
+    },
     at: '12m',
     alert: 'PgbouncerMetricsMissing',
     fires: [{}],
@@ -225,11 +229,15 @@ describe.skipIf(!HAS_PROMTOOL)(
       const atCapacity = CASES.find((testCase) => testCase.alert === 'PgbouncerClientsAtMaxClientConn')!;
       writeFileSync(
         join(folder, 'wrong.yml'),
-        promtoolTestFile('rules.yml', rules, [{ ...atCapacity, fires: [{ ...atCapacity.fires[0]!, value: '549' }] }]),
+        promtoolTestFile('rules.yml', rules, [
+          { ...atCapacity, fires: [{ ...atCapacity.fires[0]!, value: '549' }] },
+        ]),
       );
       const result = promtool(['test', 'rules', join(folder, 'wrong.yml')]);
       expect(result.status).not.toBe(0);
-      expect(`${result.stdout}${result.stderr}`).toContain('alertname: PgbouncerClientsAtMaxClientConn, time: 5m');
+      expect(`${result.stdout}${result.stderr}`).toContain(
+        'alertname: PgbouncerClientsAtMaxClientConn, time: 5m',
+      );
     });
   },
 );

@@ -122,7 +122,9 @@ describe('PgBouncer tier alerts', () => {
       PgbouncerDown: `pgbouncer_up{${TIER}} == 0`,
       PgbouncerMetricsMissing: `absent(pgbouncer_up{${TIER}})`,
     });
-    expect(PGBOUNCER_ALERT_NAMES.map((name) => [name, ruleOf(name).labels.severity, ruleOf(name).for])).toEqual([
+    expect(
+      PGBOUNCER_ALERT_NAMES.map((name) => [name, ruleOf(name).labels.severity, ruleOf(name).for]),
+    ).toEqual([
       ['PgbouncerClientsWaiting', 'warning', '5m'],
       ['PgbouncerMaxWaitNearTimeout', 'warning', '5m'],
       ['PgbouncerServerConnectionsNearBudget', 'warning', '10m'],
@@ -162,14 +164,20 @@ describe('PgBouncer tier alerts', () => {
 
   it('read only the pinned exporter names, and every one of them is read by a rule or a panel', () => {
     const panels = (connectionPoolDashboard(BOUNCED_ENVIRONMENT).panels ?? []).flatMap((panel) =>
-      (('targets' in panel ? panel.targets : undefined) ?? []).map((target) => (target as { expr?: string }).expr ?? ""),
+      (('targets' in panel ? panel.targets : undefined) ?? []).map(
+        (target) => (target as { expr?: string }).expr ?? '',
+      ),
     );
     const used = new Set(
       [...rules.map((rule) => rule.expr), ...panels]
         .flatMap((expr) => metricNamesOf(expr))
         .filter((name) => name.startsWith('pgbouncer_')),
     );
-    expect([...used].sort()).toEqual(Object.values(PGBOUNCER_METRIC).map((metric) => metric.name).sort());
+    expect([...used].sort()).toEqual(
+      Object.values(PGBOUNCER_METRIC)
+        .map((metric) => metric.name)
+        .sort(),
+    );
   });
 
   it('are left out when the bouncer is not monitored, and the direct environments are unchanged', () => {
@@ -206,7 +214,12 @@ describe('PgBouncer tier alerts', () => {
           pool: { poolSize: 8, poolCount: 1, maxOverflow: 2 },
           pooler: 'pgbouncer',
         },
-        { kind: 'kubernetes', name: 'worker', replicas: 2, pool: { poolSize: 5, poolCount: 1, maxOverflow: 0 } },
+        {
+          kind: 'kubernetes',
+          name: 'worker',
+          replicas: 2,
+          pool: { poolSize: 5, poolCount: 1, maxOverflow: 0 },
+        },
       ],
       [{ ...BOUNCED_TIER, pools: { ...BOUNCED_TIER.pools, maxClientConn: 100 } }],
       { name: 'clientats-bounced-db', maxConnections: 100 },
@@ -226,7 +239,7 @@ describe('PgBouncer tier alerts', () => {
   it('fails when the consumer is neither on the database nor behind one of its tiers', () => {
     expect(() => environmentBudget(BOUNCED_DATABASE, 'nobody')).toThrow(
       "consumer 'nobody' must appear once in the budget of database 'clientats-bounced-db', found 0 among " +
-        "[pgbouncer clientats-pgbouncer (kubernetes-pgbouncer.k8s.yaml#5), clientats (kubernetes-pgbouncer/clientats)]; " +
+        '[pgbouncer clientats-pgbouncer (kubernetes-pgbouncer.k8s.yaml#5), clientats (kubernetes-pgbouncer/clientats)]; ' +
         "pass the consumer's source to tell them apart",
     );
   });

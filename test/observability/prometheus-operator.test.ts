@@ -91,7 +91,11 @@ describe('prometheus-operator objects', () => {
       metadata: {
         name: 'clientats-pgbouncer-exporter',
         namespace: 'clientats',
-        labels: { app: 'clientats-pgbouncer', environment: 'kubernetes-pgbouncer', release: 'kube-prometheus-stack' },
+        labels: {
+          app: 'clientats-pgbouncer',
+          environment: 'kubernetes-pgbouncer',
+          release: 'kube-prometheus-stack',
+        },
       },
       spec: {
         selector: { matchLabels: { app: 'clientats-pgbouncer' } },
@@ -109,7 +113,8 @@ describe('prometheus-operator objects', () => {
         ],
       },
     });
-    for (const monitor of [app, exporter!]) expect(() => new PodMonitor(monitor as never).validate()).not.toThrow();
+    for (const monitor of [app, exporter!])
+      expect(() => new PodMonitor(monitor as never).validate()).not.toThrow();
     expect(() => new PrometheusRule(rule as never).validate()).not.toThrow();
     expect(() => new ConfigMap(configMap as never).validate()).not.toThrow();
     expect(rule.spec.groups.map((group) => group.rules.length)).toEqual([11, 7]);

@@ -34,7 +34,8 @@ export function promtoolTestFile(
 ): string {
   const ruleOf = (name: string): AlertingRule => {
     const found = rules.find((rule) => rule.alert === name);
-    if (found === undefined) throw new Error(`no rule ${name} among ${rules.map((rule) => rule.alert).join(', ')}`);
+    if (found === undefined)
+      throw new Error(`no rule ${name} among ${rules.map((rule) => rule.alert).join(', ')}`);
     return found;
   };
   return stringify(

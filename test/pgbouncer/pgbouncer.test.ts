@@ -218,7 +218,10 @@ describe('PgBouncer', () => {
   it('runs the pinned prometheus-community exporter beside each bouncer, as the stats user, password from the Secret', () => {
     const { bouncer, objects } = build();
     const pod = objectOf(objects, 'Deployment').spec.template.spec;
-    expect(pod.containers.map((container: { name: string }) => container.name)).toEqual(['pgbouncer', 'exporter']);
+    expect(pod.containers.map((container: { name: string }) => container.name)).toEqual([
+      'pgbouncer',
+      'exporter',
+    ]);
     const [pgbouncer, exporter] = pod.containers;
     expect(exporter.image).toBe('quay.io/prometheuscommunity/pgbouncer-exporter:v0.12.1');
     expect(exporter.image).toBe(DEFAULT_PGBOUNCER_EXPORTER_IMAGE);

@@ -258,13 +258,22 @@ describe('monitoring rendered after the budget', () => {
 /** Synthesizes the app behind a PgBouncer (as src/main.ts's PgBouncer block), its bouncer monitored or not. */
 function synthBounced(bouncerMonitoring?: false) {
   runs += 1;
-  const app = new App({ outdir: join(scratch, `bounced-${runs}`), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const app = new App({
+    outdir: join(scratch, `bounced-${runs}`),
+    yamlOutputType: YamlOutputType.FILE_PER_CHART,
+  });
   const database: DatabaseDeclaration = { name: 'bounced-db', maxConnections: 100 };
   const chart = new Chart(app, 'bounced');
   const service = new PostgresBackedService(chart, 'clientats', {
     database,
     preset: 'kubernetes',
-    environment: { POOL_SIZE: 8, POOL_COUNT: 1, MAX_OVERFLOW: 2, DATABASE_POOLER: 'pgbouncer', DATABASE_SSL: false },
+    environment: {
+      POOL_SIZE: 8,
+      POOL_COUNT: 1,
+      MAX_OVERFLOW: 2,
+      DATABASE_POOLER: 'pgbouncer',
+      DATABASE_SSL: false,
+    },
     insecureDatabase: { reason: 'plain TCP to its PgBouncer inside the cluster' },
     autoscaling: { minReplicas: 10, maxReplicas: 40 },
   });
@@ -279,21 +288,28 @@ function synthBounced(bouncerMonitoring?: false) {
   });
   const result = synthesize(app);
   const read = (path: string): string => readFileSync(join(app.outdir, path), 'utf8');
-  const objects = parseAllDocuments(read('bounced.k8s.yaml')).map((document) => document.toJS() as KubeObject);
+  const objects = parseAllDocuments(read('bounced.k8s.yaml')).map(
+    (document) => document.toJS() as KubeObject,
+  );
   return { ...result, outdir: app.outdir, read, objects };
 }
 
 describe('monitoring of an app behind PgBouncer and of its bouncers', () => {
   it("renders client-tier and server-tier thresholds from the report's figures, exactly", () => {
     const { objects, report } = synthBounced();
-    const tier = (report.databases as TieredDatabaseBudget[]).find((database) => database.database === 'bounced-db')!
-      .pgbouncer![0]!;
+    const tier = (report.databases as TieredDatabaseBudget[]).find(
+      (database) => database.database === 'bounced-db',
+    )!.pgbouncer![0]!;
     const { client, server } = tier.budget;
     const share = tier.behind[0]!.connections.rollout;
     // 50 pods (40 HPA max + 10 surge) × 11 = 550 on 2 bouncers of max_client_conn 550; 3 bouncer pods × 25 = 75.
-    expect([share, client.maxClientConn, client.strictCapacity, client.capacity, server.bouncerConnections]).toEqual([
-      550, 550, 550, 1100, 75,
-    ]);
+    expect([
+      share,
+      client.maxClientConn,
+      client.strictCapacity,
+      client.capacity,
+      server.bouncerConnections,
+    ]).toEqual([550, 550, 550, 1100, 75]);
     const rule = objects.find((object) => object.kind === 'PrometheusRule')!;
     const groups = rule.spec!.groups!;
     expect(exprOf(groups, 'ClientatsNearBudgetedShare')).toBe(
@@ -319,7 +335,9 @@ describe('monitoring of an app behind PgBouncer and of its bouncers', () => {
 
   it('adds the exporter PodMonitor and the dashboard row; every object passes its schema', () => {
     const { objects, read } = synthBounced();
-    const monitors = objects.filter((object) => object.kind === 'PodMonitor').map((object) => object.metadata.name);
+    const monitors = objects
+      .filter((object) => object.kind === 'PodMonitor')
+      .map((object) => object.metadata.name);
     expect(monitors).toEqual(['clientats-connection-pool', 'clientats-pgbouncer-exporter']);
     for (const object of objects) expect(() => validateKubernetesObject(object)).not.toThrow();
     const dashboard = JSON.parse(read('grafana/bounced.json')) as { panels: { title?: string }[] };
@@ -328,9 +346,9 @@ describe('monitoring of an app behind PgBouncer and of its bouncers', () => {
 
   it('leaves the bouncer objects out when the PgBouncer opts out, keeping the client-tier alerts', () => {
     const { objects } = synthBounced(false);
-    expect(objects.filter((object) => object.kind === 'PodMonitor').map((object) => object.metadata.name)).toEqual([
-      'clientats-connection-pool',
-    ]);
+    expect(
+      objects.filter((object) => object.kind === 'PodMonitor').map((object) => object.metadata.name),
+    ).toEqual(['clientats-connection-pool']);
     const groups = objects.find((object) => object.kind === 'PrometheusRule')!.spec!.groups!;
     expect(groups).toHaveLength(1);
     expect(exprOf(groups, 'ClientatsBouncerClientsNearCapacity')).toMatch(/ >= 495$/);
