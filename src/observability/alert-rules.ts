@@ -12,6 +12,8 @@
  */
 import { METRIC, DATABASE_LABEL, ENVIRONMENT_LABEL } from './metric-names.js';
 import { resolveThresholds, type EnvironmentObservability } from './observability-input.js';
+import { PGBOUNCER_ALERT_NAMES, pgbouncerRuleGroup } from './pgbouncer-alert-rules.js';
+import { PGBOUNCER_LABEL } from './pgbouncer-metric-names.js';
 
 /** One alerting rule, as a Prometheus rule file spells it. */
 export interface AlertingRule {
@@ -51,8 +53,19 @@ export const ALERT_NAMES = [
   'ClientatsMetricsMissing',
 ] as const;
 
+/**
+ * An environment behind a PgBouncer tier has, instead of the database alerts, one on the tier's client
+ * side (its share is a client-side figure too); the tier's own alerts are `PGBOUNCER_ALERT_NAMES`.
+ */
+export const BOUNCED_ALERT_NAMES = ['ClientatsBouncerClientsNearCapacity'] as const;
+
+export { PGBOUNCER_ALERT_NAMES };
+
 /** The name of one alert. */
-export type AlertName = (typeof ALERT_NAMES)[number];
+export type AlertName =
+  | (typeof ALERT_NAMES)[number]
+  | (typeof BOUNCED_ALERT_NAMES)[number]
+  | (typeof PGBOUNCER_ALERT_NAMES)[number];
 
 /** The README anchor of an alert's runbook section (GitHub's slug of a heading that is the alert's name). */
 export function runbookAnchor(alert: AlertName): string {
@@ -102,16 +115,21 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
     `POOL_TIMEOUT=${pool.poolTimeoutMillis}`;
   const where = 'instance {{ $labels.instance }}{{ with $labels.pod }} (pod {{ . }}){{ end }}';
   const unmeasuredTerm = budget.unmeasured > 0 ? ` + ${budget.unmeasured}` : '';
-  const database = `sum(${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}})${unmeasuredTerm}`;
+  // The apps behind a PgBouncer tier hold client connections to the bouncers, not to the database.
+  const direct = budget.bounced === true ? `,${matcher(PGBOUNCER_LABEL, '')}` : '';
+  const database = `sum(${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}${direct}})${unmeasuredTerm}`;
   const unmeasured =
     budget.unmeasured > 0
       ? ` (measured by every environment using it, plus ${budget.unmeasured} declared for clients without metrics)`
       : ' (summed over every environment using it)';
   // Database alerts carry no environment label, so every environment's copy of them is the same alert.
-  const labelsOf = (severity: Severity, scope: 'environment' | 'database'): Record<string, string> =>
+  const tier = budget.clientTier;
+  const labelsOf = (severity: Severity, scope: Scope): Record<string, string> =>
     scope === 'environment'
       ? { severity, [ENVIRONMENT_LABEL]: environment, [DATABASE_LABEL]: budget.database }
-      : { severity, [DATABASE_LABEL]: budget.database };
+      : scope === 'tier' && tier !== undefined
+        ? { severity, [DATABASE_LABEL]: budget.database, [PGBOUNCER_LABEL]: tier.name }
+        : { severity, [DATABASE_LABEL]: budget.database };
   const rule = (
     alert: AlertName,
     severity: Severity,
@@ -119,7 +137,7 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
     expr: string,
     summary: string,
     description: string,
-    scope: 'environment' | 'database' = 'environment',
+    scope: Scope = 'environment',
   ): AlertingRule => ({
     alert,
     expr,
@@ -207,36 +225,73 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
       `In ${environment}, connections to ${budget.database} keep failing (kind "connect": new connections refused or timing out; ` +
         `"connection": open ones broken and replaced): {{ $value | humanize }} in the last 5 minutes, for 15 minutes.`,
     ),
-    rule(
-      'ClientatsNearBudgetedShare',
-      'warning',
-      '10m',
-      `sum(${METRIC.open}${env}) >= ${shareThreshold}`,
-      `${environment}: {{ $value }} connections of its budgeted ${budget.share}`,
-      `${environment} holds {{ $value }} connections to ${budget.database}; the connection budget grants it ${budget.share} ` +
-        `(the ${budget.mode} case, ${input.perInstance} per instance). More instances or larger pools than the budget counted ` +
-        `take slots other consumers were promised.`,
-    ),
-    rule(
-      'ClientatsDatabaseNearUsable',
-      'warning',
-      '5m',
-      `${database} >= ${usableThreshold}`,
-      `${budget.database}: {{ $value }} of ${budget.usable} usable connections in use`,
-      `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}; it has ${budget.usable} usable ` +
-        `of max_connections ${budget.maxConnections}. Beyond ${budget.usable}, new connections fail with "too many clients already".`,
-      'database',
-    ),
-    rule(
-      'ClientatsDatabaseAtUsable',
-      'critical',
-      '2m',
-      `${database} >= ${budget.usable}`,
-      `${budget.database}: all ${budget.usable} usable connections are taken`,
-      `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}, all ${budget.usable} usable of ` +
-        `max_connections ${budget.maxConnections}: new connections (pool refills, overflow, new pods) fail with "too many clients already".`,
-      'database',
-    ),
+    tier === undefined
+      ? rule(
+          'ClientatsNearBudgetedShare',
+          'warning',
+          '10m',
+          `sum(${METRIC.open}${env}) >= ${shareThreshold}`,
+          `${environment}: {{ $value }} connections of its budgeted ${budget.share}`,
+          `${environment} holds {{ $value }} connections to ${budget.database}; the connection budget grants it ${budget.share} ` +
+            `(the ${budget.mode} case, ${input.perInstance} per instance). More instances or larger pools than the budget counted ` +
+            `take slots other consumers were promised.`,
+        )
+      : rule(
+          'ClientatsNearBudgetedShare',
+          'warning',
+          '10m',
+          `sum(${METRIC.open}${env}) >= ${shareThreshold}`,
+          `${environment}: {{ $value }} client connections to PgBouncer ${tier.name} of its budgeted ${budget.share}`,
+          `${environment} holds {{ $value }} client connections to PgBouncer tier ${tier.name} (client tier: they count against ` +
+            `the bouncers' max_client_conn ${tier.maxClientConn}, not against max_connections of ${budget.database}); the client-tier ` +
+            `budget grants it ${budget.share} (the ${budget.mode} case, ${input.perInstance} per instance). More instances or larger ` +
+            `pools than the budget counted take client slots the other apps behind the tier were promised.`,
+        ),
+  );
+  if (tier === undefined) {
+    rules.push(
+      rule(
+        'ClientatsDatabaseNearUsable',
+        'warning',
+        '5m',
+        `${database} >= ${usableThreshold}`,
+        `${budget.database}: {{ $value }} of ${budget.usable} usable connections in use`,
+        `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}; it has ${budget.usable} usable ` +
+          `of max_connections ${budget.maxConnections}. Beyond ${budget.usable}, new connections fail with "too many clients already".`,
+        'database',
+      ),
+      rule(
+        'ClientatsDatabaseAtUsable',
+        'critical',
+        '2m',
+        `${database} >= ${budget.usable}`,
+        `${budget.database}: all ${budget.usable} usable connections are taken`,
+        `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}, all ${budget.usable} usable of ` +
+          `max_connections ${budget.maxConnections}: new connections (pool refills, overflow, new pods) fail with "too many clients already".`,
+        'database',
+      ),
+    );
+  } else {
+    const serving = tier.servingBouncers - tier.downDuringRollout;
+    const tierThreshold = Math.ceil(tier.strictCapacity * thresholds.ofUsable);
+    rules.push(
+      rule(
+        'ClientatsBouncerClientsNearCapacity',
+        'warning',
+        '10m',
+        `sum(${METRIC.open}{${matcher(PGBOUNCER_LABEL, tier.name)}}) >= ${tierThreshold}`,
+        `PgBouncer ${tier.name}: {{ $value }} client connections of the ${tier.strictCapacity} its tier takes with ` +
+          `${tier.downDuringRollout} bouncer(s) down`,
+        `The apps behind PgBouncer tier ${tier.name} hold {{ $value }} client connections (measured by their own pools). ` +
+          `Client tier: ${tier.strictCapacity} client connections allowed across ${tier.servingBouncers} bouncers with ` +
+          `${tier.downDuringRollout} down (${serving} × max_client_conn ${tier.maxClientConn}; ${tier.capacity} with all ` +
+          `${tier.servingBouncers} serving). Past ${tier.strictCapacity}, a bouncer rollout or failure leaves clients refused ` +
+          `("no more connections allowed (max_client_conn)").`,
+        'tier',
+      ),
+    );
+  }
+  rules.push(
     rule(
       'ClientatsMetricsMissing',
       'warning',
@@ -247,13 +302,20 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
         `(PodMonitor, scrape config) no longer finds them. None of the other alerts of ${environment} can fire meanwhile.`,
     ),
   );
-  return [{ name: `clientats-${environment}-connection-pool`, rules }];
+  const groups: RuleGroup[] = [{ name: `clientats-${environment}-connection-pool`, rules }];
+  if (input.pgbouncer !== undefined) groups.push(pgbouncerRuleGroup(input, input.pgbouncer));
+  return groups;
 }
 
-function round(value: number): number {
+/** Which labels an alert carries: the environment's, the database's, or the PgBouncer tier's. */
+type Scope = 'environment' | 'database' | 'tier';
+
+/** `value` rounded to thousandths. */
+export function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-function percent(fraction: number): string {
+/** `0.9` → `90 %`. */
+export function percent(fraction: number): string {
   return `${round(fraction * 100)} %`;
 }

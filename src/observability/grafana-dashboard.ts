@@ -16,6 +16,7 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { checkNames, matcher } from './alert-rules.js';
 import { DATABASE_LABEL, ENVIRONMENT_LABEL, METRIC } from './metric-names.js';
 import { resolveThresholds, type EnvironmentObservability } from './observability-input.js';
+import { ADMIN_DATABASE, PGBOUNCER_LABEL, PGBOUNCER_METRIC } from './pgbouncer-metric-names.js';
 
 /** The dashboard's data source: a variable, so it works with whichever Prometheus the Grafana has. */
 const DATASOURCE: common.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
@@ -66,6 +67,28 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
       new dashboard.DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus'),
     );
 
+  const databasePanel: PanelSpec = {
+    title: `Database ${budget.database} (usable ${budget.usable}, max_connections ${budget.maxConnections})`,
+    description:
+      `Connections of every environment on ${budget.database} that Prometheus scrapes` +
+      `${budget.unmeasured > 0 ? `, plus ${budget.unmeasured} declared for clients without metrics` : ''}. Beyond usable, PostgreSQL answers "too many clients already".`,
+    unit: 'short',
+    stacked: true,
+    queries: [
+      {
+        // Apps behind a PgBouncer tier hold client connections to the bouncers, not to the database.
+        expr: `sum by (${ENVIRONMENT_LABEL}) (${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}${budget.bounced === true ? `,${matcher(PGBOUNCER_LABEL, '')}` : ''}})`,
+        legend: `{{${ENVIRONMENT_LABEL}}}`,
+      },
+      ...(budget.unmeasured > 0
+        ? [{ expr: `vector(${budget.unmeasured})`, legend: 'declared other clients' }]
+        : []),
+    ],
+    bounds: [
+      { value: budget.usable, legend: `usable (${budget.usable})` },
+      { value: budget.maxConnections, legend: `max_connections (${budget.maxConnections})` },
+    ],
+  };
   builder.withRow(new dashboard.RowBuilder('Connections against the budget'));
   for (const spec of [
     {
@@ -99,27 +122,33 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
       ],
       bounds: [{ value: input.perInstance, legend: `per-instance bound (${input.perInstance})` }],
     },
-    {
-      title: `Database ${budget.database} (usable ${budget.usable}, max_connections ${budget.maxConnections})`,
-      description:
-        `Connections of every environment on ${budget.database} that Prometheus scrapes` +
-        `${budget.unmeasured > 0 ? `, plus ${budget.unmeasured} declared for clients without metrics` : ''}. Beyond usable, PostgreSQL answers "too many clients already".`,
-      unit: 'short',
-      stacked: true,
-      queries: [
-        {
-          expr: `sum by (${ENVIRONMENT_LABEL}) (${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}})`,
-          legend: `{{${ENVIRONMENT_LABEL}}}`,
+    budget.clientTier === undefined
+      ? databasePanel
+      : {
+          title: `Client tier of PgBouncer ${budget.clientTier.name} (max_client_conn ${budget.clientTier.maxClientConn} per bouncer)`,
+          description:
+            `Client connections of every app behind PgBouncer ${budget.clientTier.name}: they count against the bouncers' ` +
+            `max_client_conn, not against max_connections of ${budget.database}. ${budget.clientTier.strictCapacity} fit with ` +
+            `${budget.clientTier.downDuringRollout} of ${budget.clientTier.servingBouncers} bouncers down, ${budget.clientTier.capacity} with all serving.`,
+          unit: 'short',
+          stacked: true,
+          queries: [
+            {
+              expr: `sum by (${ENVIRONMENT_LABEL}) (${METRIC.open}{${matcher(PGBOUNCER_LABEL, budget.clientTier.name)}})`,
+              legend: `{{${ENVIRONMENT_LABEL}}}`,
+            },
+          ],
+          bounds: [
+            {
+              value: budget.clientTier.strictCapacity,
+              legend: `${budget.clientTier.downDuringRollout} bouncer(s) down (${budget.clientTier.strictCapacity})`,
+            },
+            {
+              value: budget.clientTier.capacity,
+              legend: `all bouncers serving (${budget.clientTier.capacity})`,
+            },
+          ],
         },
-        ...(budget.unmeasured > 0
-          ? [{ expr: `vector(${budget.unmeasured})`, legend: 'declared other clients' }]
-          : []),
-      ],
-      bounds: [
-        { value: budget.usable, legend: `usable (${budget.usable})` },
-        { value: budget.maxConnections, legend: `max_connections (${budget.maxConnections})` },
-      ],
-    },
   ] satisfies PanelSpec[])
     builder.withPanel(timeseriesPanel({ width: 8, ...spec }));
 
@@ -243,7 +272,122 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
       ),
   );
 
+  if (input.pgbouncer !== undefined) pgbouncerRow(builder, input);
   return builder.build();
+}
+
+/** The bouncer row: clients against max_client_conn, server connections against the budget, the longest wait. */
+function pgbouncerRow(builder: dashboard.DashboardBuilder, input: EnvironmentObservability): void {
+  const bouncer = input.pgbouncer!;
+  const selector = `${matcher(ENVIRONMENT_LABEL, input.environment)},${matcher(PGBOUNCER_LABEL, bouncer.name)}`;
+  const bouncers = `{${selector}}`;
+  const pools = `{${selector},${DATABASE_LABEL}!=${JSON.stringify(ADMIN_DATABASE)}}`;
+  const perBouncer = '{{instance}} {{pod}}';
+  const { client } = bouncer;
+  builder.withRow(new dashboard.RowBuilder(`PgBouncer ${bouncer.name}`));
+  builder.withPanel(
+    timeseriesPanel({
+      title: `Clients per bouncer (max_client_conn ${client.maxClientConn})`,
+      description:
+        `Client connections each bouncer holds (SHOW LISTS used_clients, what PgBouncer compares with max_client_conn). ` +
+        `Client tier: ${client.strictCapacity} allowed across ${client.servingBouncers} bouncers with ${client.downDuringRollout} down. ` +
+        'Alerts PgbouncerClientsNearMaxClientConn and PgbouncerClientsAtMaxClientConn.',
+      unit: 'short',
+      width: 8,
+      queries: [
+        {
+          expr: `sum by (instance, pod) (${PGBOUNCER_METRIC.usedClients.name}${bouncers})`,
+          legend: perBouncer,
+        },
+        {
+          expr: `max(${PGBOUNCER_METRIC.maxClientConn.name}${bouncers})`,
+          legend: 'max_client_conn the bouncers report',
+        },
+      ],
+      bounds: [{ value: client.maxClientConn, legend: `max_client_conn (${client.maxClientConn})` }],
+    }),
+  );
+  builder.withPanel(
+    timeseriesPanel({
+      title: 'Clients active and waiting',
+      description:
+        'Clients linked to a server connection, and clients waiting for one (waiting for minutes: the pool is too small, ' +
+        `alert PgbouncerClientsWaiting), summed over the bouncers.`,
+      unit: 'short',
+      width: 8,
+      stacked: true,
+      queries: [
+        { expr: `sum(${PGBOUNCER_METRIC.clientActive.name}${pools})`, legend: 'active' },
+        { expr: `sum(${PGBOUNCER_METRIC.clientWaiting.name}${pools})`, legend: 'waiting' },
+      ],
+    }),
+  );
+  builder.withPanel(
+    timeseriesPanel({
+      title: `Server connections (budget ${bouncer.bouncerConnections}, ${bouncer.perBouncer} per bouncer)`,
+      description:
+        `Server connections to ${input.budget.database} (SHOW LISTS used_servers). Server tier: ${bouncer.bouncerInstances} ` +
+        `bouncer pods with surge × ${bouncer.perBouncer} = ${bouncer.bouncerConnections} of ${input.budget.usable} usable. ` +
+        'Alert PgbouncerServerConnectionsNearBudget.',
+      unit: 'short',
+      width: 8,
+      queries: [
+        { expr: `sum(${PGBOUNCER_METRIC.usedServers.name}${bouncers})`, legend: 'all bouncers' },
+        {
+          expr: `sum by (instance, pod) (${PGBOUNCER_METRIC.usedServers.name}${bouncers})`,
+          legend: perBouncer,
+        },
+      ],
+      bounds: [
+        { value: bouncer.bouncerConnections, legend: `tier budget (${bouncer.bouncerConnections})` },
+        { value: bouncer.perBouncer, legend: `per bouncer (${bouncer.perBouncer})` },
+      ],
+    }),
+  );
+  builder.withPanel(
+    timeseriesPanel({
+      title: `Longest client wait (query_wait_timeout ${bouncer.queryWaitTimeoutSeconds} s)`,
+      description:
+        'Age of the oldest client waiting for a server connection, whole seconds. At query_wait_timeout PgBouncer ' +
+        'cancels it (alert PgbouncerMaxWaitNearTimeout).',
+      unit: 's',
+      width: 12,
+      queries: [
+        { expr: `max by (instance, pod) (${PGBOUNCER_METRIC.maxWait.name}${pools})`, legend: perBouncer },
+      ],
+      bounds: [
+        {
+          value: bouncer.queryWaitTimeoutSeconds,
+          legend: `query_wait_timeout (${bouncer.queryWaitTimeoutSeconds} s)`,
+        },
+      ],
+    }),
+  );
+  builder.withPanel(
+    new statetimeline.PanelBuilder()
+      .title('Bouncers the exporter reaches')
+      .description('pgbouncer_up of each exporter: 0 when it cannot query its bouncer (alert PgbouncerDown).')
+      .datasource(DATASOURCE)
+      .span(12)
+      .height(8)
+      .min(0)
+      .max(1)
+      .mappings([
+        {
+          type: dashboard.MappingType.ValueToText,
+          options: {
+            0: { text: 'down', color: 'red', index: 0 },
+            1: { text: 'up', color: 'green', index: 1 },
+          },
+        },
+      ])
+      .withTarget(
+        new DataqueryBuilder()
+          .refId('A')
+          .expr(`max by (instance, pod) (${PGBOUNCER_METRIC.up.name}${bouncers})`)
+          .legendFormat(perBouncer),
+      ),
+  );
 }
 
 function timeseriesPanel(spec: PanelSpec): cog.Builder<dashboard.Panel> {

@@ -8,7 +8,20 @@
 export * from './observability-input.js';
 export { METRIC, ENVIRONMENT_LABEL, DATABASE_LABEL } from './metric-names.js';
 export {
+  ADMIN_DATABASE,
+  DEFAULT_PGBOUNCER_EXPORTER_IMAGE,
+  PGBOUNCER_EXPORTER_PORT,
+  PGBOUNCER_EXPORTER_PORT_NAME,
+  PGBOUNCER_EXPORTER_VERSION,
+  PGBOUNCER_LABEL,
+  PGBOUNCER_METRIC,
+  type ExporterMetricSource,
+} from './pgbouncer-metric-names.js';
+export { pgbouncerRuleGroup, type PgbouncerAlertName } from './pgbouncer-alert-rules.js';
+export {
   ALERT_NAMES,
+  BOUNCED_ALERT_NAMES,
+  PGBOUNCER_ALERT_NAMES,
   alertRuleGroups,
   runbookAnchor,
   type AlertName,
@@ -20,6 +33,7 @@ export {
   dashboardConfigMap,
   monitoringName,
   monitoringObjects,
+  pgbouncerPodMonitor,
   podMonitor,
   prometheusRule,
   type DashboardConfigMapObject,

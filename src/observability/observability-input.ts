@@ -29,6 +29,34 @@ export interface ConsumerShare {
   readonly connections: CaseFigures;
 }
 
+/** A PgBouncer tier of a database as the budget report shows it (a subset of `PgbouncerTierBudget`). */
+export interface BouncerTierShare {
+  /** The tier's Deployment name: the pods' `app` label and the `pgbouncer` label of its series. */
+  readonly name: string;
+  /** The consumers behind it: their connections count against max_client_conn, not max_connections. */
+  readonly behind: readonly ConsumerShare[];
+  readonly budget: {
+    /** Server connections one bouncer may open (pools with caps applied). */
+    readonly perBouncer: number;
+    readonly server: {
+      /** Bouncer pods at worst: (HPA max or replicas) + rollout surge. */
+      readonly bouncerInstances: number;
+      /** bouncerInstances × perBouncer: the tier's share of the database. */
+      readonly bouncerConnections: number;
+      readonly usable: number;
+    };
+    readonly client: {
+      readonly maxClientConn: number;
+      readonly servingBouncers: number;
+      readonly downDuringRollout: number;
+      /** servingBouncers × max_client_conn. */
+      readonly capacity: number;
+      /** (servingBouncers − downDuringRollout) × max_client_conn. */
+      readonly strictCapacity: number;
+    };
+  };
+}
+
 /** One database of the budget report (a subset of `DatabaseBudget`). */
 export interface DatabaseShare {
   readonly database: string;
@@ -39,6 +67,8 @@ export interface DatabaseShare {
   readonly mode: BudgetCase;
   readonly totals: CaseFigures;
   readonly consumers: readonly ConsumerShare[];
+  /** PgBouncer tiers in front of it; their server connections are one `other` consumer each. */
+  readonly pgbouncer?: readonly BouncerTierShare[];
 }
 
 /** The pool settings of an environment, as the runtime reads them. */
@@ -66,6 +96,24 @@ export interface EnvironmentBudget {
   readonly maxConnections: number;
   /** Connections declared for clients without metrics (migrations, admin sessions): added to the measured sum. */
   readonly unmeasured: number;
+  /**
+   * Set when the environment connects through a PgBouncer tier: `share` is then its figure on the tier's
+   * CLIENT side, counted against the bouncers' max_client_conn, not against the database.
+   */
+  readonly clientTier?: ClientTier;
+  /** True when PgBouncer tiers front the database: the apps behind them are left out of its measured sum. */
+  readonly bounced?: boolean;
+}
+
+/** The client side of the PgBouncer tier an environment connects through (the report's figures). */
+export interface ClientTier {
+  /** The tier's name (its Deployment). */
+  readonly name: string;
+  readonly maxClientConn: number;
+  readonly servingBouncers: number;
+  readonly downDuringRollout: number;
+  readonly capacity: number;
+  readonly strictCapacity: number;
 }
 
 /** Fractions the alert thresholds are taken at; see `DEFAULT_ALERT_THRESHOLDS`. */
@@ -105,6 +153,72 @@ export interface EnvironmentObservability {
   readonly runbookBaseUrl: string;
   /** Overrides of `DEFAULT_ALERT_THRESHOLDS`. */
   readonly thresholds?: Partial<AlertThresholds>;
+  /** The PgBouncer tier the environment connects through, when its bouncers run the exporter. */
+  readonly pgbouncer?: BouncerObservability;
+}
+
+/**
+ * A monitored PgBouncer tier: its settings and its figures in the two-tier budget. The bouncer alerts'
+ * thresholds: server connections against the tier's share of the database, clients per bouncer against
+ * max_client_conn, the longest wait against query_wait_timeout.
+ */
+export interface BouncerObservability {
+  /** The tier's Deployment name: the pods' `app` label and the `pgbouncer` label of its series. */
+  readonly name: string;
+  /** Bouncer pods the Deployment asks for. */
+  readonly replicas: number;
+  readonly defaultPoolSize: number;
+  readonly reservePoolSize: number;
+  /** Per bouncer; 0 = no cap. */
+  readonly maxDbConnections: number;
+  readonly queryWaitTimeoutSeconds: number;
+  /** Server connections one bouncer may open (the report's `perBouncer`). */
+  readonly perBouncer: number;
+  /** Bouncer pods at worst, with surge (the report's `server.bouncerInstances`). */
+  readonly bouncerInstances: number;
+  /** The tier's share of the database: bouncerInstances × perBouncer. */
+  readonly bouncerConnections: number;
+  /** The client side of the tier (the report's `client` figures). */
+  readonly client: ClientTier;
+}
+
+/**
+ * A tier's observability input from the report's tier and the bouncer's own settings.
+ * @throws Error when the settings' max_client_conn is not the one the report counted.
+ */
+export function bouncerObservability(
+  tier: BouncerTierShare,
+  settings: Pick<
+    BouncerObservability,
+    'replicas' | 'defaultPoolSize' | 'reservePoolSize' | 'maxDbConnections' | 'queryWaitTimeoutSeconds'
+  > & { readonly maxClientConn: number },
+): BouncerObservability {
+  const { server, client, perBouncer } = tier.budget;
+  if (settings.maxClientConn !== client.maxClientConn) {
+    throw new Error(
+      `monitoring of PgBouncer ${tier.name}: its max_client_conn ${settings.maxClientConn} is not the ` +
+        `${client.maxClientConn} the connection budget counted; synthesize again from one construct`,
+    );
+  }
+  return {
+    name: tier.name,
+    replicas: settings.replicas,
+    defaultPoolSize: settings.defaultPoolSize,
+    reservePoolSize: settings.reservePoolSize,
+    maxDbConnections: settings.maxDbConnections,
+    queryWaitTimeoutSeconds: settings.queryWaitTimeoutSeconds,
+    perBouncer,
+    bouncerInstances: server.bouncerInstances,
+    bouncerConnections: server.bouncerConnections,
+    client: {
+      name: tier.name,
+      maxClientConn: client.maxClientConn,
+      servingBouncers: client.servingBouncers,
+      downDuringRollout: client.downDuringRollout,
+      capacity: client.capacity,
+      strictCapacity: client.strictCapacity,
+    },
+  };
 }
 
 /**
@@ -116,29 +230,62 @@ export function environmentBudget(
   consumer: string,
   source?: string,
 ): EnvironmentBudget {
-  const matches = database.consumers.filter(
-    (entry) => entry.name === consumer && (source === undefined || entry.source === source),
-  );
-  if (matches.length !== 1) {
-    const names = database.consumers.map((entry) =>
-      entry.source === undefined ? entry.name : `${entry.name} (${entry.source})`,
-    );
-    throw new Error(
-      `consumer '${consumer}'${source === undefined ? '' : ` at '${source}'`} must appear once in the budget of ` +
-        `database '${database.database}', found ${matches.length} among [${names.join(', ')}]; pass the consumer's source to tell them apart`,
-    );
-  }
+  const { entry, tier } = findConsumer(database, consumer, source);
   const unmeasured = database.consumers
-    .filter((entry) => entry.kind === 'other')
-    .reduce((sum, entry) => sum + entry.connections[database.mode], 0);
+    .filter((other) => other.kind === 'other')
+    .reduce((sum, other) => sum + other.connections[database.mode], 0);
+  const client = tier?.budget.client;
   return {
     database: database.database,
     mode: database.mode,
-    share: matches[0]!.connections[database.mode],
+    share: entry.connections[database.mode],
     usable: database.usable,
     maxConnections: database.maxConnections,
     unmeasured,
+    ...(tier === undefined || client === undefined
+      ? {}
+      : {
+          clientTier: {
+            name: tier.name,
+            maxClientConn: client.maxClientConn,
+            servingBouncers: client.servingBouncers,
+            downDuringRollout: client.downDuringRollout,
+            capacity: client.capacity,
+            strictCapacity: client.strictCapacity,
+          },
+        }),
+    ...((database.pgbouncer?.length ?? 0) > 0 ? { bounced: true } : {}),
   };
+}
+
+/**
+ * The consumer named `consumer` (at `source`, when given): among the database's own consumers, or behind
+ * one of its PgBouncer tiers (then with that tier).
+ * @throws Error naming the consumer and the database when there is not exactly one such consumer.
+ */
+export function findConsumer(
+  database: DatabaseShare,
+  consumer: string,
+  source?: string,
+): { readonly entry: ConsumerShare; readonly tier?: BouncerTierShare } {
+  const named = (entry: ConsumerShare): boolean =>
+    entry.name === consumer && (source === undefined || entry.source === source);
+  const candidates: { entry: ConsumerShare; tier?: BouncerTierShare }[] = [
+    ...database.consumers.filter(named).map((entry) => ({ entry })),
+    ...(database.pgbouncer ?? []).flatMap((tier) =>
+      tier.behind.filter(named).map((entry) => ({ entry, tier })),
+    ),
+  ];
+  if (candidates.length !== 1) {
+    const names = [...database.consumers, ...(database.pgbouncer ?? []).flatMap((tier) => tier.behind)].map(
+      (entry) => (entry.source === undefined ? entry.name : `${entry.name} (${entry.source})`),
+    );
+    throw new Error(
+      `consumer '${consumer}'${source === undefined ? '' : ` at '${source}'`} must appear once in the budget of ` +
+        `database '${database.database}', found ${candidates.length} among [${names.join(', ')}]; pass the consumer's source to tell them apart`,
+    );
+  }
+  return candidates[0]!;
 }
 
 /** The thresholds with the overrides applied, each checked. @throws Error naming a fraction outside (0, 1]. */
@@ -163,6 +310,8 @@ export interface EnvironmentDescription {
   readonly source?: string;
   readonly runbookBaseUrl: string;
   readonly thresholds?: Partial<AlertThresholds>;
+  /** The PgBouncer tier the environment connects through, when its bouncers are monitored. */
+  readonly pgbouncer?: BouncerObservability;
 }
 
 /**
@@ -171,18 +320,15 @@ export interface EnvironmentDescription {
  */
 export function environmentObservability(description: EnvironmentDescription): EnvironmentObservability {
   const budget = environmentBudget(description.database, description.consumer, description.source);
-  const consumer = description.database.consumers.find(
-    (entry) =>
-      entry.name === description.consumer &&
-      (description.source === undefined || entry.source === description.source),
-  )!;
+  const { entry } = findConsumer(description.database, description.consumer, description.source);
   return {
     environment: description.environment,
     service: description.service,
     pool: description.pool,
-    perInstance: consumer.perInstance,
+    perInstance: entry.perInstance,
     budget,
     runbookBaseUrl: description.runbookBaseUrl,
     ...(description.thresholds === undefined ? {} : { thresholds: description.thresholds }),
+    ...(description.pgbouncer === undefined ? {} : { pgbouncer: description.pgbouncer }),
   };
 }

@@ -11,6 +11,7 @@ import { alertRuleGroups, checkNames, type RuleGroup } from './alert-rules.js';
 import { connectionPoolDashboard } from './grafana-dashboard.js';
 import { DATABASE_LABEL, ENVIRONMENT_LABEL } from './metric-names.js';
 import type { AlertThresholds, EnvironmentObservability } from './observability-input.js';
+import { PGBOUNCER_EXPORTER_PORT_NAME, PGBOUNCER_LABEL } from './pgbouncer-metric-names.js';
 
 /** Where and how the objects are picked up. */
 export interface MonitoringOptions {
@@ -74,12 +75,16 @@ export function monitoringName(input: Pick<EnvironmentObservability, 'service'>)
   return `${input.service}-connection-pool`;
 }
 
-/** Scrapes the pods labelled `app: <service>` on the runtime's port, adding the environment and database labels. */
+/**
+ * Scrapes the pods labelled `app: <service>` on the runtime's port, adding the environment and database
+ * labels, and for an app behind a PgBouncer tier the `pgbouncer` label naming the tier.
+ */
 export function podMonitor(
   input: EnvironmentObservability,
   options: MonitoringOptions = {},
 ): PodMonitorObject {
   checkNames(input);
+  const tier = input.budget.clientTier;
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PodMonitor',
@@ -94,6 +99,49 @@ export function podMonitor(
           relabelings: [
             { action: 'replace', targetLabel: ENVIRONMENT_LABEL, replacement: input.environment },
             { action: 'replace', targetLabel: DATABASE_LABEL, replacement: input.budget.database },
+            ...(tier === undefined
+              ? []
+              : [{ action: 'replace' as const, targetLabel: PGBOUNCER_LABEL, replacement: tier.name }]),
+          ],
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * Scrapes the PgBouncer exporter beside every bouncer pod (`app: <tier>`, port `metrics`), adding the
+ * environment and `pgbouncer` labels. No `database` label: the exporter's own `database` label names the
+ * bouncer's pool and must stay as it is.
+ * @throws Error when the environment has no monitored PgBouncer tier.
+ */
+export function pgbouncerPodMonitor(
+  input: EnvironmentObservability,
+  options: MonitoringOptions = {},
+): PodMonitorObject {
+  checkNames(input);
+  const bouncer = input.pgbouncer;
+  if (bouncer === undefined) {
+    throw new Error(`environment '${input.environment}' has no monitored PgBouncer tier to scrape`);
+  }
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PodMonitor',
+    metadata: {
+      name: `${bouncer.name}-exporter`,
+      ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+      labels: { app: bouncer.name, [ENVIRONMENT_LABEL]: input.environment, ...(options.labels ?? {}) },
+    },
+    spec: {
+      selector: { matchLabels: { app: bouncer.name } },
+      podMetricsEndpoints: [
+        {
+          port: PGBOUNCER_EXPORTER_PORT_NAME,
+          path: '/metrics',
+          interval: options.scrapeInterval ?? '15s',
+          relabelings: [
+            { action: 'replace', targetLabel: ENVIRONMENT_LABEL, replacement: input.environment },
+            { action: 'replace', targetLabel: PGBOUNCER_LABEL, replacement: bouncer.name },
           ],
         },
       ],
@@ -129,12 +177,20 @@ export function dashboardConfigMap(
   };
 }
 
-/** The three objects in apply order. */
+/**
+ * The objects in apply order: the PodMonitor, the PrometheusRule (with the bouncer tier's group when it is
+ * monitored), the dashboard ConfigMap, and last the bouncer exporter's PodMonitor when there is one.
+ */
 export function monitoringObjects(
   input: EnvironmentObservability,
   options: MonitoringOptions = {},
-): [PodMonitorObject, PrometheusRuleObject, DashboardConfigMapObject] {
-  return [podMonitor(input, options), prometheusRule(input, options), dashboardConfigMap(input, options)];
+): [PodMonitorObject, PrometheusRuleObject, DashboardConfigMapObject, ...PodMonitorObject[]] {
+  return [
+    podMonitor(input, options),
+    prometheusRule(input, options),
+    dashboardConfigMap(input, options),
+    ...(input.pgbouncer === undefined ? [] : [pgbouncerPodMonitor(input, options)]),
+  ];
 }
 
 function metadata(

@@ -7,11 +7,12 @@
  * the bouncer's Service and port, never the database's.
  */
 import { perInstanceConnections } from 'clientats-runtime/contract';
-import type { Chart } from 'cdk8s';
+import { Duration, type Chart } from 'cdk8s';
 import type { DatabaseDeclaration } from '../budget/budgeted-workload.js';
 import { usableSlots } from '../budget/compute-budget.js';
 import { resolveRollout } from '../budget/rollout-surge.js';
 import { PostgresBackedService } from '../kubernetes/postgres-backed-service.js';
+import { integerSetting } from '../settings/rendered-environment.js';
 import { PgBouncer } from './pgbouncer.js';
 
 /** Options of `bouncedEnvironment`. */
@@ -42,9 +43,8 @@ export function bouncedEnvironment(chart: Chart, options: BouncedEnvironmentOpti
       DATABASE_POOLER: 'pgbouncer',
       DATABASE_SSL: false,
     },
-    // Budget-derived alerts are per database; an app behind a bouncer counts on the bouncer's client tier,
-    // which has no alert thresholds yet (the server side is the bouncer's). Monitoring stays off until it has.
-    monitoring: false,
+    // Monitored on the bouncer's client tier: its share and the tier's capacity are client-side figures
+    // (max_client_conn); the bouncer's exporter and alerts watch the server side (src/synth/render-monitoring.ts).
     insecureDatabase: {
       reason:
         'it connects to its PgBouncer inside the cluster, which takes plain TCP and encrypts to the server (verify-full)',
@@ -63,6 +63,9 @@ export function bouncedEnvironment(chart: Chart, options: BouncedEnvironmentOpti
     // 3 pods at most (2 + 1 surge) × (20 + 5) = 75 server connections, 22 of 97 slots left for migrations and psql.
     defaultPoolSize: 20,
     reservePoolSize: 5,
+    // query_wait_timeout follows the app's POOL_TIMEOUT (the kubernetes preset's 8000 ms → 8 s), not the
+    // runtime's default 5 s: a request waits as long for a server connection as for a pool connection.
+    poolTimeout: Duration.millis(integerSetting(service.environment, 'POOL_TIMEOUT')),
     budget: {
       usable: usableSlots(options.database).usable,
       behind: [

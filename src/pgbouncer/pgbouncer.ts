@@ -3,7 +3,11 @@
  * database — Deployment (≥ 2 replicas), Service, PodDisruptionBudget, TCP
  * probes, `pgbouncer.ini` from a ConfigMap and the userlist from a Secret the
  * team creates (no generated file holds a password). Pool sizes default to
- * what the two-tier budget allows (`src/budget/pgbouncer-budget.ts`).
+ * what the two-tier budget allows (`src/budget/pgbouncer-budget.ts`). Unless
+ * `monitoring: false`, a pinned prometheus-community pgbouncer_exporter runs
+ * beside each bouncer, logged into the admin console as a `stats_users` user
+ * whose password comes from the same Secret; synth adds its PodMonitor and the
+ * tier's alerts (src/synth/render-monitoring.ts).
  */
 import { createHash } from 'node:crypto';
 import { Duration, Size } from 'cdk8s';
@@ -29,6 +33,12 @@ import {
   type ServerTlsMode,
 } from './pgbouncer-settings.js';
 import { restrictedSecurityContext } from '../kubernetes/restricted-security-context.js';
+import {
+  ADMIN_DATABASE,
+  DEFAULT_PGBOUNCER_EXPORTER_IMAGE,
+  PGBOUNCER_EXPORTER_PORT,
+  PGBOUNCER_EXPORTER_PORT_NAME,
+} from '../observability/pgbouncer-metric-names.js';
 
 export { DEFAULT_PGBOUNCER_IMAGE, DEFAULT_PGBOUNCER_PORT };
 /** The `pgbouncer` user and group of that image. */
@@ -57,6 +67,29 @@ export interface PgBouncerServer {
 
 /** What the defaults are derived from: the database's usable slots and the clients. */
 export type PgBouncerBudgetInputs = PoolDefaultsInput;
+
+/** The admin-console user the exporter logs in as, by default. */
+export const DEFAULT_STATS_USER = 'pgbouncer_exporter';
+
+/** The exporter sidecar and the tier's monitoring objects. */
+export interface PgBouncerMonitoringProps {
+  /** @default DEFAULT_PGBOUNCER_EXPORTER_IMAGE (prometheus-community pgbouncer_exporter, pinned) */
+  readonly exporterImage?: string;
+  /**
+   * The user the exporter logs into the admin console as: written to `stats_users` (read-only SHOW
+   * commands); userlist.txt needs a line for it. @default 'pgbouncer_exporter'
+   */
+  readonly statsUser?: string;
+  /** Secret key holding that user's password, given to the exporter as PGPASSWORD. @default key `exporter-password` of the auth Secret */
+  readonly passwordSecret?: SecretKey;
+}
+
+/** The resolved exporter sidecar. */
+export interface PgBouncerExporter {
+  readonly image: string;
+  readonly statsUser: string;
+  readonly passwordSecret: SecretKey;
+}
 
 /** Props of `PgBouncer`. */
 export interface PgBouncerProps {
@@ -103,6 +136,11 @@ export interface PgBouncerProps {
   readonly ignoreStartupParameters?: readonly string[];
   /** @default cpu request 100m, memory request 64 MiB, limit 128 MiB */
   readonly resources?: kplus.ContainerResources;
+  /**
+   * The exporter sidecar and, through synth, the tier's PodMonitor, alerts and dashboard row (added to the
+   * monitoring of the app behind it, with that app's monitoring options); `false` leaves them out. @default {} (on)
+   */
+  readonly monitoring?: false | PgBouncerMonitoringProps;
 }
 
 /** A PgBouncer tier: the Kubernetes objects, its resolved settings and its budget. */
@@ -126,6 +164,8 @@ export class PgBouncer extends Construct {
   public readonly deployment: kplus.Deployment;
   public readonly service: kplus.Service;
   public readonly podDisruptionBudget: kplus.k8s.KubePodDisruptionBudget;
+  /** The exporter sidecar; `undefined` when monitoring is off. */
+  public readonly exporter: PgBouncerExporter | undefined;
   private readonly budgetInputs: PgBouncerBudgetInputs | undefined;
 
   constructor(scope: Construct, id: string, props: PgBouncerProps) {
@@ -153,6 +193,17 @@ export class PgBouncer extends Construct {
     const defaultPoolSize = props.defaultPoolSize ?? derived.defaultPoolSize;
     const poolTimeout = props.poolTimeout ?? Duration.seconds(5);
     const tls = props.server.tls;
+    this.exporter =
+      props.monitoring === false
+        ? undefined
+        : {
+            image: props.monitoring?.exporterImage ?? DEFAULT_PGBOUNCER_EXPORTER_IMAGE,
+            statsUser: props.monitoring?.statsUser ?? DEFAULT_STATS_USER,
+            passwordSecret: props.monitoring?.passwordSecret ?? {
+              name: this.authSecret.name,
+              key: 'exporter-password',
+            },
+          };
     this.settings = {
       databaseAlias: this.databaseAlias,
       serverHost: props.server.host,
@@ -179,6 +230,8 @@ export class PgBouncer extends Construct {
               ...(tls.caSecret === undefined ? {} : { caFile: `${TLS_DIRECTORY}/${tls.caSecret.key}` }),
             },
           }),
+      // The exporter's user may run SHOW commands on the admin console, nothing else.
+      ...(this.exporter === undefined ? {} : { extra: { stats_users: this.exporter.statsUser } }),
     };
     this.ini = renderPgbouncerIni(
       pgbouncerIniConfig(this.settings),
@@ -263,6 +316,7 @@ export class PgBouncer extends Construct {
       );
     }
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp'));
+    if (this.exporter !== undefined) this.addExporter(this.exporter);
 
     this.service = new kplus.Service(this, 'service', {
       metadata: { name: this.name },
@@ -277,6 +331,63 @@ export class PgBouncer extends Construct {
         selector: { matchLabels: this.deployment.matchLabels },
       },
     });
+  }
+
+  /**
+   * The exporter beside the bouncer: it connects to the admin console over loopback inside the pod (no TLS
+   * needed: the traffic never leaves the pod) as the stats user, its password from the Secret as PGPASSWORD
+   * (lib/pq reads it), so no generated file holds it. It has no readiness probe: a failing exporter must not
+   * take a serving bouncer out of its Service.
+   */
+  private addExporter(exporter: PgBouncerExporter): void {
+    const secret = kplus.Secret.fromSecretName(this, 'exporter-password', exporter.passwordSecret.name);
+    this.deployment.addContainer({
+      name: 'exporter',
+      image: exporter.image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      args: [
+        `--pgBouncer.connectionString=postgres://${encodeURIComponent(exporter.statsUser)}@127.0.0.1:${this.port}` +
+          `/${ADMIN_DATABASE}?sslmode=disable`,
+        `--web.listen-address=:${PGBOUNCER_EXPORTER_PORT}`,
+      ],
+      ports: [{ name: PGBOUNCER_EXPORTER_PORT_NAME, number: PGBOUNCER_EXPORTER_PORT }],
+      envVariables: {
+        PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: exporter.passwordSecret.key }),
+      },
+      liveness: kplus.Probe.fromTcpSocket({
+        port: PGBOUNCER_EXPORTER_PORT,
+        periodSeconds: Duration.seconds(10),
+        timeoutSeconds: Duration.seconds(3),
+        failureThreshold: 3,
+      }),
+      startup: kplus.Probe.fromTcpSocket({
+        port: PGBOUNCER_EXPORTER_PORT,
+        periodSeconds: Duration.seconds(2),
+        failureThreshold: 30,
+      }),
+      resources: {
+        cpu: { request: kplus.Cpu.millis(10) },
+        memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) },
+      },
+      securityContext: restrictedSecurityContext(PGBOUNCER_USER_ID, PGBOUNCER_GROUP_ID),
+    });
+  }
+
+  /**
+   * The manifest's header lines: the Secret the bouncers need, with the exporter's password beside
+   * userlist.txt (which must hold a line for the stats user too).
+   */
+  public headerComment(): string[] {
+    if (this.exporter === undefined) return [];
+    const { statsUser, passwordSecret } = this.exporter;
+    const sameSecret = passwordSecret.name === this.authSecret.name;
+    const lines = [
+      `${this.name}: PgBouncer's userlist.txt holds "${statsUser}" "<exporter password>" for its exporter (stats_users).`,
+      sameSecret
+        ? `  kubectl create secret generic ${this.authSecret.name} -n <namespace> --from-file=${this.authSecret.key}=./userlist.txt --from-literal=${passwordSecret.key}="<exporter password>"`
+        : `  kubectl create secret generic ${passwordSecret.name} -n <namespace> --from-literal=${passwordSecret.key}="<exporter password>"`,
+    ];
+    return lines;
   }
 
   /** The pods as the budget counts them (replicas, rollout bounds). */
@@ -348,6 +459,15 @@ export class PgBouncer extends Construct {
       problems.push(
         'rollingUpdate.maxSurge and maxUnavailable are both 0: a rollout could never replace a pod, so raise one of them',
       );
+    }
+    if (this.exporter !== undefined) {
+      const user = this.exporter.statsUser;
+      if (!/^[A-Za-z0-9_.-]+$/.test(user) || this.users.includes(user)) {
+        problems.push(
+          `monitoring.statsUser must be a plain user name (letters, digits, "_", ".", "-") other than the pools' users ` +
+            `[${this.users.join(', ')}], got ${JSON.stringify(user)}`,
+        );
+      }
     }
     if (this.settings.queryWaitTimeoutSeconds < 1) {
       problems.push(

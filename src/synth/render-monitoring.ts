@@ -5,6 +5,9 @@
  * environment is rendered from the report, never recomputed:
  * - Kubernetes (`PostgresBackedService` with monitoring on): a PodMonitor, a
  *   PrometheusRule and the dashboard ConfigMap, appended to its chart's file;
+ *   behind a PgBouncer tier its share is the tier's CLIENT-side figure, and a
+ *   monitored `PgBouncer` in the chart adds its exporter's PodMonitor, its
+ *   alerts (server-side figures) and a dashboard row;
  * - Compose projects with `NODE_ENV=production` and Heroku apps:
  *   `prometheus/<env>.rules.yml` and `prometheus/<env>.scrape.yml`;
  * - every monitored environment: `grafana/<env>.json`; every synth: `connection-budget.svg`.
@@ -19,13 +22,16 @@ import type { GeneratedFile } from '../emit/generated-file.js';
 import { HerokuApp } from '../heroku/heroku-app.js';
 import { PostgresBackedService } from '../kubernetes/postgres-backed-service.js';
 import {
+  bouncerObservability,
   environmentObservability,
+  type BouncerObservability,
   monitoringObjects,
   observabilityFiles,
   type EnvironmentObservability,
   type MonitoringOptions,
   type ObservedEnvironment,
 } from '../observability/index.js';
+import { PgBouncer } from '../pgbouncer/pgbouncer.js';
 import { integerSetting, type RenderedEnvironment } from '../settings/rendered-environment.js';
 import type { RenderedApp } from './render-app.js';
 
@@ -58,7 +64,14 @@ export function renderMonitoring(
     if (construct instanceof PostgresBackedService) {
       if (construct.monitoring === undefined) continue;
       const environment = construct.node.scopes[1]?.node.id ?? construct.name;
-      const input = base(environment, construct.name, construct.environment, construct.monitoring.thresholds);
+      const direct = base(
+        environment,
+        construct.name,
+        construct.environment,
+        construct.monitoring.thresholds,
+      );
+      const bouncer = monitoredBouncer(report, construct, direct);
+      const input = bouncer === undefined ? direct : { ...direct, pgbouncer: bouncer };
       observed.push({ ...input, platform: 'kubernetes' });
       const chart = Chart.of(construct);
       const namespace = construct.monitoring.namespace ?? chart.namespace;
@@ -98,6 +111,45 @@ export function renderMonitoring(
   return [...files, ...observabilityFiles(report.databases, observed)];
 }
 
+/**
+ * The monitored PgBouncer tier an environment connects through: the tier of the report it sits behind,
+ * with the `PgBouncer` construct of that name in the same chart (its settings: pool sizes,
+ * query_wait_timeout). `undefined` when the environment connects directly or the bouncer's monitoring is off.
+ * @throws Error when the tier is in the report but no construct in the chart renders it.
+ */
+function monitoredBouncer(
+  report: BudgetReport,
+  construct: PostgresBackedService,
+  input: EnvironmentObservability,
+): BouncerObservability | undefined {
+  const tierName = input.budget.clientTier?.name;
+  if (tierName === undefined) return undefined;
+  const tier = report.databases
+    .find((database) => database.database === input.budget.database)
+    ?.pgbouncer?.find((candidate) => candidate.name === tierName);
+  const bouncer = Chart.of(construct)
+    .node.findAll()
+    .find(
+      (candidate): candidate is PgBouncer => candidate instanceof PgBouncer && candidate.name === tierName,
+    );
+  if (tier === undefined || bouncer === undefined) {
+    throw new Error(
+      `monitoring of ${construct.node.path}: it connects through PgBouncer ${tierName}, which is not rendered ` +
+        'in its chart, so the bouncer alerts have no settings: render the PgBouncer in the chart of the service it fronts',
+    );
+  }
+  if (bouncer.exporter === undefined) return undefined;
+  const settings = bouncer.settings;
+  return bouncerObservability(tier, {
+    replicas: bouncer.replicas,
+    defaultPoolSize: settings.defaultPoolSize,
+    reservePoolSize: settings.reservePoolSize,
+    maxDbConnections: settings.maxDbConnections,
+    queryWaitTimeoutSeconds: settings.queryWaitTimeoutSeconds,
+    maxClientConn: settings.maxClientConn,
+  });
+}
+
 interface Described {
   readonly environment: string;
   readonly service: string;
@@ -113,8 +165,11 @@ function observabilityOf(
   described: Described,
 ): EnvironmentObservability {
   const source = construct.node.path;
+  // An app behind a PgBouncer tier is on the tier's client side, not among the database's consumers.
   const database = report.databases.find((candidate) =>
-    candidate.consumers.some((consumer) => consumer.source === source),
+    [...candidate.consumers, ...(candidate.pgbouncer ?? []).flatMap((tier) => tier.behind)].some(
+      (consumer) => consumer.source === source,
+    ),
   );
   if (database === undefined) {
     throw new Error(
@@ -122,7 +177,9 @@ function observabilityOf(
         ' render it from a construct that declares its database',
     );
   }
-  const consumer = database.consumers.find((candidate) => candidate.source === source)!;
+  const consumer = [...database.consumers, ...(database.pgbouncer ?? []).flatMap((tier) => tier.behind)].find(
+    (candidate) => candidate.source === source,
+  )!;
   const { settings } = described;
   return environmentObservability({
     environment: described.environment,

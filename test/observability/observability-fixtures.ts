@@ -5,7 +5,17 @@
  * real budget arithmetic so the types stay those of the report.
  */
 import { computeBudget, type DatabaseBudget } from '../../src/budget/compute-budget.js';
-import { environmentBudget, type EnvironmentObservability } from '../../src/observability/index.js';
+import {
+  computeTieredBudget,
+  type TieredDatabaseBudget,
+  type TierInput,
+} from '../../src/budget/pgbouncer-tier-budget.js';
+import {
+  bouncerObservability,
+  environmentBudget,
+  environmentObservability,
+  type EnvironmentObservability,
+} from '../../src/observability/index.js';
 
 /** The `kubernetes` environment of src/main.ts: preset kubernetes, 3 replicas, no surge. */
 export const KUBERNETES_DATABASE: DatabaseBudget = computeBudget(
@@ -61,3 +71,56 @@ export const SHARED_API_ENVIRONMENT: EnvironmentObservability = {
   budget: environmentBudget(SHARED_DATABASE, 'api'),
   runbookBaseUrl: RUNBOOK,
 };
+
+/** The PgBouncer tier of `kubernetes-pgbouncer`: 2 bouncers (surge 1) of 20 + 5, max_client_conn 550. */
+export const BOUNCED_TIER: TierInput = {
+  name: 'clientats-pgbouncer',
+  source: 'kubernetes-pgbouncer.k8s.yaml#5',
+  pools: {
+    databases: [{ name: 'clientats', users: [{ user: 'app' }] }],
+    defaultPoolSize: 20,
+    reservePoolSize: 5,
+    maxDbConnections: 25,
+    maxClientConn: 550,
+  },
+  fleet: { replicas: 2, strategy: { type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 } },
+};
+
+/**
+ * The `kubernetes-pgbouncer` environment of src/main.ts, budgeted by the two-tier arithmetic: the app
+ * (HPA 10 to 40, 25 % surge, 8 + 2 per pool) behind 2 bouncers (surge 1) of 20 + 5 server connections,
+ * max_client_conn 550, on a 100-connection server.
+ */
+export const BOUNCED_DATABASE: TieredDatabaseBudget = computeTieredBudget(
+  [
+    {
+      kind: 'kubernetes',
+      name: 'clientats',
+      source: 'kubernetes-pgbouncer/clientats',
+      replicas: 10,
+      hpaMaxReplicas: 40,
+      pool: { poolSize: 8, poolCount: 1, maxOverflow: 2 },
+      pooler: 'pgbouncer',
+    },
+  ],
+  [BOUNCED_TIER],
+  { name: 'clientats-bounced-db', maxConnections: 100 },
+);
+
+/** Observability input of the app behind the bouncers, with its monitored tier. */
+export const BOUNCED_ENVIRONMENT: EnvironmentObservability = environmentObservability({
+  environment: 'kubernetes-pgbouncer',
+  service: 'clientats',
+  pool: { poolSize: 8, poolCount: 1, maxOverflow: 2, poolTimeoutMillis: 8000 },
+  database: BOUNCED_DATABASE,
+  consumer: 'clientats',
+  runbookBaseUrl: RUNBOOK,
+  pgbouncer: bouncerObservability(BOUNCED_DATABASE.pgbouncer![0]!, {
+    replicas: 2,
+    defaultPoolSize: 20,
+    reservePoolSize: 5,
+    maxDbConnections: 25,
+    queryWaitTimeoutSeconds: 5,
+    maxClientConn: 550,
+  }),
+});

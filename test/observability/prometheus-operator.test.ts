@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import {
   dashboardConfigMap,
   monitoringObjects,
+  pgbouncerPodMonitor,
   podMonitor,
   prometheusRule,
 } from '../../src/observability/index.js';
-import { KUBERNETES_ENVIRONMENT } from './observability-fixtures.js';
+import { BOUNCED_ENVIRONMENT, KUBERNETES_ENVIRONMENT } from './observability-fixtures.js';
 
 const RELEASE = { labels: { release: 'kube-prometheus-stack' }, namespace: 'clientats' };
 
@@ -68,5 +69,60 @@ describe('prometheus-operator objects', () => {
     expect(
       dashboardConfigMap(KUBERNETES_ENVIRONMENT, { dashboardLabels: { custom: 'x' } }).metadata.labels.custom,
     ).toBe('x');
+  });
+
+  it('scrape the PgBouncer exporters and label the app behind them with its tier, valid against the CRDs', () => {
+    const objects = monitoringObjects(BOUNCED_ENVIRONMENT, RELEASE);
+    expect(objects.map((object) => `${object.kind}/${object.metadata.name}`)).toEqual([
+      'PodMonitor/clientats-connection-pool',
+      'PrometheusRule/clientats-connection-pool',
+      'ConfigMap/clientats-connection-pool',
+      'PodMonitor/clientats-pgbouncer-exporter',
+    ]);
+    const [app, rule, configMap, exporter] = objects;
+    expect(app.spec.podMetricsEndpoints[0]!.relabelings).toEqual([
+      { action: 'replace', targetLabel: 'environment', replacement: 'kubernetes-pgbouncer' },
+      { action: 'replace', targetLabel: 'database', replacement: 'clientats-bounced-db' },
+      { action: 'replace', targetLabel: 'pgbouncer', replacement: 'clientats-pgbouncer' },
+    ]);
+    expect(exporter).toEqual({
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: {
+        name: 'clientats-pgbouncer-exporter',
+        namespace: 'clientats',
+        labels: {
+          app: 'clientats-pgbouncer',
+          environment: 'kubernetes-pgbouncer',
+          release: 'kube-prometheus-stack',
+        },
+      },
+      spec: {
+        selector: { matchLabels: { app: 'clientats-pgbouncer' } },
+        podMetricsEndpoints: [
+          {
+            port: 'metrics',
+            path: '/metrics',
+            interval: '15s',
+            // No `database` target label: the exporter's own `database` label names the bouncer's pool.
+            relabelings: [
+              { action: 'replace', targetLabel: 'environment', replacement: 'kubernetes-pgbouncer' },
+              { action: 'replace', targetLabel: 'pgbouncer', replacement: 'clientats-pgbouncer' },
+            ],
+          },
+        ],
+      },
+    });
+    for (const monitor of [app, exporter!])
+      expect(() => new PodMonitor(monitor as never).validate()).not.toThrow();
+    expect(() => new PrometheusRule(rule as never).validate()).not.toThrow();
+    expect(() => new ConfigMap(configMap as never).validate()).not.toThrow();
+    expect(rule.spec.groups.map((group) => group.rules.length)).toEqual([11, 7]);
+  });
+
+  it('fails when asked for the exporter PodMonitor of an environment without a monitored tier', () => {
+    expect(() => pgbouncerPodMonitor(KUBERNETES_ENVIRONMENT)).toThrow(
+      "environment 'kubernetes' has no monitored PgBouncer tier to scrape",
+    );
   });
 });

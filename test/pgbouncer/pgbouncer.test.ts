@@ -2,6 +2,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { describe, expect, it } from 'vitest';
 import { parsePgbouncerIni } from '../../src/pgbouncer/pgbouncer-ini.js';
+import { DEFAULT_PGBOUNCER_EXPORTER_IMAGE } from '../../src/observability/index.js';
 import { DEFAULT_PGBOUNCER_IMAGE, PgBouncer, type PgBouncerProps } from '../../src/pgbouncer/pgbouncer.js';
 import { validateKubernetesObject } from '../support/kubernetes-models.js';
 
@@ -109,7 +110,12 @@ describe('PgBouncer', () => {
       ]),
     );
     expect(objects.some((object) => object.kind === 'Secret')).toBe(false);
-    expect(JSON.stringify(objects)).not.toMatch(/password/i);
+    // The only "password" strings are the exporter's variable name and the Secret key it is read from.
+    expect(JSON.stringify(objects).match(/"[^"]*password[^"]*"/gi)).toEqual([
+      '"PGPASSWORD"',
+      '"exporter-password"',
+    ]);
+    expect(JSON.stringify(build({ monitoring: false }).objects)).not.toMatch(/password/i);
   });
 
   it("derives pool sizes from the budget: the guide's 10 pods fit a 100-connection server through 2 bouncers", () => {
@@ -138,6 +144,7 @@ describe('PgBouncer', () => {
         'query_wait_timeout = 5',
         'ignore_startup_parameters = extra_float_digits',
         'syslog = 0',
+        'stats_users = pgbouncer_exporter',
         '',
       ].join('\n'),
     );
@@ -206,6 +213,79 @@ describe('PgBouncer', () => {
 
   it('names the bouncer in the DATABASE_URL the apps use', () => {
     expect(build().bouncer.databaseUrlFor('app')).toBe('postgres://app:<password>@pgbouncer:6432/app');
+  });
+
+  it('runs the pinned prometheus-community exporter beside each bouncer, as the stats user, password from the Secret', () => {
+    const { bouncer, objects } = build();
+    const pod = objectOf(objects, 'Deployment').spec.template.spec;
+    expect(pod.containers.map((container: { name: string }) => container.name)).toEqual([
+      'pgbouncer',
+      'exporter',
+    ]);
+    const [pgbouncer, exporter] = pod.containers;
+    expect(exporter.image).toBe('quay.io/prometheuscommunity/pgbouncer-exporter:v0.12.1');
+    expect(exporter.image).toBe(DEFAULT_PGBOUNCER_EXPORTER_IMAGE);
+    expect(exporter.imagePullPolicy).toBe('IfNotPresent');
+    expect(exporter.args).toEqual([
+      '--pgBouncer.connectionString=postgres://pgbouncer_exporter@127.0.0.1:6432/pgbouncer?sslmode=disable',
+      '--web.listen-address=:9127',
+    ]);
+    expect(exporter.ports).toEqual([{ containerPort: 9127, name: 'metrics' }]);
+    expect(exporter.env).toEqual([
+      {
+        name: 'PGPASSWORD',
+        valueFrom: { secretKeyRef: { name: 'pgbouncer-auth', key: 'exporter-password' } },
+      },
+    ]);
+    // A failing exporter must not take a serving bouncer out of its Service.
+    expect(exporter.readinessProbe).toBeUndefined();
+    expect(exporter.livenessProbe).toMatchObject({ tcpSocket: { port: 9127 } });
+    expect(exporter.securityContext).toEqual(pgbouncer.securityContext);
+    expect(exporter.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 998,
+      runAsGroup: 996,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(parsePgbouncerIni(bouncer.ini).pgbouncer.stats_users).toBe('pgbouncer_exporter');
+    expect(bouncer.headerComment()).toEqual([
+      'pgbouncer: PgBouncer\'s userlist.txt holds "pgbouncer_exporter" "<exporter password>" for its exporter (stats_users).',
+      '  kubectl create secret generic pgbouncer-auth -n <namespace> --from-file=userlist.txt=./userlist.txt ' +
+        '--from-literal=exporter-password="<exporter password>"',
+    ]);
+    for (const object of objects) {
+      if (object.kind !== 'ConfigMap') validateKubernetesObject(object);
+    }
+  });
+
+  it('takes another stats user and password Secret, or no exporter at all', () => {
+    const custom = build({
+      monitoring: { statsUser: 'stats', passwordSecret: { name: 'exporter', key: 'pw' } },
+    });
+    const exporter = objectOf(custom.objects, 'Deployment').spec.template.spec.containers[1];
+    expect(exporter.args[0]).toBe(
+      '--pgBouncer.connectionString=postgres://stats@127.0.0.1:6432/pgbouncer?sslmode=disable',
+    );
+    expect(exporter.env[0].valueFrom.secretKeyRef).toEqual({ name: 'exporter', key: 'pw' });
+    expect(parsePgbouncerIni(custom.bouncer.ini).pgbouncer.stats_users).toBe('stats');
+    const off = build({ monitoring: false });
+    expect(objectOf(off.objects, 'Deployment').spec.template.spec.containers).toHaveLength(1);
+    expect(parsePgbouncerIni(off.bouncer.ini).pgbouncer.stats_users).toBeUndefined();
+    expect(off.bouncer.exporter).toBeUndefined();
+    expect(off.bouncer.headerComment()).toEqual([]);
+  });
+
+  it('fails validation when the stats user is a pool user or not a plain name', () => {
+    expect(construct({ monitoring: { statsUser: 'app' } }).node.validate()).toEqual([
+      'monitoring.statsUser must be a plain user name (letters, digits, "_", ".", "-") other than the pools\' users [app], got "app"',
+    ]);
+    expect(construct({ monitoring: { statsUser: 'a b' } }).node.validate()).toEqual([
+      'monitoring.statsUser must be a plain user name (letters, digits, "_", ".", "-") other than the pools\' users [app], got "a b"',
+    ]);
   });
 
   it('fails validation when it runs a single replica', () => {

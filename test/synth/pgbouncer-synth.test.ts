@@ -72,6 +72,15 @@ describe('the kubernetes-pgbouncer environment', () => {
     });
   });
 
+  it("ties the bouncer's query_wait_timeout to the app's POOL_TIMEOUT (8000 ms → 8 s)", () => {
+    const { service, bouncer } = bouncedEnvironment(new Chart(newApp(), 'kubernetes-pgbouncer'), {
+      database: DATABASE,
+    });
+    expect(service.environment.POOL_TIMEOUT).toBe('8000');
+    expect(bouncer.settings.queryWaitTimeoutSeconds).toBe(8);
+    expect(bouncer.ini).toContain('\nquery_wait_timeout = 8\n');
+  });
+
   it('fails when the same fleet connects directly: 550 > 97 usable', () => {
     const app = newApp();
     new PostgresBackedService(new Chart(app, 'direct'), 'clientats', {

@@ -1,12 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Chart, YamlOutputType } from 'cdk8s';
+import { App, Chart, Duration, YamlOutputType } from 'cdk8s';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import { DOMParser } from '@xmldom/xmldom';
 import type { BudgetReport } from '../../src/budget/budget-report.js';
 import type { DatabaseDeclaration } from '../../src/budget/budgeted-workload.js';
+import type { TieredDatabaseBudget } from '../../src/budget/pgbouncer-tier-budget.js';
+import { PgBouncer } from '../../src/pgbouncer/pgbouncer.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { ComposeProject } from '../../src/compose/compose-project.js';
 import { HerokuApp } from '../../src/heroku/heroku-app.js';
@@ -253,9 +255,118 @@ describe('monitoring rendered after the budget', () => {
   });
 });
 
+/** Synthesizes the app behind a PgBouncer (as src/main.ts's PgBouncer block), its bouncer monitored or not. */
+function synthBounced(bouncerMonitoring?: false) {
+  runs += 1;
+  const app = new App({
+    outdir: join(scratch, `bounced-${runs}`),
+    yamlOutputType: YamlOutputType.FILE_PER_CHART,
+  });
+  const database: DatabaseDeclaration = { name: 'bounced-db', maxConnections: 100 };
+  const chart = new Chart(app, 'bounced');
+  const service = new PostgresBackedService(chart, 'clientats', {
+    database,
+    preset: 'kubernetes',
+    environment: {
+      POOL_SIZE: 8,
+      POOL_COUNT: 1,
+      MAX_OVERFLOW: 2,
+      DATABASE_POOLER: 'pgbouncer',
+      DATABASE_SSL: false,
+    },
+    insecureDatabase: { reason: 'plain TCP to its PgBouncer inside the cluster' },
+    autoscaling: { minReplicas: 10, maxReplicas: 40 },
+  });
+  new PgBouncer(chart, 'pgbouncer', {
+    name: 'clientats-pgbouncer',
+    server: { host: 'bounced-db', database: 'clientats' },
+    defaultPoolSize: 20,
+    reservePoolSize: 5,
+    poolTimeout: Duration.seconds(4),
+    budget: { usable: 97, behind: [{ name: service.name, instances: 50, perInstance: 11 }] },
+    ...(bouncerMonitoring === undefined ? {} : { monitoring: bouncerMonitoring }),
+  });
+  const result = synthesize(app);
+  const read = (path: string): string => readFileSync(join(app.outdir, path), 'utf8');
+  const objects = parseAllDocuments(read('bounced.k8s.yaml')).map(
+    (document) => document.toJS() as KubeObject,
+  );
+  return { ...result, outdir: app.outdir, read, objects };
+}
+
+describe('monitoring of an app behind PgBouncer and of its bouncers', () => {
+  it("renders client-tier and server-tier thresholds from the report's figures, exactly", () => {
+    const { objects, report } = synthBounced();
+    const tier = (report.databases as TieredDatabaseBudget[]).find(
+      (database) => database.database === 'bounced-db',
+    )!.pgbouncer![0]!;
+    const { client, server } = tier.budget;
+    const share = tier.behind[0]!.connections.rollout;
+    // 50 pods (40 HPA max + 10 surge) × 11 = 550 on 2 bouncers of max_client_conn 550; 3 bouncer pods × 25 = 75.
+    expect([
+      share,
+      client.maxClientConn,
+      client.strictCapacity,
+      client.capacity,
+      server.bouncerConnections,
+    ]).toEqual([550, 550, 550, 1100, 75]);
+    const rule = objects.find((object) => object.kind === 'PrometheusRule')!;
+    const groups = rule.spec!.groups!;
+    expect(exprOf(groups, 'ClientatsNearBudgetedShare')).toBe(
+      `sum(db_connections_open{environment="bounced"}) >= ${Math.ceil(share * 0.9)}`,
+    );
+    expect(exprOf(groups, 'ClientatsBouncerClientsNearCapacity')).toBe(
+      `sum(db_connections_open{pgbouncer="clientats-pgbouncer"}) >= ${Math.ceil(client.strictCapacity * 0.9)}`,
+    );
+    const tierSelector = 'environment="bounced",pgbouncer="clientats-pgbouncer"';
+    expect(exprOf(groups, 'PgbouncerServerConnectionsNearBudget')).toBe(
+      `sum(pgbouncer_used_servers{${tierSelector}}) >= ${Math.ceil(server.bouncerConnections * 0.9)}`,
+    );
+    expect(exprOf(groups, 'PgbouncerClientsAtMaxClientConn')).toBe(
+      `max by (instance, pod) (pgbouncer_used_clients{${tierSelector}}) >= ${client.maxClientConn}`,
+    );
+    // query_wait_timeout 4 s (the bouncer's poolTimeout): warns from 3 whole seconds.
+    expect(exprOf(groups, 'PgbouncerMaxWaitNearTimeout')).toMatch(/ >= 3$/);
+    expect([Math.ceil(share * 0.9), Math.ceil(server.bouncerConnections * 0.9)]).toEqual([495, 68]);
+    expect(groups.flatMap((group) => group.rules).map((entry) => entry.alert)).not.toContain(
+      'ClientatsDatabaseNearUsable',
+    );
+  });
+
+  it('adds the exporter PodMonitor and the dashboard row; every object passes its schema', () => {
+    const { objects, read } = synthBounced();
+    const monitors = objects
+      .filter((object) => object.kind === 'PodMonitor')
+      .map((object) => object.metadata.name);
+    expect(monitors).toEqual(['clientats-connection-pool', 'clientats-pgbouncer-exporter']);
+    for (const object of objects) expect(() => validateKubernetesObject(object)).not.toThrow();
+    const dashboard = JSON.parse(read('grafana/bounced.json')) as { panels: { title?: string }[] };
+    expect(dashboard.panels.map((panel) => panel.title)).toContain('PgBouncer clientats-pgbouncer');
+  });
+
+  it('leaves the bouncer objects out when the PgBouncer opts out, keeping the client-tier alerts', () => {
+    const { objects } = synthBounced(false);
+    expect(
+      objects.filter((object) => object.kind === 'PodMonitor').map((object) => object.metadata.name),
+    ).toEqual(['clientats-connection-pool']);
+    const groups = objects.find((object) => object.kind === 'PrometheusRule')!.spec!.groups!;
+    expect(groups).toHaveLength(1);
+    expect(exprOf(groups, 'ClientatsBouncerClientsNearCapacity')).toMatch(/ >= 495$/);
+  });
+});
+
 describe.skipIf(!HAS_PROMTOOL)(
   `synthesized rule files under promtool check rules${PROMTOOL_SKIP_REASON}`,
   () => {
+    it('accepts the PrometheusRule of an app behind PgBouncer with its bouncer alerts', () => {
+      const { outdir, objects } = synthBounced();
+      const rule = objects.find((object) => object.kind === 'PrometheusRule')!;
+      writeFileSync(join(outdir, 'bounced.rules.yml'), JSON.stringify({ groups: rule.spec!.groups }));
+      const result = promtool(['check', 'rules', join(outdir, 'bounced.rules.yml')]);
+      expect(result.stdout).toContain('SUCCESS: 18 rules found');
+      expect(result.status).toBe(0);
+    });
+
     it("accepts every rule file and the PrometheusRule's groups", () => {
       const { outdir, files, objects } = synthApp(undefined);
       const rules = files.filter((file) => file.endsWith('.rules.yml')).map((file) => join(outdir, file));
