@@ -8,6 +8,9 @@ import type { PgbouncerBudget } from './pgbouncer-budget.js';
 
 const verdict = (fits: boolean): string => (fits ? 'fits' : '**over budget**');
 
+/** The comparison a text line states: `≤` when the total fits its bound, `>` when it does not. */
+const versus = (fits: boolean): string => (fits ? '≤' : '>');
+
 /** A Markdown section for one bouncer tier named `name`. */
 export function pgbouncerBudgetLines(name: string, budget: PgbouncerBudget): string[] {
   const { server, client } = budget;
@@ -56,8 +59,9 @@ export function pgbouncerBudgetText(name: string, budget: PgbouncerBudget): stri
     return [
       `PgBouncer ${name}, one per ${unit}: ${plain(budget.fits)}`,
       `  server side: ${server.bouncerInstances} ${unit}s, each with its own bouncer, × ${budget.perBouncer} server ` +
-        `connections + ${server.direct} direct = ${server.total} ≤ ${server.usable} usable: ${plain(server.fits)}`,
-      `  client side, per ${unit}: one ${unit} opens ${client.demand} ≤ its bouncer's max_client_conn ` +
+        `connections + ${server.direct} direct = ${server.total} ${versus(server.fits)} ${server.usable} usable: ` +
+        plain(server.fits),
+      `  client side, per ${unit}: one ${unit} opens ${client.demand} ${versus(client.fits)} its bouncer's max_client_conn ` +
         `${client.maxClientConn}: ${plain(client.fits)}`,
       `  assumption: ${client.assumption}`,
     ];
@@ -65,10 +69,11 @@ export function pgbouncerBudgetText(name: string, budget: PgbouncerBudget): stri
   return [
     `PgBouncer tier ${name}: ${plain(budget.fits)}`,
     `  server side: ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections + ${server.direct} direct ` +
-      `= ${server.total} ≤ ${server.usable} usable: ${plain(server.fits)}`,
-    `  client side: apps behind open ${client.demand} ≤ ${client.servingBouncers} bouncers × max_client_conn ` +
+      `= ${server.total} ${versus(server.fits)} ${server.usable} usable: ${plain(server.fits)}`,
+    `  client side: apps behind open ${client.demand} ${versus(client.fits)} ${client.servingBouncers} bouncers × max_client_conn ` +
       `${client.maxClientConn} = ${client.capacity}: ${plain(client.fits)}`,
-    `  client side, strict (${client.downDuringRollout} bouncer(s) down in a rollout): ${client.demand} ≤ ` +
+    `  client side, strict (${client.downDuringRollout} bouncer(s) down in a rollout): ${client.demand} ` +
+      `${versus(client.fitsStrict)} ` +
       `${client.servingBouncers - client.downDuringRollout} × ${client.maxClientConn} = ${client.strictCapacity}: ` +
       `${client.fitsStrict ? 'fits' : 'over (warning)'}`,
     `  assumption: ${client.assumption}`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pgbouncerBudget } from '../../src/budget/pgbouncer-budget.js';
-import { pgbouncerBudgetLines } from '../../src/budget/pgbouncer-report.js';
+import { pgbouncerBudgetLines, pgbouncerBudgetText } from '../../src/budget/pgbouncer-report.js';
 
 describe('pgbouncerBudgetLines', () => {
   it('shows why 500 app connections fit a 100-connection server', () => {
@@ -72,6 +72,27 @@ describe('pgbouncerBudgetLines for a bouncer in every dyno', () => {
       '',
       "Assumption: one PgBouncer runs inside every dyno and serves only that dyno's connections, so the client " +
         'side is per dyno; a deploy adds bouncers with the new dynos, counted on the server side.',
+    ]);
+  });
+});
+
+describe('pgbouncerBudgetText', () => {
+  it('states ">" on every line that does not fit, never "≤"', () => {
+    const budget = pgbouncerBudget({
+      usable: 97,
+      bouncer: {
+        databases: [{ name: 'app', users: [{ user: 'app' }] }],
+        defaultPoolSize: 25,
+        maxClientConn: 100,
+      },
+      fleet: { replicas: 6 },
+      behind: [{ name: 'api', instances: 10, perInstance: 60 }],
+    });
+    expect(pgbouncerBudgetText('pgbouncer', budget).slice(0, 4)).toEqual([
+      'PgBouncer tier pgbouncer: OVER BUDGET',
+      '  server side: 8 bouncer pods × 25 server connections + 0 direct = 200 > 97 usable: OVER BUDGET',
+      '  client side: apps behind open 600 ≤ 6 bouncers × max_client_conn 100 = 600: fits',
+      '  client side, strict (1 bouncer(s) down in a rollout): 600 > 5 × 100 = 500: over (warning)',
     ]);
   });
 });
