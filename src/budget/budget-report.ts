@@ -194,9 +194,15 @@ function checkLabel(check: RuntimeCheck): string {
   return check.source === undefined ? check.name : `${check.name} (${check.source})`;
 }
 
+/** ` by N` when the database's own slots are what is exceeded, else nothing. */
+export function overBy(database: DatabaseBudget): string {
+  return database.spare < 0 ? ` by ${-database.spare}` : '';
+}
+
 function verdict(database: DatabaseBudget): string {
   const total = database.totals[database.mode];
-  if (!database.fits) return `OVER BUDGET by ${-database.spare}: ${database.violation ?? ''}`;
+  // Over with slots to spare: a PgBouncer tier's client side is what does not fit, and its line says by how much.
+  if (!database.fits) return `OVER BUDGET${overBy(database)}: ${database.violation ?? ''}`;
   return `fits: ${database.mode} ${total} ≤ ${database.usable} usable, ${database.spare} spare`;
 }
 

@@ -101,6 +101,7 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = 
     'nodes',
     // PgBouncer tier
     'pgbouncer-replicas',
+    'pgbouncer-max-surge',
     ...PULL_REQUEST_OPTIONS,
   ],
   plan: [

@@ -62,8 +62,14 @@ interface IniInput {
   used: boolean;
 }
 
-/** A collector; `pgbouncerReplicas` sizes an ini that no input mounts. */
-export function readPgbouncerTiers(options: { readonly pgbouncerReplicas?: number }): PgbouncerTierCollector {
+/**
+ * A collector; `pgbouncerReplicas` sizes an ini that no input mounts, rolled
+ * out with `pgbouncerMaxSurge` extra pods (default 1, as generated and as `plan` assumes).
+ */
+export function readPgbouncerTiers(options: {
+  readonly pgbouncerReplicas?: number;
+  readonly pgbouncerMaxSurge?: number;
+}): PgbouncerTierCollector {
   const found: FoundPgbouncerTier[] = [];
   const notes: string[] = [];
   // In input order, so the tiers come out in the order their files were given.
@@ -103,18 +109,27 @@ export function readPgbouncerTiers(options: { readonly pgbouncerReplicas?: numbe
       }
       found.push(...asInputError(() => readKubernetesPgbouncerTiers([...objects, ...generated])));
       for (const entry of entries) {
-        if ('ini' in entry && !entry.ini.used) found.push(plainTier(entry.ini, options.pgbouncerReplicas));
+        if ('ini' in entry && !entry.ini.used)
+          found.push(plainTier(entry.ini, options.pgbouncerReplicas, options.pgbouncerMaxSurge ?? 1));
       }
     },
   };
 }
 
-/** A pgbouncer.ini nothing in the input mounts: sized by `--pgbouncer-replicas`. */
-function plainTier({ file, ini }: IniInput, replicas: number | undefined): FoundPgbouncerTier {
+/**
+ * A pgbouncer.ini nothing in the input mounts: sized by `--pgbouncer-replicas`
+ * and rolled out like the generated tier (RollingUpdate, `maxSurge` from
+ * `--pgbouncer-max-surge`, `maxUnavailable` 0), so `check` and `plan` agree.
+ */
+function plainTier(
+  { file, ini }: IniInput,
+  replicas: number | undefined,
+  maxSurge: number,
+): FoundPgbouncerTier {
   if (replicas === undefined) {
     throw new InputError(
       `${file}: a pgbouncer.ini does not say how many bouncers run it: ` +
-        'give the count with --pgbouncer-replicas N (pods incl. HPA max; surge is not added)',
+        'give the count with --pgbouncer-replicas N (pods incl. HPA max; --pgbouncer-max-surge adds the rollout surge, default 1)',
     );
   }
   return {
@@ -123,7 +138,7 @@ function plainTier({ file, ini }: IniInput, replicas: number | undefined): Found
     file,
     ini,
     pools: asInputError(() => bouncerPoolsFromIni(ini, { source: file })),
-    fleet: { replicas, strategy: { type: 'Recreate' } },
+    fleet: { replicas, strategy: { type: 'RollingUpdate', maxSurge, maxUnavailable: 0 } },
   };
 }
 

@@ -45,6 +45,8 @@ export interface ReadManifestOptions {
   readonly readEnvFile?: (composeFile: string, envFile: string) => string | undefined;
   /** PgBouncer pods behind a plain `pgbouncer.ini` input (`--pgbouncer-replicas`). */
   readonly pgbouncerReplicas?: number;
+  /** Extra PgBouncer pods while that plain ini's bouncers roll out (`--pgbouncer-max-surge`, default 1). */
+  readonly pgbouncerMaxSurge?: number;
   /** Adds each consumer's `locations` (file and line of its sizing values), for annotations. @default false */
   readonly locations?: boolean;
 }

@@ -6,7 +6,7 @@
  * Pure: the caller supplies where each consumer's values sit.
  */
 import type { SourceLine, SourceLocations } from '../budget/budget-types.js';
-import type { BudgetReport } from '../budget/budget-report.js';
+import { overBy, type BudgetReport } from '../budget/budget-report.js';
 import { databaseLine, type BudgetDiff, type ConsumerChange } from '../budget/budget-diff.js';
 import type { ConsumerBudget, DatabaseBudget } from '../budget/compute-budget.js';
 
@@ -119,8 +119,8 @@ function overBudget(
     changes !== undefined && counted.some((consumer) => grew(consumer) !== undefined)
       ? counted.filter((consumer) => grew(consumer) !== undefined)
       : counted;
-  const title = `connection budget: ${database.database} over by ${-database.spare}`;
-  const verdict = `${database.database} is OVER BUDGET by ${-database.spare}: ${database.violation ?? ''}`;
+  const title = `connection budget: ${database.database} over${overBy(database)}`;
+  const verdict = `${database.database} is OVER BUDGET${overBy(database)}: ${database.violation ?? ''}`;
   const annotations = blamed.map((consumer): Annotation => {
     const share =
       `${consumer.name} holds ${consumer.connections[mode]} of ${database.totals[mode]} ${mode} connections` +

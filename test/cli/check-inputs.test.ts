@@ -375,15 +375,15 @@ describe('clientats-deploy check DIR: pgbouncer.ini files in a folder walk', () 
       '--max-connections',
       '100',
       '--pgbouncer-replicas',
-      '3',
+      '2',
     );
     expect(outcome.stderr).toBe('');
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toContain(
       'server side: 3 bouncer pods × 25 server connections + 0 direct = 75 ≤ 97 usable: fits',
     );
-    // 20 pods + 5 surge = 25 × 11 = 275 ≤ 3 × 400.
-    expect(outcome.stdout).toContain('client side: apps behind open 275 ≤ 3 bouncers × max_client_conn 400');
+    // 2 bouncers + 1 surge = 3 pods × 25; 20 app pods + 5 surge = 25 × 11 = 275 ≤ 2 × 400 serving.
+    expect(outcome.stdout).toContain('client side: apps behind open 275 ≤ 2 bouncers × max_client_conn 400');
   });
 
   it('counts a symlinked pgbouncer.ini once', async () => {
@@ -396,7 +396,7 @@ describe('clientats-deploy check DIR: pgbouncer.ini files in a folder walk', () 
       '--max-connections',
       '100',
       '--pgbouncer-replicas',
-      '3',
+      '2',
       '--json',
     );
     expect(outcome.code).toBe(0);
@@ -453,7 +453,7 @@ describe('clientats-deploy check DIR: pgbouncer.ini files in a folder walk', () 
     expect(outcome.code).toBe(2);
     expect(outcome.stderr).toBe(
       `clientats-deploy: ${ini}: a pgbouncer.ini does not say how many bouncers run it: ` +
-        'give the count with --pgbouncer-replicas N (pods incl. HPA max; surge is not added)\n',
+        'give the count with --pgbouncer-replicas N (pods incl. HPA max; --pgbouncer-max-surge adds the rollout surge, default 1)\n',
     );
   });
 });

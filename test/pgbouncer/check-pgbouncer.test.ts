@@ -107,7 +107,39 @@ describe('check with a hand-written PgBouncer tier', () => {
     expect(outcome.stderr).toBe('');
     expect(outcome.code).toBe(1);
     expect(outcome.stdout).toContain(
-      'server side: 3 bouncer pods × 25 server connections + 0 direct = 75 ≤ 57 usable: OVER BUDGET',
+      'server side: 4 bouncer pods × 25 server connections + 0 direct = 100 > 57 usable: OVER BUDGET',
+    );
+  });
+
+  it("counts a plain ini's bouncers as plan does: replicas + --pgbouncer-max-surge (default 1)", async () => {
+    const planned = await runCheck(
+      'plan',
+      '--solve',
+      'pgbouncer-pool-size',
+      '--max-connections',
+      '100',
+      '--pgbouncer-replicas',
+      '2',
+      '--reserve-pool-size',
+      '5',
+    );
+    expect(planned.stdout).toContain(
+      'default_pool_size 27 (reserve_pool_size 5): 3 bouncer pods (2 + 1 surge) × 32 server connections = 96',
+    );
+    const ini = folder.write(
+      'planned/pgbouncer.ini',
+      INI.replace('default_pool_size = 20', 'default_pool_size = 27'),
+    );
+    const file = folder.write('planned/app.yaml', [app('clientats', 4)]);
+    const check = (...surge: string[]) =>
+      runCheck('check', ini, file, '--max-connections', '100', '--pgbouncer-replicas', '2', ...surge);
+    const byDefault = await check();
+    expect(byDefault.stdout).toContain(
+      'server side: 3 bouncer pods × 32 server connections + 0 direct = 96 ≤ 97 usable: fits',
+    );
+    const noSurge = await check('--pgbouncer-max-surge', '0');
+    expect(noSurge.stdout).toContain(
+      'server side: 2 bouncer pods × 32 server connections + 0 direct = 64 ≤ 97 usable: fits',
     );
   });
 
@@ -117,7 +149,7 @@ describe('check with a hand-written PgBouncer tier', () => {
     expect(outcome.code).toBe(2);
     expect(outcome.stderr).toBe(
       `clientats-deploy: ${ini}: a pgbouncer.ini does not say how many bouncers run it: ` +
-        'give the count with --pgbouncer-replicas N (pods incl. HPA max; surge is not added)\n',
+        'give the count with --pgbouncer-replicas N (pods incl. HPA max; --pgbouncer-max-surge adds the rollout surge, default 1)\n',
     );
   });
 
@@ -154,7 +186,11 @@ describe('check with a hand-written PgBouncer tier', () => {
     expect(outcome.code).toBe(1);
     // 80 + 20 surge = 100 pods × 11 = 1100 > 2 × 400
     expect(outcome.stdout).toContain(
-      'client side: apps behind open 1100 ≤ 2 bouncers × max_client_conn 400 = 800: OVER BUDGET',
+      'client side: apps behind open 1100 > 2 bouncers × max_client_conn 400 = 800: OVER BUDGET',
+    );
+    // The database's own slots fit (75 ≤ 97): the verdict names the client side, with no negative "by".
+    expect(outcome.stdout).toContain(
+      '  OVER BUDGET: PgBouncer bouncer client side over budget: the apps behind it open 1100 connections',
     );
   });
 });
