@@ -2,8 +2,9 @@
  * Observability artefacts generated per environment from its settings and the
  * connection budget: alert rules, prometheus-operator objects, a Grafana
  * dashboard, Prometheus files for non-Kubernetes hosts, and the budget as an
- * SVG and a Mermaid chart. Pure functions over plain data; see the README's
- * "Observability" section.
+ * SVG and a Mermaid chart; for an environment behind a monitored PgBouncer
+ * tier, the exporter's PodMonitor, the tier's alerts and a dashboard row.
+ * Pure functions over plain data; see the README's "Monitoring and alerts".
  */
 export * from './observability-input.js';
 export { METRIC, ENVIRONMENT_LABEL, DATABASE_LABEL } from './metric-names.js';
