@@ -140,6 +140,11 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
   public readonly databaseUrlSecret: SecretKeyReference;
   /** Where `HEALTH_CHECK_TOKEN` comes from. */
   public readonly healthCheckTokenSecret: SecretKeyReference;
+  /**
+   * What the header's `kubectl create secret` command puts into the `DATABASE_URL` Secret;
+   * a service behind a PgBouncer sets its bouncer's URL with {@link connectsThrough}.
+   */
+  private databaseUrlExample = '<the database URL, password included>';
   /** The container image, with its pinned tag. */
   public readonly image: string;
   /** Lines synth prints for this service (e.g. a TLS opt-out and its reason). */
@@ -301,6 +306,14 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
   }
 
   /**
+   * Says that `DATABASE_URL` names a pooler rather than the database: the header's Secret command then
+   * shows `url` (e.g. `PgBouncer.databaseUrlFor('app')`), so nobody points the pods at PostgreSQL directly.
+   */
+  public connectsThrough(url: string): void {
+    this.databaseUrlExample = url;
+  }
+
+  /**
    * The manifest's header comment: the Secrets the pods need (a missing one keeps every pod in
    * CreateContainerConfigError) with the commands that create them, and any TLS opt-out.
    */
@@ -308,7 +321,7 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     const namespace = this.node.scopes[1]?.node.id ?? this.name;
     const secrets = [
       `kubectl create secret generic ${this.databaseUrlSecret.name} -n <namespace> ` +
-        `--from-literal=${this.databaseUrlSecret.key}="<the database URL, password included>"`,
+        `--from-literal=${this.databaseUrlSecret.key}="${this.databaseUrlExample}"`,
       `kubectl create secret generic ${this.healthCheckTokenSecret.name} -n <namespace> ` +
         `--from-literal=${this.healthCheckTokenSecret.key}="$(${TOKEN_GENERATOR})"`,
     ];

@@ -73,5 +73,6 @@ export function bouncedEnvironment(chart: Chart, options: BouncedEnvironmentOpti
       ],
     },
   });
+  service.connectsThrough(bouncer.databaseUrlFor('app', '<app password>'));
   return { service, bouncer };
 }

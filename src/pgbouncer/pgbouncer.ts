@@ -167,6 +167,8 @@ export class PgBouncer extends Construct {
   /** The exporter sidecar; `undefined` when monitoring is off. */
   public readonly exporter: PgBouncerExporter | undefined;
   private readonly budgetInputs: PgBouncerBudgetInputs | undefined;
+  /** The Secret holding the CA that verifies the server, when TLS to the server names one. */
+  private readonly serverCaSecret: SecretKey | undefined;
 
   constructor(scope: Construct, id: string, props: PgBouncerProps) {
     super(scope, id);
@@ -193,6 +195,7 @@ export class PgBouncer extends Construct {
     const defaultPoolSize = props.defaultPoolSize ?? derived.defaultPoolSize;
     const poolTimeout = props.poolTimeout ?? Duration.seconds(5);
     const tls = props.server.tls;
+    this.serverCaSecret = tls?.caSecret;
     this.exporter =
       props.monitoring === false
         ? undefined
@@ -378,15 +381,31 @@ export class PgBouncer extends Construct {
    * userlist.txt (which must hold a line for the stats user too).
    */
   public headerComment(): string[] {
-    if (this.exporter === undefined) return [];
-    const { statsUser, passwordSecret } = this.exporter;
-    const sameSecret = passwordSecret.name === this.authSecret.name;
+    const users = this.users.map((user) => `"${user}" "<${user} password or SCRAM secret>"`).join(', ');
+    const userlist = `--from-file=${this.authSecret.key}=./userlist.txt`;
+    const exporter = this.exporter;
+    const sameSecret = exporter !== undefined && exporter.passwordSecret.name === this.authSecret.name;
+    const exporterPassword = (key: string) => `--from-literal=${key}="<exporter password>"`;
     const lines = [
-      `${this.name}: PgBouncer's userlist.txt holds "${statsUser}" "<exporter password>" for its exporter (stats_users).`,
-      sameSecret
-        ? `  kubectl create secret generic ${this.authSecret.name} -n <namespace> --from-file=${this.authSecret.key}=./userlist.txt --from-literal=${passwordSecret.key}="<exporter password>"`
-        : `  kubectl create secret generic ${passwordSecret.name} -n <namespace> --from-literal=${passwordSecret.key}="<exporter password>"`,
+      `${this.name}: REQUIRED Secrets of the bouncers; userlist.txt holds one line per user: ${users}` +
+        (exporter === undefined
+          ? '.'
+          : `, and "${exporter.statsUser}" "<exporter password>" for its exporter (stats_users).`),
+      `  kubectl create secret generic ${this.authSecret.name} -n <namespace> ${userlist}` +
+        (sameSecret ? ` ${exporterPassword(exporter.passwordSecret.key)}` : ''),
     ];
+    if (exporter !== undefined && !sameSecret) {
+      lines.push(
+        `  kubectl create secret generic ${exporter.passwordSecret.name} -n <namespace> ` +
+          exporterPassword(exporter.passwordSecret.key),
+      );
+    }
+    const ca = this.serverCaSecret;
+    if (ca !== undefined) {
+      lines.push(
+        `  kubectl create secret generic ${ca.name} -n <namespace> --from-file=${ca.key}=./<the server's CA certificate>`,
+      );
+    }
     return lines;
   }
 

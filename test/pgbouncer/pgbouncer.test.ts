@@ -253,7 +253,8 @@ describe('PgBouncer', () => {
     });
     expect(parsePgbouncerIni(bouncer.ini).pgbouncer.stats_users).toBe('pgbouncer_exporter');
     expect(bouncer.headerComment()).toEqual([
-      'pgbouncer: PgBouncer\'s userlist.txt holds "pgbouncer_exporter" "<exporter password>" for its exporter (stats_users).',
+      'pgbouncer: REQUIRED Secrets of the bouncers; userlist.txt holds one line per user: "app" ' +
+        '"<app password or SCRAM secret>", and "pgbouncer_exporter" "<exporter password>" for its exporter (stats_users).',
       '  kubectl create secret generic pgbouncer-auth -n <namespace> --from-file=userlist.txt=./userlist.txt ' +
         '--from-literal=exporter-password="<exporter password>"',
     ]);
@@ -276,7 +277,11 @@ describe('PgBouncer', () => {
     expect(objectOf(off.objects, 'Deployment').spec.template.spec.containers).toHaveLength(1);
     expect(parsePgbouncerIni(off.bouncer.ini).pgbouncer.stats_users).toBeUndefined();
     expect(off.bouncer.exporter).toBeUndefined();
-    expect(off.bouncer.headerComment()).toEqual([]);
+    // Without an exporter the userlist Secret is still required, and said so.
+    expect(off.bouncer.headerComment()).toEqual([
+      'pgbouncer: REQUIRED Secrets of the bouncers; userlist.txt holds one line per user: "app" "<app password or SCRAM secret>".',
+      '  kubectl create secret generic pgbouncer-auth -n <namespace> --from-file=userlist.txt=./userlist.txt',
+    ]);
   });
 
   it('fails validation when the stats user is a pool user or not a plain name', () => {

@@ -81,6 +81,29 @@ describe('the kubernetes-pgbouncer environment', () => {
     expect(bouncer.ini).toContain('\nquery_wait_timeout = 8\n');
   });
 
+  it("tells the operator every Secret, and that the app's DATABASE_URL names the bouncer, not PostgreSQL", () => {
+    const { service, bouncer } = bouncedEnvironment(new Chart(newApp(), 'kubernetes-pgbouncer'), {
+      database: DATABASE,
+    });
+    expect([...service.headerComment(), ...bouncer.headerComment()]).toEqual([
+      'kubernetes-pgbouncer: Deployment clientats runs clientats-api:0.1.0.',
+      'REQUIRED before `kubectl apply`: these Secrets; without them no pod starts (CreateContainerConfigError).',
+      '  kubectl create secret generic clientats-database -n <namespace> ' +
+        '--from-literal=DATABASE_URL="postgres://app:<app password>@clientats-pgbouncer:6432/clientats"',
+      '  kubectl create secret generic clientats-health -n <namespace> ' +
+        '--from-literal=HEALTH_CHECK_TOKEN="$(openssl rand -hex 32)"',
+      'note: [kubernetes-pgbouncer] connects to its database without TLS: it connects to its PgBouncer inside ' +
+        'the cluster, which takes plain TCP and encrypts to the server (verify-full)',
+      'clientats-pgbouncer: REQUIRED Secrets of the bouncers; userlist.txt holds one line per user: ' +
+        '"app" "<app password or SCRAM secret>", and "pgbouncer_exporter" "<exporter password>" for its exporter ' +
+        '(stats_users).',
+      '  kubectl create secret generic clientats-pgbouncer-auth -n <namespace> ' +
+        '--from-file=userlist.txt=./userlist.txt --from-literal=exporter-password="<exporter password>"',
+      '  kubectl create secret generic clientats-bounced-db-ca -n <namespace> ' +
+        "--from-file=ca.crt=./<the server's CA certificate>",
+    ]);
+  });
+
   it('fails when the same fleet connects directly: 550 > 97 usable', () => {
     const app = newApp();
     new PostgresBackedService(new Chart(app, 'direct'), 'clientats', {
