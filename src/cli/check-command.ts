@@ -67,11 +67,13 @@ export async function checkWithConsumers(
   const nodes = integerOption(options, 'nodes', 1);
   const pgbouncerReplicas = integerOption(options, 'pgbouncer-replicas', 1);
   const pgbouncerMaxSurge = integerOption(options, 'pgbouncer-max-surge', 0);
+  const pgbouncerUsers = integerOption(options, 'pgbouncer-users', 1);
   const inputs = await readInputs(options.positionals, {
     preboot: options.values.preboot === true,
     ...(nodes === undefined ? {} : { nodes }),
     ...(pgbouncerReplicas === undefined ? {} : { pgbouncerReplicas }),
     ...(pgbouncerMaxSurge === undefined ? {} : { pgbouncerMaxSurge }),
+    ...(pgbouncerUsers === undefined ? {} : { pgbouncerUsers }),
     locations,
   });
   const tiers: TierInput[] = inputs.pgbouncers.map((tier) => ({

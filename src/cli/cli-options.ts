@@ -55,6 +55,7 @@ const OPTIONS = {
   'pgbouncer-replicas': { kind: 'string' },
   // PgBouncer tier (plan --solve pgbouncer-pool-size | pgbouncer-fleet).
   'pgbouncer-max-surge': { kind: 'string' },
+  'pgbouncer-users': { kind: 'string' },
   'reserve-pool-size': { kind: 'string' },
   'max-client-conn': { kind: 'string' },
   format: { kind: 'string' },
@@ -102,6 +103,7 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly OptionName[]>> = 
     // PgBouncer tier
     'pgbouncer-replicas',
     'pgbouncer-max-surge',
+    'pgbouncer-users',
     ...PULL_REQUEST_OPTIONS,
   ],
   plan: [
@@ -256,6 +258,8 @@ export function describeOption(name: OptionName): string {
       return 'an integer >= 0 (PgBouncer reserve_pool_size, default 0)';
     case 'max-client-conn':
       return 'an integer >= 1 (PgBouncer max_client_conn per bouncer)';
+    case 'pgbouncer-users':
+      return 'an integer >= 1 (users in the PgBouncer userlist that connect through entries without user=)';
     case 'pgbouncer-replicas':
       return 'an integer >= 1 (PgBouncer pods running the pgbouncer.ini, HPA max included)';
     case 'format':

@@ -27,7 +27,7 @@ export interface Inputs extends ManifestInputs {
 /** Options of `readInputs`. */
 export interface ReadInputOptions extends Pick<
   ReadManifestOptions,
-  'preboot' | 'nodes' | 'pgbouncerReplicas' | 'pgbouncerMaxSurge' | 'locations'
+  'preboot' | 'nodes' | 'pgbouncerReplicas' | 'pgbouncerMaxSurge' | 'pgbouncerUsers' | 'locations'
 > {
   /** Standard input, read for `-` (default `process.stdin`). */
   readonly stdin?: StandardInput;

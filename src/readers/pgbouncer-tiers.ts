@@ -42,6 +42,11 @@ export interface PgbouncerTierCollector {
   kubernetes(objects: readonly SourcedObject[]): void;
 }
 
+/** `--pgbouncer-users N` as N stand-in user names (the userlist itself is a secret check never reads). */
+function usersOf(count: number | undefined): readonly string[] | undefined {
+  return count === undefined ? undefined : Array.from({ length: count }, (_, index) => `user ${index + 1}`);
+}
+
 /** A section header PgBouncer reads its settings from. */
 const PGBOUNCER_SECTION = /^\s*\[\s*(pgbouncer|databases)\s*\]\s*$/im;
 
@@ -69,7 +74,9 @@ interface IniInput {
 export function readPgbouncerTiers(options: {
   readonly pgbouncerReplicas?: number;
   readonly pgbouncerMaxSurge?: number;
+  readonly pgbouncerUsers?: number;
 }): PgbouncerTierCollector {
+  const users = usersOf(options.pgbouncerUsers);
   const found: FoundPgbouncerTier[] = [];
   const notes: string[] = [];
   // In input order, so the tiers come out in the order their files were given.
@@ -104,13 +111,13 @@ export function readPgbouncerTiers(options: {
         if ('compose' in entry) {
           const { document, file } = entry.compose;
           const withFiles = inlineMountedInis(document, file, inis);
-          found.push(...asInputError(() => readComposePgbouncerTiers(withFiles, file)));
+          found.push(...asInputError(() => readComposePgbouncerTiers(withFiles, file, users)));
         }
       }
-      found.push(...asInputError(() => readKubernetesPgbouncerTiers([...objects, ...generated])));
+      found.push(...asInputError(() => readKubernetesPgbouncerTiers([...objects, ...generated], users)));
       for (const entry of entries) {
         if ('ini' in entry && !entry.ini.used)
-          found.push(plainTier(entry.ini, options.pgbouncerReplicas, options.pgbouncerMaxSurge ?? 1));
+          found.push(plainTier(entry.ini, options.pgbouncerReplicas, options.pgbouncerMaxSurge ?? 1, users));
       }
     },
   };
@@ -125,6 +132,7 @@ function plainTier(
   { file, ini }: IniInput,
   replicas: number | undefined,
   maxSurge: number,
+  users: readonly string[] | undefined,
 ): FoundPgbouncerTier {
   if (replicas === undefined) {
     throw new InputError(
@@ -137,7 +145,9 @@ function plainTier(
     source: file,
     file,
     ini,
-    pools: asInputError(() => bouncerPoolsFromIni(ini, { source: file })),
+    pools: asInputError(() =>
+      bouncerPoolsFromIni(ini, { source: file, ...(users === undefined ? {} : { users }) }),
+    ),
     fleet: { replicas, strategy: { type: 'RollingUpdate', maxSurge, maxUnavailable: 0 } },
   };
 }

@@ -47,6 +47,8 @@ export interface ReadManifestOptions {
   readonly pgbouncerReplicas?: number;
   /** Extra PgBouncer pods while that plain ini's bouncers roll out (`--pgbouncer-max-surge`, default 1). */
   readonly pgbouncerMaxSurge?: number;
+  /** Users connecting through PgBouncer entries without `user=` (`--pgbouncer-users`); the userlist is never read. */
+  readonly pgbouncerUsers?: number;
   /** Adds each consumer's `locations` (file and line of its sizing values), for annotations. @default false */
   readonly locations?: boolean;
 }

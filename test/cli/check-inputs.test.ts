@@ -228,6 +228,7 @@ describe('clientats-deploy check DIR: pgbouncer.ini files in a folder walk', () 
     'pool_mode = transaction',
     'default_pool_size = 20',
     'reserve_pool_size = 5',
+    'max_db_connections = 25',
     'max_client_conn = 400',
     '',
   ].join('\n');

@@ -238,7 +238,7 @@ describe('clientats-deploy bad input', () => {
     ],
     [
       ['check', '--replicas', '3', '--max-connections', '100', '--bogus'],
-      'unknown option --bogus for check: allowed are --help, --version, --json, --markdown, --max-connections, --provider, --database-url, --database-name, --reserved, --headroom, --ignore-connected, --replicas, --pool-size, --pool-count, --max-overflow, --max-surge, --max-unavailable, --strategy, --hpa-max, --platform, --strict, --preboot, --nodes, --pgbouncer-replicas, --pgbouncer-max-surge, --format, --baseline',
+      'unknown option --bogus for check: allowed are --help, --version, --json, --markdown, --max-connections, --provider, --database-url, --database-name, --reserved, --headroom, --ignore-connected, --replicas, --pool-size, --pool-count, --max-overflow, --max-surge, --max-unavailable, --strategy, --hpa-max, --platform, --strict, --preboot, --nodes, --pgbouncer-replicas, --pgbouncer-max-surge, --pgbouncer-users, --format, --baseline',
     ],
     [
       ['check', '--replicas', '3'],

@@ -42,9 +42,30 @@ describe('bouncerPoolsFromIni', () => {
   });
 
   it('leaves unset settings to PgBouncer defaults', () => {
-    const bouncer = bouncerPoolsFromIni(parsePgbouncerIni('[databases]\napp = host=db\n[pgbouncer]\n'));
+    const bouncer = bouncerPoolsFromIni(parsePgbouncerIni('[databases]\napp = host=db\n[pgbouncer]\n'), {
+      users: ['app'],
+    });
     expect(bouncer).toEqual({ databases: [{ name: 'app', users: [{ user: 'app' }] }] });
     expect(pgbouncerBudget({ usable: 97, bouncer, fleet: { replicas: 2 }, behind: [] }).perBouncer).toBe(20);
+  });
+
+  it('fails when an entry grows with every user and the users are not given: the userlist is never read', () => {
+    const ini = parsePgbouncerIni('[databases]\napp = host=db\n[pgbouncer]\ndefault_pool_size = 30\n');
+    expect(() => bouncerPoolsFromIni(ini, { source: 'k8s/bouncer.ini' })).toThrow(
+      'k8s/bouncer.ini [databases] app has no user= and no max_db_connections, so every user in the userlist ' +
+        'gets its own pool of default_pool_size + reserve_pool_size server connections, and check cannot read ' +
+        'the userlist: set max_db_connections (the server connections one bouncer may open per database), ' +
+        'or give the number of users with --pgbouncer-users N',
+    );
+    // Capped, pinned to one user, or with the users given, it is counted.
+    const capped = parsePgbouncerIni('[databases]\napp = host=db\n[pgbouncer]\nmax_db_connections = 30\n');
+    expect(bouncerPoolsFromIni(capped).maxDbConnections).toBe(30);
+    const pinned = parsePgbouncerIni('[databases]\napp = host=db user=api\n[pgbouncer]\n');
+    expect(bouncerPoolsFromIni(pinned).databases[0]!.users).toEqual([{ user: 'api' }]);
+    const two = bouncerPoolsFromIni(ini, { users: ['user 1', 'user 2'] });
+    expect(pgbouncerBudget({ usable: 97, bouncer: two, fleet: { replicas: 1 }, behind: [] }).perBouncer).toBe(
+      60,
+    );
   });
 
   it('fails when a pool setting is not a count', () => {

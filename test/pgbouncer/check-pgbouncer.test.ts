@@ -13,6 +13,7 @@ const INI = [
   'pool_mode = transaction',
   'default_pool_size = 20',
   'reserve_pool_size = 5',
+  'max_db_connections = 25',
   'max_client_conn = 400',
   '',
 ].join('\n');
@@ -128,7 +129,10 @@ describe('check with a hand-written PgBouncer tier', () => {
     );
     const ini = folder.write(
       'planned/pgbouncer.ini',
-      INI.replace('default_pool_size = 20', 'default_pool_size = 27'),
+      INI.replace('default_pool_size = 20', 'default_pool_size = 27').replace(
+        'max_db_connections = 25',
+        'max_db_connections = 32',
+      ),
     );
     const file = folder.write('planned/app.yaml', [app('clientats', 4)]);
     const check = (...surge: string[]) =>
@@ -140,6 +144,44 @@ describe('check with a hand-written PgBouncer tier', () => {
     const noSurge = await check('--pgbouncer-max-surge', '0');
     expect(noSurge.stdout).toContain(
       'server side: 2 bouncer pods × 32 server connections + 0 direct = 64 ≤ 97 usable: fits',
+    );
+  });
+
+  it('fails when a plain ini has no max_db_connections and the users are not given; --pgbouncer-users counts them', async () => {
+    const ini = folder.write('uncapped/pgbouncer.ini', INI.replace('max_db_connections = 25\n', ''));
+    const file = folder.write('uncapped/app.yaml', [app('clientats', 4)]);
+    const refused = await runCheck(
+      'check',
+      ini,
+      file,
+      '--max-connections',
+      '100',
+      '--pgbouncer-replicas',
+      '1',
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(
+      `clientats-deploy: ${ini} [databases] clientats has no user= and no max_db_connections, so every user in ` +
+        'the userlist gets its own pool of default_pool_size + reserve_pool_size server connections, and check ' +
+        'cannot read the userlist: set max_db_connections (the server connections one bouncer may open per ' +
+        'database), or give the number of users with --pgbouncer-users N\n',
+    );
+    const counted = await runCheck(
+      'check',
+      ini,
+      file,
+      '--max-connections',
+      '100',
+      '--pgbouncer-replicas',
+      '1',
+      '--pgbouncer-users',
+      '2',
+    );
+    // (1 + 1 surge) bouncer pods × 2 users × (20 + 5) = 100 > 97.
+    expect(counted.code).toBe(1);
+    expect(counted.stdout).toContain(
+      'server side: 2 bouncer pods × 50 server connections + 0 direct = 100 > 97 usable: OVER BUDGET',
     );
   });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readManifests } from '../../src/readers/read-manifests.js';
 import { isPgbouncerIni } from '../../src/readers/pgbouncer-tiers.js';
 
-const INI = '[databases]\napp = host=db dbname=app\n\n[pgbouncer]\ndefault_pool_size = 10\n';
+const INI =
+  '[databases]\napp = host=db dbname=app\n\n[pgbouncer]\ndefault_pool_size = 10\nmax_db_connections = 10\n';
 
 describe('isPgbouncerIni', () => {
   it.each([
