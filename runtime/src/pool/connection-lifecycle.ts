@@ -6,7 +6,6 @@
  * and a freed slot is the pool's decision (`LifecycleEvents`).
  */
 import type pg from 'pg';
-import type { Settings } from '../contract/index.js';
 import type { ClientSetup } from './client-config.js';
 import { ConnectBackoff } from './connect-backoff.js';
 import { expiryOf } from './housekeeping.js';
@@ -14,7 +13,7 @@ import { closeClient, destroyClient } from './close-client.js';
 import { Connection, type ConnectionOwner, type Partition } from './pool-connection.js';
 import { toConnectError } from './pool-errors.js';
 import { instrumentQueries } from './pool-snapshot.js';
-import type { CloseReason, Logger, PoolObserver, PoolOptions } from './pool-types.js';
+import type { CloseReason, PoolEnvironment, PoolOptions } from './pool-types.js';
 import type { SlotLedger } from './slot-ledger.js';
 
 /** What the lifecycle tells the pool. */
@@ -27,15 +26,9 @@ export interface LifecycleEvents extends ConnectionOwner {
 }
 
 /** What the lifecycle works with. */
-export interface LifecycleContext {
-  readonly settings: Settings;
+export interface LifecycleContext extends PoolEnvironment {
   readonly setup: ClientSetup;
-  /** `host:port` for log lines. */
-  readonly target: string;
   readonly Client: typeof pg.Client;
-  readonly now: () => number;
-  readonly log: Logger;
-  readonly observer: PoolObserver;
   readonly ledger: SlotLedger;
   readonly onConnect: PoolOptions['onConnect'];
 }
