@@ -17,7 +17,7 @@ import type { CloseReason, PoolEnvironment, PoolOptions } from './pool-types.js'
 import type { SlotLedger } from './slot-ledger.js';
 
 /** What the lifecycle tells the pool. */
-export interface LifecycleEvents extends ConnectionOwner {
+export interface LifecycleEvents {
   /** A connection is open (state `busy`, counted): hand it to a waiter, make it idle or close it. */
   connectionOpened(connection: Connection, now: number): void;
   /** A slot came free (a failed attempt, a closed socket). */
@@ -62,6 +62,8 @@ export class ConnectionLifecycle {
   readonly backoff: ConnectBackoff;
   /** Set by the final stage of `end()`: failures are no longer reported, slots no longer refilled. */
   closingDown = false;
+  /** Receives every connection's callbacks (query done, release, error); set by the pool before the first `open()`. */
+  owner: ConnectionOwner | undefined = undefined;
   private readonly timeQueries: boolean;
 
   constructor(
@@ -77,7 +79,7 @@ export class ConnectionLifecycle {
   open(partition: Partition, overflow: boolean): void {
     const { context } = this;
     const client = new context.Client(context.setup.config);
-    const connection = new Connection(this.events, client, partition, overflow);
+    const connection = new Connection(this.owner as ConnectionOwner, client, partition, overflow);
     connection.failureBurst = this.backoff.failures;
     context.ledger.reserve(connection);
     this.connections.add(connection);

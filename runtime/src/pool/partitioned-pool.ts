@@ -48,9 +48,6 @@ import { WaiterQueue } from './waiter-queue.js';
 const SILENT_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const NO_RELEASE = (): void => undefined;
 
-type Resolve = (value: never) => void;
-type Reject = (error: Error) => void;
-
 /** The pool behind `createPool` and `Pool`. */
 export class PartitionedPool extends EventEmitter implements ClientAtsPool, LifecycleEvents {
   readonly ready: Promise<void>;
@@ -106,6 +103,7 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
     const allowExitOnIdle = options.allowExitOnIdle ?? false;
     const dispatchParts = { ...env, ledger, idle, waiters, lifecycle, drain, maxUses, allowExitOnIdle };
     const dispatch = new ConnectionDispatch({ ...dispatchParts, events: this });
+    lifecycle.owner = dispatch;
     const backoff = lifecycle.backoff;
     this.checkout = new Checkout({ ...env, ledger, waiters, dispatch, growth, backoff, drain });
     this.lifecycle = lifecycle;
@@ -245,7 +243,7 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
     return this.lifecycle.backoff;
   }
 
-  // LifecycleEvents and ConnectionOwner: the lifecycle and the connections call back into the pool.
+  // LifecycleEvents: the lifecycle calls back into the pool.
 
   /** A connection opened: the pool may now be ready; the connection goes to a waiter or idle. */
   connectionOpened(connection: Connection, now: number): void {
@@ -266,23 +264,5 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
   slotFreed(): void {
     if (this.lifecycle.closingDown) this.drain.checkEmpty();
     else this.growth.grow();
-  }
-
-  queryDone(
-    connection: Connection,
-    error: Error | null,
-    result: unknown,
-    resolve: Resolve,
-    reject: Reject,
-  ): void {
-    this.dispatch.queryDone(connection, error, result, resolve, reject);
-  }
-
-  releaseBorrowed(connection: Connection, evict: boolean, error?: Error): void {
-    this.dispatch.releaseBorrowed(connection, evict, error);
-  }
-
-  connectionError(connection: Connection, error: Error): void {
-    this.dispatch.connectionError(connection, error);
   }
 }
