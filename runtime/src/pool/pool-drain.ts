@@ -57,8 +57,8 @@ export class PoolDrain implements PoolPhase {
 
   /** Wakes the drain once nothing is checked out and nobody waits; the dispatch calls it when that may be so. */
   settleCheck(): void {
-    const { ledger, waiters } = this.parts;
-    if (this.onSettled !== undefined && ledger.busy === 0 && waiters.length === 0) this.onSettled();
+    if (this.onSettled === undefined) return; // the hot path: not draining
+    if (this.parts.ledger.busy === 0 && this.parts.waiters.length === 0) this.onSettled();
   }
 
   /** Wakes the final stage once the last connection's socket has closed. */

@@ -190,9 +190,11 @@ describe("readiness and the pool's connect state", () => {
 
     const stoppedAt = Date.now();
     await database.stop();
-    await waitFor(() => pool.snapshot().connectFailing);
+    // While the server shuts down an attempt may be told so (57P03); once it is down, attempts are refused.
+    await waitFor(
+      () => pool.snapshot().connectFailing && /ECONNREFUSED/.test(pool.snapshot().lastConnectError!),
+    );
     const down = pool.snapshot();
-    expect(down.lastConnectError).toContain('refused (ECONNREFUSED)');
     expect(down.lastConnectErrorAt).toBeGreaterThanOrEqual(stoppedAt);
     // Attempts go on meanwhile: a later failure may have replaced the error, never cleared it.
     const whileDown = await diagnostics();
@@ -209,8 +211,9 @@ describe("readiness and the pool's connect state", () => {
     await waitFor(() => !pool.snapshot().connectFailing && pool.snapshot().idle === 1);
     await waitFor(() => server.readiness.healthy);
     const up = pool.snapshot();
-    // The history stays: the last error and when it happened (a later failed attempt may have replaced it).
-    expect(up.lastConnectError).toContain('refused (ECONNREFUSED)');
+    // The history stays: the last error and when it happened (a later attempt, say while the server was
+    // starting up, may have replaced it).
+    expect(up.lastConnectError).toEqual(expect.any(String));
     expect(up.lastConnectErrorAt).toBeGreaterThanOrEqual(down.lastConnectErrorAt!);
     expect(await diagnostics()).toMatchObject({
       connect_failing: false,
