@@ -31,6 +31,8 @@ export interface ThroughputTask {
 }
 
 const CONNECTIONS = 10;
+/** pgbench with --quick: a count per client, not a duration, so a loaded machine cannot make it process nothing. */
+const QUICK_PGBENCH_TRANSACTIONS = 100;
 const CALLERS = [64, 10] as const;
 const QPS = 'queries/s';
 const CPU = 'Node CPU µs/query';
@@ -108,7 +110,7 @@ export async function benchDatabaseThroughput(context: BenchContext): Promise<Be
   if (pgbench === undefined) notes.push('pgbench skipped: not on PATH');
   else
     notes.push(
-      `pgbench: ${pgbench}, \`-n -f select-1.sql -M <protocol> -c ${CONNECTIONS} -j 2 -T <seconds>\` (script: \`SELECT 1;\`)`,
+      `pgbench: ${pgbench}, \`-n -f select-1.sql -M <protocol> -c ${CONNECTIONS} -j 2 ${context.options.quick ? `-t ${QUICK_PGBENCH_TRANSACTIONS}` : '-T <seconds>'}\` (script: \`SELECT 1;\`)`,
     );
 
   for (const protocol of ['simple', 'extended'] as const) {
@@ -158,6 +160,7 @@ export async function benchDatabaseThroughput(context: BenchContext): Promise<Be
             clients: CONNECTIONS,
             threads: 2,
             seconds: context.options.seconds,
+            transactionsPerClient: context.options.quick ? QUICK_PGBENCH_TRANSACTIONS : undefined,
           }),
           cpuMicrosPerQuery: undefined,
           failures: 0,

@@ -26,8 +26,14 @@ export interface PgbenchOptions {
   readonly protocol: 'simple' | 'extended';
   readonly clients: number;
   readonly threads: number;
-  /** Whole seconds (pgbench's `-T`), at least 1. */
+  /** Whole seconds (pgbench's `-T`), at least 1; ignored when `transactionsPerClient` is given. */
   readonly seconds: number;
+  /**
+   * A fixed count per client (pgbench's `-t`) instead of a duration: a smoke
+   * run that must process something however slow the machine is. The run
+   * fails unless every transaction was processed.
+   */
+  readonly transactionsPerClient?: number;
 }
 
 let scriptPath: string | undefined;
@@ -42,6 +48,9 @@ export async function runPgbench(options: PgbenchOptions): Promise<number> {
   }
   const url = new URL(options.databaseUrl);
   const seconds = Math.max(1, Math.round(options.seconds));
+  const { transactionsPerClient } = options;
+  const length =
+    transactionsPerClient === undefined ? ['-T', String(seconds)] : ['-t', String(transactionsPerClient)];
   const args = [
     '-n',
     '-f',
@@ -52,8 +61,7 @@ export async function runPgbench(options: PgbenchOptions): Promise<number> {
     String(options.clients),
     '-j',
     String(options.threads),
-    '-T',
-    String(seconds),
+    ...length,
     '-h',
     url.hostname,
     '-p',
@@ -62,14 +70,21 @@ export async function runPgbench(options: PgbenchOptions): Promise<number> {
     decodeURIComponent(url.username),
     decodeURIComponent(url.pathname.slice(1)) || 'postgres',
   ];
+  // A fixed count has no duration: it gets the same generous bound as a long run (a safety net, not a timing).
   const { stdout } = await run('pgbench', args, {
-    timeout: (seconds + 30) * 1000,
+    timeout: (transactionsPerClient === undefined ? seconds + 30 : 120) * 1000,
     env: {
       ...process.env,
       PGPASSWORD: decodeURIComponent(url.password),
       PGAPPNAME: 'clientats-bench-pgbench',
     },
   });
+  const processed = /number of transactions actually processed: (\d+)/.exec(stdout);
+  const expected = transactionsPerClient === undefined ? 1 : transactionsPerClient * options.clients;
+  if (processed === null || Number(processed[1]) < expected)
+    throw new Error(
+      `pgbench processed ${processed?.[1] ?? 'no'} transactions, expected ${transactionsPerClient === undefined ? 'at least 1' : expected} (${length.join(' ')}): ${stdout.slice(-300)}`,
+    );
   const match = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
   if (match === null)
     throw new Error(

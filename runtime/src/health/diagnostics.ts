@@ -119,7 +119,10 @@ export function diagnosticsBody(input: DiagnosticsInput): Record<string, unknown
       timeouts: pool.timeouts,
       overflow_opened: pool.overflowOpened,
       connection_errors: pool.connectionErrors,
+      connect_failing: pool.connectFailing,
       last_connect_error: pool.lastConnectError ?? null,
+      last_connect_error_at:
+        pool.lastConnectErrorAt === undefined ? null : new Date(pool.lastConnectErrorAt).toISOString(),
     },
     server:
       database === undefined

@@ -367,11 +367,15 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
   };
 }
 
-/** Why the pool cannot serve right now: no open connection while its connects fail. `undefined` when it can. */
+/**
+ * Why the pool cannot serve right now: no open connection while its connects
+ * fail (`connectFailing`: the latest attempt failed and none succeeded since).
+ * `undefined` when it can; an error from an outage that is over never counts.
+ */
 function poolCannotServe(
   snapshot: PoolSnapshot | undefined,
 ): Pick<ReadinessResult, 'reason' | 'summary'> | undefined {
-  if (snapshot === undefined || snapshot.ending) return undefined;
+  if (snapshot === undefined || snapshot.ending || !snapshot.connectFailing) return undefined;
   if (snapshot.idle + snapshot.inUse > 0 || snapshot.lastConnectError === undefined) return undefined;
   return {
     reason: `the pool has no open connection and its connects fail: ${snapshot.lastConnectError}`,

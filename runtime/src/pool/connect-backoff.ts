@@ -1,7 +1,8 @@
 /**
  * Reconnecting after failed connection attempts: exponential backoff with
- * jitter, one attempt at a time while the server keeps refusing, and the last
- * connect error kept for `PoolTimeoutError` and `snapshot()`. Attempts started
+ * jitter, one attempt at a time while the server keeps refusing; whether
+ * connects are failing now, and the last connect error with its time, for
+ * `PoolTimeoutError` and `snapshot()`. Attempts started
  * before a failure was recorded (every connection a restart broke, reconnecting
  * at once) fail as one burst and move the backoff on only once.
  */
@@ -26,6 +27,8 @@ export class ConnectBackoff {
   currentError: ConnectError | undefined = undefined;
   /** Message of the last failed attempt ever (kept after recovery, for diagnostics). */
   lastMessage: string | undefined = undefined;
+  /** Wall-clock time (ms since the epoch) of that attempt's failure. */
+  lastFailedAt: number | undefined = undefined;
   private retryAt = 0;
   private timer: NodeJS.Timeout | undefined = undefined;
 
@@ -34,6 +37,7 @@ export class ConnectBackoff {
     private readonly retry: () => void,
   ) {}
 
+  /** True from a failed attempt until the next successful one. */
   get failing(): boolean {
     return this.failures > 0;
   }
@@ -70,6 +74,7 @@ export class ConnectBackoff {
   failed(error: ConnectError, burst: number): number | undefined {
     this.currentError = error;
     this.lastMessage = error.message;
+    this.lastFailedAt = Date.now();
     if (burst !== this.failures) return undefined;
     this.failures++;
     const delay = reconnectDelay(this.failures);

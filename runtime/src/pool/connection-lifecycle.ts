@@ -6,7 +6,6 @@
  * and a freed slot is the pool's decision (`LifecycleEvents`).
  */
 import type pg from 'pg';
-import type { Settings } from '../contract/index.js';
 import type { ClientSetup } from './client-config.js';
 import { ConnectBackoff } from './connect-backoff.js';
 import { expiryOf } from './housekeeping.js';
@@ -14,11 +13,11 @@ import { closeClient, destroyClient } from './close-client.js';
 import { Connection, type ConnectionOwner, type Partition } from './pool-connection.js';
 import { toConnectError } from './pool-errors.js';
 import { instrumentQueries } from './pool-snapshot.js';
-import type { CloseReason, Logger, PoolObserver, PoolOptions } from './pool-types.js';
+import type { CloseReason, PoolEnvironment, PoolOptions } from './pool-types.js';
 import type { SlotLedger } from './slot-ledger.js';
 
 /** What the lifecycle tells the pool. */
-export interface LifecycleEvents extends ConnectionOwner {
+export interface LifecycleEvents {
   /** A connection is open (state `busy`, counted): hand it to a waiter, make it idle or close it. */
   connectionOpened(connection: Connection, now: number): void;
   /** A slot came free (a failed attempt, a closed socket). */
@@ -27,15 +26,9 @@ export interface LifecycleEvents extends ConnectionOwner {
 }
 
 /** What the lifecycle works with. */
-export interface LifecycleContext {
-  readonly settings: Settings;
+export interface LifecycleContext extends PoolEnvironment {
   readonly setup: ClientSetup;
-  /** `host:port` for log lines. */
-  readonly target: string;
   readonly Client: typeof pg.Client;
-  readonly now: () => number;
-  readonly log: Logger;
-  readonly observer: PoolObserver;
   readonly ledger: SlotLedger;
   readonly onConnect: PoolOptions['onConnect'];
 }
@@ -69,6 +62,8 @@ export class ConnectionLifecycle {
   readonly backoff: ConnectBackoff;
   /** Set by the final stage of `end()`: failures are no longer reported, slots no longer refilled. */
   closingDown = false;
+  /** Receives every connection's callbacks (query done, release, error); set by the pool before the first `open()`. */
+  owner: ConnectionOwner | undefined = undefined;
   private readonly timeQueries: boolean;
 
   constructor(
@@ -84,7 +79,7 @@ export class ConnectionLifecycle {
   open(partition: Partition, overflow: boolean): void {
     const { context } = this;
     const client = new context.Client(context.setup.config);
-    const connection = new Connection(this.events, client, partition, overflow);
+    const connection = new Connection(this.owner as ConnectionOwner, client, partition, overflow);
     connection.failureBurst = this.backoff.failures;
     context.ledger.reserve(connection);
     this.connections.add(connection);

@@ -2,12 +2,14 @@
  * The pool's periodic work, on one unref'd timer: idle overflow connections
  * that lingered past POOL_OVERFLOW_IDLE_MS and idle connections past their
  * lifetime are closed; a borrower holding a connection past
- * POOL_LEAK_WARNING_MS is reported once.
+ * POOL_LEAK_WARNING_MS is reported once (and from then on `connect()`
+ * records its callers' stacks).
  */
 import type { Settings } from '../contract/index.js';
 import type { IdleStacks } from './checkout-routing.js';
 import type { Connection } from './pool-connection.js';
-import type { CloseReason } from './pool-types.js';
+import type { CloseReason, PoolEnvironment } from './pool-types.js';
+import type { SlotLedger } from './slot-ledger.js';
 
 /** Up to this fraction of POOL_MAX_LIFETIME_MS is taken off each connection's lifetime, so they do not all expire together. */
 export const LIFETIME_JITTER = 0.025;
@@ -74,4 +76,49 @@ export function findLeaks(connections: Iterable<Connection>, now: number, leakMi
     reports.push({ connection, heldMillis, message });
   }
   return reports;
+}
+
+/** What the housekeeping timer works with. */
+export interface HousekeepingParts extends PoolEnvironment {
+  readonly idle: IdleStacks;
+  readonly ledger: SlotLedger;
+  /** Every connection of the pool (the lifecycle's set). */
+  readonly connections: Iterable<Connection>;
+  /** Starts closing a connection taken out of the idle stacks. */
+  retire(connection: Connection, reason: CloseReason): void;
+}
+
+/** The housekeeping timer of one pool, started at once. */
+export class Housekeeping {
+  /** Borrowers' stacks cost a few µs per connect(): `connect()` records them only once a leak has been seen. */
+  recordStacks = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly parts: HousekeepingParts) {
+    this.timer = setInterval(this.tick, housekeepingMillis(parts.settings));
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Closes lingering idle overflow and expired idle connections; warns about connections held too long. */
+  private readonly tick = (): void => {
+    const { settings, idle, ledger, log } = this.parts;
+    const now = this.parts.now();
+    for (const [connection, reason] of idleToClose(idle, now, settings.overflowIdleMillis)) {
+      idle.remove(connection);
+      this.parts.retire(connection, reason);
+    }
+    const leakMillis = settings.leakWarningMillis;
+    if (leakMillis === 0 || ledger.busy === 0) return;
+    for (const { connection, heldMillis, message } of findLeaks(this.parts.connections, now, leakMillis)) {
+      log.warn(
+        { poolIndex: connection.partition.index, heldMillis, stack: connection.borrowStack?.stack },
+        message,
+      );
+      this.recordStacks = true;
+    }
+  };
 }

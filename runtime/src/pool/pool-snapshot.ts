@@ -4,6 +4,7 @@
  * `PoolObserver.onQuery`, installed only when that hook exists.
  */
 import type { Settings } from '../contract/index.js';
+import type { ConnectBackoff } from './connect-backoff.js';
 import type { Connection, Partition } from './pool-connection.js';
 import type { PoolObserver, PoolPartitionSnapshot, PoolSnapshot } from './pool-types.js';
 import type { PoolTotals } from './slot-ledger.js';
@@ -16,7 +17,7 @@ export interface SnapshotSource {
   readonly connections: Iterable<Connection>;
   readonly waiting: number;
   readonly totals: Readonly<PoolTotals>;
-  readonly lastConnectError: string | undefined;
+  readonly backoff: Pick<ConnectBackoff, 'failing' | 'lastMessage' | 'lastFailedAt'>;
   readonly ending: boolean;
 }
 
@@ -67,7 +68,9 @@ export function snapshotOf(source: SnapshotSource): PoolSnapshot {
     timeouts: source.totals.timeouts,
     overflowOpened: source.totals.overflowOpened,
     connectionErrors: source.totals.connectionErrors,
-    lastConnectError: source.lastConnectError,
+    connectFailing: source.backoff.failing,
+    lastConnectError: source.backoff.lastMessage,
+    lastConnectErrorAt: source.backoff.lastFailedAt,
     ending: source.ending,
   };
 }

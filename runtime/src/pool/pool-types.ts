@@ -5,6 +5,7 @@
  * (runtime/src/health, runtime/src/metrics) consume them.
  */
 import type pg from 'pg';
+import type { Settings } from '../contract/index.js';
 
 /** The subset of a pino logger the pool and server log through. Objects first, message second. */
 export interface Logger {
@@ -12,6 +13,18 @@ export interface Logger {
   info(object: object, message: string): void;
   warn(object: object, message: string): void;
   error(object: object, message: string): void;
+}
+
+/**
+ * What every part of the pool reads (internal): the settings, `host:port` for
+ * log lines, the clock, the logger and the observer hooks.
+ */
+export interface PoolEnvironment {
+  readonly settings: Settings;
+  readonly target: string;
+  readonly now: () => number;
+  readonly log: Logger;
+  readonly observer: PoolObserver;
 }
 
 /** Why a connection was closed. */
@@ -76,8 +89,15 @@ export interface PoolSnapshot {
   readonly timeouts: number;
   readonly overflowOpened: number;
   readonly connectionErrors: number;
-  /** Message of the last failed connection attempt (password redacted), if any. */
+  /**
+   * True while connecting fails: the latest connection attempt failed and none
+   * has succeeded since. False again after the next successful connect.
+   */
+  readonly connectFailing: boolean;
+  /** Message of the last failed connection attempt (password redacted), if any; kept after recovery. */
   readonly lastConnectError: string | undefined;
+  /** When that attempt failed (ms since the epoch, `Date.now()`); `undefined` when none ever failed. */
+  readonly lastConnectErrorAt: number | undefined;
   readonly ending: boolean;
 }
 

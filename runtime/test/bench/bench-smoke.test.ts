@@ -7,6 +7,7 @@ import { inject, describe, expect, it } from 'vitest';
 import { benchOptions, parseBenchArguments } from '../../bench/bench-options.js';
 import { SECTION_NAMES } from '../../bench/bench-report.js';
 import { runBenchmarks } from '../../bench/bench-suite.js';
+import { pgbenchVersion } from '../../bench/pgbench.js';
 import { reportMarkdown } from '../../bench/report-markdown.js';
 
 /** The runtime's own sections; `generator` is the root package's (test/bench/generator-synth.test.ts). */
@@ -46,6 +47,16 @@ describe('bench --quick', () => {
         'ours 64 callers (extended)',
       ]),
     );
+    // pgbench runs a fixed count with --quick (`-t`), so a loaded machine cannot leave it with nothing processed.
+    if ((await pgbenchVersion()) !== undefined) {
+      const throughput = report.sections.find((section) => section.name === 'throughput')!;
+      for (const protocol of ['simple', 'extended']) {
+        const pgbench = throughput.measurements.find(
+          (measurement) => measurement.label === `pgbench -c 10 -j 2 (${protocol})`,
+        );
+        expect(pgbench?.metrics['queries/s']?.median, protocol).toBeGreaterThan(0);
+      }
+    }
     expect(labels('health-server')).toEqual([
       'bare node:http /health',
       'ours /health',

@@ -23,7 +23,9 @@ function snapshot(overrides: Partial<PoolSnapshot> = {}): PoolSnapshot {
     timeouts: 0,
     overflowOpened: 0,
     connectionErrors: 0,
+    connectFailing: false,
     lastConnectError: undefined,
+    lastConnectErrorAt: undefined,
     ending: false,
     ...overrides,
   };

@@ -1,9 +1,13 @@
 /**
  * The pool's counts stay consistent: after every step of randomized sequences
  * (checkouts, queries, releases with and without errors, idle errors, broken
- * queries, time passing, end) on the fake client, `busy + idle + connecting +
- * closing` equals the slots used, every count equals the connections in that
- * state, and no partition exceeds POOL_SIZE + MAX_OVERFLOW.
+ * queries, connections that die silently, the clock passing the idle check
+ * and the lifetime, `end()` in the middle, ticks) on the fake client, `busy +
+ * idle + connecting + closing` equals the slots used, every count equals the
+ * connections in that state, and no partition exceeds POOL_SIZE + MAX_OVERFLOW.
+ * Every part of the pool runs in these sequences: checkout (with the idle
+ * check and the requeue after a failed one), dispatch, growth, housekeeping
+ * and drain.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +24,9 @@ type Step =
   | { kind: 'query'; fails: boolean }
   | { kind: 'release'; pick: number; withError: boolean }
   | { kind: 'idle-error'; pick: number }
+  | { kind: 'silent-death'; pick: number }
+  | { kind: 'advance'; millis: number }
+  | { kind: 'end' }
   | { kind: 'tick' };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -29,7 +36,16 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     .record({ pick: fc.nat(20), withError: fc.boolean() })
     .map((value): Step => ({ kind: 'release', ...value })),
   fc.nat(20).map((pick): Step => ({ kind: 'idle-error', pick })),
+  fc.nat(20).map((pick): Step => ({ kind: 'silent-death', pick })),
+  fc.integer({ min: 1, max: 700 }).map((millis): Step => ({ kind: 'advance', millis })),
   fc.constant<Step>({ kind: 'tick' }),
+  fc.constant<Step>({ kind: 'tick' }),
+);
+
+/** Rarely: `end()` in the middle of the sequence, so the drain runs while callers still come. */
+const withEnd: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 30, arbitrary: step },
+  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'end' }) },
 );
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -43,19 +59,25 @@ describe('SlotLedger', () => {
           count: fc.integer({ min: 1, max: 3 }),
           overflow: fc.integer({ min: 0, max: 2 }),
         }),
-        fc.array(step, { minLength: 1, maxLength: 40 }),
+        fc.array(withEnd, { minLength: 1, maxLength: 40, size: 'max' }),
         async (shape, steps) => {
+          // A silently dead client fails every query, the idle check's `SELECT 1` included.
+          const dead = new Set<FakeClient>();
           const { Client, clients } = fakeClientClass({
-            query: (_client, text) => (text === 'fail' ? new Error('Connection terminated') : undefined),
+            query: (client, text) =>
+              text === 'fail' || dead.has(client) ? new Error('Connection terminated') : undefined,
           });
+          let clock = 0;
           const settings = settingsFor(URL, {
             POOL_SIZE: String(shape.size),
             POOL_COUNT: String(shape.count),
             MAX_OVERFLOW: String(shape.overflow),
             POOL_TIMEOUT: '60000',
             POOL_OVERFLOW_IDLE_MS: '0',
+            POOL_IDLE_CHECK_MS: '100',
+            POOL_MAX_LIFETIME_MS: '1000',
           });
-          const pool = new PartitionedPool(settings, { Client, maxUses: 3 });
+          const pool = new PartitionedPool(settings, { Client, maxUses: 3, now: () => clock });
           const borrowed: PooledClient[] = [];
           let finishing = false;
           const pending: Promise<unknown>[] = [];
@@ -87,6 +109,18 @@ describe('SlotLedger', () => {
                 );
                 break;
               }
+              case 'silent-death': {
+                const open = clients.filter((client: FakeClient) => !client.ended);
+                const client = open[each.pick % Math.max(1, open.length)];
+                if (client !== undefined) dead.add(client);
+                break;
+              }
+              case 'advance':
+                clock += each.millis;
+                break;
+              case 'end':
+                pending.push(pool.end({ drainMillis: 50 }));
+                break;
               case 'tick':
                 await settle();
                 break;
