@@ -3,13 +3,9 @@
  * `--markdown` are its aliases), with `--baseline PATH` the base branch's
  * budget compared with this one. The exit code never depends on the format.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { diffLines, diffReports, formatDiffMarkdown, type BudgetDiff } from '../budget/budget-diff.js';
+import type { BudgetDiff } from '../budget/budget-diff.js';
 import { formatJson, formatMarkdown, formatText, type BudgetReport } from '../budget/budget-report.js';
-import { budgetMermaid } from '../observability/budget-mermaid.js';
 import type { Consumer, SourceLocations } from '../budget/budget-types.js';
-import { errorLine } from '../readers/source-lines.js';
-import { budgetAnnotations, workflowCommand } from '../report/github-annotations.js';
 import { checkWithConsumers } from './check-command.js';
 import { choiceOption, UsageError, type ParsedOptions } from './cli-options.js';
 import type { LiveOptions } from './command-inputs.js';
@@ -42,8 +38,11 @@ export async function checkOutput(
   const diff =
     baselinePath === undefined
       ? undefined
-      : diffReports(await baselineReport(options, live, baselinePath), report);
-  return { text: render(format, report, consumers, diff, baselinePath), fits: report.fits };
+      : (await import('../budget/budget-diff.js')).diffReports(
+          await baselineReport(options, live, baselinePath),
+          report,
+        );
+  return { text: await render(format, report, consumers, diff, baselinePath), fits: report.fits };
 }
 
 async function baselineReport(
@@ -61,19 +60,23 @@ async function baselineReport(
   }
 }
 
-function render(
+/** Renders the report; what only one format needs (the chart, annotations, the diff) is loaded for it. */
+async function render(
   format: CheckFormat,
   report: BudgetReport,
   consumers: readonly Consumer[],
   diff: BudgetDiff | undefined,
   baseline: string | undefined,
-): string {
+): Promise<string> {
   switch (format) {
     case 'json':
       return formatJson(diff === undefined ? report : ({ ...report, diff } as BudgetReport));
     case 'markdown': {
+      const { budgetMermaid } = await import('../observability/budget-mermaid.js');
       const markdown = formatMarkdown(report, { chart: budgetMermaid });
-      return diff === undefined ? markdown : `${formatDiffMarkdown(diff)}\n${markdown}`;
+      if (diff === undefined) return markdown;
+      const { formatDiffMarkdown } = await import('../budget/budget-diff.js');
+      return `${formatDiffMarkdown(diff)}\n${markdown}`;
     }
     case 'github': {
       const locate = (consumer: {
@@ -89,48 +92,24 @@ function render(
         );
         return found === undefined || found.kind === 'other' ? undefined : found.locations;
       };
+      const { budgetAnnotations, workflowCommand } = await import('../report/github-annotations.js');
       const commands = budgetAnnotations(report, locate, diff).map(workflowCommand);
-      return `${commands.join('\n')}\n::group::connection budget\n${textOf(report, diff, baseline)}::endgroup::\n`;
+      const text = await textOf(report, diff, baseline);
+      return `${commands.join('\n')}\n::group::connection budget\n${text}::endgroup::\n`;
     }
     default:
       return textOf(report, diff, baseline);
   }
 }
 
-function textOf(report: BudgetReport, diff: BudgetDiff | undefined, baseline: string | undefined): string {
+async function textOf(
+  report: BudgetReport,
+  diff: BudgetDiff | undefined,
+  baseline: string | undefined,
+): Promise<string> {
   if (diff === undefined) return formatText(report);
+  const { diffLines } = await import('../budget/budget-diff.js');
   return `${formatText(report)}\nchange against ${baseline}:\n${diffLines(diff)
     .map((line) => `  ${line}\n`)
     .join('')}`;
-}
-
-/** True when the raw arguments ask for `--format github` (also when they fail to parse). */
-export function wantsGithubFormat(argv: readonly string[]): boolean {
-  return argv.some(
-    (arg, index) => arg === '--format=github' || (arg === '--format' && argv[index + 1] === 'github'),
-  );
-}
-
-/**
- * A bad-input problem (`file[#N]: message`) as an `::error` at its file and
- * line when the file can be read; without a file otherwise.
- */
-export function inputErrorCommand(problem: string): string {
-  const file = /^(.+?)(?:#\d+)?: /.exec(problem)?.[1];
-  let at: { file?: string; line?: number } = {};
-  if (file !== undefined && file !== '-' && existsSync(file) && statSync(file).isFile()) {
-    let line: number | undefined;
-    try {
-      line = errorLine({ path: file, text: readFileSync(file, 'utf8') }, problem);
-    } catch {
-      line = undefined;
-    }
-    at = { file, ...(line === undefined ? {} : { line }) };
-  }
-  return workflowCommand({
-    level: 'error',
-    title: 'clientats-deploy check: bad input',
-    message: problem,
-    ...at,
-  });
 }

@@ -366,3 +366,10 @@ export function databaseUrlOption(options: ParsedOptions): string | undefined {
 export function modeOption(options: ParsedOptions): BudgetMode {
   return options.values.strict === true ? 'strict' : 'rollout';
 }
+
+/** True when the raw arguments ask for `--format github` (also when they fail to parse). */
+export function wantsGithubFormat(argv: readonly string[]): boolean {
+  return argv.some(
+    (arg, index) => arg === '--format=github' || (arg === '--format' && argv[index + 1] === 'github'),
+  );
+}
