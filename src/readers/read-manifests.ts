@@ -70,7 +70,13 @@ export interface ManifestInputs {
 export const BUDGET_REPORT_FILE = 'connection-budget.json';
 
 /** Kinds that make a Kubernetes file worth reading. */
-const READ_KINDS: readonly string[] = [...WORKLOAD_KINDS, 'HorizontalPodAutoscaler', 'ConfigMap'];
+const READ_KINDS: readonly string[] = [
+  ...WORKLOAD_KINDS,
+  'HorizontalPodAutoscaler',
+  'ScaledObject',
+  'ConfigMap',
+  'Secret',
+];
 
 /** Aliases a YAML file may expand; manifests use a handful at most. */
 const MAX_YAML_ALIASES = 100;
