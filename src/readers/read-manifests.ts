@@ -8,14 +8,18 @@
  * of a dist/), other `.json` files are Heroku app.json, everything else is a
  * YAML stream of Kubernetes objects (`List`s expanded) or one Compose file.
  * Kubernetes objects of every file are read together, so an HPA or ConfigMap
- * may sit in another file than its workload.
+ * may sit in another file than its workload. Compose files are read as
+ * Compose loads them (`compose-project.ts`): files named together merged in
+ * order, a folder's override file merged with its base, `extends` resolved,
+ * `${VAR}` from the project's `.env`.
  */
 import { basename } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { BudgetReport } from '../budget/budget-report.js';
 import type { Consumer } from '../budget/budget-types.js';
 import type { RuntimeTimingFacts } from '../budget/runtime-timing.js';
-import { isComposeFile, readComposeFile } from './compose-file.js';
+import { isComposeFile, parseDotenv, readComposeFile } from './compose-file.js';
+import { composeProjects, mergeComposeProject, type ComposeInput } from './compose-project.js';
 import { isHerokuAppJson, readHerokuAppJson } from './heroku-app-json.js';
 import { isKubernetesObject, readKubernetesObjects, type SourcedObject } from './kubernetes-manifests.js';
 import { WORKLOAD_KINDS } from './kubernetes-workloads.js';
@@ -96,6 +100,19 @@ export function readManifests(
   const kubernetesFiles: { file: string; named: boolean; kinds: string[] }[] = [];
   let budget: ManifestInputs['budget'];
   const pgbouncer = readPgbouncerTiers(options);
+  // Compose files are grouped into projects (merged, extends resolved) before any is read.
+  const parsed = new Map<string, unknown[]>();
+  const composeInputs: ComposeInput[] = [];
+  for (const { path: file, text, named = true } of inputs) {
+    if (file.endsWith('.ini') || file.endsWith('.json') || basename(file) === BUDGET_REPORT_FILE) continue;
+    const documents = parseYamlDocuments(file, text).filter(
+      (document) => document !== null && document !== undefined,
+    );
+    parsed.set(file, documents);
+    if (documents.length === 1 && isComposeFile(documents[0]))
+      composeInputs.push({ file, document: documents[0], named });
+  }
+  const projects = composeProjects(composeInputs);
   for (const { path: file, text, named = true } of inputs) {
     if (file.endsWith('.ini')) {
       pgbouncer.ini(file, text);
@@ -121,20 +138,32 @@ export function readManifests(
       notes.push(...findings.notes);
       continue;
     }
-    const documents = parseYamlDocuments(file, text).filter(
-      (document) => document !== null && document !== undefined,
-    );
-    if (documents.length === 1 && (isComposeFile(documents[0]) || isHerokuAppJson(documents[0], file))) {
-      if (isComposeFile(documents[0])) pgbouncer.compose(documents[0], file);
-      const findings = isComposeFile(documents[0])
-        ? readComposeFile(documents[0], file, {
-            readEnvFile: (path) => options.readEnvFile?.(file, path),
-            ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
-          })
-        : readHerokuAppJson(documents[0], file, options);
+    const documents = parsed.get(file) ?? [];
+    if (documents.length === 1 && isHerokuAppJson(documents[0], file) && !isComposeFile(documents[0])) {
+      const findings = readHerokuAppJson(documents[0], file, options);
       files.push({ file, consumers: findings.consumers });
       timing.push(...findings.timing);
       notes.push(...findings.notes);
+      continue;
+    }
+    if (documents.length === 1 && isComposeFile(documents[0])) {
+      const project = projects.find((candidate) => candidate[0]!.file === file);
+      if (project === undefined) {
+        // A later file of a project: read with its first file.
+        files.push({ file, consumers: [] });
+        continue;
+      }
+      const merged = mergeComposeProject(project, composeInputs);
+      const dotenv = options.readEnvFile?.(merged.file, '.env');
+      pgbouncer.compose(merged.document, merged.file);
+      const findings = readComposeFile(merged.document, merged.file, {
+        readEnvFile: (path) => options.readEnvFile?.(merged.file, path),
+        ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
+        ...(dotenv === undefined ? {} : { variables: parseDotenv(dotenv) }),
+      });
+      files.push({ file, consumers: findings.consumers });
+      timing.push(...findings.timing);
+      notes.push(...merged.notes, ...findings.notes);
       continue;
     }
     const objects = documents.flatMap((document) =>

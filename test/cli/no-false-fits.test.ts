@@ -24,4 +24,32 @@ describe('clientats-deploy check: no false "fits"', () => {
       '  api rollout: 63 pods (50 HPA max + 13 surge) × (1 pool × (10 + 0) + 1 probe) = 693 (630 pool + 63 probe)\n',
     );
   });
+
+  it('merges the override file next to docker-compose.yml when the folder is checked', () => {
+    const result = bin(['check', '.', '--max-connections', '100'], `${UNDERCOUNT}/compose-override`);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(
+      '  app rollout: 10 containers × (1 pool × (10 + 0) + 1 probe) = 110 (100 pool + 10 probe)\n',
+    );
+    expect(result.stdout).toContain(
+      'note: docker-compose.override.yml: merged into docker-compose.yml (service "app"), as docker compose does with the override file next to its base file\n',
+    );
+  });
+
+  it("interpolates ${POOL_SIZE:-30} from the project's .env, as Compose does", () => {
+    const result = bin(['check', '.', '--max-connections', '100'], `${UNDERCOUNT}/compose-dotenv`);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(
+      '  app rollout: 3 containers × (1 pool × (50 + 0) + 1 probe) = 153 (150 pool + 3 probe)\n',
+    );
+  });
+
+  it('counts DATABASE_URL: ${DATABASE_URL} as present, value unknown', () => {
+    const result = bin(['check', `${UNDERCOUNT}/compose-interpolated.yml`, '--max-connections', '100']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('  fits: rollout 11 ≤ 97 usable, 86 spare\n');
+  });
 });
