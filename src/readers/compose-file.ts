@@ -63,7 +63,7 @@ export function readComposeFile(
   source: string,
   options: ComposeReadOptions = {},
 ): ManifestFindings {
-  const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
+  const findings: ManifestFindings = { consumers: [], timing: [], notes: [], pooled: [] };
   const services = objectAt(objectAt(document, source).services, `${source}: services`);
   for (const [name, value] of Object.entries(services)) {
     const where = `${source}: service "${name}"`;
@@ -89,6 +89,8 @@ export function readComposeFile(
       ...(environment.DATABASE_POOLER === 'pgbouncer' ? { pooler: 'pgbouncer' as const } : {}),
     };
     findings.consumers.push(consumer);
+    if (consumer.pooler !== undefined)
+      findings.pooled?.push({ consumer, where, url: environment.DATABASE_URL ?? '' });
     if (!runtime) continue;
     findings.timing.push({
       name,

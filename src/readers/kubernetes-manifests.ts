@@ -86,7 +86,7 @@ export function readKubernetesObjects(
   objects: readonly SourcedObject[],
   options: KubernetesReadOptions = {},
 ): ManifestFindings {
-  const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
+  const findings: ManifestFindings = { consumers: [], timing: [], notes: [], pooled: [] };
   const sources = {
     configMaps: [] as Located<Record<string, unknown>>[],
     secrets: [] as Located<Record<string, unknown>>[],
@@ -257,6 +257,14 @@ function readWorkload(
       ...(client.environment.DATABASE_POOLER === 'pgbouncer' ? { pooler: 'pgbouncer' as const } : {}),
     };
     findings.consumers.push(consumer);
+    if (consumer.pooler !== undefined) {
+      findings.pooled?.push({
+        consumer,
+        where: client.containerWhere,
+        ...(workload.namespace === undefined ? {} : { namespace: workload.namespace }),
+        url: client.environment.DATABASE_URL ?? '',
+      });
+    }
     // The timing checks compare the manifest with the runtime's own settings: nothing to compare otherwise.
     if (!runtime) continue;
     const probe = optionalObjectAt(client.record.readinessProbe, `${client.containerWhere} readinessProbe`);

@@ -23,8 +23,9 @@ import { composeProjects, mergeComposeProject, type ComposeInput } from './compo
 import { isHerokuAppJson, readHerokuAppJson } from './heroku-app-json.js';
 import { isKubernetesObject, readKubernetesObjects, type SourcedObject } from './kubernetes-manifests.js';
 import { WORKLOAD_KINDS } from './kubernetes-workloads.js';
-import { InputError } from './manifest-input.js';
+import { InputError, type PooledClient } from './manifest-input.js';
 import { readPgbouncerTiers, type FoundPgbouncerTier } from './pgbouncer-tiers.js';
+import { placePooledClients, type ComposeDocument } from './pooled-clients.js';
 import { withSourceLocations } from './source-lines.js';
 
 /** A file in memory. */
@@ -51,6 +52,11 @@ export interface ReadManifestOptions {
   readonly pgbouncerReplicas?: number;
   /** Adds each consumer's `locations` (file and line of its sizing values), for annotations. @default false */
   readonly locations?: boolean;
+  /**
+   * Notes each app counted behind PgBouncer only because DATABASE_POOLER says so (its URL not in the
+   * input). Synth turns it off: it renders the app and its tier together. @default true
+   */
+  readonly poolerAssumptionNotes?: boolean;
 }
 
 /** The consumers found in one file. */
@@ -113,6 +119,8 @@ export function readManifests(
       composeInputs.push({ file, document: documents[0], named });
   }
   const projects = composeProjects(composeInputs);
+  const pooled: PooledClient[] = [];
+  const composeDocuments: ComposeDocument[] = [];
   for (const { path: file, text, named = true } of inputs) {
     if (file.endsWith('.ini')) {
       pgbouncer.ini(file, text);
@@ -164,6 +172,8 @@ export function readManifests(
       files.push({ file, consumers: findings.consumers });
       timing.push(...findings.timing);
       notes.push(...merged.notes, ...findings.notes);
+      pooled.push(...(findings.pooled ?? []));
+      composeDocuments.push({ file: merged.file, document: merged.document });
       continue;
     }
     const objects = documents.flatMap((document) =>
@@ -190,6 +200,7 @@ export function readManifests(
     ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
   });
   pgbouncer.kubernetes(kubernetes);
+  pooled.push(...(findings.pooled ?? []));
   for (const { file, named, kinds } of kubernetesFiles) {
     if (named && !kinds.some((kind) => READ_KINDS.includes(kind))) {
       throw new InputError(
@@ -215,6 +226,17 @@ export function readManifests(
     ) {
       notes.push(`${file}: no database client found`);
     }
+  }
+  const placement = placePooledClients(pooled, pgbouncer.found, kubernetes, composeDocuments, {
+    assumptionNotes: options.poolerAssumptionNotes ?? true,
+  });
+  notes.push(...placement.notes);
+  for (const [index, entry] of files.entries()) {
+    if (!entry.consumers.some((consumer) => placement.replacements.has(consumer))) continue;
+    files[index] = {
+      ...entry,
+      consumers: entry.consumers.map((consumer) => placement.replacements.get(consumer) ?? consumer),
+    };
   }
   const located =
     options.locations === true
