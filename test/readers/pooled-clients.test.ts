@@ -72,3 +72,46 @@ describe('apps with DATABASE_POOLER=pgbouncer', () => {
     expect(poolers(wrongPort)[0]).toEqual(['reports', undefined]);
   });
 });
+
+describe('Compose apps with DATABASE_POOLER=pgbouncer', () => {
+  const ini = [
+    '[databases]',
+    'clientats = host=db port=5432 dbname=clientats',
+    '[pgbouncer]',
+    'listen_port = 6432',
+    'pool_mode = transaction',
+    'default_pool_size = 10',
+    'max_client_conn = 200',
+  ].join('\n');
+  const project = (url: string): { path: string; text: string } => ({
+    path: 'docker-compose.yml',
+    text: stringify({
+      services: {
+        app: {
+          image: 'clientats-api:0.1.0',
+          deploy: { replicas: 4 },
+          environment: { DATABASE_URL: url, DATABASE_POOLER: 'pgbouncer', POOL_SIZE: '10' },
+        },
+        pgbouncer: {
+          image: 'edoburu/pgbouncer',
+          configs: [{ source: 'pgbouncer-ini', target: '/etc/pgbouncer/pgbouncer.ini' }],
+        },
+      },
+      configs: { 'pgbouncer-ini': { content: ini } },
+    }),
+  });
+
+  it("counts an app directly when its URL names the database service, behind when it names the bouncer's", () => {
+    const direct = readManifests([project('postgres://app@db:5432/clientats')]);
+    expect(poolers(direct)).toEqual([['app', undefined]]);
+    const bouncer =
+      'docker-compose.yml: service "pgbouncer" sets no POOL_* or DATABASE_URL: not a database client';
+    expect(direct.notes).toEqual([
+      bouncer,
+      'docker-compose.yml: service "app" has DATABASE_POOLER=pgbouncer but its DATABASE_URL names db:5432, not PgBouncer pgbouncer (pgbouncer:6432): counted directly against the database',
+    ]);
+    const behind = readManifests([project('postgres://app@pgbouncer:6432/clientats')]);
+    expect(poolers(behind)).toEqual([['app', 'pgbouncer']]);
+    expect(behind.notes).toEqual([bouncer]);
+  });
+});
