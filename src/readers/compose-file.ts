@@ -2,6 +2,12 @@
  * Budget consumers from a Docker Compose file: every service whose environment
  * (list or map form, plus `env_file`) marks it as a database client, with
  * `deploy.replicas` (1 when unset) and `stop_grace_period` (Compose default 10 s).
+ *
+ * Interpolation (`${NAME}`, `${NAME:-default}`…) takes the project's `.env`
+ * (`variables`), as Compose does; the shell that runs Compose may override
+ * it, so a value the budget needs that comes from interpolation is counted
+ * with a note saying where it came from. A needed value nothing sets is
+ * refused; any other (DATABASE_URL, a token) is present, value unknown.
  */
 import type { Environment } from 'clientats-runtime/contract';
 import type { ComposeConsumer } from '../budget/budget-types.js';
@@ -36,6 +42,19 @@ export interface ComposeReadOptions {
   readonly readEnvFile?: (path: string) => string | undefined;
   /** Nodes a `deploy.mode: global` service runs on (`--nodes`). */
   readonly nodes?: number;
+  /** The project's `.env` variables, which interpolation reads (the shell's are unknown here). */
+  readonly variables?: Readonly<Record<string, string>>;
+}
+
+/** Variables whose value the budget needs: interpolation must give them one. */
+const NEEDED =
+  /^(POOL_.*|MAX_OVERFLOW|DATABASE_POOLER|READINESS_TIMEOUT_MS|SHUTDOWN_DELAY_MS|SHUTDOWN_DRAIN_MS)$/;
+
+/** How a value is interpolated: the `.env` variables, whether the value is needed, where notes go. */
+interface Interpolation {
+  readonly variables: Readonly<Record<string, string>>;
+  readonly needed: boolean;
+  readonly notes: string[];
 }
 
 /** Reads the services of one Compose document. */
@@ -44,18 +63,18 @@ export function readComposeFile(
   source: string,
   options: ComposeReadOptions = {},
 ): ManifestFindings {
-  const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
+  const findings: ManifestFindings = { consumers: [], timing: [], notes: [], pooled: [] };
   const services = objectAt(objectAt(document, source).services, `${source}: services`);
   for (const [name, value] of Object.entries(services)) {
     const where = `${source}: service "${name}"`;
     const service = objectAt(value ?? {}, where);
-    const environment = serviceEnvironment(service, where, options);
+    const environment = serviceEnvironment(service, where, options, findings.notes);
     if (!isDatabaseClient(environment)) {
       findings.notes.push(`${where} sets no POOL_* or DATABASE_URL: not a database client`);
       continue;
     }
     const deploy = optionalObjectAt(service.deploy, `${where} deploy`);
-    const replicas = replicasOf(service, deploy, where, options);
+    const replicas = replicasOf(service, deploy, where, options, findings.notes);
     const runtime = runsRuntime(
       labelsOf(service.labels, where)[RUNTIME_LABEL],
       `${where} label ${RUNTIME_LABEL}`,
@@ -70,6 +89,8 @@ export function readComposeFile(
       ...(environment.DATABASE_POOLER === 'pgbouncer' ? { pooler: 'pgbouncer' as const } : {}),
     };
     findings.consumers.push(consumer);
+    if (consumer.pooler !== undefined)
+      findings.pooled?.push({ consumer, where, url: environment.DATABASE_URL ?? '' });
     if (!runtime) continue;
     findings.timing.push({
       name,
@@ -91,7 +112,9 @@ function replicasOf(
   deploy: Record<string, unknown> | undefined,
   where: string,
   options: ComposeReadOptions,
+  notes: string[],
 ): number {
+  const scope = { variables: options.variables ?? {}, needed: true, notes };
   const mode = deploy?.mode ?? 'replicated';
   if (mode === 'global') {
     if (options.nodes !== undefined) return options.nodes;
@@ -102,16 +125,19 @@ function replicasOf(
   if (mode !== 'replicated')
     throw new InputError(`${where} deploy.mode must be replicated or global, got ${show(mode)}`);
   return (
-    integerAt(composeNumber(deploy?.replicas, `${where} deploy.replicas`), `${where} deploy.replicas`) ??
-    integerAt(composeNumber(service.scale, `${where} scale`), `${where} scale`) ??
+    integerAt(
+      composeNumber(deploy?.replicas, `${where} deploy.replicas`, scope),
+      `${where} deploy.replicas`,
+    ) ??
+    integerAt(composeNumber(service.scale, `${where} scale`, scope), `${where} scale`) ??
     1
   );
 }
 
 /** Compose interpolates then casts numbers, so `"3"` and `"${REPLICAS:-3}"` mean 3 (unlike Kubernetes). */
-function composeNumber(value: unknown, where: string): unknown {
+function composeNumber(value: unknown, where: string, scope: Interpolation): unknown {
   if (typeof value !== 'string') return value;
-  const text = interpolate(value, where).trim();
+  const text = interpolate(value, where, scope).trim();
   return /^\d+$/.test(text) ? Number(text) : value;
 }
 
@@ -132,7 +158,10 @@ function serviceEnvironment(
   service: Record<string, unknown>,
   where: string,
   options: ComposeReadOptions,
+  notes: string[],
 ): Environment {
+  const variables = options.variables ?? {};
+  const scope = (name: string): Interpolation => ({ variables, needed: NEEDED.test(name), notes });
   const environment: Record<string, string | undefined> = {};
   const files =
     service.env_file === undefined
@@ -154,10 +183,7 @@ function serviceEnvironment(
         throw new InputError(`${where} env_file "${path}" cannot be read: the budget needs its values`);
       continue;
     }
-    for (const line of text.split(/\r?\n/)) {
-      const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-      if (match !== null && !line.trimStart().startsWith('#')) environment[match[1]] = unquote(match[2]);
-    }
+    Object.assign(environment, parseDotenv(text));
   }
   const raw = service.environment;
   if (Array.isArray(raw)) {
@@ -171,29 +197,69 @@ function serviceEnvironment(
         environment[entry.slice(0, separator)] = interpolate(
           entry.slice(separator + 1),
           `${where} environment ${entry.slice(0, separator)}`,
+          scope(entry.slice(0, separator)),
         );
     }
   } else if (raw !== undefined && raw !== null) {
     for (const [name, value] of Object.entries(objectAt(raw, `${where} environment`))) {
       const text = environmentValue(value, `${where} environment ${name}`);
-      environment[name] = text === undefined ? '' : interpolate(text, `${where} environment ${name}`);
+      environment[name] =
+        text === undefined ? '' : interpolate(text, `${where} environment ${name}`, scope(name));
     }
   }
   return environment;
 }
 
-/** `${NAME:-default}` / `${NAME-default}` take their default; any other interpolation cannot be checked. */
-function interpolate(value: string, where: string): string {
-  return value.replace(
-    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$\$/g,
-    (whole, name: string | undefined, fallback: string | undefined) => {
+/**
+ * Compose interpolation: `$$`, `$NAME`, `${NAME}`, `${NAME:-default}`,
+ * `${NAME-default}`, `${NAME:?error}`, `${NAME?error}`, `${NAME:+other}`,
+ * `${NAME+other}`, from the `.env` variables. A variable `.env` does not set
+ * may come from the shell: a needed value takes its default (with a note) or
+ * is refused; any other becomes empty (present, value unknown).
+ */
+function interpolate(value: string, where: string, scope: Interpolation): string {
+  const sources: string[] = [];
+  const text = value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)|\$\$/g,
+    (whole, braced: string | undefined, operator: string | undefined, operand: string | undefined, bare) => {
       if (whole === '$$') return '$';
-      if (fallback !== undefined) return fallback;
+      const name = (braced ?? bare) as string;
+      const set = Object.hasOwn(scope.variables, name) ? scope.variables[name] : undefined;
+      const empty = set === undefined || (operator?.startsWith(':') === true && set === '');
+      if (operator?.endsWith('+') === true) {
+        if (set !== undefined) return empty ? '' : (operand ?? '');
+        if (!scope.needed) return '';
+      } else if (set !== undefined && !(empty && operator?.endsWith('-') === true)) {
+        if (scope.needed) sources.push(`${name} from .env`);
+        return set;
+      } else if (operator?.endsWith('-') === true) {
+        if (scope.needed) sources.push(`the default of ${name}: .env does not set it`);
+        return operand ?? '';
+      } else if (!scope.needed) {
+        return '';
+      }
       throw new InputError(
         `${where} uses \${${name}} without a default, got ${show(value)}: write the value or \${${name}:-value}`,
       );
     },
   );
+  if (sources.length > 0) {
+    scope.notes.push(
+      `${where} is ${show(value)}: counted as ${show(text)} (${sources.join(', ')}); ` +
+        'a variable of the same name in the shell that runs docker compose overrides it',
+    );
+  }
+  return text;
+}
+
+/** The variables of a dotenv file (`NAME=value`, `export NAME=value`, quotes, `#` comments). */
+export function parseDotenv(text: string): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match !== null && !line.trimStart().startsWith('#')) variables[match[1]] = unquote(match[2]);
+  }
+  return variables;
 }
 
 function unquote(value: string): string {

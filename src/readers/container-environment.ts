@@ -1,6 +1,9 @@
 /**
- * A container's environment as the kubelet builds it (`envFrom` ConfigMaps,
- * then `env`), with ConfigMaps looked up among the objects of the same input.
+ * A container's environment as the kubelet builds it (`envFrom` ConfigMaps
+ * and Secrets, then `env`), with ConfigMaps and Secrets looked up among the
+ * objects of the same input. A source the input does not hold is refused when
+ * it could set a value the budget needs (a pool variable `env` does not set
+ * itself, or DATABASE_URL when nothing else marks the container as a client).
  */
 import type { Environment } from 'clientats-runtime/contract';
 import {
@@ -12,33 +15,66 @@ import {
   stringAt,
 } from './manifest-input.js';
 
-/** The container's environment: `envFrom` ConfigMaps first, then `env` (which wins), as the kubelet does. */
+/** Where `envFrom` and `valueFrom` read: a ConfigMap or a Secret of the input. */
+export type EnvironmentSourceKind = 'ConfigMap' | 'Secret';
+
+/** Looks up a ConfigMap's or Secret's data by name; `undefined` when the input does not hold it. */
+export type EnvironmentLookup = (
+  kind: EnvironmentSourceKind,
+  name: string,
+) => Record<string, unknown> | undefined;
+
+/** The variables whose value sizes the budget: a source that may set them must be read. */
+const POOL_VARIABLES = ['POOL_SIZE', 'POOL_COUNT', 'MAX_OVERFLOW'];
+
+/**
+ * The container's environment: `envFrom` first, then `env` (which wins), as
+ * the kubelet does. `notes` receives what an optional source not in the input
+ * may change.
+ */
 export function containerEnvironment(
   container: Record<string, unknown>,
-  configMap: (name: string) => Record<string, unknown> | undefined,
+  lookup: EnvironmentLookup,
   where: string,
+  notes: string[] = [],
 ): Environment {
   const environment: Record<string, string | undefined> = {};
   const envFrom = container.envFrom ?? [];
   if (!Array.isArray(envFrom)) throw new InputError(`${where} envFrom must be a list, got ${show(envFrom)}`);
+  const env = container.env ?? [];
+  if (!Array.isArray(env)) throw new InputError(`${where} env must be a list, got ${show(env)}`);
+  const setByEnv = new Set(
+    env.map((entry) => (entry as { name?: unknown } | null)?.name).filter((name) => typeof name === 'string'),
+  );
   for (const [index, entry] of envFrom.entries()) {
     const source = objectAt(entry, `${where} envFrom[${index}]`);
-    const ref = optionalObjectAt(source.configMapRef, `${where} envFrom[${index}].configMapRef`);
+    const configMapRef = optionalObjectAt(source.configMapRef, `${where} envFrom[${index}].configMapRef`);
+    const secretRef = optionalObjectAt(source.secretRef, `${where} envFrom[${index}].secretRef`);
+    const ref = configMapRef ?? secretRef;
     if (ref === undefined) continue;
-    const mapName = stringAt(ref.name, `${where} envFrom[${index}].configMapRef.name`);
-    const data = configMap(mapName);
+    const kind: EnvironmentSourceKind = configMapRef === undefined ? 'Secret' : 'ConfigMap';
+    const field = kind === 'ConfigMap' ? 'configMapRef' : 'secretRef';
+    const mapName = stringAt(ref.name, `${where} envFrom[${index}].${field}.name`);
+    const data = lookup(kind, mapName);
     if (data === undefined) {
-      if (ref.optional === true) continue;
+      const unset = POOL_VARIABLES.filter((name) => !setByEnv.has(name));
+      if (unset.length === 0) continue; // env sets every pool variable, and env wins
+      if (ref.optional === true) {
+        notes.push(
+          `${where} envFrom ${kind} "${mapName}" (optional) is not in the input: counted without it; ` +
+            `if it exists and sets ${listed(unset)}, the count is off`,
+        );
+        continue;
+      }
       throw new InputError(
-        `${where} envFrom ConfigMap "${mapName}" is not in the input: check it together with the file that defines it`,
+        `${where} envFrom ${kind} "${mapName}" is not in the input and may set ${unset.join(', ')} or DATABASE_URL: ` +
+          `check it together with the file that defines it, or set ${listed(unset)} in env (env wins over envFrom)`,
       );
     }
     const prefix = typeof source.prefix === 'string' ? source.prefix : '';
     for (const [key, value] of Object.entries(data))
-      environment[`${prefix}${key}`] = environmentValue(value, `ConfigMap "${mapName}" ${key}`);
+      environment[`${prefix}${key}`] = environmentValue(value, `${kind} "${mapName}" ${key}`);
   }
-  const env = container.env ?? [];
-  if (!Array.isArray(env)) throw new InputError(`${where} env must be a list, got ${show(env)}`);
   for (const [index, entry] of env.entries()) {
     const variable = objectAt(entry, `${where} env[${index}]`);
     const name = stringAt(variable.name, `${where} env[${index}].name`);
@@ -47,8 +83,17 @@ export function containerEnvironment(
       continue;
     }
     const from = objectAt(variable.valueFrom, `${where} env ${name} valueFrom`);
-    const ref = optionalObjectAt(from.configMapKeyRef, `${where} env ${name} valueFrom.configMapKeyRef`);
-    const value = ref === undefined ? undefined : configMap(String(ref.name))?.[String(ref.key)];
+    const configMapRef = optionalObjectAt(
+      from.configMapKeyRef,
+      `${where} env ${name} valueFrom.configMapKeyRef`,
+    );
+    const secretRef = optionalObjectAt(from.secretKeyRef, `${where} env ${name} valueFrom.secretKeyRef`);
+    const value =
+      configMapRef !== undefined
+        ? lookup('ConfigMap', String(configMapRef.name))?.[String(configMapRef.key)]
+        : secretRef !== undefined
+          ? lookup('Secret', String(secretRef.name))?.[String(secretRef.key)]
+          : undefined;
     if (value !== undefined) {
       environment[name] = environmentValue(value, `${where} env ${name}`);
     } else if (name.startsWith('POOL_') || name === 'MAX_OVERFLOW' || TIMING.includes(name)) {
@@ -61,6 +106,11 @@ export function containerEnvironment(
     }
   }
   return environment;
+}
+
+/** `A`, `A and B`, `A, B and C`. */
+function listed(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
 
 const TIMING = ['READINESS_TIMEOUT_MS', 'SHUTDOWN_DELAY_MS', 'SHUTDOWN_DRAIN_MS'];

@@ -3,13 +3,27 @@
  * Every kind that runs pods is counted or refused, never skipped: Deployment,
  * StatefulSet, ReplicaSet, ReplicationController, DaemonSet (with a node
  * count), Pod, Job and CronJob (see `kubernetes-workloads.ts` for how each is
- * sized). Their containers' POOL_* env (literal or from ConfigMaps in the same
- * input), the HorizontalPodAutoscaler that targets a scalable one, the
+ * sized). Their containers' POOL_* env (literal, or from ConfigMaps and
+ * Secrets in the same input), the HorizontalPodAutoscaler or KEDA ScaledObject
+ * that targets a scalable one (see `kubernetes-autoscalers.ts`), the
  * readiness probe and the grace period are read. Any other object whose
  * containers connect to the database is an error naming it.
  */
 import type { KubernetesConsumer, WorkloadKind } from '../budget/budget-types.js';
-import { belonging, containerEnvironment, fileOf, type Located } from './container-environment.js';
+import {
+  isAutoscaler,
+  readAutoscaler,
+  refuseUnknownScaler,
+  targetNamespace,
+  type Autoscaler,
+} from './kubernetes-autoscalers.js';
+import {
+  belonging,
+  containerEnvironment,
+  fileOf,
+  type EnvironmentLookup,
+  type Located,
+} from './container-environment.js';
 import {
   InputError,
   integerAt,
@@ -57,24 +71,37 @@ interface Workload<Kind extends string = WorkloadKind> {
   readonly source: string;
   readonly key: string;
   readonly name: string;
+  /** `undefined` when the object has no `metadata.namespace` (`key` then says `default`). */
+  readonly namespace: string | undefined;
 }
 
-/** Reads every workload (with its HPA and ConfigMaps) among the objects. */
+/** ConfigMaps and Secrets of the input, by `namespace/name`, their data as strings. */
+export interface EnvironmentSources {
+  readonly configMaps: readonly Located<Record<string, unknown>>[];
+  readonly secrets: readonly Located<Record<string, unknown>>[];
+}
+
+/** Reads every workload (with its autoscaler, ConfigMaps and Secrets) among the objects. */
 export function readKubernetesObjects(
   objects: readonly SourcedObject[],
   options: KubernetesReadOptions = {},
 ): ManifestFindings {
-  const findings: ManifestFindings = { consumers: [], timing: [], notes: [] };
-  const configMaps: Located<Record<string, unknown>>[] = [];
-  const autoscalers: Located<number>[] = [];
+  const findings: ManifestFindings = { consumers: [], timing: [], notes: [], pooled: [] };
+  const sources = {
+    configMaps: [] as Located<Record<string, unknown>>[],
+    secrets: [] as Located<Record<string, unknown>>[],
+  };
+  const autoscalers: Autoscaler[] = [];
   const workloads: Workload[] = [];
   const others: Workload<string>[] = [];
   for (const { object, source } of objects) {
     const record = objectAt(object, source);
     const kind = String(record.kind);
     const metadata = optionalObjectAt(record.metadata, `${source}: ${kind} metadata`) ?? {};
-    const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : 'default';
-    const counted = kind === 'ConfigMap' || kind === 'HorizontalPodAutoscaler' || isWorkloadKind(kind);
+    const explicitNamespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
+    const namespace = explicitNamespace ?? 'default';
+    const autoscaler = isAutoscaler(kind, record.apiVersion);
+    const counted = kind === 'ConfigMap' || kind === 'Secret' || autoscaler || isWorkloadKind(kind);
     // Objects the budget only scans for database clients may be unnamed (a List's leftovers, a template).
     const name =
       counted || metadata.name !== undefined
@@ -83,72 +110,81 @@ export function readKubernetesObjects(
     const key = `${namespace}/${name}`;
     if (kind === 'ConfigMap') {
       const data = optionalObjectAt(record.data, `${source}: ConfigMap "${name}" data`) ?? {};
-      configMaps.push({ key, file: fileOf(source), source, value: data });
-    } else if (kind === 'HorizontalPodAutoscaler') {
-      const where = `${source}: HorizontalPodAutoscaler "${name}"`;
-      const spec = objectAt(record.spec, `${where} spec`);
-      const target = objectAt(spec.scaleTargetRef, `${where} spec.scaleTargetRef`);
-      const max = integerAt(spec.maxReplicas, `${where} spec.maxReplicas`, 1);
-      if (max === undefined)
-        throw new InputError(`${where} spec.maxReplicas must be an integer >= 1, got nothing`);
-      const targetName = stringAt(target.name, `${where} spec.scaleTargetRef.name`);
-      if (typeof target.kind !== 'string' || !SCALABLE_KINDS.includes(target.kind)) {
-        findings.notes.push(
-          `${where} scales ${show(target.kind)}, which the budget does not size: not checked`,
-        );
-        continue;
-      }
-      autoscalers.push({
-        key: `${target.kind}/${namespace}/${targetName}`,
+      sources.configMaps.push({ key, file: fileOf(source), source, value: data });
+    } else if (kind === 'Secret') {
+      sources.secrets.push({
+        key,
         file: fileOf(source),
         source,
-        value: max,
+        value: secretData(record, `${source}: Secret "${name}"`),
       });
+    } else if (autoscaler) {
+      const read = readAutoscaler(record, name, explicitNamespace, source, findings.notes);
+      if (read !== undefined) autoscalers.push(read);
     } else if (isWorkloadKind(kind)) {
-      workloads.push({ kind, object: record, source, key, name });
+      workloads.push({ kind, object: record, source, key, name, namespace: explicitNamespace });
     } else {
-      others.push({ kind, object: record, source, key, name });
+      others.push({ kind, object: record, source, key, name, namespace: explicitNamespace });
     }
   }
   const located = workloads.map((workload) => ({
     key: `${workload.kind}/${workload.key}`,
     file: fileOf(workload.source),
   }));
-  const used = new Set<Located<number>>();
+  const scalers: Located<Autoscaler>[] = autoscalers.map((autoscaler) => ({
+    key: `${autoscaler.targetKind}/${targetNamespace(autoscaler, workloads)}/${autoscaler.targetName}`,
+    file: fileOf(autoscaler.source),
+    source: autoscaler.source,
+    value: autoscaler,
+  }));
+  const used = new Set<Located<Autoscaler>>();
+  const clients: Workload[] = [];
   for (const workload of workloads) {
     const where = `${workload.source}: ${workload.kind} "${workload.name}"`;
-    const hpa = SCALABLE_KINDS.includes(workload.kind)
+    const scaler = SCALABLE_KINDS.includes(workload.kind)
       ? belonging(
-          autoscalers,
+          scalers,
           `${workload.kind}/${workload.key}`,
           fileOf(workload.source),
           located,
           where,
-          'HorizontalPodAutoscaler',
+          'autoscaler',
         )
       : undefined;
-    if (hpa !== undefined) used.add(hpa);
-    readWorkload(workload, where, hpa?.value, configMaps, options, findings);
+    if (scaler !== undefined) used.add(scaler);
+    if (readWorkload(workload, where, scaler?.value.max, sources, options, findings)) clients.push(workload);
   }
-  for (const other of others) refuseIfClient(other, configMaps);
-  for (const autoscaler of autoscalers) {
-    if (used.has(autoscaler)) continue;
-    const [kind, , name] = autoscaler.key.split('/');
+  for (const other of others) {
+    refuseUnknownScaler(other.object, other.name, other.source, clients);
+    refuseIfClient(other, sources);
+  }
+  for (const { value: autoscaler } of scalers) {
+    if ([...used].some((entry) => entry.value === autoscaler)) continue;
     findings.notes.push(
-      `${autoscaler.source}: HorizontalPodAutoscaler targets ${kind} "${name}", which is not in the input`,
+      `${autoscaler.source}: ${autoscaler.kind} targets ${autoscaler.targetKind} "${autoscaler.targetName}", which is not in the input`,
     );
   }
   return findings;
+}
+
+/** A Secret's `data` (base64) and `stringData` (which wins, as the API server merges it). */
+function secretData(record: Record<string, unknown>, where: string): Record<string, unknown> {
+  const data = optionalObjectAt(record.data, `${where} data`) ?? {};
+  const decoded: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) {
+    decoded[key] = typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value;
+  }
+  return { ...decoded, ...(optionalObjectAt(record.stringData, `${where} stringData`) ?? {}) };
 }
 
 function readWorkload(
   workload: Workload,
   where: string,
   hpaMax: number | undefined,
-  configMaps: readonly Located<Record<string, unknown>>[],
+  sources: EnvironmentSources,
   options: KubernetesReadOptions,
   findings: ManifestFindings,
-): void {
+): boolean {
   const shape = workloadShape(workload.kind, workload.object, where, options);
   const namespace = workload.key.split('/')[0];
   const containers = shape.podSpec.containers;
@@ -165,20 +201,12 @@ function readWorkload(
       const record = objectAt(container, `${where} container ${index}`);
       const containerName = typeof record.name === 'string' ? record.name : String(index);
       const containerWhere = `${where} container "${containerName}"`;
-      const configMap = (mapName: string): Record<string, unknown> | undefined =>
-        belonging(
-          configMaps,
-          `${namespace}/${mapName}`,
-          fileOf(workload.source),
-          [],
-          containerWhere,
-          'ConfigMap',
-        )?.value;
+      const lookup = lookupIn(sources, namespace, fileOf(workload.source), containerWhere);
       return {
         record,
         containerName,
         containerWhere,
-        environment: containerEnvironment(record, configMap, containerWhere),
+        environment: containerEnvironment(record, lookup, containerWhere, findings.notes),
       };
     })
     .filter((container) => isDatabaseClient(container.environment));
@@ -187,13 +215,9 @@ function readWorkload(
     const record = objectAt(container, `${where} init container ${index}`);
     const initName = typeof record.name === 'string' ? record.name : String(index);
     const initWhere = `${where} init container "${initName}"`;
-    const environment = containerEnvironment(
-      record,
-      (mapName) =>
-        belonging(configMaps, `${namespace}/${mapName}`, fileOf(workload.source), [], initWhere, 'ConfigMap')
-          ?.value,
-      initWhere,
-    );
+    // Not counted, so a source the input lacks is read as empty rather than refused.
+    const lookup = lookupIn(sources, namespace, fileOf(workload.source), initWhere);
+    const environment = containerEnvironment(record, (kind, name) => lookup(kind, name) ?? {}, initWhere);
     if (!isDatabaseClient(environment)) continue;
     // A native sidecar (restartPolicy Always) runs beside the app containers: counted with them above.
     if (record.restartPolicy === 'Always') continue;
@@ -204,7 +228,7 @@ function readWorkload(
   }
   if (clients.length === 0) {
     findings.notes.push(`${where} sets no POOL_* or DATABASE_URL: not a database client`);
-    return;
+    return false;
   }
   if (shape.nodesMissing) {
     throw new InputError(
@@ -233,6 +257,14 @@ function readWorkload(
       ...(client.environment.DATABASE_POOLER === 'pgbouncer' ? { pooler: 'pgbouncer' as const } : {}),
     };
     findings.consumers.push(consumer);
+    if (consumer.pooler !== undefined) {
+      findings.pooled?.push({
+        consumer,
+        where: client.containerWhere,
+        ...(workload.namespace === undefined ? {} : { namespace: workload.namespace }),
+        url: client.environment.DATABASE_URL ?? '',
+      });
+    }
     // The timing checks compare the manifest with the runtime's own settings: nothing to compare otherwise.
     if (!runtime) continue;
     const probe = optionalObjectAt(client.record.readinessProbe, `${client.containerWhere} readinessProbe`);
@@ -251,6 +283,25 @@ function readWorkload(
       gracePeriodField: 'terminationGracePeriodSeconds',
     });
   }
+  return true;
+}
+
+/** Finds a ConfigMap or Secret of the workload's namespace: in its own file first (see `belonging`). */
+function lookupIn(
+  sources: EnvironmentSources,
+  namespace: string,
+  file: string,
+  where: string,
+): EnvironmentLookup {
+  return (kind, name) =>
+    belonging(
+      kind === 'ConfigMap' ? sources.configMaps : sources.secrets,
+      `${namespace}/${name}`,
+      file,
+      [],
+      where,
+      kind,
+    )?.value;
 }
 
 /**
@@ -258,10 +309,7 @@ function readWorkload(
  * Service, a custom resource) is fine unless it runs a container that connects
  * to the database: then counting nothing would be a false pass.
  */
-function refuseIfClient(
-  other: Workload<string>,
-  configMaps: readonly Located<Record<string, unknown>>[],
-): void {
+function refuseIfClient(other: Workload<string>, sources: EnvironmentSources): void {
   const namespace = other.key.split('/')[0];
   for (const container of containersIn(other.object, 0)) {
     const where = `${other.source}: ${other.kind} "${other.name}"`;
@@ -270,9 +318,7 @@ function refuseIfClient(
     try {
       environment = containerEnvironment(
         container,
-        (mapName) =>
-          belonging(configMaps, `${namespace}/${mapName}`, fileOf(other.source), [], where, 'ConfigMap')
-            ?.value,
+        lookupIn(sources, namespace, fileOf(other.source), where),
         where,
       );
     } catch {

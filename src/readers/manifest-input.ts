@@ -13,6 +13,19 @@ export interface ManifestFindings {
   readonly timing: RuntimeTimingFacts[];
   /** Things skipped on purpose (a Deployment that does not run the runtime, an HPA without target…). */
   readonly notes: string[];
+  /** The consumers whose env says DATABASE_POOLER=pgbouncer, to be placed once the tiers are known. */
+  readonly pooled?: PooledClient[];
+}
+
+/** A consumer whose env says DATABASE_POOLER=pgbouncer, and where its DATABASE_URL points. */
+export interface PooledClient {
+  readonly consumer: Consumer;
+  /** `file: Deployment "x" container "app"`, for notes. */
+  readonly where: string;
+  /** The Kubernetes namespace it runs in (`undefined`: none given, or Compose). */
+  readonly namespace?: string;
+  /** DATABASE_URL as the process gets it; `''` when unknown (a Secret, a file, a variable). */
+  readonly url: string;
 }
 
 /** Bad input (a malformed file, a wrong field): the CLI prints the message and exits 2. */

@@ -8,19 +8,24 @@
  * of a dist/), other `.json` files are Heroku app.json, everything else is a
  * YAML stream of Kubernetes objects (`List`s expanded) or one Compose file.
  * Kubernetes objects of every file are read together, so an HPA or ConfigMap
- * may sit in another file than its workload.
+ * may sit in another file than its workload. Compose files are read as
+ * Compose loads them (`compose-project.ts`): files named together merged in
+ * order, a folder's override file merged with its base, `extends` resolved,
+ * `${VAR}` from the project's `.env`.
  */
 import { basename } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { BudgetReport } from '../budget/budget-report.js';
 import type { Consumer } from '../budget/budget-types.js';
 import type { RuntimeTimingFacts } from '../budget/runtime-timing.js';
-import { isComposeFile, readComposeFile } from './compose-file.js';
-import { isHerokuAppJson, readHerokuAppJson, type HerokuFindings } from './heroku-app-json.js';
+import { isComposeFile, parseDotenv, readComposeFile } from './compose-file.js';
+import { composeProjects, mergeComposeProject, type ComposeInput } from './compose-project.js';
+import { isHerokuAppJson, readHerokuAppJson } from './heroku-app-json.js';
 import { isKubernetesObject, readKubernetesObjects, type SourcedObject } from './kubernetes-manifests.js';
 import { WORKLOAD_KINDS } from './kubernetes-workloads.js';
-import { InputError } from './manifest-input.js';
+import { InputError, type PooledClient } from './manifest-input.js';
 import { readPgbouncerTiers, type FoundPgbouncerTier } from './pgbouncer-tiers.js';
+import { placePooledClients, type ComposeDocument } from './pooled-clients.js';
 import { withSourceLocations } from './source-lines.js';
 
 /** A file in memory. */
@@ -51,6 +56,11 @@ export interface ReadManifestOptions {
   readonly pgbouncerUsers?: number;
   /** Adds each consumer's `locations` (file and line of its sizing values), for annotations. @default false */
   readonly locations?: boolean;
+  /**
+   * Notes each app counted behind PgBouncer only because DATABASE_POOLER says so (its URL not in the
+   * input). Synth turns it off: it renders the app and its tier together. @default true
+   */
+  readonly poolerAssumptionNotes?: boolean;
 }
 
 /** The consumers found in one file. */
@@ -74,7 +84,13 @@ export interface ManifestInputs {
 export const BUDGET_REPORT_FILE = 'connection-budget.json';
 
 /** Kinds that make a Kubernetes file worth reading. */
-const READ_KINDS: readonly string[] = [...WORKLOAD_KINDS, 'HorizontalPodAutoscaler', 'ConfigMap'];
+const READ_KINDS: readonly string[] = [
+  ...WORKLOAD_KINDS,
+  'HorizontalPodAutoscaler',
+  'ScaledObject',
+  'ConfigMap',
+  'Secret',
+];
 
 /** Aliases a YAML file may expand; manifests use a handful at most. */
 const MAX_YAML_ALIASES = 100;
@@ -94,6 +110,21 @@ export function readManifests(
   const kubernetesFiles: { file: string; named: boolean; kinds: string[] }[] = [];
   let budget: ManifestInputs['budget'];
   const pgbouncer = readPgbouncerTiers(options);
+  // Compose files are grouped into projects (merged, extends resolved) before any is read.
+  const parsed = new Map<string, unknown[]>();
+  const composeInputs: ComposeInput[] = [];
+  for (const { path: file, text, named = true } of inputs) {
+    if (file.endsWith('.ini') || file.endsWith('.json') || basename(file) === BUDGET_REPORT_FILE) continue;
+    const documents = parseYamlDocuments(file, text).filter(
+      (document) => document !== null && document !== undefined,
+    );
+    parsed.set(file, documents);
+    if (documents.length === 1 && isComposeFile(documents[0]))
+      composeInputs.push({ file, document: documents[0], named });
+  }
+  const projects = composeProjects(composeInputs);
+  const pooled: PooledClient[] = [];
+  const composeDocuments: ComposeDocument[] = [];
   for (const { path: file, text, named = true } of inputs) {
     if (file.endsWith('.ini')) {
       pgbouncer.ini(file, text, named);
@@ -120,21 +151,35 @@ export function readManifests(
       notes.push(...findings.notes);
       continue;
     }
-    const documents = parseYamlDocuments(file, text).filter(
-      (document) => document !== null && document !== undefined,
-    );
-    if (documents.length === 1 && (isComposeFile(documents[0]) || isHerokuAppJson(documents[0], file))) {
-      if (isComposeFile(documents[0])) pgbouncer.compose(documents[0], file);
-      const findings = isComposeFile(documents[0])
-        ? readComposeFile(documents[0], file, {
-            readEnvFile: (path) => options.readEnvFile?.(file, path),
-            ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
-          })
-        : readHerokuAppJson(documents[0], file, options);
-      if ('pgbouncers' in findings) pgbouncer.add((findings as HerokuFindings).pgbouncers);
+    const documents = parsed.get(file) ?? [];
+    if (documents.length === 1 && isHerokuAppJson(documents[0], file) && !isComposeFile(documents[0])) {
+      const findings = readHerokuAppJson(documents[0], file, options);
+      pgbouncer.add(findings.pgbouncers);
       files.push({ file, consumers: findings.consumers });
       timing.push(...findings.timing);
       notes.push(...findings.notes);
+      continue;
+    }
+    if (documents.length === 1 && isComposeFile(documents[0])) {
+      const project = projects.find((candidate) => candidate[0]!.file === file);
+      if (project === undefined) {
+        // A later file of a project: read with its first file.
+        files.push({ file, consumers: [] });
+        continue;
+      }
+      const merged = mergeComposeProject(project, composeInputs);
+      const dotenv = options.readEnvFile?.(merged.file, '.env');
+      pgbouncer.compose(merged.document, merged.file);
+      const findings = readComposeFile(merged.document, merged.file, {
+        readEnvFile: (path) => options.readEnvFile?.(merged.file, path),
+        ...(options.nodes === undefined ? {} : { nodes: options.nodes }),
+        ...(dotenv === undefined ? {} : { variables: parseDotenv(dotenv) }),
+      });
+      files.push({ file, consumers: findings.consumers });
+      timing.push(...findings.timing);
+      notes.push(...merged.notes, ...findings.notes);
+      pooled.push(...(findings.pooled ?? []));
+      composeDocuments.push({ file: merged.file, document: merged.document });
       continue;
     }
     const objects = documents.flatMap((document) =>
@@ -162,6 +207,7 @@ export function readManifests(
   });
   pgbouncer.kubernetes(kubernetes);
   notes.push(...pgbouncer.notes);
+  pooled.push(...(findings.pooled ?? []));
   for (const { file, named, kinds } of kubernetesFiles) {
     if (named && !kinds.some((kind) => READ_KINDS.includes(kind))) {
       throw new InputError(
@@ -187,6 +233,17 @@ export function readManifests(
     ) {
       notes.push(`${file}: no database client found`);
     }
+  }
+  const placement = placePooledClients(pooled, pgbouncer.found, kubernetes, composeDocuments, {
+    assumptionNotes: options.poolerAssumptionNotes ?? true,
+  });
+  notes.push(...placement.notes);
+  for (const [index, entry] of files.entries()) {
+    if (!entry.consumers.some((consumer) => placement.replacements.has(consumer))) continue;
+    files[index] = {
+      ...entry,
+      consumers: entry.consumers.map((consumer) => placement.replacements.get(consumer) ?? consumer),
+    };
   }
   const located =
     options.locations === true

@@ -39,7 +39,10 @@ export function budgetOfRendered(rendered: RenderedApp, mode: BudgetMode = 'roll
   const manifests = rendered.files.filter((file) => /\.(ya?ml|json)$/.test(file.path));
   let inputs;
   try {
-    inputs = readManifests(manifests.map((file) => ({ path: file.path, text: file.content, named: false })));
+    inputs = readManifests(
+      manifests.map((file) => ({ path: file.path, text: file.content, named: false })),
+      { poolerAssumptionNotes: false },
+    );
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     const message = error.message;

@@ -282,7 +282,7 @@ describe('clientats-deploy bad input', () => {
     ],
     [
       ['check', `${FIXTURES}/bad/service-only.yaml`, '--max-connections', '100'],
-      `${FIXTURES}/bad/service-only.yaml: has no Deployment, StatefulSet, ReplicaSet, ReplicationController, DaemonSet, Pod, Job, CronJob, HorizontalPodAutoscaler, ConfigMap (found Service): nothing the budget reads`,
+      `${FIXTURES}/bad/service-only.yaml: has no Deployment, StatefulSet, ReplicaSet, ReplicationController, DaemonSet, Pod, Job, CronJob, HorizontalPodAutoscaler, ScaledObject, ConfigMap, Secret (found Service): nothing the budget reads`,
     ],
     [
       ['check', `${FIXTURES}/bad/replicas-word.yaml`, '--max-connections', '100'],
