@@ -81,6 +81,7 @@ describe('Compose apps with DATABASE_POOLER=pgbouncer', () => {
     'listen_port = 6432',
     'pool_mode = transaction',
     'default_pool_size = 10',
+    'max_db_connections = 10',
     'max_client_conn = 200',
   ].join('\n');
   const project = (url: string): { path: string; text: string } => ({
