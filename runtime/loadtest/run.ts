@@ -7,9 +7,14 @@
  * alternating rounds, while sampling pg_stat_activity and the probes. Then a
  * SIGTERM-under-load run of the runtime counts failed requests.
  *
- *   npm run loadtest -- [--preset medium] [--seconds 10] [--connections 64] [--rounds 2]
+ *   npm run loadtest -- [--preset medium] [--seconds 10] [--connections 64] [--rounds 2] [--pin]
+ *
+ * `--pin` (Linux, 2+ CPUs) gives the server under test CPU 0 and everything
+ * else (this process with autocannon, PostgreSQL, the probe sampler) CPU 1,
+ * as a pod has its own CPU share on a node; without it all of them compete for
+ * every CPU and the run measures the load generator's share as much as the server.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +42,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '64' },
     rounds: { type: 'string', default: '2' },
+    pin: { type: 'boolean', default: false },
   },
 });
 const presets = JSON.parse(
@@ -66,6 +72,17 @@ const shape = {
 };
 const bound = perInstanceConnections(shape);
 
+/** With `--pin`: the server under test runs on this CPU, everything else on the next one. */
+const SERVER_CPU = 0;
+if (values.pin) {
+  if (cpus().length < 2) {
+    process.stderr.write(`--pin needs 2 or more CPUs, this machine has ${cpus().length}\n`);
+    process.exit(2);
+  }
+  // Before PostgreSQL and the sampler start, so they inherit it.
+  execFileSync('taskset', ['-apc', String(SERVER_CPU + 1), String(process.pid)], { stdio: 'ignore' });
+}
+
 interface Server {
   child: ChildProcess;
   url: string;
@@ -76,7 +93,10 @@ interface Server {
 /** Spawns a server and waits until `readyPath` answers 200. */
 async function launch(args: string[], env: Record<string, string>, readyPath: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const command = [process.execPath, '--import', 'tsx', ...args];
+  // taskset execs node in place: the pid (whose CPU time is read from /proc) is the server's.
+  const [file, ...rest] = values.pin ? ['taskset', '-c', String(SERVER_CPU), ...command] : command;
+  const child = spawn(file as string, rest, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,7 +146,7 @@ const fmt = (value: number, digits = 0): string => (Number.isFinite(value) ? val
 async function main(): Promise<void> {
   const loadStart = loadavg();
   process.stdout.write(
-    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadStart.map((n) => n.toFixed(1)).join(' ')}\n`,
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadStart.map((n) => n.toFixed(1)).join(' ')}${values.pin ? `, server pinned to CPU ${SERVER_CPU}, the rest to CPU ${SERVER_CPU + 1}` : ''}\n`,
   );
   process.stdout.write(
     `preset ${values.preset}: ${JSON.stringify(shape)}, bound ${bound}; ${connections} connections × ${seconds} s × ${rounds} rounds\n`,
