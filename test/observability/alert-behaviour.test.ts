@@ -10,38 +10,18 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { HAS_PROMTOOL, PROMTOOL_SKIP_REASON, promtool } from '../../runtime/test/metrics/promtool.js';
-import { alertRuleGroups, type AlertingRule, type AlertName } from '../../src/observability/index.js';
+import { alertRuleGroups, type AlertName } from '../../src/observability/index.js';
 import { KUBERNETES_ENVIRONMENT } from './observability-fixtures.js';
+import { promtoolTestFile, type AlertCase } from './promtool-cases.js';
 
 const rules = alertRuleGroups(KUBERNETES_ENVIRONMENT)[0]!.rules;
-const ruleOf = (name: AlertName): AlertingRule => rules.find((rule) => rule.alert === name)!;
 const ENV = 'environment="kubernetes",database="clientats-db"';
-
-/** One promtool test: series in, and per alert the alerts expected at `at` (none when `fires` is empty). */
-interface AlertCase {
-  readonly title: string;
-  readonly series: Readonly<Record<string, string>>;
-  readonly at: string;
-  readonly alert: AlertName;
-  /** Each firing alert: the labels the expression keeps, and `$value` as the annotations render it. */
-  readonly fires: readonly { readonly labels?: Readonly<Record<string, string>>; readonly value?: string }[];
-}
-
-/** The annotations as Prometheus renders these templates (only the constructs the rules use). */
-function expand(template: string, labels: Readonly<Record<string, string>>, value: string): string {
-  return template
-    .replace(/\{\{ with \$labels\.(\w+) \}\}(.*?)\{\{ end \}\}/g, (_, name: string, body: string) =>
-      labels[name] ? body.replace('{{ . }}', labels[name]) : '',
-    )
-    .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => labels[name] ?? '')
-    .replace(/\{\{ \$value( \| \w+)? \}\}/g, value);
-}
 
 const bucket = (le: string): string =>
   `db_client_connection_wait_time_seconds_bucket{${ENV},instance="10.0.0.1:4000",pool="0",le="${le}"}`;
 const pod = (name: string): string => `instance="${name}:4000",pod="${name}"`;
 
-const CASES: readonly AlertCase[] = [
+const CASES: readonly AlertCase<AlertName>[] = [
   {
     title: 'half the checkouts time out for 10 minutes: page',
     series: {
@@ -275,40 +255,9 @@ const CASES: readonly AlertCase[] = [
   },
 ];
 
-/** The promtool unit test file for all cases. */
-function promtoolTests(ruleFile: string, cases: readonly AlertCase[] = CASES): string {
-  return stringify(
-    {
-      rule_files: [ruleFile],
-      evaluation_interval: '1m',
-      tests: cases.map((testCase) => ({
-        name: testCase.title,
-        interval: '1m',
-        input_series: Object.entries(testCase.series).map(([series, values]) => ({ series, values })),
-        alert_rule_test: [
-          {
-            eval_time: testCase.at,
-            alertname: testCase.alert,
-            exp_alerts: testCase.fires.map((fire) => {
-              const rule = ruleOf(testCase.alert);
-              const labels = { ...(fire.labels ?? {}), ...rule.labels };
-              return {
-                exp_labels: labels,
-                exp_annotations: Object.fromEntries(
-                  Object.entries(rule.annotations).map(([key, text]) => [
-                    key,
-                    expand(text, labels, fire.value ?? ''),
-                  ]),
-                ),
-              };
-            }),
-          },
-        ],
-      })),
-    },
-    { lineWidth: 0 },
-  );
-}
+/** The promtool unit test file for `cases` (all by default) against the generated rules. */
+const promtoolTests = (ruleFile: string, cases: readonly AlertCase<AlertName>[] = CASES): string =>
+  promtoolTestFile(ruleFile, rules, cases);
 
 describe.skipIf(!HAS_PROMTOOL)(`alert behaviour under promtool test rules${PROMTOOL_SKIP_REASON}`, () => {
   const folder = mkdtempSync(join(tmpdir(), 'clientats-alerts-'));
