@@ -245,31 +245,14 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
     }),
   );
   builder.withPanel(
-    new statetimeline.PanelBuilder()
-      .title('Readiness: database reachable')
-      .description(
+    twoStateTimeline({
+      title: 'Readiness: database reachable',
+      description:
         'The readiness check (SELECT 1 on its own connection) of each instance. Unreachable instances answer 503 on /health/ready.',
-      )
-      .datasource(DATASOURCE)
-      .span(12)
-      .height(8)
-      .min(0)
-      .max(1)
-      .mappings([
-        {
-          type: dashboard.MappingType.ValueToText,
-          options: {
-            0: { text: 'unreachable', color: 'red', index: 0 },
-            1: { text: 'ready', color: 'green', index: 1 },
-          },
-        },
-      ])
-      .withTarget(
-        new DataqueryBuilder()
-          .refId('A')
-          .expr(`max by (instance, pod) (${METRIC.ready}${env})`)
-          .legendFormat(instance),
-      ),
+      states: ['unreachable', 'ready'],
+      expr: `max by (instance, pod) (${METRIC.ready}${env})`,
+      legend: instance,
+    }),
   );
 
   if (input.pgbouncer !== undefined) pgbouncerRow(builder, input);
@@ -364,30 +347,42 @@ function pgbouncerRow(builder: dashboard.DashboardBuilder, input: EnvironmentObs
     }),
   );
   builder.withPanel(
-    new statetimeline.PanelBuilder()
-      .title('Bouncers the exporter reaches')
-      .description('pgbouncer_up of each exporter: 0 when it cannot query its bouncer (alert PgbouncerDown).')
-      .datasource(DATASOURCE)
-      .span(12)
-      .height(8)
-      .min(0)
-      .max(1)
-      .mappings([
-        {
-          type: dashboard.MappingType.ValueToText,
-          options: {
-            0: { text: 'down', color: 'red', index: 0 },
-            1: { text: 'up', color: 'green', index: 1 },
-          },
-        },
-      ])
-      .withTarget(
-        new DataqueryBuilder()
-          .refId('A')
-          .expr(`max by (instance, pod) (${PGBOUNCER_METRIC.up.name}${bouncers})`)
-          .legendFormat(perBouncer),
-      ),
+    twoStateTimeline({
+      title: 'Bouncers the exporter reaches',
+      description: 'pgbouncer_up of each exporter: 0 when it cannot query its bouncer (alert PgbouncerDown).',
+      states: ['down', 'up'],
+      expr: `max by (instance, pod) (${PGBOUNCER_METRIC.up.name}${bouncers})`,
+      legend: perBouncer,
+    }),
   );
+}
+
+/** A full-width state timeline of a 0/1 series per instance: `states[0]` in red, `states[1]` in green. */
+function twoStateTimeline(spec: {
+  readonly title: string;
+  readonly description: string;
+  readonly states: readonly [string, string];
+  readonly expr: string;
+  readonly legend: string;
+}): statetimeline.PanelBuilder {
+  return new statetimeline.PanelBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .datasource(DATASOURCE)
+    .span(12)
+    .height(8)
+    .min(0)
+    .max(1)
+    .mappings([
+      {
+        type: dashboard.MappingType.ValueToText,
+        options: {
+          0: { text: spec.states[0], color: 'red', index: 0 },
+          1: { text: spec.states[1], color: 'green', index: 1 },
+        },
+      },
+    ])
+    .withTarget(new DataqueryBuilder().refId('A').expr(spec.expr).legendFormat(spec.legend));
 }
 
 function timeseriesPanel(spec: PanelSpec): cog.Builder<dashboard.Panel> {
