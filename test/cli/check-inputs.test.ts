@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { TieredDatabaseBudget } from '../../src/budget/pgbouncer-tier-budget.js';
 import { ManifestFolder, runCheck } from '../support/run-check.js';
+import { appDeployment, HAND_WRITTEN_INI } from '../support/pgbouncer-fixtures.js';
 
 /** The real launcher; a hang (reading a FIFO, waiting on a terminal) ends at the timeout with status null. */
 const BIN = resolve('src/cli/bin.mjs');
@@ -220,42 +221,8 @@ describe('clientats-deploy check DIR: pgbouncer.ini files in a folder walk', () 
   const inis = new ManifestFolder();
   afterAll(() => inis.remove());
 
-  const INI = [
-    '[databases]',
-    'clientats = host=db.internal port=5432 dbname=clientats',
-    '',
-    '[pgbouncer]',
-    'pool_mode = transaction',
-    'default_pool_size = 20',
-    'reserve_pool_size = 5',
-    'max_db_connections = 25',
-    'max_client_conn = 400',
-    '',
-  ].join('\n');
-
-  const bounced = (name: string, replicas: number): unknown => ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name },
-    spec: {
-      replicas,
-      template: {
-        spec: {
-          containers: [
-            {
-              name: 'app',
-              image: 'clientats:1',
-              env: [
-                { name: 'POOL_SIZE', value: '8' },
-                { name: 'MAX_OVERFLOW', value: '2' },
-                { name: 'DATABASE_POOLER', value: 'pgbouncer' },
-              ],
-            },
-          ],
-        },
-      },
-    },
-  });
+  const INI = HAND_WRITTEN_INI;
+  const bounced = (name: string, replicas: number): unknown => appDeployment(name, replicas);
 
   /** The folder's one database with its tiers, from --json. */
   const database = (stdout: string): TieredDatabaseBudget =>

@@ -1,36 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TieredDatabaseBudget } from '../../src/budget/pgbouncer-tier-budget.js';
+import { appDeployment, HAND_WRITTEN_INI } from '../support/pgbouncer-fixtures.js';
 import { ManifestFolder, runCheck } from '../support/run-check.js';
 
 const folder = new ManifestFolder();
 afterAll(() => folder.remove());
 
-const INI = [
-  '[databases]',
-  'clientats = host=db.internal port=5432 dbname=clientats',
-  '',
-  '[pgbouncer]',
-  'pool_mode = transaction',
-  'default_pool_size = 20',
-  'reserve_pool_size = 5',
-  'max_db_connections = 25',
-  'max_client_conn = 400',
-  '',
-].join('\n');
-
-function app(name: string, replicas: number, pooler = true): unknown {
-  const env = [
-    { name: 'POOL_SIZE', value: '8' },
-    { name: 'MAX_OVERFLOW', value: '2' },
-    ...(pooler ? [{ name: 'DATABASE_POOLER', value: 'pgbouncer' }] : []),
-  ];
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name },
-    spec: { replicas, template: { spec: { containers: [{ name: 'app', image: 'clientats:1', env }] } } },
-  };
-}
+const INI = HAND_WRITTEN_INI;
+const app = appDeployment;
 
 const configMap = {
   apiVersion: 'v1',
