@@ -188,6 +188,25 @@ describe('check with a hand-written PgBouncer tier', () => {
     );
   });
 
+  it.each([
+    [
+      '--pgbouncer-users',
+      '0',
+      'an integer >= 1 (users in the PgBouncer userlist that connect through entries without user=)',
+    ],
+    [
+      '--pgbouncer-users',
+      '1.5',
+      'an integer >= 1 (users in the PgBouncer userlist that connect through entries without user=)',
+    ],
+    ['--pgbouncer-max-surge', '-1', 'an integer >= 0 (extra PgBouncer pods during a rollout, default 1)'],
+    ['--pgbouncer-max-surge', '25%', 'an integer >= 0 (extra PgBouncer pods during a rollout, default 1)'],
+  ])('fails when check gets %s %s', async (flag, value, allowed) => {
+    const outcome = await runCheck('check', 'x.ini', '--max-connections', '100', flag, value);
+    expect(outcome).toMatchObject({ code: 2, stdout: '' });
+    expect(outcome.stderr).toBe(`clientats-deploy: ${flag} must be ${allowed}, got "${value}"\n`);
+  });
+
   it('fails when an app says DATABASE_POOLER=pgbouncer and no tier is given', async () => {
     const file = folder.write('pooled-only.yaml', [app('clientats', 2)]);
     const outcome = await runCheck('check', file, '--max-connections', '100');
