@@ -14,7 +14,6 @@
  * `${VAR}` from the project's `.env`.
  */
 import { basename } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { BudgetReport } from '../budget/budget-report.js';
 import type { Consumer } from '../budget/budget-types.js';
 import type { RuntimeTimingFacts } from '../budget/runtime-timing.js';
@@ -27,6 +26,7 @@ import { InputError, type PooledClient } from './manifest-input.js';
 import { readPgbouncerTiers, type FoundPgbouncerTier } from './pgbouncer-tiers.js';
 import { placePooledClients, type ComposeDocument } from './pooled-clients.js';
 import { withSourceLocations } from './source-lines.js';
+import { oneLine, parseYamlDocuments } from './yaml-documents.js';
 
 /** A file in memory. */
 export interface InputFile {
@@ -92,9 +92,6 @@ const READ_KINDS: readonly string[] = [
   'Secret',
 ];
 
-/** Aliases a YAML file may expand; manifests use a handful at most. */
-const MAX_YAML_ALIASES = 100;
-
 /**
  * Reads every file; throws `InputError` (one line naming the file and the
  * object) on anything malformed, or on a workload it cannot size.
@@ -115,9 +112,7 @@ export function readManifests(
   const composeInputs: ComposeInput[] = [];
   for (const { path: file, text, named = true } of inputs) {
     if (file.endsWith('.ini') || file.endsWith('.json') || basename(file) === BUDGET_REPORT_FILE) continue;
-    const documents = parseYamlDocuments(file, text).filter(
-      (document) => document !== null && document !== undefined,
-    );
+    const documents = parseYamlDocuments(file, text);
     parsed.set(file, documents);
     if (documents.length === 1 && isComposeFile(documents[0]))
       composeInputs.push({ file, document: documents[0], named });
@@ -264,65 +259,6 @@ function parseJson(file: string, text: string): unknown {
   } catch (error) {
     throw new InputError(`${file}: not valid JSON: ${oneLine((error as Error).message)}`, { cause: error });
   }
-}
-
-/** Go template actions (`{{ .Values.x }}`), as in an unrendered Helm chart. */
-const TEMPLATE_ACTION = /\{\{-?\s*[^}]*\}\}/;
-/** What an unquoted template action becomes once parsed as YAML: a key like `{ .Values.x }`. */
-const PARSED_ACTION = /^\s*[{]|^\s*-?\s*(\.[A-Z]|\$|(include|template|toYaml|tpl|printf) )/;
-
-function parseYamlDocuments(file: string, text: string): unknown[] {
-  // logLevel 'error': the parser's warnings would otherwise reach stderr as `(node:…) Warning` lines.
-  const documents = parseAllDocuments(text, { logLevel: 'error' });
-  const list = Array.isArray(documents) ? documents : [documents];
-  const template = TEMPLATE_ACTION.exec(text);
-  const refuseTemplate = (): never => {
-    const line = text.slice(0, template!.index).split('\n').length;
-    throw new InputError(
-      `${file}: a template, not a manifest (${JSON.stringify(template![0])} at line ${line}): render it first, e.g. helm template … | clientats-deploy check - --max-connections N`,
-    );
-  };
-  if (
-    template !== null &&
-    list.some((document) => document.errors.length > 0 || document.warnings.length > 0)
-  )
-    refuseTemplate();
-  for (const document of list) {
-    const error = document.errors[0];
-    if (error !== undefined) {
-      const position = error.linePos?.[0];
-      const message = oneLine(error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
-      const at = position === undefined ? '' : ` at line ${position.line}, column ${position.col}`;
-      throw new InputError(`${file}: not valid YAML${at}: ${message}`, { cause: error });
-    }
-  }
-  const values = list.map((document) => {
-    try {
-      // The alias bound stops "billion laughs" documents from expanding without limit.
-      return document.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
-    } catch (error) {
-      throw new InputError(`${file}: not usable YAML: ${oneLine((error as Error).message)}`, {
-        cause: error,
-      });
-    }
-  });
-  // Prometheus rules and config files quote their `{{ }}`; a Helm template leaves actions where keys go.
-  if (template !== null && values.some((value) => hasTemplateKey(value, 0))) refuseTemplate();
-  return values;
-}
-
-function hasTemplateKey(value: unknown, depth: number): boolean {
-  if (depth > 40 || typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value)) return value.some((item) => hasTemplateKey(item, depth + 1));
-  return Object.entries(value).some(
-    ([key, child]) => PARSED_ACTION.test(key) || hasTemplateKey(child, depth + 1),
-  );
-}
-
-/** Parser messages quote the input: control characters are escaped so the error stays one line. */
-function oneLine(message: string): string {
-  // eslint-disable-next-line no-control-regex
-  return message.replace(/[\u0000-\u001f\u007f]/g, (character) => JSON.stringify(character).slice(1, -1));
 }
 
 function isKubernetesList(document: unknown): boolean {

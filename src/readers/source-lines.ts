@@ -8,8 +8,14 @@
  * with the same rules as the readers. Locating is best effort: a value that
  * cannot be found falls back to its object's line, never to an error.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type Pair } from 'yaml';
+import type { LineCounter, Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { Consumer, LocatedField, SourceLine, SourceLocations } from '../budget/budget-types.js';
+import { yamlLibrary } from './yaml-documents.js';
+
+// The yaml library loads only when locations are asked for (`check --format github`).
+const isMap = (node: unknown): node is YAMLMap => yamlLibrary().isMap(node);
+const isSeq = (node: unknown): node is YAMLSeq => yamlLibrary().isSeq(node);
+const isScalar = (node: unknown): node is Scalar => yamlLibrary().isScalar(node);
 
 /** A file in memory (as `readManifests` takes it). */
 export interface LocatableFile {
@@ -70,6 +76,7 @@ export function withSourceLocations<T extends Consumer>(
 
 function parseFile(file: string, text: string): ParsedFile | undefined {
   try {
+    const { LineCounter, parseAllDocuments } = yamlLibrary();
     const lines = new LineCounter();
     const documents = parseAllDocuments(text, { lineCounter: lines, logLevel: 'silent' });
     const list = Array.isArray(documents) ? documents : [documents];

@@ -128,7 +128,7 @@ describe('modules the compiled CLI loads', () => {
     return { status: result.status, files, packages };
   }
 
-  it('runs check dist on compiled code with yaml, no cdk8s, no pg and no schema compiler', () => {
+  it('runs check dist on compiled code with js-yaml (no yaml library), no cdk8s, no pg and no schema compiler', () => {
     const { status, files, packages } = loadedBy('check', 'dist');
     expect(status).toBe(0);
     expect(files).toContain('build/cli/check-command.js');
@@ -139,7 +139,7 @@ describe('modules the compiled CLI loads', () => {
     expect(files.filter((file) => file.includes('node_modules/ajv/'))).toEqual([
       'node_modules/ajv/dist/runtime/ucs2length.js',
     ]);
-    expect(packages).toEqual(['ajv', 'pg-connection-string', 'yaml']);
+    expect(packages).toEqual(['ajv', 'js-yaml', 'pg-connection-string']);
     // Formats and commands not asked for stay unloaded.
     for (const file of ['build/cli/plan-command.js', 'build/observability/budget-mermaid.js'])
       expect(files).not.toContain(file);
