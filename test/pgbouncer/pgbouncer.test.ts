@@ -2,6 +2,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { describe, expect, it } from 'vitest';
 import { parsePgbouncerIni } from '../../src/pgbouncer/pgbouncer-ini.js';
+import { pgbouncerBudget } from '../../src/budget/pgbouncer-budget.js';
 import { DEFAULT_PGBOUNCER_EXPORTER_IMAGE } from '../../src/observability/index.js';
 import { DEFAULT_PGBOUNCER_IMAGE, PgBouncer, type PgBouncerProps } from '../../src/pgbouncer/pgbouncer.js';
 import { validateKubernetesObject } from '../support/kubernetes-models.js';
@@ -148,7 +149,12 @@ describe('PgBouncer', () => {
         '',
       ].join('\n'),
     );
-    const budget = bouncer.budget()!;
+    // The derived defaults fit the inputs they were derived from (synth's budget counts the rendered tier).
+    const budget = pgbouncerBudget({
+      ...GUIDE_BUDGET,
+      bouncer: bouncer.bouncerPools(),
+      fleet: bouncer.fleet(),
+    });
     expect(budget.server).toEqual({
       bouncerInstances: 3,
       bouncerConnections: 93,
@@ -297,15 +303,10 @@ describe('PgBouncer', () => {
     expect(construct({ replicas: 1 }).node.validate()).toEqual(['replicas must be an integer >= 2, got 1']);
   });
 
-  it('fails validation when the bouncers open more server connections than usable', () => {
-    expect(construct({ budget: GUIDE_BUDGET, defaultPoolSize: 40 }).node.validate()).toEqual([
-      'server side over budget: 3 bouncer pods × 40 server connections + 2 direct = 122 > 97 usable: lower defaultPoolSize or replicas',
-    ]);
-  });
-
-  it('fails validation when the apps need more client connections than the bouncers take', () => {
-    expect(construct({ budget: GUIDE_BUDGET, maxClientConn: 50 }).node.validate()).toEqual([
-      'client side over budget: the apps open 143 connections > 2 bouncers × max_client_conn 50 = 100: raise maxClientConn or replicas',
-    ]);
+  it('leaves the fit to synth: no budget check of its own, even on sizes over budget', () => {
+    // One budget pipeline: synth counts the rendered tier (test/synth/pgbouncer-synth.test.ts).
+    expect(
+      construct({ budget: GUIDE_BUDGET, defaultPoolSize: 40, maxClientConn: 50 }).node.validate(),
+    ).toEqual([]);
   });
 });

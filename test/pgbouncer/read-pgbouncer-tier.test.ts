@@ -37,7 +37,9 @@ describe('readKubernetesPgbouncerTiers', () => {
       strategy: { type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 },
     });
     const read = pgbouncerBudget({ ...GUIDE_BUDGET, bouncer: tier!.pools, fleet: tier!.fleet });
-    expect(read).toEqual(bouncer.budget());
+    expect(read).toEqual(
+      pgbouncerBudget({ ...GUIDE_BUDGET, bouncer: bouncer.bouncerPools(), fleet: bouncer.fleet() }),
+    );
   });
 
   it('counts the HPA maximum of the bouncer Deployment', () => {

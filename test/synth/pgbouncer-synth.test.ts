@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TieredDatabaseBudget } from '../../src/budget/pgbouncer-tier-budget.js';
 import { PostgresBackedService } from '../../src/kubernetes/postgres-backed-service.js';
 import { bouncedEnvironment } from '../../src/pgbouncer/bounced-environment.js';
+import { PgBouncer, type PgBouncerProps } from '../../src/pgbouncer/pgbouncer.js';
 import { renderApp } from '../../src/synth/render-app.js';
 import { budgetOfRendered } from '../../src/synth/synth-budget.js';
 import { synthesize } from '../../src/synthesize.js';
@@ -116,6 +117,35 @@ describe('the kubernetes-pgbouncer environment', () => {
     expect(problems).toEqual([
       '[direct] worst case 550 > 97 usable (max_connections 100 − 3 reserved): ' +
         '50 pods (40 HPA max + 10 surge) × (1 pool × (8 + 2) + 1 probe)',
+    ]);
+  });
+
+  /** The guide's app (HPA 10–40) behind a bouncer sized by hand: what synth's one budget counts. */
+  function behindHandSizedBouncer(bouncer: Partial<PgBouncerProps>): string[] {
+    const app = newApp();
+    const chart = new Chart(app, 'hand-sized');
+    new PostgresBackedService(chart, 'clientats', {
+      database: DATABASE,
+      preset: 'kubernetes',
+      environment: { POOL_SIZE: 8, POOL_COUNT: 1, MAX_OVERFLOW: 2, DATABASE_POOLER: 'pgbouncer' },
+      insecureDatabase: { reason: 'plain TCP to its PgBouncer inside the cluster' },
+      autoscaling: { minReplicas: 10, maxReplicas: 40 },
+    });
+    new PgBouncer(chart, 'pgbouncer', { server: { host: 'db', database: 'clientats' }, ...bouncer });
+    return budgetOfRendered(renderApp(app)).problems;
+  }
+
+  it('fails when the bouncers open more server connections than usable: 3 pods × 40 = 120 > 97', () => {
+    expect(behindHandSizedBouncer({ defaultPoolSize: 40, maxClientConn: 1000 })).toEqual([
+      '[hand-sized] worst case 120 > 97 usable (max_connections 100 − 3 reserved) on database clientats-bounced-db: ' +
+        'pgbouncer pgbouncer 120 (PgBouncer: 3 pods with surge × 40 server connections) = 120',
+    ]);
+  });
+
+  it('fails when the apps behind open more client connections than the bouncers take: 550 > 2 × 250', () => {
+    expect(behindHandSizedBouncer({ defaultPoolSize: 20, maxClientConn: 250 })).toEqual([
+      '[hand-sized] PgBouncer pgbouncer client side over budget: the apps behind it open 550 connections > ' +
+        '2 bouncers × max_client_conn 250 = 500',
     ]);
   });
 
