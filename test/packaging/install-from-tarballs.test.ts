@@ -61,10 +61,11 @@ function copyRepository(): void {
     filter: (source) => !skipped.test(relative(ROOT, source).replaceAll('\\', '/')),
   });
   mkdirSync(join(repository, 'node_modules'));
-  for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
-    const target =
-      entry === 'clientats-runtime' ? join(repository, 'runtime') : join(ROOT, 'node_modules', entry);
-    symlinkSync(target, join(repository, 'node_modules', entry), 'junction');
+  for (const entry of readdirSync(join(ROOT, 'node_modules'), { withFileTypes: true })) {
+    const own = entry.name === 'clientats-runtime';
+    if (!own && !entry.isDirectory()) continue; // npm's .package-lock.json
+    const target = own ? join(repository, 'runtime') : join(ROOT, 'node_modules', entry.name);
+    symlinkSync(target, join(repository, 'node_modules', entry.name), 'junction');
   }
   for (const [directory, stale] of Object.entries(STALE_MODULES)) {
     const path = join(repository, directory, stale);
