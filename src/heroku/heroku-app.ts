@@ -64,7 +64,10 @@ export interface HerokuAppProps {
   readonly dynoSize?: string;
   /** Preboot: new dynos start before old ones stop, so connections double during a deploy. @default true */
   readonly preboot?: boolean;
-  /** Heroku Postgres plan of the add-on. @default 'standard-0' */
+  /**
+   * Heroku Postgres plan of the add-on; must agree with `database` when that comes from a `heroku:` provider
+   * preset. @default the preset's plan (`heroku:standard-2` ⇒ `standard-2`), else 'standard-0'
+   */
   readonly postgresPlan?: string;
   /** Run every web dyno behind its own PgBouncer (Heroku's pgbouncer buildpack). @default none: direct */
   readonly pgbouncer?: HerokuPgbouncerProps;
@@ -79,6 +82,16 @@ export const HEROKU_PGBOUNCER_SSL_MODES: readonly string[] = ['false', '0', 'dis
  * `verify-full` (what `true` means) refuses them; `require` encrypts without verifying.
  */
 export const HEROKU_SSL_MODE = 'require';
+
+const ADDON = 'heroku-postgresql';
+/** The provider presets of Heroku Postgres plans: `heroku:<plan>`. */
+const HEROKU_PRESET = 'heroku:';
+
+/** The plan of a database declared with a `heroku:` provider preset (`heroku:standard-0` ⇒ `standard-0`). */
+function herokuPlanOf(database: DatabaseDeclaration): string | undefined {
+  const preset = database.provider?.name;
+  return preset?.startsWith(HEROKU_PRESET) === true ? preset.slice(HEROKU_PRESET.length) : undefined;
+}
 
 /** One Heroku app. */
 export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitter {
@@ -102,6 +115,8 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
   /** The buildpack's config vars (`PGBOUNCER_*`) when the dynos run behind PgBouncer. */
   public readonly pgbouncerConfig?: Readonly<Record<string, string>>;
   private readonly pgbouncerProps?: HerokuPgbouncerProps;
+  /** The plan of the database's `heroku:` provider preset, if it has one. */
+  private readonly presetPlan?: string;
 
   constructor(scope: Construct, id: string, props: HerokuAppProps) {
     super(scope, id);
@@ -114,7 +129,8 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
     this.dynos = props.dynos ?? 1;
     this.dynoSize = props.dynoSize ?? 'standard-1x';
     this.preboot = props.preboot ?? true;
-    this.addonPlan = `heroku-postgresql:${props.postgresPlan ?? 'standard-0'}`;
+    this.presetPlan = herokuPlanOf(props.database);
+    this.addonPlan = `${ADDON}:${props.postgresPlan ?? this.presetPlan ?? 'standard-0'}`;
     this.pool = renderedPoolShape(this.environment);
     this.pgbouncerProps = props.pgbouncer;
     this.monitoring = props.pgbouncer === undefined;
@@ -275,6 +291,12 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
     }
     if (!(Number.isSafeInteger(this.dynos) && this.dynos >= 1))
       problems.push(`dynos must be an integer >= 1, got ${this.dynos}`);
+    if (this.presetPlan !== undefined && this.addonPlan !== `${ADDON}:${this.presetPlan}`) {
+      problems.push(
+        `the add-on plan ${this.addonPlan} and the database preset ${HEROKU_PRESET}${this.presetPlan} disagree: ` +
+          `leave postgresPlan out (it follows the preset) or declare the database with the preset of that plan`,
+      );
+    }
     return problems;
   }
 

@@ -3,7 +3,13 @@
  * reader finds, the error for bad input, and small field readers whose errors
  * name the field, show the value and say what is allowed.
  */
-import { loadSettings, SettingsError, type Environment, type PoolShape } from 'clientats-runtime/contract';
+import {
+  loadSettings,
+  POOL_SHAPE_VARIABLES,
+  SettingsError,
+  type Environment,
+  type PoolShape,
+} from 'clientats-runtime/contract';
 import type { Consumer } from '../budget/budget-types.js';
 import type { RuntimeTimingFacts } from '../budget/runtime-timing.js';
 
@@ -52,7 +58,7 @@ export function runsRuntime(value: unknown, where: string): boolean {
 }
 
 /** Variables whose presence marks a process as a client of the database. */
-const CLIENT_MARKERS = ['POOL_SIZE', 'POOL_COUNT', 'MAX_OVERFLOW', 'DATABASE_URL', 'DATABASE_URL_FILE'];
+const CLIENT_MARKERS = [...POOL_SHAPE_VARIABLES, 'DATABASE_URL', 'DATABASE_URL_FILE'];
 
 /** True when the environment belongs to a runtime process that connects to the database. */
 export function isDatabaseClient(environment: Environment): boolean {
@@ -66,11 +72,9 @@ export function isDatabaseClient(environment: Environment): boolean {
  */
 export function poolShapeOf(environment: Environment, where: string): PoolShape {
   try {
-    const settings = loadSettings({
-      POOL_SIZE: environment.POOL_SIZE,
-      POOL_COUNT: environment.POOL_COUNT,
-      MAX_OVERFLOW: environment.MAX_OVERFLOW,
-    });
+    const settings = loadSettings(
+      Object.fromEntries(POOL_SHAPE_VARIABLES.map((name) => [name, environment[name]])),
+    );
     return { poolSize: settings.poolSize, poolCount: settings.poolCount, maxOverflow: settings.maxOverflow };
   } catch (error) {
     if (error instanceof SettingsError) {
