@@ -87,7 +87,7 @@ const ADDON = 'heroku-postgresql';
 /** The provider presets of Heroku Postgres plans: `heroku:<plan>`. */
 const HEROKU_PRESET = 'heroku:';
 
-/** The plan of a database declared with a `heroku:` provider preset (`heroku:standard-0` ⇒ `standard-0`). */
+/** The plan of a database declared with a `heroku:` preset: `heroku:standard-0` ⇒ `standard-0`. */
 function herokuPlanOf(database: DatabaseDeclaration): string | undefined {
   const preset = database.provider?.name;
   return preset?.startsWith(HEROKU_PRESET) === true ? preset.slice(HEROKU_PRESET.length) : undefined;
@@ -293,8 +293,9 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
       problems.push(`dynos must be an integer >= 1, got ${this.dynos}`);
     if (this.presetPlan !== undefined && this.addonPlan !== `${ADDON}:${this.presetPlan}`) {
       problems.push(
-        `the add-on plan ${this.addonPlan} and the database preset ${HEROKU_PRESET}${this.presetPlan} disagree: ` +
-          `leave postgresPlan out (it follows the preset) or declare the database with the preset of that plan`,
+        `the add-on plan ${this.addonPlan} and the database preset ${HEROKU_PRESET}${this.presetPlan} ` +
+          'disagree: leave postgresPlan out (it follows the preset) ' +
+          'or declare the database with the preset of that plan',
       );
     }
     return problems;

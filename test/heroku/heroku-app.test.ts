@@ -199,8 +199,9 @@ describe('HerokuApp', () => {
       postgresPlan: 'standard-2',
     });
     expect(validationProblems(app)).toEqual([
-      '[clientats-prod] the add-on plan heroku-postgresql:standard-2 and the database preset heroku:standard-0 ' +
-        'disagree: leave postgresPlan out (it follows the preset) or declare the database with the preset of that plan',
+      '[clientats-prod] the add-on plan heroku-postgresql:standard-2 ' +
+        'and the database preset heroku:standard-0 disagree: leave postgresPlan out (it follows the preset) ' +
+        'or declare the database with the preset of that plan',
     ]);
   });
 
