@@ -20,7 +20,7 @@ import { formatJson, formatMarkdown, type BudgetReport } from './budget/budget-r
 import type { BudgetMode } from './budget/budget-types.js';
 import type { GeneratedFile } from './emit/generated-file.js';
 import { InputFilesError } from './readers/input-files.js';
-import { InputError } from './readers/manifest-input.js';
+import { InputError, isPlainError } from './readers/manifest-input.js';
 import { BUDGET_REPORT_FILE } from './readers/read-manifests.js';
 import { budgetMermaid } from './observability/budget-mermaid.js';
 import { renderApp } from './synth/render-app.js';
@@ -28,7 +28,7 @@ import { DEFAULT_RUNBOOK_BASE_URL, renderMonitoring } from './synth/render-monit
 import { budgetOfRendered } from './synth/synth-budget.js';
 
 /** The Markdown twin of the JSON budget report, for people. */
-export const BUDGET_MARKDOWN_FILE = 'connection-budget.md';
+const BUDGET_MARKDOWN_FILE = 'connection-budget.md';
 
 /** Options of `synthesize`. */
 export interface SynthesizeOptions {
@@ -81,8 +81,7 @@ function asSynthError(error: unknown): SynthError {
 }
 
 function isInputProblem(error: unknown): error is Error {
-  if (error instanceof InputError || error instanceof SettingsError) return true;
-  return error instanceof Error && Object.getPrototypeOf(error) === Error.prototype;
+  return error instanceof InputError || error instanceof SettingsError || isPlainError(error);
 }
 
 /**

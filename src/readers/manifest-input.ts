@@ -40,6 +40,27 @@ export class InputError extends Error {
 }
 
 /**
+ * A plain `Error`, not a subclass such as `TypeError`: how the parsers, the budget arithmetic and cdk8s
+ * refuse a value. A subclass (or a thrown non-error) is a bug, not bad input.
+ */
+export function isPlainError(error: unknown): error is Error {
+  return error instanceof Error && Object.getPrototypeOf(error) === Error.prototype;
+}
+
+/**
+ * Runs `read`, turning a refused value (a plain `Error`, see `isPlainError`) into an `InputError` that keeps
+ * it as `cause`; an `InputError` and anything else (a `TypeError`: a bug) are rethrown as they are.
+ */
+export function asInputError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isPlainError(error)) throw new InputError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/**
  * The per-input way to say a consumer does not run clientats-runtime (an Ecto
  * app, a hand-written service): it holds no readiness connection, so it is
  * counted without the `+ 1 probe` and without the runtime's timing checks.
