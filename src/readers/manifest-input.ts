@@ -48,14 +48,17 @@ export function isPlainError(error: unknown): error is Error {
 }
 
 /**
- * Runs `read`, turning a refused value (a plain `Error`, see `isPlainError`) into an `InputError` that keeps
- * it as `cause`; an `InputError` and anything else (a `TypeError`: a bug) are rethrown as they are.
+ * Runs `read`, turning a refused value (a plain `Error`, see `isPlainError`, or the contract's
+ * `SettingsError`) into a one-line `InputError` that keeps it as `cause`; an `InputError` and anything else
+ * (a `TypeError`: a bug) are rethrown as they are.
  */
 export function asInputError<T>(read: () => T): T {
   try {
     return read();
   } catch (error) {
-    if (isPlainError(error)) throw new InputError(error.message, { cause: error });
+    if (isPlainError(error) || error instanceof SettingsError) {
+      throw new InputError(error.message.split('\n').join('; '), { cause: error });
+    }
     throw error;
   }
 }
