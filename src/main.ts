@@ -125,7 +125,6 @@ try {
     },
     dynos: 2,
     preboot: true,
-    postgresPlan: 'standard-0',
   });
 
   // More dynos than standard-0 can serve directly, through Heroku's PgBouncer buildpack: each dyno opens
@@ -137,7 +136,6 @@ try {
     environment: { POOL_SIZE: 10, POOL_COUNT: 1, MAX_OVERFLOW: 5, POOL_TIMEOUT: 8000 },
     dynos: 10,
     preboot: true,
-    postgresPlan: 'standard-0',
     pgbouncer: { defaultPoolSize: 4, reservePoolSize: 1, maxClientConn: 100, poolMode: 'transaction' },
   });
 

@@ -14,10 +14,13 @@
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { App } from 'cdk8s';
+import { SettingsError } from 'clientats-runtime/contract';
 import type { IConstruct } from 'constructs';
 import { formatJson, formatMarkdown, type BudgetReport } from './budget/budget-report.js';
 import type { BudgetMode } from './budget/budget-types.js';
 import type { GeneratedFile } from './emit/generated-file.js';
+import { InputFilesError } from './readers/input-files.js';
+import { InputError, isPlainError } from './readers/manifest-input.js';
 import { BUDGET_REPORT_FILE } from './readers/read-manifests.js';
 import { budgetMermaid } from './observability/budget-mermaid.js';
 import { renderApp } from './synth/render-app.js';
@@ -25,7 +28,7 @@ import { DEFAULT_RUNBOOK_BASE_URL, renderMonitoring } from './synth/render-monit
 import { budgetOfRendered } from './synth/synth-budget.js';
 
 /** The Markdown twin of the JSON budget report, for people. */
-export const BUDGET_MARKDOWN_FILE = 'connection-budget.md';
+const BUDGET_MARKDOWN_FILE = 'connection-budget.md';
 
 /** Options of `synthesize`. */
 export interface SynthesizeOptions {
@@ -46,12 +49,39 @@ export interface SynthResult {
   readonly report: BudgetReport;
 }
 
+/** Options of a `SynthError`. */
+export interface SynthErrorOptions {
+  /** The error the problems were read from, kept for its stack. */
+  readonly cause?: unknown;
+}
+
 /** Synth refused: `problems` holds one line per problem, `message` all of them. */
 export class SynthError extends Error {
   override readonly name = 'SynthError';
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'));
+  constructor(
+    readonly problems: readonly string[],
+    options: SynthErrorOptions = {},
+  ) {
+    super(problems.join('\n'), options);
   }
+}
+
+/**
+ * What a render step threw, as synth reports it. A problem of the input (an
+ * `InputError`, `InputFilesError` or `SettingsError`, or a plain `Error`, which is
+ * how the constructs, the readers and cdk8s refuse a value) becomes a `SynthError`
+ * keeping it as `cause`; anything else (a `TypeError`, a `RangeError`, a thrown
+ * non-error: a bug) is rethrown as is, stack and all.
+ */
+function asSynthError(error: unknown): SynthError {
+  if (error instanceof SynthError) return error;
+  if (error instanceof InputFilesError) return new SynthError(error.problems, { cause: error });
+  if (isInputProblem(error)) return new SynthError([error.message], { cause: error });
+  throw error;
+}
+
+function isInputProblem(error: unknown): error is Error {
+  return error instanceof InputError || error instanceof SettingsError || isPlainError(error);
 }
 
 /**
@@ -84,7 +114,7 @@ export function synthesize(app: App, options: SynthesizeOptions = {}): SynthResu
   try {
     rendered = renderApp(app);
   } catch (error) {
-    throw new SynthError([(error as Error).message]);
+    throw asSynthError(error);
   }
   const budget = budgetOfRendered(rendered, options.mode ?? 'rollout');
   if (budget.problems.length > 0) throw new SynthError(budget.problems);
@@ -94,7 +124,7 @@ export function synthesize(app: App, options: SynthesizeOptions = {}): SynthResu
       runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
     });
   } catch (error) {
-    throw new SynthError([(error as Error).message]);
+    throw asSynthError(error);
   }
   // What is counted is what is written: the files with the monitoring added must budget the same.
   const recount = budgetOfRendered(

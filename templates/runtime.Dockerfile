@@ -19,8 +19,10 @@ COPY runtime/src runtime/src
 RUN npm run build -w clientats-runtime
 
 FROM ${NODE_IMAGE} AS runtime
+# The port the health server (and the application) listens on: the runtime's default, stated once here.
+ARG PORT=4000
 ENV NODE_ENV=production \
-    PORT=4000
+    PORT=${PORT}
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY runtime/package.json runtime/
@@ -30,10 +32,10 @@ RUN npm ci --omit=dev --omit=optional -w clientats-runtime --ignore-scripts --no
 COPY --from=build /app/runtime/build runtime/build
 # The official image's unprivileged user; nothing under /app is writable by it.
 USER node
-EXPOSE 4000
+EXPOSE ${PORT}
 # No curl in slim images: Node's fetch checks liveness (it never touches the database).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node is PID 1 and handles SIGTERM itself: readiness 503, SHUTDOWN_DELAY_MS, requests in flight, drain, exit 0.
 # An image built FROM this one runs its application with: CMD ["node", "runtime/build/main.js", "<compiled module>"]
 CMD ["node", "runtime/build/main.js"]

@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Chart, YamlOutputType } from 'cdk8s';
+import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DatabaseDeclaration } from '../src/budget/budgeted-workload.js';
 import { ComposeProject } from '../src/compose/compose-project.js';
 import { HerokuApp } from '../src/heroku/heroku-app.js';
 import { PostgresBackedService } from '../src/kubernetes/postgres-backed-service.js';
+import { InputError } from '../src/readers/manifest-input.js';
 import { runCli } from '../src/cli/run-cli.js';
 import { SynthError, assertDisposableOutdir, synthesize } from '../src/synthesize.js';
 
@@ -91,6 +92,77 @@ describe('synthesize', () => {
       ].join('\n'),
     );
     expect(existsSync(join(app.outdir, 'kept.k8s.yaml'))).toBe(true);
+  });
+});
+
+/** A chart whose rendering throws `error`, as a construct with a bug or a refused value would. */
+class ThrowingChart extends Chart {
+  constructor(
+    app: App,
+    id: string,
+    private readonly error: unknown,
+  ) {
+    super(app, id);
+    new ApiObject(this, 'config', { apiVersion: 'v1', kind: 'ConfigMap' });
+  }
+  override toJson(): never {
+    throw this.error;
+  }
+}
+
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('synthesize and errors', () => {
+  it('fails with a construct validation that throws a TypeError, surfacing that TypeError', () => {
+    const app = appIn();
+    const bug = new TypeError("Cannot read properties of undefined (reading 'size')");
+    new Chart(app, 'buggy').node.addValidation({
+      validate: () => {
+        throw bug;
+      },
+    });
+    expect(thrownBy(() => synthesize(app))).toBe(bug);
+    expect(existsSync(app.outdir)).toBe(false);
+  });
+
+  it('fails with a TypeError thrown while rendering, surfacing that TypeError with its stack', () => {
+    const app = appIn();
+    const bug = new TypeError('chart.toJson is not a function');
+    new ThrowingChart(app, 'buggy', bug);
+    expect(thrownBy(() => synthesize(app))).toBe(bug);
+  });
+
+  it('fails with an input error thrown while rendering as a one-line problem, keeping it as cause', () => {
+    const app = appIn();
+    const refused = new InputError(
+      'pgbouncer.ini [pgbouncer] pool_mode must be session or transaction, got "x"',
+    );
+    new ThrowingChart(app, 'refused', refused);
+    const error = thrownBy(() => synthesize(app));
+    expect(error).toBeInstanceOf(SynthError);
+    expect((error as SynthError).problems).toEqual([
+      'pgbouncer.ini [pgbouncer] pool_mode must be session or transaction, got "x"',
+    ]);
+    expect((error as SynthError).cause).toBe(refused);
+  });
+
+  it('fails with a plain Error thrown while rendering (how cdk8s refuses a value) as a problem with cause', () => {
+    const app = appIn();
+    const refused = new Error('Validation failed with the following errors:\n  [refused] bad port');
+    new ThrowingChart(app, 'refused', refused);
+    const error = thrownBy(() => synthesize(app));
+    expect(error).toBeInstanceOf(SynthError);
+    expect((error as SynthError).message).toBe(
+      'Validation failed with the following errors:\n  [refused] bad port',
+    );
+    expect((error as SynthError).cause).toBe(refused);
   });
 });
 

@@ -22,7 +22,7 @@ export interface Migration {
 }
 
 /** The migrations, in order. */
-export const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS: readonly Migration[] = [
   {
     version: '001_create_clients',
     sql: `

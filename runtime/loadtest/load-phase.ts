@@ -116,7 +116,7 @@ export function requestMix(clients: number): RequestTemplate[] {
  * generator's event loop is not measured as probe latency; `stop()` returns
  * its timings.
  */
-export async function startProbeSampler(
+async function startProbeSampler(
   baseUrl: string,
   paths: readonly string[],
 ): Promise<{ stop(): Promise<ProbeTimings> }> {

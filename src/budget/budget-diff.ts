@@ -159,17 +159,17 @@ function consumerChange(
 }
 
 /** A signed count with a real minus sign: `+27`, `−11`, `±0`. */
-export function signed(value: number): string {
+function signed(value: number): string {
   return value > 0 ? `+${value}` : value < 0 ? `−${-value}` : '±0';
 }
 
 /** A count with a real minus sign: `16`, `−11`. */
-export function count(value: number): string {
+function count(value: number): string {
   return value < 0 ? `−${-value}` : String(value);
 }
 
 /** `81 → 108 (+27)`, `81` when unchanged, `— → 12` / `12 → —` for an added / removed entry. */
-export function change(before: number | undefined, after: number | undefined): string {
+function change(before: number | undefined, after: number | undefined): string {
   if (before === undefined) return after === undefined ? '—' : `— → ${count(after)}`;
   if (after === undefined) return `${count(before)} → —`;
   return before === after ? count(after) : `${count(before)} → ${count(after)} (${signed(after - before)})`;
@@ -204,7 +204,7 @@ export function databaseLine(database: DatabaseChange, mode: BudgetMode): string
 }
 
 /** `clientats (kubernetes) changed: steady 81 → 108 (+27), rollout …, strict …`. */
-export function consumerLine(consumer: ConsumerChange): string {
+function consumerLine(consumer: ConsumerChange): string {
   const figures = MODES.map(
     (mode) => `${mode} ${change(consumer.before?.[mode], consumer.after?.[mode])}`,
   ).join(', ');

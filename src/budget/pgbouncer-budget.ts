@@ -177,7 +177,7 @@ export const SPREAD_ASSUMPTION =
   'connections, not queries); the strict bound also takes the bouncers a rollout may have down out of service';
 
 /** The client side's assumption when one bouncer runs inside every app process. */
-export function perInstanceAssumption(unit: string): string {
+function perInstanceAssumption(unit: string): string {
   return (
     `one PgBouncer runs inside every ${unit} and serves only that ${unit}'s connections, so the client side ` +
     `is per ${unit}; a deploy adds bouncers with the new ${unit}s, counted on the server side`

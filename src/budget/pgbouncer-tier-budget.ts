@@ -57,7 +57,7 @@ export function tierConsumerName(tier: string): string {
 }
 
 /** Whether a consumer connects through a PgBouncer tier (its env says DATABASE_POOLER=pgbouncer). */
-export function isBehindPgbouncer(consumer: Consumer): boolean {
+function isBehindPgbouncer(consumer: Consumer): boolean {
   return consumer.kind !== 'other' && consumer.pooler === 'pgbouncer';
 }
 

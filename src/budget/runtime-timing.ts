@@ -9,7 +9,7 @@
  * - The grace period must outlast shutdown (`SHUTDOWN_DELAY_MS` +
  *   `SHUTDOWN_DRAIN_MS`), or the pod is killed mid-drain.
  */
-import { loadSettings, SettingsError, type Environment } from 'clientats-runtime/contract';
+import { loadSettings, SettingsError, TIMING_VARIABLES, type Environment } from 'clientats-runtime/contract';
 
 /** The timing facts of one runtime process as a manifest declares them. */
 export interface RuntimeTimingFacts {
@@ -36,12 +36,10 @@ export interface RuntimeCheck {
   readonly message: string;
 }
 
-/** The variables the checks depend on; others (the URL, files) are left out so nothing is read from disk. */
-const TIMING_VARIABLES = ['READINESS_TIMEOUT_MS', 'SHUTDOWN_DELAY_MS', 'SHUTDOWN_DRAIN_MS'] as const;
-
 /** Runs both checks for one process. */
 export function checkRuntimeTiming(facts: RuntimeTimingFacts): RuntimeCheck[] {
   const base = { name: facts.name, ...(facts.source === undefined ? {} : { source: facts.source }) };
+  // Only the timing variables: others (the URL, files) are left out so nothing is read from disk.
   const subset: Record<string, string | undefined> = {};
   for (const variable of TIMING_VARIABLES) subset[variable] = facts.environment[variable];
   let settings: ReturnType<typeof loadSettings>;

@@ -14,7 +14,7 @@ import {
   type TierInput,
 } from '../budget/pgbouncer-tier-budget.js';
 import { checkRuntimeTiming } from '../budget/runtime-timing.js';
-import { InputError } from '../readers/manifest-input.js';
+import { asInputError, InputError } from '../readers/manifest-input.js';
 import { integerOption, modeOption, UsageError, type ParsedOptions } from './cli-options.js';
 import {
   databaseFromOptions,
@@ -23,11 +23,6 @@ import {
   type LiveOptions,
 } from './command-inputs.js';
 import { readInputs, relativePath, type Inputs } from './read-inputs.js';
-
-/** Builds the report `check` prints. */
-export async function checkReport(options: ParsedOptions, live: LiveOptions = {}): Promise<BudgetReport> {
-  return (await checkWithConsumers(options, live)).report;
-}
 
 /** The report and the consumers read from the files (with `locations` when asked), for annotations. */
 export interface CheckResult {
@@ -120,11 +115,7 @@ function budgetOf(
   options: BudgetOptions,
   tiers: readonly TierInput[] = [],
 ): DatabaseBudget {
-  try {
-    return computeTieredBudget(consumers, tiers, limits, options);
-  } catch (error) {
-    throw new InputError((error as Error).message, { cause: error });
-  }
+  return asInputError(() => computeTieredBudget(consumers, tiers, limits, options));
 }
 
 async function requireDatabase(

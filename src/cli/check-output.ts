@@ -16,7 +16,7 @@ import { InputError } from '../readers/manifest-input.js';
 export type CheckFormat = 'text' | 'json' | 'markdown' | 'github';
 
 /** The format the options ask for. */
-export function formatOption(options: ParsedOptions): CheckFormat {
+function formatOption(options: ParsedOptions): CheckFormat {
   if (options.values.json === true) return 'json';
   if (options.values.markdown === true) return 'markdown';
   return choiceOption(options, 'format', ['text', 'json', 'markdown', 'github'] as const, 'text');

@@ -30,7 +30,7 @@ export interface LiveDatabaseOptions {
 }
 
 /** The limits and the client backends connected now, excluding this session. */
-export const LIVE_LIMITS_SQL = `SELECT current_setting('max_connections')::int AS max_connections,
+const LIVE_LIMITS_SQL = `SELECT current_setting('max_connections')::int AS max_connections,
        current_setting('superuser_reserved_connections')::int AS superuser_reserved,
        COALESCE(current_setting('reserved_connections', true), '0')::int AS reserved,
        COALESCE(current_setting('rds.rds_superuser_reserved_connections', true), '0')::int AS rds_reserved,

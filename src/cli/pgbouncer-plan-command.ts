@@ -15,7 +15,7 @@ import {
   solveDefaultPoolSize,
 } from '../budget/pgbouncer-plan.js';
 import { resolveRollout } from '../budget/rollout-surge.js';
-import { InputError } from '../readers/manifest-input.js';
+import { asInputError } from '../readers/manifest-input.js';
 import { integerOption, UsageError, type ParsedOptions } from './cli-options.js';
 import { databaseFromOptions, type LiveOptions } from './command-inputs.js';
 
@@ -86,13 +86,10 @@ export async function pgbouncerPlan(
     type: 'RollingUpdate' as const,
     ...(typeof maxSurge === 'string' ? { maxSurge } : {}),
   };
-  let largest;
-  try {
+  const largest = asInputError(() => {
     resolveRollout(1, appStrategy);
-    largest = largestFleetBehind({ fleet, maxClientConn, perInstance, appStrategy, bound: 'strict' });
-  } catch (error) {
-    throw new InputError((error as Error).message, { cause: error });
-  }
+    return largestFleetBehind({ fleet, maxClientConn, perInstance, appStrategy, bound: 'strict' });
+  });
   const serving = `${bouncersForBound(fleet, 'strict')} serving bouncer(s) × max_client_conn ${maxClientConn}`;
   if (largest === undefined) {
     return {

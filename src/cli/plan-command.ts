@@ -6,7 +6,7 @@
 import { formatMarkdown } from '../budget/budget-report.js';
 import { planHpaMax, planPoolSize, type PlanResult } from '../budget/plan-budget.js';
 import { budgetMermaid } from '../observability/budget-mermaid.js';
-import { InputError } from '../readers/manifest-input.js';
+import { asInputError } from '../readers/manifest-input.js';
 import { EXIT, type CliIo } from './cli-io.js';
 import { choiceOption, modeOption, UsageError, type ParsedOptions } from './cli-options.js';
 import { databaseFromOptions, serviceFromOptions } from './command-inputs.js';
@@ -72,13 +72,4 @@ export async function plan(options: ParsedOptions, io: CliIo): Promise<number> {
     io.stdout.write(`${result.summary}\n${database.notes.map((note) => `note: ${note}\n`).join('')}`);
   }
   return result.value === undefined ? EXIT.overBudget : EXIT.fits;
-}
-
-/** Arithmetic errors (absurd counts) are bad input, not crashes. */
-function asInputError<T>(compute: () => T): T {
-  try {
-    return compute();
-  } catch (error) {
-    throw new InputError((error as Error).message, { cause: error });
-  }
 }

@@ -12,7 +12,7 @@ import {
   type StandardInput,
 } from '../readers/input-files.js';
 import {
-  BUDGET_REPORT_FILE,
+  isBudgetInput,
   readManifests,
   type ManifestInputs,
   type ReadManifestOptions,
@@ -33,11 +33,6 @@ export interface ReadInputOptions extends Pick<
   readonly stdin?: StandardInput;
 }
 
-/** Files a folder walk reads; an `.ini` that is not a PgBouncer config is skipped with a note. */
-function isInputName(name: string): boolean {
-  return /\.(ya?ml|ini)$/.test(name) || name === 'app.json' || name === BUDGET_REPORT_FILE;
-}
-
 /**
  * Reads every input; throws `InputError` (one line) on anything malformed, or
  * `InputFilesError` (one line per problem) when files cannot be read.
@@ -45,7 +40,8 @@ function isInputName(name: string): boolean {
 export async function readInputs(paths: readonly string[], options: ReadInputOptions = {}): Promise<Inputs> {
   const { stdin, ...readOptions } = options;
   const collected = await collectInputFiles(paths, {
-    isCandidate: isInputName,
+    // An `.ini` that is not a PgBouncer config is skipped with a note.
+    isCandidate: isBudgetInput,
     ...(stdin === undefined ? {} : { stdin }),
   });
   const ordered = [

@@ -15,8 +15,6 @@ import {
 } from './cli-options.js';
 import { helpText } from './help-text.js';
 
-export { EXIT, type CliIo } from './cli-io.js';
-
 const COMMANDS = ['check', 'plan', 'providers'];
 
 /**

@@ -39,10 +39,10 @@ import {
 import { restrictedSecurityContext } from './restricted-security-context.js';
 
 /** Period of the startup probe; its failure threshold follows from `startupDeadline`. */
-export const STARTUP_PROBE_PERIOD = Duration.seconds(5);
+const STARTUP_PROBE_PERIOD = Duration.seconds(5);
 
 /** The `node` user and group of the official Node.js images, which the runtime image runs as. */
-export const RUNTIME_USER_ID = 1000;
+const RUNTIME_USER_ID = 1000;
 
 /** A key of a Kubernetes Secret. */
 export interface SecretKeyReference {
@@ -115,7 +115,7 @@ export interface PostgresBackedServiceProps {
 const DEFAULT_REPLICAS = 2;
 
 /** Initial delay of readiness and liveness: the startup probe already waits for the process (see the constructor). */
-export const GATED_INITIAL_DELAY = Duration.seconds(0);
+const GATED_INITIAL_DELAY = Duration.seconds(0);
 
 function describeSecretKey(reference: SecretKeyReference): string {
   return `key ${reference.key} of secret ${reference.name}`;

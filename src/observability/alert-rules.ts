@@ -311,11 +311,11 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
 type Scope = 'environment' | 'database' | 'tier';
 
 /** `value` rounded to thousandths. */
-export function round(value: number): number {
+function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
 /** `0.9` → `90 %`. */
-export function percent(fraction: number): string {
+function percent(fraction: number): string {
   return `${round(fraction * 100)} %`;
 }

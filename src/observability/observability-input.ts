@@ -263,7 +263,7 @@ export function environmentBudget(
  * one of its PgBouncer tiers (then with that tier).
  * @throws Error naming the consumer and the database when there is not exactly one such consumer.
  */
-export function findConsumer(
+function findConsumer(
   database: DatabaseShare,
   consumer: string,
   source?: string,

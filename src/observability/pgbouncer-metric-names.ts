@@ -70,6 +70,3 @@ export const PGBOUNCER_METRIC = {
     field: 'max_client_conn',
   },
 } as const satisfies Record<string, ExporterMetricSource>;
-
-/** The metric name of an entry of `PGBOUNCER_METRIC`. */
-export type PgbouncerMetricKey = keyof typeof PGBOUNCER_METRIC;

@@ -10,7 +10,7 @@ import { renderPgbouncerIni } from './pgbouncer-ini.js';
 import { DEFAULT_PGBOUNCER_IMAGE, pgbouncerIniConfig, type PgbouncerSettings } from './pgbouncer-settings.js';
 
 /** Name of the bouncer's service in a Compose file. */
-export const PGBOUNCER_SERVICE = 'pgbouncer';
+const PGBOUNCER_SERVICE = 'pgbouncer';
 
 /** Options of `pgbouncerComposeFragment`. */
 export interface PgbouncerComposeOptions {

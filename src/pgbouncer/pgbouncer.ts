@@ -38,12 +38,12 @@ import {
 
 export { DEFAULT_PGBOUNCER_IMAGE, DEFAULT_PGBOUNCER_PORT };
 /** The `pgbouncer` user and group of that image. */
-export const PGBOUNCER_USER_ID = 998;
-export const PGBOUNCER_GROUP_ID = 996;
+const PGBOUNCER_USER_ID = 998;
+const PGBOUNCER_GROUP_ID = 996;
 /** Where the image reads its configuration, and where the userlist and server CA are mounted. */
-export const CONFIG_DIRECTORY = '/etc/pgbouncer';
-export const AUTH_DIRECTORY = '/etc/pgbouncer-auth';
-export const TLS_DIRECTORY = '/etc/pgbouncer-tls';
+const CONFIG_DIRECTORY = '/etc/pgbouncer';
+const AUTH_DIRECTORY = '/etc/pgbouncer-auth';
+const TLS_DIRECTORY = '/etc/pgbouncer-tls';
 
 /** A key of a Kubernetes Secret. */
 export interface SecretKey {
@@ -65,7 +65,7 @@ export interface PgBouncerServer {
 export type PgBouncerBudgetInputs = PoolDefaultsInput;
 
 /** The admin-console user the exporter logs in as, by default. */
-export const DEFAULT_STATS_USER = 'pgbouncer_exporter';
+const DEFAULT_STATS_USER = 'pgbouncer_exporter';
 
 /** The exporter sidecar and the tier's monitoring objects. */
 export interface PgBouncerMonitoringProps {

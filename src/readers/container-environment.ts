@@ -5,7 +5,7 @@
  * it could set a value the budget needs (a pool variable `env` does not set
  * itself, or DATABASE_URL when nothing else marks the container as a client).
  */
-import type { Environment } from 'clientats-runtime/contract';
+import { POOL_SHAPE_VARIABLES, TIMING_VARIABLES, type Environment } from 'clientats-runtime/contract';
 import {
   environmentValue,
   InputError,
@@ -23,9 +23,6 @@ export type EnvironmentLookup = (
   kind: EnvironmentSourceKind,
   name: string,
 ) => Record<string, unknown> | undefined;
-
-/** The variables whose value sizes the budget: a source that may set them must be read. */
-const POOL_VARIABLES = ['POOL_SIZE', 'POOL_COUNT', 'MAX_OVERFLOW'];
 
 /**
  * The container's environment: `envFrom` first, then `env` (which wins), as
@@ -57,7 +54,7 @@ export function containerEnvironment(
     const mapName = stringAt(ref.name, `${where} envFrom[${index}].${field}.name`);
     const data = lookup(kind, mapName);
     if (data === undefined) {
-      const unset = POOL_VARIABLES.filter((name) => !setByEnv.has(name));
+      const unset = POOL_SHAPE_VARIABLES.filter((name) => !setByEnv.has(name));
       if (unset.length === 0) continue; // env sets every pool variable, and env wins
       if (ref.optional === true) {
         notes.push(
@@ -96,7 +93,7 @@ export function containerEnvironment(
           : undefined;
     if (value !== undefined) {
       environment[name] = environmentValue(value, `${where} env ${name}`);
-    } else if (name.startsWith('POOL_') || name === 'MAX_OVERFLOW' || TIMING.includes(name)) {
+    } else if (name.startsWith('POOL_') || name === 'MAX_OVERFLOW' || TIMED.has(name)) {
       throw new InputError(
         `${where} env ${name} comes from ${show(from)}, which is not in the input: the budget needs its value (use a literal value or include the ConfigMap)`,
       );
@@ -113,7 +110,8 @@ function listed(names: readonly string[]): string {
   return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
 
-const TIMING = ['READINESS_TIMEOUT_MS', 'SHUTDOWN_DELAY_MS', 'SHUTDOWN_DRAIN_MS'];
+/** The timing variables, checked against the probes: a source that may set them must be read. */
+const TIMED: ReadonlySet<string> = new Set(TIMING_VARIABLES);
 
 /** An object found under `namespace/name` in a file. */
 export interface Located<T> {

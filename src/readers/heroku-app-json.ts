@@ -36,7 +36,7 @@ import {
 } from './manifest-input.js';
 
 /** Heroku's fixed time between SIGTERM and SIGKILL. */
-export const HEROKU_GRACE_SECONDS = 30;
+const HEROKU_GRACE_SECONDS = 30;
 
 /** True when a parsed JSON document looks like an app.json. */
 export function isHerokuAppJson(document: unknown, fileName: string): boolean {

@@ -31,7 +31,7 @@ import { join } from 'node:path';
 export const INPUT_SIZE_CAP_BYTES = 10 * 1024 * 1024;
 
 /** The path that stands for standard input. */
-export const STANDARD_INPUT = '-';
+const STANDARD_INPUT = '-';
 
 /** How standard input is named in messages and sources. */
 export const STANDARD_INPUT_NAME = '<stdin>';
@@ -398,7 +398,7 @@ function readBounded(
 }
 
 /** `10 MiB (10485760 bytes)`, or just the bytes when not a whole number of MiB. */
-export function describeCap(bytes: number): string {
+function describeCap(bytes: number): string {
   const mebibytes = bytes / (1024 * 1024);
   return Number.isInteger(mebibytes) ? `${mebibytes} MiB (${bytes} bytes)` : `${bytes}-byte`;
 }

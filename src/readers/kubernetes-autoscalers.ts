@@ -15,7 +15,7 @@ import { InputError, integerAt, objectAt, show, stringAt } from './manifest-inpu
 import { SCALABLE_KINDS } from './kubernetes-workloads.js';
 
 /** KEDA's `spec.maxReplicaCount` when a ScaledObject does not set it. */
-export const KEDA_DEFAULT_MAX_REPLICAS = 100;
+const KEDA_DEFAULT_MAX_REPLICAS = 100;
 
 /** An autoscaler as read, before it is matched with its workload. */
 export interface Autoscaler {

@@ -3,7 +3,13 @@
  * reader finds, the error for bad input, and small field readers whose errors
  * name the field, show the value and say what is allowed.
  */
-import { loadSettings, SettingsError, type Environment, type PoolShape } from 'clientats-runtime/contract';
+import {
+  loadSettings,
+  POOL_SHAPE_VARIABLES,
+  SettingsError,
+  type Environment,
+  type PoolShape,
+} from 'clientats-runtime/contract';
 import type { Consumer } from '../budget/budget-types.js';
 import type { RuntimeTimingFacts } from '../budget/runtime-timing.js';
 
@@ -34,6 +40,30 @@ export class InputError extends Error {
 }
 
 /**
+ * A plain `Error`, not a subclass such as `TypeError`: how the parsers, the budget arithmetic and cdk8s
+ * refuse a value. A subclass (or a thrown non-error) is a bug, not bad input.
+ */
+export function isPlainError(error: unknown): error is Error {
+  return error instanceof Error && Object.getPrototypeOf(error) === Error.prototype;
+}
+
+/**
+ * Runs `read`, turning a refused value (a plain `Error`, see `isPlainError`, or the contract's
+ * `SettingsError`) into a one-line `InputError` that keeps it as `cause`; an `InputError` and anything else
+ * (a `TypeError`: a bug) are rethrown as they are.
+ */
+export function asInputError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isPlainError(error) || error instanceof SettingsError) {
+      throw new InputError(error.message.split('\n').join('; '), { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
  * The per-input way to say a consumer does not run clientats-runtime (an Ecto
  * app, a hand-written service): it holds no readiness connection, so it is
  * counted without the `+ 1 probe` and without the runtime's timing checks.
@@ -52,7 +82,7 @@ export function runsRuntime(value: unknown, where: string): boolean {
 }
 
 /** Variables whose presence marks a process as a client of the database. */
-const CLIENT_MARKERS = ['POOL_SIZE', 'POOL_COUNT', 'MAX_OVERFLOW', 'DATABASE_URL', 'DATABASE_URL_FILE'];
+const CLIENT_MARKERS = [...POOL_SHAPE_VARIABLES, 'DATABASE_URL', 'DATABASE_URL_FILE'];
 
 /** True when the environment belongs to a runtime process that connects to the database. */
 export function isDatabaseClient(environment: Environment): boolean {
@@ -66,11 +96,9 @@ export function isDatabaseClient(environment: Environment): boolean {
  */
 export function poolShapeOf(environment: Environment, where: string): PoolShape {
   try {
-    const settings = loadSettings({
-      POOL_SIZE: environment.POOL_SIZE,
-      POOL_COUNT: environment.POOL_COUNT,
-      MAX_OVERFLOW: environment.MAX_OVERFLOW,
-    });
+    const settings = loadSettings(
+      Object.fromEntries(POOL_SHAPE_VARIABLES.map((name) => [name, environment[name]])),
+    );
     return { poolSize: settings.poolSize, poolCount: settings.poolCount, maxOverflow: settings.maxOverflow };
   } catch (error) {
     if (error instanceof SettingsError) {

@@ -23,7 +23,7 @@ import {
   type PgbouncerTier,
 } from '../pgbouncer/read-pgbouncer-tier.js';
 import type { SourcedObject } from './kubernetes-manifests.js';
-import { InputError } from './manifest-input.js';
+import { asInputError, InputError } from './manifest-input.js';
 
 /** A tier and the file it was found in. */
 export type FoundPgbouncerTier = PgbouncerTier;
@@ -228,14 +228,5 @@ function canonical(path: string): string {
     return realpathSync(path);
   } catch {
     return resolve(path);
-  }
-}
-
-function asInputError<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError((error as Error).message, { cause: error });
   }
 }

@@ -83,6 +83,16 @@ export interface ManifestInputs {
 /** The report synth writes next to the manifests, read back by `check dist`. */
 export const BUDGET_REPORT_FILE = 'connection-budget.json';
 
+/**
+ * The files the budget is read from, by the path's last part: YAML (Kubernetes, Compose), PgBouncer `.ini`,
+ * Heroku `app.json` and a synthesized `connection-budget.json`. `check` walks folders with it and synth reads
+ * back what it rendered with it, so both count the same files.
+ */
+export function isBudgetInput(path: string): boolean {
+  const name = basename(path);
+  return /\.(ya?ml|ini)$/.test(name) || name === 'app.json' || name === BUDGET_REPORT_FILE;
+}
+
 /** Kinds that make a Kubernetes file worth reading. */
 const READ_KINDS: readonly string[] = [
   ...WORKLOAD_KINDS,

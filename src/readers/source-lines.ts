@@ -8,6 +8,7 @@
  * with the same rules as the readers. Locating is best effort: a value that
  * cannot be found falls back to its object's line, never to an error.
  */
+import { POOL_SHAPE_VARIABLES } from 'clientats-runtime/contract';
 import type { LineCounter, Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { Consumer, LocatedField, SourceLine, SourceLocations } from '../budget/budget-types.js';
 import { yamlLibrary } from './yaml-documents.js';
@@ -35,8 +36,6 @@ interface PlacedObject {
   readonly parsed: ParsedFile;
   readonly node: Node;
 }
-
-const POOL_FIELDS = ['POOL_SIZE', 'POOL_COUNT', 'MAX_OVERFLOW'] as const;
 
 /**
  * Returns each consumer with its `locations` added; consumers are matched to
@@ -145,7 +144,7 @@ function kubernetesLocations(
     ...seqAt(object, [...podSpec, 'containers']),
     ...seqAt(object, [...podSpec, 'initContainers']),
   ].filter((container) => containerName === undefined || scalarAt(container, ['name']) === containerName);
-  for (const field of POOL_FIELDS) {
+  for (const field of POOL_SHAPE_VARIABLES) {
     for (const container of containers) {
       const entry = seqAt(container, ['env']).find((variable) => scalarAt(variable, ['name']) === field);
       if (entry !== undefined) {
@@ -195,7 +194,7 @@ function composeLocations(service: string, input: ParsedFile): SourceLocations {
   const node = pair.value as Node;
   setLine(found, 'replicas', input, pairAt(node, ['deploy', 'replicas']) ?? pairAt(node, ['scale']));
   const environment = pairAt(node, ['environment'])?.value;
-  for (const field of POOL_FIELDS) {
+  for (const field of POOL_SHAPE_VARIABLES) {
     if (isMap(environment)) setLine(found, field, input, pairAt(environment as Node, [field]));
     if (isSeq(environment)) {
       const entry = (environment.items as Node[]).find(
@@ -216,7 +215,7 @@ function herokuLocations(consumerName: string, input: ParsedFile): SourceLocatio
     object: formation === undefined ? lineOfNode(input, root) : lineOfPair(input, formation),
   };
   setLine(found, 'replicas', input, pairAt(root, ['formation', processType, 'quantity']));
-  for (const field of POOL_FIELDS) setLine(found, field, input, pairAt(root, ['env', field]));
+  for (const field of POOL_SHAPE_VARIABLES) setLine(found, field, input, pairAt(root, ['env', field]));
   return found;
 }
 

@@ -32,7 +32,7 @@ export const LIVENESS_PROBE_TIMING: ProbeTiming = {
 };
 
 /** Added to the runtime's shutdown delay + drain so SIGKILL never cuts the drain short. */
-export const SHUTDOWN_GRACE_MARGIN = Duration.seconds(5);
+const SHUTDOWN_GRACE_MARGIN = Duration.seconds(5);
 
 /**
  * Time a platform should leave between SIGTERM and SIGKILL for this environment:

@@ -16,7 +16,7 @@ import {
 } from '../budget/pgbouncer-tier-budget.js';
 import { checkRuntimeTiming, type RuntimeCheck } from '../budget/runtime-timing.js';
 import { InputError } from '../readers/manifest-input.js';
-import { readManifests } from '../readers/read-manifests.js';
+import { isBudgetInput, readManifests } from '../readers/read-manifests.js';
 import type { RenderedApp, RenderedWorkload } from './render-app.js';
 
 /** What the budget phase found. */
@@ -36,7 +36,7 @@ interface Assigned {
 /** Reads back what `renderApp` rendered and computes the budget of every declared database. */
 export function budgetOfRendered(rendered: RenderedApp, mode: BudgetMode = 'rollout'): SynthBudget {
   const problems: string[] = [];
-  const manifests = rendered.files.filter((file) => /\.(ya?ml|json)$/.test(file.path));
+  const manifests = rendered.files.filter((file) => isBudgetInput(file.path));
   let inputs;
   try {
     inputs = readManifests(

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Testing } from 'cdk8s';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { findProvider, providerLimits } from '../../src/budget/providers.js';
 import { HerokuApp, type HerokuAppProps } from '../../src/heroku/heroku-app.js';
+import { APP_COMMAND } from '../../src/settings/deployment-image.js';
 import { readManifests } from '../../src/readers/read-manifests.js';
 import { validationProblems } from '../../src/synthesize.js';
 import appJsonSchema from './app-json.schema.json' with { type: 'json' };
@@ -66,12 +68,7 @@ describe('HerokuApp', () => {
   });
 
   it('starts the compiled entry the runtime/example image starts', () => {
-    expect(contentOf(build().files, 'heroku/clientats-prod/Procfile')).toBe(
-      'web: node runtime/build/main.js runtime/example/build/server.js\n',
-    );
-    expect(readFileSync('runtime/example/Dockerfile', 'utf8')).toContain(
-      'CMD ["node", "runtime/build/main.js", "runtime/example/build/server.js"]',
-    );
+    expect(contentOf(build().files, 'heroku/clientats-prod/Procfile')).toBe(`web: ${APP_COMMAND}\n`);
   });
 
   it('sets HEALTH_CHECK_TOKEN once when the app has none, and names it in the header', () => {
@@ -175,6 +172,36 @@ describe('HerokuApp', () => {
     });
     expect(validationProblems(app)).toEqual([
       '[clientats-prod] DATABASE_URL comes from the heroku-postgresql:standard-0 add-on: remove it from the environment, got "postgres://u:***@h/d"',
+    ]);
+  });
+
+  it('takes the add-on plan from the database preset when postgresPlan is left out', () => {
+    const { heroku } = build({
+      ...GUIDE_EXAMPLE,
+      database: providerLimits(findProvider('heroku:standard-2')!, 'heroku-db'),
+    });
+    expect(heroku.addonPlan).toBe('heroku-postgresql:standard-2');
+  });
+
+  it('accepts a postgresPlan that agrees with the database preset', () => {
+    const { app } = build({
+      ...GUIDE_EXAMPLE,
+      database: providerLimits(findProvider('heroku:standard-0')!, 'heroku-db'),
+      postgresPlan: 'standard-0',
+    });
+    expect(validationProblems(app)).toEqual([]);
+  });
+
+  it('fails when the add-on plan and the database preset disagree', () => {
+    const { app } = build({
+      ...GUIDE_EXAMPLE,
+      database: providerLimits(findProvider('heroku:standard-0')!, 'heroku-db'),
+      postgresPlan: 'standard-2',
+    });
+    expect(validationProblems(app)).toEqual([
+      '[clientats-prod] the add-on plan heroku-postgresql:standard-2 ' +
+        'and the database preset heroku:standard-0 disagree: leave postgresPlan out (it follows the preset) ' +
+        'or declare the database with the preset of that plan',
     ]);
   });
 

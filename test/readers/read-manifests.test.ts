@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { readManifests } from '../../src/readers/read-manifests.js';
+import { isBudgetInput, readManifests } from '../../src/readers/read-manifests.js';
 import { ManifestFolder, podTemplate, runCheck } from '../support/run-check.js';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
@@ -103,6 +103,24 @@ describe('readManifests', () => {
     expect(() => readManifests([{ path: 'templates/deployment.yaml', text: HELM_TEMPLATE }])).toThrow(
       'templates/deployment.yaml: a template, not a manifest ("{{ .Release.Name }}" at line 4): render it first, e.g. helm template … | clientats-deploy check - --max-connections N',
     );
+  });
+});
+
+describe('isBudgetInput', () => {
+  it('reads YAML, PgBouncer ini, Heroku app.json and the synthesized report, at any depth', () => {
+    const read = [
+      'small.k8s.yaml',
+      'docker-compose.dev.yml',
+      'pgbouncer/pgbouncer.ini',
+      'heroku/clientats-prod/app.json',
+      'connection-budget.json',
+    ];
+    expect(read.filter(isBudgetInput)).toEqual(read);
+  });
+
+  it('skips dashboards, pictures, scripts and other JSON', () => {
+    const skipped = ['grafana/small.json', 'connection-budget.svg', 'heroku/x/config.sh', 'package.json'];
+    expect(skipped.filter(isBudgetInput)).toEqual([]);
   });
 });
 

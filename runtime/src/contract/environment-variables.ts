@@ -43,6 +43,12 @@ export const POOLERS = ['none', 'pgbouncer'] as const;
 /** `pgbouncer`: a transaction-mode PgBouncer, so no startup `options` are sent. */
 export type Pooler = (typeof POOLERS)[number];
 
+/** The variables that shape a process's pools: what the connection budget multiplies. */
+export const POOL_SHAPE_VARIABLES = ['POOL_SIZE', 'POOL_COUNT', 'MAX_OVERFLOW'] as const;
+
+/** The variables a readiness probe and a shutdown grace period are checked against. */
+export const TIMING_VARIABLES = ['READINESS_TIMEOUT_MS', 'SHUTDOWN_DELAY_MS', 'SHUTDOWN_DRAIN_MS'] as const;
+
 const millis = (minimum: number) => ({ type: 'integer', minimum, maximum: MAX_TIMER_MILLIS });
 
 /** Every variable of the contract, in the order the README lists them. */

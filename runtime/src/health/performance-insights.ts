@@ -140,6 +140,6 @@ function plural(count: number, singular: string, pluralForm = `${singular}s`): s
 }
 
 /** At most two decimals, no trailing zeros: 5, 0.5, 2.25. */
-export function formatNumber(value: number): string {
+function formatNumber(value: number): string {
   return String(Math.round(value * 100) / 100);
 }
