@@ -41,9 +41,8 @@ describe('checkRuntimeTiming', () => {
       gracePeriodField: 'stop_grace_period',
     });
     expect(check.message).toBe(
-      'stop_grace_period 25 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 20000 = 25000 ' +
-        'ms, or the process is killed before it drains: raise stop_grace_period to 26 s or lower the ' +
-        'shutdown delays',
+      'stop_grace_period 25 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 20000 = 25000 ms, ' +
+        'or the process is killed before it drains: raise stop_grace_period to 26 s or lower the shutdown delays',
     );
   });
 

@@ -52,9 +52,8 @@ describe('clientats-deploy check on manifests', () => {
     expect(result.stdout).toContain('  fits: rollout 87 ≤ 97 usable, 10 spare\n');
     expect(result.stdout).toContain(
       '  FAIL  worker (test/fixtures/budget/compose/docker-compose.yml): ' +
-        'stop_grace_period 5 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 10000 = 15000 ' +
-        'ms, or the process is killed before it drains: raise stop_grace_period to 16 s or lower the ' +
-        'shutdown delays\n',
+        'stop_grace_period 5 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 10000 = 15000 ms, ' +
+        'or the process is killed before it drains: raise stop_grace_period to 16 s or lower the shutdown delays\n',
     );
     expect(result.stdout.endsWith('\nresult: fits, but 1 runtime check failed\n')).toBe(true);
   });
