@@ -203,7 +203,8 @@ describe('synthesize and check agree', () => {
     });
     expect(() => synthesize(app)).toThrow(
       new SynthError([
-        '[big] worst case 244 > 97 usable (max_connections 100 − 3 reserved): 4 pods (3 replicas + 1 surge) × (2 pools × (20 + 10) + 1 probe)',
+        '[big] worst case 244 > 97 usable (max_connections 100 − 3 reserved): ' +
+          '4 pods (3 replicas + 1 surge) × (2 pools × (20 + 10) + 1 probe)',
       ]),
     );
     expect(existsSync(app.outdir)).toBe(false);

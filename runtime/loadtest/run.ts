@@ -146,10 +146,13 @@ const fmt = (value: number, digits = 0): string => (Number.isFinite(value) ? val
 async function main(): Promise<void> {
   const loadStart = loadavg();
   process.stdout.write(
-    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadStart.map((n) => n.toFixed(1)).join(' ')}${values.pin ? `, server pinned to CPU ${SERVER_CPU}, the rest to CPU ${SERVER_CPU + 1}` : ''}\n`,
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ` +
+      `load average ${loadStart.map((n) => n.toFixed(1)).join(' ')}` +
+      `${values.pin ? `, server pinned to CPU ${SERVER_CPU}, the rest to CPU ${SERVER_CPU + 1}` : ''}\n`,
   );
   process.stdout.write(
-    `preset ${values.preset}: ${JSON.stringify(shape)}, bound ${bound}; ${connections} connections × ${seconds} s × ${rounds} rounds\n`,
+    `preset ${values.preset}: ${JSON.stringify(shape)}, bound ${bound}; ` +
+      `${connections} connections × ${seconds} s × ${rounds} rounds\n`,
   );
   const database = await startTestDatabase({ maxConnections: 100 });
   try {
@@ -157,7 +160,8 @@ async function main(): Promise<void> {
     const seed = new pg.Pool({ connectionString: scratch.url, max: 2 });
     await migrate(seed);
     await seed.query(
-      `INSERT INTO clients (name, email) SELECT 'Client ' || n, 'client' || n || '@example.com' FROM generate_series(1, ${CLIENTS}) n`,
+      `INSERT INTO clients (name, email) SELECT 'Client ' || n, ` +
+        `'client' || n || '@example.com' FROM generate_series(1, ${CLIENTS}) n`,
     );
     await seed.end();
 
@@ -265,7 +269,8 @@ function report(results: Record<string, PhaseResult[]>): void {
   rows.push(`| bound POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + 1 | ${bound} | | |`);
   for (const name of ['runtime', 'bare']) {
     rows.push(
-      `| statuses ${name} (all rounds) | ${JSON.stringify(mergeCounts((results[name] ?? []).map((r) => r.statuses)))} | | |`,
+      `| statuses ${name} (all rounds) | ` +
+        `${JSON.stringify(mergeCounts((results[name] ?? []).map((r) => r.statuses)))} | | |`,
     );
   }
   process.stdout.write(`\n${rows.join('\n')}\n\n`);
@@ -318,11 +323,16 @@ async function sigtermUnderLoad(
   process.stdout.write(
     [
       '',
-      `SIGTERM under load (${connections} connections, no load balancer: the load keeps coming until the process is gone):`,
+      `SIGTERM under load (${connections} connections, no load balancer: ` +
+        'the load keeps coming until the process is gone):',
       `  requests started before SIGTERM: ${before.ok} answered < 400, ${before.failed} failed`,
-      `  requests started after SIGTERM (during SHUTDOWN_DELAY_MS, Connection: close): ${after.ok} answered < 400, ${after.failed} failed`,
-      `  network errors before the listener closed: ${errorsBeforeClose}; after it closed (refused/reset, expected without a load balancer): ${errorTimes.length - errorsBeforeClose}`,
-      `  exit code ${code}; SIGTERM → exit ${fmt(exitedAt - sigtermAt)} ms (SHUTDOWN_DELAY_MS 2000); load ran ${fmt((sigtermAt - started) / 1000, 1)} s before SIGTERM`,
+      '  requests started after SIGTERM (during SHUTDOWN_DELAY_MS, Connection: close): ' +
+        `${after.ok} answered < 400, ${after.failed} failed`,
+      `  network errors before the listener closed: ${errorsBeforeClose}; ` +
+        'after it closed (refused/reset, expected without a load balancer): ' +
+        `${errorTimes.length - errorsBeforeClose}`,
+      `  exit code ${code}; SIGTERM → exit ${fmt(exitedAt - sigtermAt)} ms (SHUTDOWN_DELAY_MS 2000); ` +
+        `load ran ${fmt((sigtermAt - started) / 1000, 1)} s before SIGTERM`,
       `  peak backends ${peak} (bound ${bound})`,
       '',
     ].join('\n'),

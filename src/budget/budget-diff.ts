@@ -197,10 +197,16 @@ export function databaseLine(database: DatabaseChange, mode: BudgetMode): string
   if (after === undefined)
     return `${database.database} removed (was ${mode} ${before!.totals[mode]}, spare ${count(before!.spare)})`;
   if (before === undefined)
-    return `${database.database} added: ${mode} ${after.totals[mode]}, spare ${count(after.spare)}: ${database.verdict}`;
+    return (
+      `${database.database} added: ${mode} ${after.totals[mode]}, spare ${count(after.spare)}: ` +
+      `${database.verdict}`
+    );
   const spare =
     before.spare === after.spare ? count(after.spare) : `${count(before.spare)} → ${count(after.spare)}`;
-  return `${database.database} ${mode} ${change(before.totals[mode], after.totals[mode])}, spare ${spare}: ${database.verdict}`;
+  return (
+    `${database.database} ${mode} ${change(before.totals[mode], after.totals[mode])}, spare ${spare}: ` +
+    `${database.verdict}`
+  );
 }
 
 /** `clientats (kubernetes) changed: steady 81 → 108 (+27), rollout …, strict …`. */
@@ -232,7 +238,8 @@ export function formatDiffMarkdown(diff: BudgetDiff): string {
       if (consumer.status === 'unchanged') continue;
       const cell = (mode: BudgetMode): string => change(consumer.before?.[mode], consumer.after?.[mode]);
       lines.push(
-        `| | ${escape(consumer.name)} (${consumer.kind}) | ${cell('steady')} | ${cell('rollout')} | ${cell('strict')} | | ${consumer.status} |`,
+        `| | ${escape(consumer.name)} (${consumer.kind}) | ${cell('steady')} | ${cell('rollout')} | ` +
+          `${cell('strict')} | | ${consumer.status} |`,
       );
     }
   }

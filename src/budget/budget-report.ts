@@ -68,7 +68,9 @@ export function formatText(report: BudgetReport): string {
     const widths = HEADERS.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
     for (const row of rows) {
       lines.push(
-        `  ${row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ')}`.trimEnd(),
+        `  ${row
+          .map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+          .join('  ')}`.trimEnd(),
       );
     }
     for (const line of breakdown(database)) lines.push(`  ${line}`);
@@ -100,7 +102,10 @@ export interface MarkdownOptions {
 export function formatMarkdown(report: BudgetReport, options: MarkdownOptions = {}): string {
   const lines: string[] = ['# Connection budget', ''];
   lines.push(
-    `Enforced case: **${report.mode}** (steady = no deploy running; rollout = surge pods / preboot dynos added; strict = terminating pods still connected). Every figure includes one readiness connection per instance: \`per_instance = POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + probe\`.`,
+    `Enforced case: **${report.mode}** (steady = no deploy running; ` +
+      'rollout = surge pods / preboot dynos added; strict = terminating pods still connected). ' +
+      'Every figure includes one readiness connection per instance: ' +
+      `\`per_instance = POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + probe\`.`,
   );
   lines.push('');
   for (const database of report.databases) {
@@ -111,7 +116,9 @@ export function formatMarkdown(report: BudgetReport, options: MarkdownOptions = 
     lines.push('|---|---|--:|--:|--:|--:|');
     for (const consumer of database.consumers) {
       lines.push(
-        `| ${escape(consumer.name)} | ${consumer.kind} | ${consumer.kind === 'other' ? '' : consumer.perInstance} | ${consumer.connections.steady} | ${consumer.connections.rollout} | ${consumer.connections.strict} |`,
+        `| ${escape(consumer.name)} | ${consumer.kind} | ` +
+          `${consumer.kind === 'other' ? '' : consumer.perInstance} | ${consumer.connections.steady} | ` +
+          `${consumer.connections.rollout} | ${consumer.connections.strict} |`,
       );
     }
     lines.push(
@@ -186,7 +193,8 @@ function breakdown(database: DatabaseBudget): string[] {
 function behindLines(tier: PgbouncerTierBudget, mode: BudgetMode): string[] {
   return tier.behind.map(
     (consumer) =>
-      `behind ${tier.name}: ${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ${consumer.connections[mode]} client connections`,
+      `behind ${tier.name}: ${consumer.name} ${mode}: ${consumer.arithmetic[mode]} = ` +
+      `${consumer.connections[mode]} client connections`,
   );
 }
 
@@ -208,7 +216,10 @@ function verdict(database: DatabaseBudget): string {
 
 function providerText(database: DatabaseBudget): string {
   if (database.provider === undefined) return '';
-  return ` (preset ${database.provider.name}${database.provider.verify ? ', secondary source: verify with --database-url' : ''})`;
+  return (
+    ` (preset ${database.provider.name}` +
+    `${database.provider.verify ? ', secondary source: verify with --database-url' : ''})`
+  );
 }
 
 function escape(text: string): string {

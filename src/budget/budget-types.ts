@@ -10,7 +10,10 @@ import type { PoolShape } from 'clientats-runtime/contract';
 export interface ProcessConnections {
   /** POOL_SIZE / POOL_COUNT / MAX_OVERFLOW as the runtime reads them. */
   readonly pool: PoolShape;
-  /** Connections outside the pool: the readiness check's own, 0 for a process that is not clientats-runtime. @default 1 */
+  /**
+   * Connections outside the pool: the readiness check's own, 0 for a process that is not clientats-runtime.
+   * @default 1
+   */
   readonly probeConnections?: number;
   /** `pgbouncer` when the env says DATABASE_POOLER=pgbouncer: counted on a PgBouncer tier's client side. */
   readonly pooler?: 'pgbouncer';

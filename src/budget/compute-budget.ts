@@ -214,7 +214,9 @@ function consumerBudget(consumer: Consumer): ConsumerBudget {
   const perInstance = perInstanceConnections(pool, probes);
   const poolPart = perInstance - probes;
   const processes = instancesOf(consumer);
-  const perText = `(${plural(pool.poolCount, 'pool')} × (${pool.poolSize} + ${pool.maxOverflow})${probes > 0 ? ` + ${plural(probes, 'probe')}` : ''})`;
+  const perText =
+    `(${plural(pool.poolCount, 'pool')} × (${pool.poolSize} + ${pool.maxOverflow})` +
+    `${probes > 0 ? ` + ${plural(probes, 'probe')}` : ''})`;
   return {
     ...base,
     readiness: probes > 0,
@@ -318,7 +320,10 @@ function hpaOf(consumer: KubernetesConsumer): number | undefined {
     : checkCount(`${consumer.name} hpaMaxReplicas`, consumer.hpaMaxReplicas);
 }
 
-/** A Deployment or DaemonSet: the desired pods, plus surge during a rollout, plus terminating pods in the strict case. */
+/**
+ * A Deployment or DaemonSet: the desired pods, plus surge during a rollout, plus terminating pods in the
+ * strict case.
+ */
 function rollingPods(
   consumer: KubernetesConsumer,
   desired: number,

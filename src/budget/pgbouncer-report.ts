@@ -21,8 +21,10 @@ export function pgbouncerBudgetLines(name: string, budget: PgbouncerBudget): str
       '',
       '| tier | counted | total | bound | verdict |',
       '|---|---|---|---|---|',
-      `| server (PostgreSQL) | ${server.bouncerInstances} ${unit}s, each with its own bouncer, × ${budget.perBouncer} ` +
-        `server connections + ${server.direct} direct | ${server.total} | ≤ ${server.usable} usable | ${verdict(server.fits)} |`,
+      `| server (PostgreSQL) | ${server.bouncerInstances} ${unit}s, each with its own bouncer, ` +
+        `× ${budget.perBouncer} ` +
+        `server connections + ${server.direct} direct | ${server.total} | ≤ ${server.usable} usable ` +
+        `| ${verdict(server.fits)} |`,
       `| client (per ${unit}) | one ${unit}'s connections to its own bouncer | ${client.demand} ` +
         `| ≤ max_client_conn ${client.maxClientConn} | ${verdict(client.fits)} |`,
       '',
@@ -38,12 +40,15 @@ export function pgbouncerBudgetLines(name: string, budget: PgbouncerBudget): str
     '',
     '| tier | counted | total | bound | verdict |',
     '|---|---|---|---|---|',
-    `| server (PostgreSQL) | ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections${capped} ` +
+    `| server (PostgreSQL) | ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server ` +
+      `connections${capped} ` +
       `+ ${server.direct} direct | ${server.total} | ≤ ${server.usable} usable | ${verdict(server.fits)} |`,
     `| client (even spread) | app instances × per_instance behind the bouncers | ${client.demand} ` +
-      `| ≤ ${client.servingBouncers} × max_client_conn ${client.maxClientConn} = ${client.capacity} | ${verdict(client.fits)} |`,
+      `| ≤ ${client.servingBouncers} × max_client_conn ${client.maxClientConn} = ${client.capacity} ` +
+      `| ${verdict(client.fits)} |`,
     `| client (strict: ${client.downDuringRollout} bouncer(s) down in a rollout) | same | ${client.demand} ` +
-      `| ≤ ${client.servingBouncers - client.downDuringRollout} × ${client.maxClientConn} = ${client.strictCapacity} ` +
+      `| ≤ ${client.servingBouncers - client.downDuringRollout} × ${client.maxClientConn} ` +
+      `= ${client.strictCapacity} ` +
       `| ${client.fitsStrict ? 'fits' : 'over (warning)'} |`,
     '',
     `Assumption: ${client.assumption}.`,
@@ -61,16 +66,19 @@ export function pgbouncerBudgetText(name: string, budget: PgbouncerBudget): stri
       `  server side: ${server.bouncerInstances} ${unit}s, each with its own bouncer, × ${budget.perBouncer} server ` +
         `connections + ${server.direct} direct = ${server.total} ${versus(server.fits)} ${server.usable} usable: ` +
         plain(server.fits),
-      `  client side, per ${unit}: one ${unit} opens ${client.demand} ${versus(client.fits)} its bouncer's max_client_conn ` +
+      `  client side, per ${unit}: one ${unit} opens ${client.demand} ${versus(client.fits)} its ` +
+        `bouncer's max_client_conn ` +
         `${client.maxClientConn}: ${plain(client.fits)}`,
       `  assumption: ${client.assumption}`,
     ];
   }
   return [
     `PgBouncer tier ${name}: ${plain(budget.fits)}`,
-    `  server side: ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server connections + ${server.direct} direct ` +
+    `  server side: ${server.bouncerInstances} bouncer pods × ${budget.perBouncer} server ` +
+      `connections + ${server.direct} direct ` +
       `= ${server.total} ${versus(server.fits)} ${server.usable} usable: ${plain(server.fits)}`,
-    `  client side: apps behind open ${client.demand} ${versus(client.fits)} ${client.servingBouncers} bouncers × max_client_conn ` +
+    `  client side: apps behind open ${client.demand} ${versus(client.fits)} ` +
+      `${client.servingBouncers} bouncers × max_client_conn ` +
       `${client.maxClientConn} = ${client.capacity}: ${plain(client.fits)}`,
     `  client side, strict (${client.downDuringRollout} bouncer(s) down in a rollout): ${client.demand} ` +
       `${versus(client.fitsStrict)} ` +

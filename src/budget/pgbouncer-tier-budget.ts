@@ -92,13 +92,15 @@ export function computeTieredBudget(
   const unclaimed = behind.filter((consumer) => servedBy(consumer) === undefined);
   if (shared.length > 1 && unclaimed.length > 0) {
     throw new Error(
-      `${tiers.length} PgBouncer tiers front database "${limits.name}" (${tiers.map((tier) => tier.name).join(', ')}): ` +
+      `${tiers.length} PgBouncer tiers front database "${limits.name}" (` +
+        `${tiers.map((tier) => tier.name).join(', ')}): ` +
         'which one each app uses cannot be read from its env, so check one tier at a time',
     );
   }
   if (shared.length === 0 && unclaimed.length > 0) {
     throw new Error(
-      `${unclaimed.map((consumer) => consumer.name).join(', ')} connect through PgBouncer (DATABASE_POOLER=pgbouncer) ` +
+      `${unclaimed.map((consumer) => consumer.name).join(', ')} connect through PgBouncer ` +
+        '(DATABASE_POOLER=pgbouncer) ' +
         `but the only PgBouncer of database "${limits.name}" in the input runs inside other apps ` +
         `(${tiers.map((tier) => tier.name).join(', ')}): pass its ConfigMap and Deployment, ` +
         'or its pgbouncer.ini with --pgbouncer-replicas N',
@@ -139,7 +141,8 @@ export function computeTieredBudget(
     connections: tier.budget.server.bouncerConnections,
     description:
       tier.budget.perInstance === undefined
-        ? `PgBouncer: ${tier.budget.server.bouncerInstances} pods with surge × ${tier.budget.perBouncer} server connections`
+        ? `PgBouncer: ${tier.budget.server.bouncerInstances} pods with surge × ` +
+          `${tier.budget.perBouncer} server connections`
         : `PgBouncer, one per ${tier.budget.perInstance.unit}: ${tier.budget.server.bouncerInstances} ` +
           `${tier.budget.perInstance.unit}s × ${tier.budget.perBouncer} server connections`,
   }));
@@ -149,7 +152,8 @@ export function computeTieredBudget(
     .map(({ name, budget }) =>
       budget.perInstance === undefined
         ? `PgBouncer ${name} client side over budget: the apps behind it open ${budget.client.demand} connections > ` +
-          `${budget.client.servingBouncers} bouncers × max_client_conn ${budget.client.maxClientConn} = ${budget.client.capacity}`
+          `${budget.client.servingBouncers} bouncers × max_client_conn ${budget.client.maxClientConn}` +
+          ` = ${budget.client.capacity}`
         : `PgBouncer ${name} client side over budget: one ${budget.perInstance.unit} opens ${budget.client.demand} ` +
           `connections > its own bouncer's max_client_conn ${budget.client.maxClientConn}`,
     );

@@ -107,7 +107,10 @@ function solve(
 function describe(budget: DatabaseBudget): string {
   const total = budget.totals[budget.mode];
   const terms = budget.consumers.map((consumer) => consumer.arithmetic[budget.mode]).join(' + ');
-  return `${budget.mode} ${total} ${budget.fits ? '≤' : '>'} ${budget.usable} usable (${budget.usableArithmetic}): ${terms}`;
+  return (
+    `${budget.mode} ${total} ${budget.fits ? '≤' : '>'} ${budget.usable} usable (` +
+    `${budget.usableArithmetic}): ${terms}`
+  );
 }
 
 function maximumOf(name: string): number {

@@ -35,7 +35,8 @@ const FAMILIES: readonly Family[] = [
   {
     prefix: 'postgres',
     source:
-      'PostgreSQL documentation, 20.3 Connections and Authentication (https://www.postgresql.org/docs/current/runtime-config-connection.html)',
+      'PostgreSQL documentation, 20.3 Connections and Authentication ' +
+      '(https://www.postgresql.org/docs/current/runtime-config-connection.html)',
     superuserReserved: 3,
     providerReserved: 0,
     verify: false,
@@ -45,7 +46,8 @@ const FAMILIES: readonly Family[] = [
   {
     prefix: 'aws-aurora',
     source:
-      'Amazon Aurora User Guide, Maximum connections to an Aurora PostgreSQL DB instance (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Managing.html)',
+      'Amazon Aurora User Guide, Maximum connections to an Aurora PostgreSQL DB instance ' +
+      '(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Managing.html)',
     superuserReserved: 3,
     providerReserved: 2,
     verify: false,
@@ -66,7 +68,8 @@ const FAMILIES: readonly Family[] = [
   {
     prefix: 'azure',
     source:
-      'Azure Database for PostgreSQL flexible server, Limits (https://learn.microsoft.com/en-us/azure/postgresql/flexible-server/concepts-limits)',
+      'Azure Database for PostgreSQL flexible server, Limits ' +
+      '(https://learn.microsoft.com/en-us/azure/postgresql/flexible-server/concepts-limits)',
     superuserReserved: 0,
     providerReserved: 15,
     verify: false,
@@ -89,7 +92,8 @@ const FAMILIES: readonly Family[] = [
   {
     prefix: 'cloud-sql',
     source:
-      'Google Cloud SQL for PostgreSQL, Quotas and limits: maximum concurrent connections (https://cloud.google.com/sql/docs/postgres/quotas)',
+      'Google Cloud SQL for PostgreSQL, Quotas and limits: ' +
+      'maximum concurrent connections (https://cloud.google.com/sql/docs/postgres/quotas)',
     superuserReserved: 3,
     providerReserved: 0,
     verify: false,
@@ -160,7 +164,8 @@ const FAMILIES: readonly Family[] = [
   {
     prefix: 'neon',
     source:
-      'Neon docs, Connection pooling: max_connections by compute size (https://neon.com/docs/connect/connection-pooling)',
+      'Neon docs, Connection pooling: max_connections by compute size ' +
+      '(https://neon.com/docs/connect/connection-pooling)',
     superuserReserved: 0,
     providerReserved: 7,
     verify: false,
@@ -172,13 +177,17 @@ const FAMILIES: readonly Family[] = [
 const AWS_RDS = {
   prefix: 'aws-rds',
   source:
-    'Amazon RDS User Guide, Maximum number of database connections: LEAST({DBInstanceClassMemory/9531392}, 5000) (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections)',
+    'Amazon RDS User Guide, Maximum number of database connections: ' +
+    'LEAST({DBInstanceClassMemory/9531392}, 5000) ' +
+    '(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.' +
+    'MaxConnections)',
   note: 'computed from nominal memory; DBInstanceClassMemory is somewhat lower, so the real limit is lower: verify',
 };
 const DIGITALOCEAN = {
   prefix: 'digitalocean',
   source:
-    'DigitalOcean docs, PostgreSQL limits (https://docs.digitalocean.com/products/databases/postgresql/details/limits/)',
+    'DigitalOcean docs, PostgreSQL limits ' +
+    '(https://docs.digitalocean.com/products/databases/postgresql/details/limits/)',
   note: 'about 25 connections per GiB of RAM, 3 reserved',
 };
 

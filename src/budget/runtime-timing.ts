@@ -60,7 +60,9 @@ export function checkRuntimeTiming(facts: RuntimeTimingFacts): RuntimeCheck[] {
       ok,
       message: ok
         ? `readiness probe timeoutSeconds ${probe} > READINESS_TIMEOUT_MS ${limit} ms`
-        : `readiness probe timeoutSeconds ${probe} must exceed READINESS_TIMEOUT_MS ${limit} ms, or the probe gives up before the runtime answers 503: raise timeoutSeconds to ${Math.floor(limit / 1000) + 1} or lower READINESS_TIMEOUT_MS`,
+        : `readiness probe timeoutSeconds ${probe} must exceed READINESS_TIMEOUT_MS ${limit} ms, ` +
+          'or the probe gives up before the runtime answers 503: ' +
+          `raise timeoutSeconds to ${Math.floor(limit / 1000) + 1} or lower READINESS_TIMEOUT_MS`,
     });
   }
   const grace = facts.gracePeriodSeconds;
@@ -76,7 +78,8 @@ export function checkRuntimeTiming(facts: RuntimeTimingFacts): RuntimeCheck[] {
       ok,
       message: ok
         ? `${field} ${grace} s > ${sum}`
-        : `${field} ${grace} s must exceed ${sum}, or the process is killed before it drains: raise ${field} to ${Math.floor((delay + drain) / 1000) + 1} s or lower the shutdown delays`,
+        : `${field} ${grace} s must exceed ${sum}, or the process is killed before it drains: ` +
+          `raise ${field} to ${Math.floor((delay + drain) / 1000) + 1} s or lower the shutdown delays`,
     });
   }
   return checks;

@@ -43,12 +43,14 @@ export async function checkWithConsumers(
   const service = hasServiceOptions(options);
   if (service && options.positionals.length > 0) {
     throw new UsageError(
-      `give files or service flags, not both: got ${options.positionals.map((path) => JSON.stringify(path)).join(', ')} and service flags`,
+      'give files or service flags, not both: got ' +
+        `${options.positionals.map((path) => JSON.stringify(path)).join(', ')} and service flags`,
     );
   }
   if (!service && options.positionals.length === 0) {
     throw new UsageError(
-      'nothing to check: give files or directories (e.g. dist) or describe a service with --replicas, --pool-size, --pool-count, --max-overflow',
+      'nothing to check: give files or directories (e.g. dist) ' +
+        'or describe a service with --replicas, --pool-size, --pool-count, --max-overflow',
     );
   }
   if (service) {
@@ -95,7 +97,8 @@ export async function checkWithConsumers(
   }
   if (inputs.budget === undefined || inputs.budgetDirectory === undefined) {
     throw new UsageError(
-      'no database given: pass --max-connections N, --provider NAME or --database-url URL (or check a synthesized dist/ holding connection-budget.json)',
+      'no database given: pass --max-connections N, --provider NAME or --database-url URL (or check ' +
+        'a synthesized dist/ holding connection-budget.json)',
     );
   }
   const { databases, notes } = budgetFromReport(
@@ -177,7 +180,8 @@ function budgetFromReport(
       if (matches.length !== 1) {
         const where = matches.length === 0 ? 'not in' : 'ambiguous in';
         throw new InputError(
-          `${file.file}: ${consumer.kind} "${consumer.name}" is ${where} ${directory}/connection-budget.json: pass --max-connections, --provider or --database-url to check it`,
+          `${file.file}: ${consumer.kind} "${consumer.name}" is ${where} ${directory}` +
+            '/connection-budget.json: pass --max-connections, --provider or --database-url to check it',
         );
       }
       assigned.get(matches[0].database)!.push(consumer);

@@ -31,7 +31,8 @@ export async function checkOutput(
   const baselinePath = options.values.baseline === undefined ? undefined : String(options.values.baseline);
   if (baselinePath !== undefined && hasServiceOptions(options)) {
     throw new UsageError(
-      `--baseline compares files: give the head's files, not service flags, got --baseline ${JSON.stringify(baselinePath)}`,
+      `--baseline compares files: give the head's files, not service flags, ` +
+        `got --baseline ${JSON.stringify(baselinePath)}`,
     );
   }
   const { report, consumers } = await checkWithConsumers(options, live, format === 'github');

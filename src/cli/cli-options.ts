@@ -171,7 +171,8 @@ export function parseOptions(command: string, argv: readonly string[]): ParsedOp
     throw new UsageError('--json and --markdown are alternatives: give one of them');
   if (values.format !== undefined && (values.json === true || values.markdown === true)) {
     throw new UsageError(
-      `--format and --${values.json === true ? 'json' : 'markdown'} are alternatives: give one of them, got --format ${JSON.stringify(values.format)}`,
+      `--format and --${values.json === true ? 'json' : 'markdown'} are alternatives: ` +
+        `give one of them, got --format ${JSON.stringify(values.format)}`,
     );
   }
   return { values: values as ParsedOptions['values'], positionals };

@@ -41,7 +41,8 @@ export async function databaseFromOptions(
   );
   if (given.length > 1) {
     throw new UsageError(
-      `--max-connections, --provider and --database-url are alternatives: give one, got ${given.map((name) => `--${name}`).join(' and ')}`,
+      '--max-connections, --provider and --database-url are alternatives: give one, ' +
+        `got ${given.map((name) => `--${name}`).join(' and ')}`,
     );
   }
   const reservedOverride = integerOption(options, 'reserved');
@@ -65,7 +66,8 @@ export async function databaseFromOptions(
   if (preset !== undefined) {
     const target = providerLimits(preset, name ?? preset.name);
     const notes = [
-      `${preset.name}: max_connections ${preset.maxConnections} from ${preset.source}${preset.note === undefined ? '' : ` (${preset.note})`}`,
+      `${preset.name}: max_connections ${preset.maxConnections} from ${preset.source}` +
+        `${preset.note === undefined ? '' : ` (${preset.note})`}`,
       ...(preset.verify
         ? [`${preset.name} comes from a secondary source: confirm it with --database-url`]
         : []),
@@ -98,7 +100,11 @@ export async function databaseFromOptions(
         ...common,
       },
       notes: [
-        `live: PostgreSQL ${facts.serverVersion}, max_connections ${facts.maxConnections}, superuser_reserved_connections ${facts.superuserReserved}, reserved_connections ${facts.reserved}, rds reserved ${facts.rdsReserved}, ${facts.clientBackends} other client backends connected now${countConnected ? ' (counted; --ignore-connected if they are this service)' : ' (ignored)'}`,
+        `live: PostgreSQL ${facts.serverVersion}, max_connections ${facts.maxConnections}, ` +
+          `superuser_reserved_connections ${facts.superuserReserved}, ` +
+          `reserved_connections ${facts.reserved}, rds reserved ${facts.rdsReserved}, ` +
+          `${facts.clientBackends} other client backends connected now` +
+          `${countConnected ? ' (counted; --ignore-connected if they are this service)' : ' (ignored)'}`,
       ],
     };
   }
@@ -142,7 +148,8 @@ export function serviceFromOptions(options: ParsedOptions, requireReplicas = tru
     throw new UsageError(`--preboot applies to --platform heroku only, got --platform ${platform}`);
   if (replicas === undefined && hpaMax === undefined && requireReplicas) {
     throw new UsageError(
-      `--replicas is required to describe a service by flags: ${platform === 'heroku' ? 'the web dynos' : 'the pod or container count'}, an integer >= 0`,
+      '--replicas is required to describe a service by flags: ' +
+        `${platform === 'heroku' ? 'the web dynos' : 'the pod or container count'}, an integer >= 0`,
     );
   }
   const name = 'service';

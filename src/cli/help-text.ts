@@ -14,8 +14,10 @@ const SUMMARY: Readonly<Record<string, string>> = {
 };
 
 const USAGE: Readonly<Record<string, string>> = {
-  check: `clientats-deploy check [FILE|DIR|- ...] [--max-connections N | --provider NAME | --database-url URL] [options]
-clientats-deploy check --replicas R --pool-size S [--pool-count C] [--max-overflow O] [--max-surge 25%] [--hpa-max M] --max-connections N
+  check:
+    `clientats-deploy check [FILE|DIR|- ...] [--max-connections N | --provider NAME | --database-url URL] [options]
+clientats-deploy check --replicas R --pool-size S [--pool-count C] [--max-overflow O] [--max-surge 25%] ` +
+    `[--hpa-max M] --max-connections N
 
 Sums every database client's worst-case connections against what the database allows:
   usable = max_connections − superuser_reserved − reserved_connections − provider reserved − headroom
@@ -30,13 +32,16 @@ Folders are walked following symlinks; a file reached twice (or through a loop) 
 A walk reads *.ini files with a [pgbouncer] or [databases] section as PgBouncer tiers (sized by the Compose
 service or Deployment that mounts them, else --pgbouncer-replicas); other ini files are noted and skipped.
 A lone - reads one YAML/JSON stream from standard input, once (helm template … | clientats-deploy check -);
-a terminal on standard input is refused. Only regular files of at most ${INPUT_SIZE_CAP_BYTES / 1024 / 1024} MiB are read:
+a terminal on standard input is refused. Only regular files of at most ` +
+    `${INPUT_SIZE_CAP_BYTES / 1024 / 1024} MiB are read:
 a FIFO, socket or device, or a larger file, is refused by name. Every option is given at most once.
 In a pull request: --baseline DIR (the base branch synthesized) adds what the change does per database and
 consumer; --format github prints workflow commands that annotate the offending line (replicas, HPA maxReplicas,
 POOL_SIZE). --json and --markdown are --format json and --format markdown. The format never changes the exit code.
 Exit 0 fits, 1 over budget or a runtime check fails, 2 bad input.`,
-  plan: `clientats-deploy plan --replicas R [--pool-count C] [--max-overflow O] [--max-surge 25%] [--hpa-max M] (--max-connections N | --provider NAME | --database-url URL)
+  plan:
+    'clientats-deploy plan --replicas R [--pool-count C] [--max-overflow O] [--max-surge 25%] [--hpa-max M] ' +
+    `(--max-connections N | --provider NAME | --database-url URL)
 clientats-deploy plan --solve hpa-max --pool-size S [...]
 
 The largest POOL_SIZE (default) or HPA maxReplicas (--solve hpa-max) that fits, with the arithmetic.

@@ -66,7 +66,8 @@ export async function pgbouncerPlan(
       value: size,
       summary:
         `default_pool_size ${size} (reserve_pool_size ${reservePoolSize}): ${pods} bouncer pods ` +
-        `(${replicas} + ${surge} surge) × ${perBouncer} server connections = ${pods * perBouncer} ≤ ${usable} usable`,
+        `(${replicas} + ${surge} surge) × ${perBouncer} server connections ` +
+        `= ${pods * perBouncer} ≤ ${usable} usable`,
     };
   }
   const maxClientConn = integerOption(options, 'max-client-conn', 1);

@@ -41,7 +41,9 @@ export function providers(options: ParsedOptions, io: CliIo): number {
   );
   const sources = [...new Set(presets.map((preset) => `${preset.name.split(':')[0]}: ${preset.source}`))];
   io.stdout.write(
-    `${lines.join('\n')}\n\nAlso: aws-rds:<N>gib (LEAST(memory/9531392, 5000), verify) and digitalocean:<N>gib (25 per GiB, verify).\n\nSources:\n${sources.map((source) => `  ${source}`).join('\n')}\n`,
+    `${lines.join('\n')}\n\nAlso: aws-rds:<N>gib (LEAST(memory/9531392, 5000), verify) ` +
+      `and digitalocean:<N>gib (25 per GiB, verify).\n\nSources:\n` +
+      `${sources.map((source) => `  ${source}`).join('\n')}\n`,
   );
   return EXIT.fits;
 }

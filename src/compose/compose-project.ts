@@ -57,9 +57,15 @@ export interface ComposeProjectProps {
   readonly preset?: PresetName;
   /** Variables of the app (over the preset); `DATABASE_URL` may be literal only outside production. @default {} */
   readonly environment?: EnvironmentValues;
-  /** Secret carrying the database URL, passed to the app as `DATABASE_URL_FILE`. @default none: the URL is in `environment` */
+  /**
+   * Secret carrying the database URL, passed to the app as `DATABASE_URL_FILE`. @default none: the URL is in
+   * `environment`
+   */
   readonly databaseUrlSecret?: ComposeSecretFromEnvironment;
-  /** Service of the base that runs the declared database: its `max_connections` is set from the declaration. @default none */
+  /**
+   * Service of the base that runs the declared database: its `max_connections` is set from the declaration.
+   * @default none
+   */
   readonly databaseService?: string;
   /** `deploy.replicas` of the app. @default unset (one container) */
   readonly replicas?: number;
@@ -72,7 +78,10 @@ export interface ComposeProjectProps {
   readonly pgbouncer?: Omit<PgbouncerComposeOptions, 'databaseService'>;
   /** Image of the app, with a pinned tag. @default `DEFAULT_IMAGE` (what runtime/example/Dockerfile builds) */
   readonly image?: string;
-  /** Host variable `docker compose` reads `HEALTH_CHECK_TOKEN` from; required at `up`. @default 'CLIENTATS_HEALTH_CHECK_TOKEN' */
+  /**
+   * Host variable `docker compose` reads `HEALTH_CHECK_TOKEN` from; required at `up`. @default
+   * 'CLIENTATS_HEALTH_CHECK_TOKEN'
+   */
   readonly healthCheckTokenVariable?: string;
   /** Connect without TLS although the base is production: the reason is printed by synth. @default none */
   readonly insecureDatabase?: InsecureDatabaseOptOut;
@@ -157,7 +166,8 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
           'CMD',
           'node',
           '-e',
-          `fetch('http://127.0.0.1:${this.port}${HEALTH_PATHS.liveness}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+          `fetch('http://127.0.0.1:${this.port}${HEALTH_PATHS.liveness}').then((r) ` +
+            '=> process.exit(r.ok ? 0 : 1), () => process.exit(1))',
         ],
         interval: `${liveness.period.toSeconds()}s`,
         timeout: `${liveness.timeout.toSeconds()}s`,
@@ -230,7 +240,8 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
     ];
     if (!/^[A-Z_][A-Z0-9_]*$/.test(this.healthCheckTokenVariable)) {
       problems.push(
-        `healthCheckTokenVariable must be an environment variable name (A-Z, 0-9, _), got ${JSON.stringify(this.healthCheckTokenVariable)}`,
+        'healthCheckTokenVariable must be an environment variable name (A-Z, 0-9, _), ' +
+          `got ${JSON.stringify(this.healthCheckTokenVariable)}`,
       );
     }
     const { replicas, databaseService } = this.props;
@@ -244,7 +255,8 @@ export class ComposeProject extends Construct implements BudgetedWorkload, FileE
       >;
       if (!(databaseService in services)) {
         problems.push(
-          `databaseService must name a service of templates/compose/${this.props.base}.yml (${Object.keys(services).join(', ')}), got "${databaseService}"`,
+          `databaseService must name a service of templates/compose/${this.props.base}.yml (` +
+            `${Object.keys(services).join(', ')}), got "${databaseService}"`,
         );
       }
     }

@@ -248,20 +248,25 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
       `# Configures Heroku app ${this.appName} as in the guide's "Heroku Deployment".`,
       ...(this.pgbouncerConfig === undefined
         ? [
-            `# DATABASE_SSL=${HEROKU_SSL_MODE}, not the guide's true: Heroku Postgres requires TLS, but its certificates`,
-            '# are not signed by a CA the dyno trusts, so verify-full (true) would refuse them; require still encrypts.',
+            `# DATABASE_SSL=${HEROKU_SSL_MODE}, not the guide's true: Heroku Postgres requires TLS, ` +
+              'but its certificates',
+            '# are not signed by a CA the dyno trusts, so verify-full (true) would refuse them; ' +
+              'require still encrypts.',
             '# DATABASE_URL is set by the heroku-postgresql add-on.',
           ]
         : [
-            '# DATABASE_SSL=false: the runtime connects to the PgBouncer inside its own dyno (127.0.0.1:6000, plain TCP);',
+            '# DATABASE_SSL=false: the runtime connects to the PgBouncer inside its own dyno ' +
+              '(127.0.0.1:6000, plain TCP);',
             "# that bouncer encrypts to Heroku Postgres (the buildpack's server_tls_sslmode defaults to require).",
-            "# DATABASE_URL is set by the heroku-postgresql add-on; bin/start-pgbouncer points it at the dyno's bouncer.",
+            '# DATABASE_URL is set by the heroku-postgresql add-on; ' +
+              "bin/start-pgbouncer points it at the dyno's bouncer.",
           ]),
       '# REQUIRED config var HEALTH_CHECK_TOKEN (diagnostics answer 401 to everyone without it): this script',
       `# sets it once when the app has none: heroku config:set HEALTH_CHECK_TOKEN="$(${TOKEN_GENERATOR})" -a ${app}`,
       'set -eu',
       this.preboot
-        ? `# Preboot overlaps old and new dynos for about 3 minutes per deploy: the connection budget counts them twice.\nheroku features:enable preboot -a ${app}`
+        ? '# Preboot overlaps old and new dynos for about 3 minutes per deploy: ' +
+          `the connection budget counts them twice.\nheroku features:enable preboot -a ${app}`
         : `heroku features:disable preboot -a ${app}`,
       ...buildpacks,
       `heroku ps:scale web=${this.dynos}:${shellWord(this.dynoSize)} -a ${app}`,
@@ -286,7 +291,8 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
     if (this.pgbouncerProps !== undefined) problems.push(...this.pgbouncerProblems(this.pgbouncerProps));
     else if (ssl?.trim().toLowerCase() !== HEROKU_SSL_MODE) {
       problems.push(
-        `DATABASE_SSL must be ${HEROKU_SSL_MODE} on Heroku (Heroku Postgres requires TLS and its certificates do not verify), got ${JSON.stringify(ssl ?? '')}`,
+        `DATABASE_SSL must be ${HEROKU_SSL_MODE} on Heroku (Heroku Postgres requires TLS and its ` +
+          `certificates do not verify), got ${JSON.stringify(ssl ?? '')}`,
       );
     }
     if (!(Number.isSafeInteger(this.dynos) && this.dynos >= 1))
@@ -301,7 +307,10 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
     return problems;
   }
 
-  /** What running behind the buildpack needs: transaction mode, plain TCP in the dyno, a pool that fits max_client_conn. */
+  /**
+   * What running behind the buildpack needs: transaction mode, plain TCP in the dyno, a pool that fits
+   * max_client_conn.
+   */
   private pgbouncerProblems(props: HerokuPgbouncerProps): string[] {
     const problems: string[] = [];
     const count = (name: string, value: number | undefined, minimum: number): void => {
@@ -313,25 +322,30 @@ export class HerokuApp extends Construct implements BudgetedWorkload, FileEmitte
     count('maxClientConn', props.maxClientConn, 1);
     if ((props.poolMode ?? 'transaction') !== 'transaction')
       problems.push(
-        `pgbouncer.poolMode must be transaction (what DATABASE_POOLER=pgbouncer runs in), got ${JSON.stringify(props.poolMode)}`,
+        'pgbouncer.poolMode must be transaction (what DATABASE_POOLER=pgbouncer runs in), ' +
+          `got ${JSON.stringify(props.poolMode)}`,
       );
     const pooler = this.environment.DATABASE_POOLER;
     if (pooler !== 'pgbouncer')
       problems.push(
-        `DATABASE_POOLER must be pgbouncer behind the PgBouncer buildpack (transaction mode), got ${JSON.stringify(pooler ?? '')}`,
+        'DATABASE_POOLER must be pgbouncer behind the PgBouncer buildpack (transaction mode), ' +
+          `got ${JSON.stringify(pooler ?? '')}`,
       );
     const ssl = this.environment.DATABASE_SSL?.trim().toLowerCase();
     if (ssl === undefined || !HEROKU_PGBOUNCER_SSL_MODES.includes(ssl))
       problems.push(
         `DATABASE_SSL must be false behind the PgBouncer buildpack (the dyno's bouncer listens on 127.0.0.1:6000 ` +
-          `without TLS and encrypts to Heroku Postgres itself), got ${JSON.stringify(this.environment.DATABASE_SSL ?? '')}`,
+          'without TLS and encrypts to Heroku Postgres itself), ' +
+          `got ${JSON.stringify(this.environment.DATABASE_SSL ?? '')}`,
       );
     const maxClientConn = props.maxClientConn ?? BUILDPACK_DEFAULTS.maxClientConn;
     if (Number.isSafeInteger(maxClientConn) && this.perDynoConnections > maxClientConn)
       problems.push(
         `pgbouncer.maxClientConn ${maxClientConn} is below what one dyno opens to its bouncer: ` +
-          `POOL_COUNT ${this.pool.poolCount} × (POOL_SIZE ${this.pool.poolSize} + MAX_OVERFLOW ${this.pool.maxOverflow}) ` +
-          `+ 1 readiness = ${this.perDynoConnections}: raise maxClientConn to ${this.perDynoConnections} or shrink the pool`,
+          `POOL_COUNT ${this.pool.poolCount} × (POOL_SIZE ${this.pool.poolSize} + MAX_OVERFLOW ` +
+          `${this.pool.maxOverflow}) ` +
+          `+ 1 readiness = ${this.perDynoConnections}: raise maxClientConn to ` +
+          `${this.perDynoConnections} or shrink the pool`,
       );
     return problems;
   }

@@ -76,7 +76,10 @@ export interface PostgresBackedServiceProps {
   readonly database: DatabaseDeclaration;
   /** Name of the Deployment, Service, autoscaler and disruption budget. @default the construct id */
   readonly name?: string;
-  /** Image running clientats-runtime, with a pinned tag. @default `DEFAULT_IMAGE` (`clientats-api:<runtime version>`) */
+  /**
+   * Image running clientats-runtime, with a pinned tag. @default `DEFAULT_IMAGE` (`clientats-api:<runtime
+   * version>`)
+   */
   readonly image?: string;
   /** The guide's preset the variables start from. @default none: the contract's defaults */
   readonly preset?: PresetName;
@@ -84,7 +87,10 @@ export interface PostgresBackedServiceProps {
   readonly environment?: EnvironmentValues;
   /** Secret key holding the database URL. @default key `DATABASE_URL` of Secret `<name>-database` */
   readonly databaseUrlSecret?: SecretKeyReference;
-  /** Secret key holding `HEALTH_CHECK_TOKEN` for `/health/diagnostics`. @default key `HEALTH_CHECK_TOKEN` of Secret `<name>-health` */
+  /**
+   * Secret key holding `HEALTH_CHECK_TOKEN` for `/health/diagnostics`. @default key `HEALTH_CHECK_TOKEN` of
+   * Secret `<name>-health`
+   */
   readonly healthCheckTokenSecret?: SecretKeyReference;
   /**
    * Connect without TLS although `NODE_ENV=production`: the reason is printed by synth and written into the
@@ -349,12 +355,14 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     // The Service's name is the strictest of the objects': an RFC 1035 label.
     if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(this.name)) {
       problems.push(
-        `name must be a DNS label (lowercase letters, digits and "-", starting with a letter, at most 63), got ${JSON.stringify(this.name)}`,
+        'name must be a DNS label (lowercase letters, digits and "-", starting with a letter, ' +
+          `at most 63), got ${JSON.stringify(this.name)}`,
       );
     }
     if (props.replicas !== undefined && props.autoscaling !== undefined) {
       problems.push(
-        `replicas and autoscaling are both set: the autoscaler owns the pod count, so set only one, got replicas ${props.replicas}`,
+        'replicas and autoscaling are both set: the autoscaler owns the pod count, so set only one, ' +
+          `got replicas ${props.replicas}`,
       );
     }
     if (!isCount(this.replicas, 1)) problems.push(`replicas must be an integer >= 1, got ${this.replicas}`);
@@ -364,7 +372,8 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
       !(isCount(autoscaling.maxReplicas, 1) && autoscaling.maxReplicas >= autoscaling.minReplicas)
     ) {
       problems.push(
-        `autoscaling.maxReplicas must be an integer >= minReplicas (${autoscaling.minReplicas}), got ${autoscaling.maxReplicas}`,
+        `autoscaling.maxReplicas must be an integer >= minReplicas (${autoscaling.minReplicas}), ` +
+          `got ${autoscaling.maxReplicas}`,
       );
     }
     const bounds: number[] = [];
@@ -378,7 +387,8 @@ export class PostgresBackedService extends Construct implements BudgetedWorkload
     if (bounds.length === 2 && bounds.every((bound) => bound === 0)) {
       const given = `${JSON.stringify(this.strategy.maxSurge)} and ${JSON.stringify(this.strategy.maxUnavailable)}`;
       problems.push(
-        `maxSurge and maxUnavailable are both 0: a rollout could never replace a pod, so raise one of them, got ${given}`,
+        'maxSurge and maxUnavailable are both 0: a rollout could never replace a pod, ' +
+          `so raise one of them, got ${given}`,
       );
     }
     return problems;

@@ -154,7 +154,8 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
       '5m',
       `${timeouts('2m')} / (sum(rate(${METRIC.waitCount}${env}[2m])) + ${timeouts('2m')}) > ${thresholds.timeoutRatio}`,
       `${environment}: {{ $value | humanizePercentage }} of database checkouts time out`,
-      `In ${environment}, more than ${percent(thresholds.timeoutRatio)} of checkouts have given up after POOL_TIMEOUT (${pool.poolTimeoutMillis} ms) for 5 minutes: ` +
+      `In ${environment}, more than ${percent(thresholds.timeoutRatio)} of checkouts have given up ` +
+        `after POOL_TIMEOUT (${pool.poolTimeoutMillis} ms) for 5 minutes: ` +
         `those requests fail with 503. Each instance holds at most ${poolBound} pool connections (${settings}).`,
     ),
     rule(
@@ -163,7 +164,8 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
       '10m',
       `${timeouts('5m')} > 0`,
       `${environment}: database checkouts time out ({{ $value | humanize }}/s)`,
-      `In ${environment}, callers have waited POOL_TIMEOUT (${pool.poolTimeoutMillis} ms) without getting a connection, again and again for 10 minutes. ` +
+      `In ${environment}, callers have waited POOL_TIMEOUT (${pool.poolTimeoutMillis} ms) ` +
+        'without getting a connection, again and again for 10 minutes. ' +
         `Each instance holds at most ${poolBound} pool connections (${settings}).`,
     ),
     rule(
@@ -173,7 +175,8 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
       `histogram_quantile(0.99, sum by (le) (rate(${METRIC.waitBucket}${env}[5m]))) > ${waitThreshold}`,
       `${environment}: p99 checkout wait {{ $value | humanizeDuration }} nears POOL_TIMEOUT ${timeoutSeconds}s`,
       `In ${environment}, the 99th percentile of the wait for a connection has been above ${waitThreshold} s ` +
-        `(${percent(thresholds.waitOfTimeout)} of POOL_TIMEOUT ${pool.poolTimeoutMillis} ms) for 10 minutes; timeouts come next.`,
+        `(${percent(thresholds.waitOfTimeout)} of POOL_TIMEOUT ${pool.poolTimeoutMillis} ms) ` +
+        'for 10 minutes; timeouts come next.',
     ),
     rule(
       'ClientatsPoolSaturated',
@@ -182,7 +185,8 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
       `sum by (instance, pod) (${METRIC.active}${env}) >= ${poolBound}`,
       `${environment}: every pool connection of ${where} is in use`,
       `${where} in ${environment} has had all ${poolBound} pool connections checked out ` +
-        `(POOL_COUNT ${pool.poolCount} × (POOL_SIZE ${pool.poolSize} + MAX_OVERFLOW ${pool.maxOverflow})) for 5 minutes; new requests wait up to POOL_TIMEOUT.`,
+        `(POOL_COUNT ${pool.poolCount} × (POOL_SIZE ${pool.poolSize} + MAX_OVERFLOW ` +
+        `${pool.maxOverflow})) for 5 minutes; new requests wait up to POOL_TIMEOUT.`,
     ),
   ];
   if (pool.maxOverflow > 0) {
@@ -191,10 +195,13 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
         'ClientatsOverflowMostlyInUse',
         'warning',
         '30m',
-        `max by (instance, pod, pool) (avg_over_time((${METRIC.active}${env} > bool ${pool.poolSize})[1h:1m])) > ${thresholds.overflowTime}`,
+        `max by (instance, pod, pool) (avg_over_time((${METRIC.active}${env} > bool ${pool.poolSize}` +
+          `)[1h:1m])) > ${thresholds.overflowTime}`,
         `${environment}: POOL_SIZE ${pool.poolSize} looks too small on ${where}`,
-        `Pool {{ $labels.pool }} of ${where} in ${environment} has used overflow connections (more than POOL_SIZE ${pool.poolSize} in use) ` +
-          `{{ $value | humanizePercentage }} of the last hour. Overflow is for bursts; steady load belongs in POOL_SIZE.`,
+        `Pool {{ $labels.pool }} of ${where} in ${environment} has used overflow connections (more ` +
+          `than POOL_SIZE ${pool.poolSize} in use) ` +
+          `{{ $value | humanizePercentage }} of the last hour. Overflow is for bursts; ` +
+          'steady load belongs in POOL_SIZE.',
       ),
     );
   }
@@ -205,7 +212,8 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
       '2m',
       `max(${METRIC.ready}${env}) == 0`,
       `${environment}: no instance reaches database ${budget.database}`,
-      `Every instance of ${environment} has failed its readiness check (SELECT 1 on its own connection) for 2 minutes: ` +
+      `Every instance of ${environment} has failed its readiness check (SELECT 1 on its own ` +
+        'connection) for 2 minutes: ' +
         `/health/ready answers 503, so Kubernetes routes no traffic to them.`,
     ),
     rule(
@@ -222,7 +230,8 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
       '15m',
       `sum by (kind) (increase(${METRIC.connectionErrors}${env}[5m])) > 0`,
       `${environment}: database connection errors (kind {{ $labels.kind }})`,
-      `In ${environment}, connections to ${budget.database} keep failing (kind "connect": new connections refused or timing out; ` +
+      `In ${environment}, connections to ${budget.database} keep failing (kind "connect": ` +
+        'new connections refused or timing out; ' +
         `"connection": open ones broken and replaced): {{ $value | humanize }} in the last 5 minutes, for 15 minutes.`,
     ),
     tier === undefined
@@ -232,8 +241,10 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
           '10m',
           `sum(${METRIC.open}${env}) >= ${shareThreshold}`,
           `${environment}: {{ $value }} connections of its budgeted ${budget.share}`,
-          `${environment} holds {{ $value }} connections to ${budget.database}; the connection budget grants it ${budget.share} ` +
-            `(the ${budget.mode} case, ${input.perInstance} per instance). More instances or larger pools than the budget counted ` +
+          `${environment} holds {{ $value }} connections to ${budget.database}; ` +
+            `the connection budget grants it ${budget.share} ` +
+            `(the ${budget.mode} case, ${input.perInstance} per instance). ` +
+            'More instances or larger pools than the budget counted ' +
             `take slots other consumers were promised.`,
         )
       : rule(
@@ -242,9 +253,12 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
           '10m',
           `sum(${METRIC.open}${env}) >= ${shareThreshold}`,
           `${environment}: {{ $value }} client connections to PgBouncer ${tier.name} of its budgeted ${budget.share}`,
-          `${environment} holds {{ $value }} client connections to PgBouncer tier ${tier.name} (client tier: they count against ` +
-            `the bouncers' max_client_conn ${tier.maxClientConn}, not against max_connections of ${budget.database}); the client-tier ` +
-            `budget grants it ${budget.share} (the ${budget.mode} case, ${input.perInstance} per instance). More instances or larger ` +
+          `${environment} holds {{ $value }} client connections to PgBouncer tier ${tier.name} ` +
+            '(client tier: they count against ' +
+            `the bouncers' max_client_conn ${tier.maxClientConn}, ` +
+            `not against max_connections of ${budget.database}); the client-tier ` +
+            `budget grants it ${budget.share} (the ${budget.mode} case, ` +
+            `${input.perInstance} per instance). More instances or larger ` +
             `pools than the budget counted take client slots the other apps behind the tier were promised.`,
         ),
   );
@@ -256,8 +270,10 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
         '5m',
         `${database} >= ${usableThreshold}`,
         `${budget.database}: {{ $value }} of ${budget.usable} usable connections in use`,
-        `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}; it has ${budget.usable} usable ` +
-          `of max_connections ${budget.maxConnections}. Beyond ${budget.usable}, new connections fail with "too many clients already".`,
+        `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}; ` +
+          `it has ${budget.usable} usable ` +
+          `of max_connections ${budget.maxConnections}. Beyond ${budget.usable}, ` +
+          'new connections fail with "too many clients already".',
         'database',
       ),
       rule(
@@ -266,8 +282,10 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
         '2m',
         `${database} >= ${budget.usable}`,
         `${budget.database}: all ${budget.usable} usable connections are taken`,
-        `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}, all ${budget.usable} usable of ` +
-          `max_connections ${budget.maxConnections}: new connections (pool refills, overflow, new pods) fail with "too many clients already".`,
+        `Database ${budget.database} has {{ $value }} connections from its consumers${unmeasured}, ` +
+          `all ${budget.usable} usable of ` +
+          `max_connections ${budget.maxConnections}: new connections (pool refills, overflow, ` +
+          'new pods) fail with "too many clients already".',
         'database',
       ),
     );
@@ -282,10 +300,14 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
         `sum(${METRIC.open}{${matcher(PGBOUNCER_LABEL, tier.name)}}) >= ${tierThreshold}`,
         `PgBouncer ${tier.name}: {{ $value }} client connections of the ${tier.strictCapacity} its tier takes with ` +
           `${tier.downDuringRollout} bouncer(s) down`,
-        `The apps behind PgBouncer tier ${tier.name} hold {{ $value }} client connections (measured by their own pools). ` +
-          `Client tier: ${tier.strictCapacity} client connections allowed across ${tier.servingBouncers} bouncers with ` +
-          `${tier.downDuringRollout} down (${serving} × max_client_conn ${tier.maxClientConn}; ${tier.capacity} with all ` +
-          `${tier.servingBouncers} serving). Past ${tier.strictCapacity}, a bouncer rollout or failure leaves clients refused ` +
+        `The apps behind PgBouncer tier ${tier.name} hold {{ $value }} client connections (measured ` +
+          'by their own pools). ' +
+          `Client tier: ${tier.strictCapacity} client connections allowed across ` +
+          `${tier.servingBouncers} bouncers with ` +
+          `${tier.downDuringRollout} down (${serving} × max_client_conn ${tier.maxClientConn}; ` +
+          `${tier.capacity} with all ` +
+          `${tier.servingBouncers} serving). Past ${tier.strictCapacity}, ` +
+          'a bouncer rollout or failure leaves clients refused ' +
           `("no more connections allowed (max_client_conn)").`,
         'tier',
       ),
@@ -299,7 +321,8 @@ export function alertRuleGroups(input: EnvironmentObservability): RuleGroup[] {
       `absent(${METRIC.open}${env})`,
       `${environment}: no instance reports pool metrics`,
       `Prometheus has scraped no /metrics of ${environment} for 10 minutes: every instance is down, or the scrape ` +
-        `(PodMonitor, scrape config) no longer finds them. None of the other alerts of ${environment} can fire meanwhile.`,
+        `(PodMonitor, scrape config) no longer finds them. None of the other alerts of ${environment}` +
+        ' can fire meanwhile.',
     ),
   );
   const groups: RuleGroup[] = [{ name: `clientats-${environment}-connection-pool`, rules }];

@@ -53,7 +53,11 @@ export function budgetMermaid(database: DatabaseShare): string {
     `  line [${BUDGET_CASES.map(() => database.maxConnections).join(', ')}]`,
     '```',
     '',
-    `Bars, bottom to top: ${database.consumers.map((consumer, index) => `${consumer.name} (${COLOUR_NAMES[colour(index)] ?? colour(index)})`).join(', ')}; ` +
+    'Bars, bottom to top: ' +
+      database.consumers
+        .map((consumer, index) => `${consumer.name} (${COLOUR_NAMES[colour(index)] ?? colour(index)})`)
+        .join(', ') +
+      '; ' +
       `lines: usable ${database.usable} (vermilion), max_connections ${database.maxConnections} (dark red).`,
     '',
   ];

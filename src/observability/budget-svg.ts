@@ -55,9 +55,11 @@ export function budgetSvg(databases: readonly DatabaseShare[]): string {
     '<title id="chart-title">Connection budget: connections per consumer in the steady, rollout and strict cases, ' +
       "against each database's usable connections and max_connections</title>",
     '<style>text{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;fill:#24292f}' +
-      '.title{font-size:15px;font-weight:600}.subtitle,.note{font-size:12px;fill:#57606a}.tick{font-size:11px;fill:#57606a}' +
+      '.title{font-size:15px;font-weight:600}.subtitle,.note{font-size:12px;fill:#57606a}.tick{font-' +
+      'size:11px;fill:#57606a}' +
       '.case{font-size:12px}.enforced{font-weight:700}.total{font-size:12px;font-weight:700}.over{fill:#cf222e}' +
-      '.segment-label{font-size:11px;fill:#ffffff}.legend{font-size:12px}.line-label{font-size:11px;font-weight:600}</style>',
+      '.segment-label{font-size:11px;fill:#ffffff}.legend{font-size:12px}.line-label{font-size:11px;' +
+      'font-weight:600}</style>',
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
     '<text x="16" y="26" class="title">Connection budget per database</text>',
     ...panels,
@@ -110,16 +112,19 @@ function panel(database: DatabaseShare): string {
       `x2="${PLOT.left + plotWidth}" y1="${maxY}" y2="${maxY}" stroke="${MAX_COLOUR}" stroke-width="2"/>`,
   );
   out.push(
-    `<line class="bound" data-bound="usable" data-value="${database.usable}" x1="${PLOT.left}" x2="${PLOT.left + plotWidth}" ` +
+    `<line class="bound" data-bound="usable" data-value="${database.usable}" x1="${PLOT.left}" x2="` +
+      `${PLOT.left + plotWidth}" ` +
       `y1="${usableY}" y2="${usableY}" stroke="${USABLE_COLOUR}" stroke-width="2" stroke-dasharray="6 4"/>`,
   );
   const maxLabelY = Math.min(maxY + 4, usableY - 10);
   const usableLabelY = Math.max(usableY + 4, maxLabelY + 14);
   out.push(
-    `<text x="${labelX}" y="${maxLabelY}" class="line-label" fill="${MAX_COLOUR}" style="fill:${MAX_COLOUR}">max_connections ${database.maxConnections}</text>`,
+    `<text x="${labelX}" y="${maxLabelY}" class="line-label" fill="${MAX_COLOUR}" style="fill:` +
+      `${MAX_COLOUR}">max_connections ${database.maxConnections}</text>`,
   );
   out.push(
-    `<text x="${labelX}" y="${usableLabelY}" class="line-label" style="fill:${USABLE_COLOUR}">usable ${database.usable}</text>`,
+    `<text x="${labelX}" y="${usableLabelY}" class="line-label" style="fill:${USABLE_COLOUR}">usable ` +
+      `${database.usable}</text>`,
   );
   // Totals last, with a white halo, so a bound line never hides them.
   for (const drawn of bars) out.push(drawn.labels);
@@ -148,14 +153,17 @@ function bar(
     const colour = CONSUMER_COLOURS[index % CONSUMER_COLOURS.length]!;
     out.push(
       `<rect class="segment" data-database="${escape(database.database)}" data-consumer="${escape(consumer.name)}" ` +
-        `data-case="${mode}" data-connections="${value}" x="${x}" y="${y}" width="${BAR_WIDTH}" height="${height}" fill="${colour}" ` +
-        `stroke="#ffffff" stroke-width="1"><title>${escape(consumer.name)} (${escape(consumer.kind)}), ${mode}: ${value} connections</title></rect>`,
+        `data-case="${mode}" data-connections="${value}" x="${x}" y="${y}" width="${BAR_WIDTH}" ` +
+        `height="${height}" fill="${colour}" ` +
+        `stroke="#ffffff" stroke-width="1"><title>${escape(consumer.name)} (${escape(consumer.kind)}` +
+        `), ${mode}: ${value} connections</title></rect>`,
     );
     if (height >= 16 && segments > 1) {
       const labelColour =
         colour === '#F0E442' || colour === '#E69F00' || colour === '#56B4E9' ? ' style="fill:#24292f"' : '';
       out.push(
-        `<text x="${round(centre)}" y="${round(y + height / 2 + 4)}" text-anchor="middle" class="segment-label"${labelColour}>${value}</text>`,
+        `<text x="${round(centre)}" y="${round(y + height / 2 + 4)}" text-anchor="middle" ` +
+          `class="segment-label"${labelColour}>${value}</text>`,
       );
     }
     base += value;
@@ -168,7 +176,8 @@ function bar(
   );
   const enforced = mode === database.mode;
   labels.push(
-    `<text x="${round(centre)}" y="${yOf(0) + 18}" text-anchor="middle" class="case${enforced ? ' enforced' : ''}">${mode}</text>`,
+    `<text x="${round(centre)}" y="${yOf(0) + 18}" text-anchor="middle" class="case` +
+      `${enforced ? ' enforced' : ''}">${mode}</text>`,
   );
   if (enforced)
     labels.push(
@@ -182,7 +191,9 @@ function legendItems(database: DatabaseShare): { label: string; x: number; line:
   let x = 16;
   let line = 0;
   const items = database.consumers.map((consumer) => {
-    const label = `${consumer.name} (${consumer.kind}${consumer.perInstance > 0 ? `, ${consumer.perInstance} per instance` : ''})`;
+    const label =
+      `${consumer.name} (${consumer.kind}` +
+      `${consumer.perInstance > 0 ? `, ${consumer.perInstance} per instance` : ''})`;
     const width = 22 + label.length * 6.6;
     if (x + width > PANEL_WIDTH - 8 && x > 16) {
       x = 16;
@@ -202,7 +213,8 @@ function legend(database: DatabaseShare): string {
     .map((item, index) => {
       const y = PANEL_HEIGHT - 22 + item.line * LEGEND_LINE;
       return (
-        `<rect x="${item.x}" y="${y - 10}" width="12" height="12" fill="${CONSUMER_COLOURS[index % CONSUMER_COLOURS.length]}"/>\n` +
+        `<rect x="${item.x}" y="${y - 10}" width="12" height="12" fill="` +
+        `${CONSUMER_COLOURS[index % CONSUMER_COLOURS.length]}"/>\n` +
         `<text x="${item.x + 16}" y="${y}" class="legend">${escape(item.label)}</text>`
       );
     })

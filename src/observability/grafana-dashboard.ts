@@ -56,7 +56,8 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
     .uid(`clientats-${environment}-pool`.slice(0, 40))
     .description(
       `Connection pool of ${environment} (POOL_SIZE=${pool.poolSize} POOL_COUNT=${pool.poolCount} ` +
-        `MAX_OVERFLOW=${pool.maxOverflow} POOL_TIMEOUT=${pool.poolTimeoutMillis}) against its connection budget on ${budget.database}.`,
+        `MAX_OVERFLOW=${pool.maxOverflow} POOL_TIMEOUT=${pool.poolTimeoutMillis}) ` +
+        `against its connection budget on ${budget.database}.`,
     )
     .tags(['clientats', 'postgresql', 'connection-pool'])
     .editable()
@@ -71,13 +72,16 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
     title: `Database ${budget.database} (usable ${budget.usable}, max_connections ${budget.maxConnections})`,
     description:
       `Connections of every environment on ${budget.database} that Prometheus scrapes` +
-      `${budget.unmeasured > 0 ? `, plus ${budget.unmeasured} declared for clients without metrics` : ''}. Beyond usable, PostgreSQL answers "too many clients already".`,
+      `${budget.unmeasured > 0 ? `, plus ${budget.unmeasured} declared for clients without metrics` : ''}` +
+      '. Beyond usable, PostgreSQL answers "too many clients already".',
     unit: 'short',
     stacked: true,
     queries: [
       {
         // Apps behind a PgBouncer tier hold client connections to the bouncers, not to the database.
-        expr: `sum by (${ENVIRONMENT_LABEL}) (${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}${budget.bounced === true ? `,${matcher(PGBOUNCER_LABEL, '')}` : ''}})`,
+        expr:
+          `sum by (${ENVIRONMENT_LABEL}) (${METRIC.open}{${matcher(DATABASE_LABEL, budget.database)}` +
+          `${budget.bounced === true ? `,${matcher(PGBOUNCER_LABEL, '')}` : ''}})`,
         legend: `{{${ENVIRONMENT_LABEL}}}`,
       },
       ...(budget.unmeasured > 0
@@ -94,7 +98,8 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
     {
       title: `In use and idle in ${environment} (budgeted share ${budget.share})`,
       description:
-        `Connections every instance of ${environment} holds, stacked by state, against what the connection budget grants ` +
+        `Connections every instance of ${environment} holds, stacked by state, ` +
+        'against what the connection budget grants ' +
         `the environment in its ${budget.mode} case. Alert ClientatsNearBudgetedShare warns at ` +
         `${Math.round(resolveThresholds(input.thresholds).ofShare * 100)} %.`,
       unit: 'short',
@@ -112,7 +117,8 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
     {
       title: `Per instance (bound ${input.perInstance})`,
       description:
-        `Connections of each process: POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + 1 readiness = ${input.perInstance} at most ` +
+        'Connections of each process: POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) ' +
+        `+ 1 readiness = ${input.perInstance} at most ` +
         '(the generated bound); "bound the pods report" is what the running pods compute from their own settings.',
       unit: 'short',
       queries: [
@@ -125,16 +131,23 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
     budget.clientTier === undefined
       ? databasePanel
       : {
-          title: `Client tier of PgBouncer ${budget.clientTier.name} (max_client_conn ${budget.clientTier.maxClientConn} per bouncer)`,
+          title:
+            `Client tier of PgBouncer ${budget.clientTier.name} (max_client_conn ` +
+            `${budget.clientTier.maxClientConn} per bouncer)`,
           description:
-            `Client connections of every app behind PgBouncer ${budget.clientTier.name}: they count against the bouncers' ` +
-            `max_client_conn, not against max_connections of ${budget.database}. ${budget.clientTier.strictCapacity} fit with ` +
-            `${budget.clientTier.downDuringRollout} of ${budget.clientTier.servingBouncers} bouncers down, ${budget.clientTier.capacity} with all serving.`,
+            `Client connections of every app behind PgBouncer ${budget.clientTier.name}: ` +
+            `they count against the bouncers' ` +
+            `max_client_conn, not against max_connections of ${budget.database}. ` +
+            `${budget.clientTier.strictCapacity} fit with ` +
+            `${budget.clientTier.downDuringRollout} of ${budget.clientTier.servingBouncers} bouncers ` +
+            `down, ${budget.clientTier.capacity} with all serving.`,
           unit: 'short',
           stacked: true,
           queries: [
             {
-              expr: `sum by (${ENVIRONMENT_LABEL}) (${METRIC.open}{${matcher(PGBOUNCER_LABEL, budget.clientTier.name)}})`,
+              expr:
+                `sum by (${ENVIRONMENT_LABEL}) (${METRIC.open}{` +
+                `${matcher(PGBOUNCER_LABEL, budget.clientTier.name)}})`,
               legend: `{{${ENVIRONMENT_LABEL}}}`,
             },
           ],
@@ -157,7 +170,8 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
     timeseriesPanel({
       title: `Checkout wait (POOL_TIMEOUT ${timeoutSeconds} s)`,
       description:
-        'How long callers wait to check out a connection. Alert ClientatsCheckoutWaitNearTimeout warns when p99 nears POOL_TIMEOUT.',
+        'How long callers wait to check out a connection. Alert ClientatsCheckoutWaitNearTimeout ' +
+        'warns when p99 nears POOL_TIMEOUT.',
       unit: 's',
       width: 8,
       queries: quantiles(METRIC.waitBucket),
@@ -187,7 +201,9 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
   builder.withPanel(
     timeseriesPanel({
       title: 'Checkout timeouts',
-      description: `Checkouts that gave up after POOL_TIMEOUT (${pool.poolTimeoutMillis} ms); each is a failed request.`,
+      description:
+        `Checkouts that gave up after POOL_TIMEOUT (${pool.poolTimeoutMillis} ms); ` +
+        'each is a failed request.',
       unit: 'reqps',
       width: 8,
       queries: [{ expr: `sum(rate(${METRIC.timeouts}${env}[$__rate_interval]))`, legend: 'timeouts' }],
@@ -248,7 +264,8 @@ export function connectionPoolDashboard(input: EnvironmentObservability): dashbo
     twoStateTimeline({
       title: 'Readiness: database reachable',
       description:
-        'The readiness check (SELECT 1 on its own connection) of each instance. Unreachable instances answer 503 on /health/ready.',
+        'The readiness check (SELECT 1 on its own connection) of each instance. ' +
+        'Unreachable instances answer 503 on /health/ready.',
       states: ['unreachable', 'ready'],
       expr: `max by (instance, pod) (${METRIC.ready}${env})`,
       legend: instance,
@@ -272,8 +289,10 @@ function pgbouncerRow(builder: dashboard.DashboardBuilder, input: EnvironmentObs
     timeseriesPanel({
       title: `Clients per bouncer (max_client_conn ${client.maxClientConn})`,
       description:
-        `Client connections each bouncer holds (SHOW LISTS used_clients, what PgBouncer compares with max_client_conn). ` +
-        `Client tier: ${client.strictCapacity} allowed across ${client.servingBouncers} bouncers with ${client.downDuringRollout} down. ` +
+        'Client connections each bouncer holds (SHOW LISTS used_clients, ' +
+        'what PgBouncer compares with max_client_conn). ' +
+        `Client tier: ${client.strictCapacity} allowed across ${client.servingBouncers} bouncers ` +
+        `with ${client.downDuringRollout} down. ` +
         'Alerts PgbouncerClientsNearMaxClientConn and PgbouncerClientsAtMaxClientConn.',
       unit: 'short',
       width: 8,
@@ -294,7 +313,8 @@ function pgbouncerRow(builder: dashboard.DashboardBuilder, input: EnvironmentObs
     timeseriesPanel({
       title: 'Clients active and waiting',
       description:
-        'Clients linked to a server connection, and clients waiting for one (waiting for minutes: the pool is too small, ' +
+        'Clients linked to a server connection, and clients waiting for one (waiting for minutes: ' +
+        'the pool is too small, ' +
         `alert PgbouncerClientsWaiting), summed over the bouncers.`,
       unit: 'short',
       width: 8,
@@ -309,8 +329,10 @@ function pgbouncerRow(builder: dashboard.DashboardBuilder, input: EnvironmentObs
     timeseriesPanel({
       title: `Server connections (budget ${bouncer.bouncerConnections}, ${bouncer.perBouncer} per bouncer)`,
       description:
-        `Server connections to ${input.budget.database} (SHOW LISTS used_servers). Server tier: ${bouncer.bouncerInstances} ` +
-        `bouncer pods with surge × ${bouncer.perBouncer} = ${bouncer.bouncerConnections} of ${input.budget.usable} usable. ` +
+        `Server connections to ${input.budget.database} (SHOW LISTS used_servers). Server tier: ` +
+        `${bouncer.bouncerInstances} ` +
+        `bouncer pods with surge × ${bouncer.perBouncer} = ${bouncer.bouncerConnections} of ` +
+        `${input.budget.usable} usable. ` +
         'Alert PgbouncerServerConnectionsNearBudget.',
       unit: 'short',
       width: 8,

@@ -149,7 +149,10 @@ export interface EnvironmentObservability {
   /** `per_instance` of one process: POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + the readiness connection. */
   readonly perInstance: number;
   readonly budget: EnvironmentBudget;
-  /** Where the README lives, e.g. `https://github.com/acme/clientats-deploy/blob/main/README.md`; anchors are appended. */
+  /**
+   * Where the README lives, e.g. `https://github.com/acme/clientats-deploy/blob/main/README.md`; anchors are
+   * appended.
+   */
   readonly runbookBaseUrl: string;
   /** Overrides of `DEFAULT_ALERT_THRESHOLDS`. */
   readonly thresholds?: Partial<AlertThresholds>;
@@ -282,7 +285,8 @@ function findConsumer(
     );
     throw new Error(
       `consumer '${consumer}'${source === undefined ? '' : ` at '${source}'`} must appear once in the budget of ` +
-        `database '${database.database}', found ${candidates.length} among [${names.join(', ')}]; pass the consumer's source to tell them apart`,
+        `database '${database.database}', found ${candidates.length} among [${names.join(', ')}]; ` +
+        `pass the consumer's source to tell them apart`,
     );
   }
   return candidates[0]!;

@@ -58,7 +58,8 @@ export function pgbouncerRuleGroup(
   const clientThreshold = Math.ceil(client.maxClientConn * thresholds.ofUsable);
   const clientTier =
     `client tier: max_client_conn ${client.maxClientConn} per bouncer, ${client.strictCapacity} client connections ` +
-    `allowed across ${client.servingBouncers} bouncers with ${client.downDuringRollout} down, ${client.capacity} with all serving`;
+    `allowed across ${client.servingBouncers} bouncers with ${client.downDuringRollout} down, ` +
+    `${client.capacity} with all serving`;
   const rule = (
     alert: PgbouncerAlertName,
     severity: Severity,
@@ -96,8 +97,10 @@ export function pgbouncerRuleGroup(
       '5m',
       `max by (instance, pod) (${M.maxWait.name}${pools}) >= ${waitThreshold}`,
       `${environment}: a client of PgBouncer ${tier} has waited {{ $value }} s of query_wait_timeout ${timeout} s`,
-      `On ${where} of PgBouncer tier ${tier}, the oldest waiting client has waited {{ $value }} s (whole seconds) for a ` +
-        `server connection, at or above ${waitThreshold} s (${percentOf(thresholds.waitOfTimeout)} of query_wait_timeout ` +
+      `On ${where} of PgBouncer tier ${tier}, the oldest waiting client has waited {{ $value }} s ` +
+        '(whole seconds) for a ' +
+        `server connection, at or above ${waitThreshold} s (${percentOf(thresholds.waitOfTimeout)} ` +
+        'of query_wait_timeout ' +
         `${timeout} s), for 5 minutes: at ${timeout} s PgBouncer cancels the client with "query_wait_timeout".`,
     ),
     rule(
@@ -106,8 +109,10 @@ export function pgbouncerRuleGroup(
       '10m',
       `sum(${M.usedServers.name}${bouncers}) >= ${serverThreshold}`,
       `PgBouncer ${tier}: {{ $value }} server connections of its budgeted ${bouncer.bouncerConnections}`,
-      `PgBouncer tier ${tier} holds {{ $value }} server connections to ${budget.database}. Server tier: the budget grants ` +
-        `it ${bouncer.bouncerConnections} (${bouncer.bouncerInstances} bouncer pods with surge × ${bouncer.perBouncer} ` +
+      `PgBouncer tier ${tier} holds {{ $value }} server connections to ${budget.database}. ` +
+        'Server tier: the budget grants ' +
+        `it ${bouncer.bouncerConnections} (${bouncer.bouncerInstances} bouncer pods with surge × ` +
+        `${bouncer.perBouncer} ` +
         `server connections: ${pool}) of ${budget.usable} usable of max_connections ${budget.maxConnections}. ` +
         `More bouncer pods than the budget counted take slots other clients were promised.`,
     ),
@@ -128,7 +133,8 @@ export function pgbouncerRuleGroup(
       `max by (instance, pod) (${M.usedClients.name}${bouncers}) >= ${client.maxClientConn}`,
       `${environment}: PgBouncer ${tier} refuses new clients (max_client_conn ${client.maxClientConn})`,
       `${where} of PgBouncer tier ${tier} holds {{ $value }} client connections, all of max_client_conn ` +
-        `${client.maxClientConn}: new connections fail with "no more connections allowed (max_client_conn)"; ${clientTier}.`,
+        `${client.maxClientConn}: new connections fail with "no more connections allowed ` +
+        `(max_client_conn)"; ${clientTier}.`,
     ),
     rule(
       'PgbouncerDown',
@@ -138,7 +144,8 @@ export function pgbouncerRuleGroup(
       `${environment}: the exporter cannot query PgBouncer ${tier} on {{ $labels.pod }}`,
       `The exporter beside ${where} of PgBouncer tier ${tier} has failed to query its admin console for 5 minutes: ` +
         'the bouncer is down or restarting, or the stats user cannot log in. The other bouncers carry its clients; ' +
-        `the client tier allows ${client.strictCapacity} client connections with ${client.downDuringRollout} bouncer(s) down.`,
+        `the client tier allows ${client.strictCapacity} client connections with ` +
+        `${client.downDuringRollout} bouncer(s) down.`,
     ),
     rule(
       'PgbouncerMetricsMissing',
@@ -147,7 +154,8 @@ export function pgbouncerRuleGroup(
       `absent(${M.up.name}${bouncers})`,
       `${environment}: no PgBouncer ${tier} exporter is scraped`,
       `Prometheus has scraped no exporter of PgBouncer tier ${tier} for 10 minutes: every bouncer pod is down, the ` +
-        'exporter container is not running, or the PodMonitor no longer finds it. None of the bouncer alerts can fire meanwhile.',
+        'exporter container is not running, or the PodMonitor no longer finds it. ' +
+        'None of the bouncer alerts can fire meanwhile.',
     ),
   ];
   return { name: `clientats-${environment}-pgbouncer`, rules };

@@ -19,7 +19,8 @@
 export const PGBOUNCER_EXPORTER_VERSION = 'v0.12.1';
 
 /** The exporter image: the project's own build on quay.io, pinned by version. */
-export const DEFAULT_PGBOUNCER_EXPORTER_IMAGE = `quay.io/prometheuscommunity/pgbouncer-exporter:${PGBOUNCER_EXPORTER_VERSION}`;
+export const DEFAULT_PGBOUNCER_EXPORTER_IMAGE =
+  'quay.io/prometheuscommunity/pgbouncer-exporter:' + PGBOUNCER_EXPORTER_VERSION;
 
 /** The exporter's default listen port (`--web.listen-address=:9127`). */
 export const PGBOUNCER_EXPORTER_PORT = 9127;

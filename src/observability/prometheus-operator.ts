@@ -15,13 +15,22 @@ import { PGBOUNCER_EXPORTER_PORT_NAME, PGBOUNCER_LABEL } from './pgbouncer-metri
 
 /** Where and how the objects are picked up. */
 export interface MonitoringOptions {
-  /** Labels the Prometheus' `podMonitorSelector` / `ruleSelector` match (kube-prometheus-stack: `release: <its release>`). @default {} */
+  /**
+   * Labels the Prometheus' `podMonitorSelector` / `ruleSelector` match (kube-prometheus-stack: `release:
+   * <its release>`). @default {}
+   */
   readonly labels?: Readonly<Record<string, string>>;
-  /** Namespace of the objects (the PodMonitor selects pods in its own namespace). @default none: the namespace applied to */
+  /**
+   * Namespace of the objects (the PodMonitor selects pods in its own namespace). @default none: the
+   * namespace applied to
+   */
   readonly namespace?: string;
   /** Scrape interval. @default '15s' */
   readonly scrapeInterval?: string;
-  /** Label of the dashboard ConfigMap that Grafana's sidecar looks for, and its value. @default { grafana_dashboard: '1' } */
+  /**
+   * Label of the dashboard ConfigMap that Grafana's sidecar looks for, and its value. @default {
+   * grafana_dashboard: '1' }
+   */
   readonly dashboardLabels?: Readonly<Record<string, string>>;
   /** Overrides of the alerts' fractions (`DEFAULT_ALERT_THRESHOLDS`). @default none */
   readonly thresholds?: Partial<AlertThresholds>;

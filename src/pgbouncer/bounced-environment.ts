@@ -47,7 +47,8 @@ export function bouncedEnvironment(chart: Chart, options: BouncedEnvironmentOpti
     // (max_client_conn); the bouncer's exporter and alerts watch the server side (src/synth/render-monitoring.ts).
     insecureDatabase: {
       reason:
-        'it connects to its PgBouncer inside the cluster, which takes plain TCP and encrypts to the server (verify-full)',
+        'it connects to its PgBouncer inside the cluster, which takes plain TCP and encrypts to the ' +
+        'server (verify-full)',
     },
     autoscaling: { minReplicas: 10, maxReplicas: options.maxReplicas ?? 40 },
   });

@@ -77,7 +77,10 @@ function renderEntry(section: Section, name: string, entry: IniEntry): string {
       if (SECRET_KEYS.has(key)) throw secretError(`${section} ${name}`, key);
       const text = renderValue(`${section} ${name}`, key, value);
       // libpq quoting: values with spaces, quotes or backslashes go in single quotes with backslash escapes.
-      return `${key}=${/^[^\s'\\]+$/.test(text) ? text : `'${text.replace(/[\\']/g, (character) => `\\${character}`)}'`}`;
+      const quoted = /^[^\s'\\]+$/.test(text)
+        ? text
+        : `'${text.replace(/[\\']/g, (character) => `\\${character}`)}'`;
+      return `${key}=${quoted}`;
     })
     .join(' ');
 }
@@ -130,7 +133,8 @@ export function parsePgbouncerIni(text: string, source = 'pgbouncer.ini'): Parse
     if (line === '' || line.startsWith(';') || line.startsWith('#')) return;
     if (line.startsWith('%include')) {
       throw new Error(
-        `${where}: %include is not followed by this reader, got ${JSON.stringify(line)}: pass the included file's settings in the same file`,
+        `${where}: %include is not followed by this reader, got ${JSON.stringify(line)}: ` +
+          `pass the included file's settings in the same file`,
       );
     }
     const header = /^\[([^\]]*)\]$/.exec(line);
@@ -138,7 +142,8 @@ export function parsePgbouncerIni(text: string, source = 'pgbouncer.ini'): Parse
       const name = header[1]!.trim().toLowerCase();
       if (!(SECTIONS as readonly string[]).includes(name)) {
         throw new Error(
-          `${where}: unknown section [${header[1]}], expected one of ${SECTIONS.map((known) => `[${known}]`).join(', ')}`,
+          `${where}: unknown section [${header[1]}], expected one of ` +
+            `${SECTIONS.map((known) => `[${known}]`).join(', ')}`,
         );
       }
       section = name as Section;

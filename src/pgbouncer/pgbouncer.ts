@@ -76,7 +76,10 @@ export interface PgBouncerMonitoringProps {
    * commands); userlist.txt needs a line for it. @default 'pgbouncer_exporter'
    */
   readonly statsUser?: string;
-  /** Secret key holding that user's password, given to the exporter as PGPASSWORD. @default key `exporter-password` of the auth Secret */
+  /**
+   * Secret key holding that user's password, given to the exporter as PGPASSWORD. @default key
+   * `exporter-password` of the auth Secret
+   */
   readonly passwordSecret?: SecretKey;
 }
 
@@ -96,7 +99,10 @@ export interface PgBouncerProps {
   readonly databaseAlias?: string;
   /** Users that connect (one pool per user), for the budget. @default ['app'] */
   readonly users?: readonly string[];
-  /** Secret key holding userlist.txt (`"user" "password or SCRAM secret"` lines). @default { name: `${name}-auth`, key: 'userlist.txt' } */
+  /**
+   * Secret key holding userlist.txt (`"user" "password or SCRAM secret"` lines). @default { name:
+   * `${name}-auth`, key: 'userlist.txt' }
+   */
   readonly authSecret?: SecretKey;
   /** @default 'scram-sha-256' */
   readonly authType?: 'scram-sha-256' | 'md5';
@@ -400,7 +406,8 @@ export class PgBouncer extends Construct {
     const ca = this.serverCaSecret;
     if (ca !== undefined) {
       lines.push(
-        `  kubectl create secret generic ${ca.name} -n <namespace> --from-file=${ca.key}=./<the server's CA certificate>`,
+        `  kubectl create secret generic ${ca.name} -n <namespace> --from-file=${ca.key}=./<the ` +
+          `server's CA certificate>`,
       );
     }
     return lines;
@@ -427,7 +434,10 @@ export class PgBouncer extends Construct {
    * manifest): `postgres://user:<password>@<service>:<port>/<database>`.
    */
   public databaseUrlFor(user: string, password = '<password>'): string {
-    return `postgres://${encodeURIComponent(user)}:${password}@${this.name}:${this.port}/${encodeURIComponent(this.databaseAlias)}`;
+    return (
+      `postgres://${encodeURIComponent(user)}:${password}@${this.name}:${this.port}/` +
+      `${encodeURIComponent(this.databaseAlias)}`
+    );
   }
 
   private poolsAt(
@@ -461,21 +471,24 @@ export class PgBouncer extends Construct {
     count('rollingUpdate.maxUnavailable', this.strategy.maxUnavailable, 0);
     if (this.strategy.maxSurge === 0 && this.strategy.maxUnavailable === 0) {
       problems.push(
-        'rollingUpdate.maxSurge and maxUnavailable are both 0: a rollout could never replace a pod, so raise one of them',
+        'rollingUpdate.maxSurge and maxUnavailable are both 0: a rollout could never replace a pod, ' +
+          'so raise one of them',
       );
     }
     if (this.exporter !== undefined) {
       const user = this.exporter.statsUser;
       if (!/^[A-Za-z0-9_.-]+$/.test(user) || this.users.includes(user)) {
         problems.push(
-          `monitoring.statsUser must be a plain user name (letters, digits, "_", ".", "-") other than the pools' users ` +
+          'monitoring.statsUser must be a plain user name (letters, digits, "_", ".", "-") ' +
+            `other than the pools' users ` +
             `[${this.users.join(', ')}], got ${JSON.stringify(user)}`,
         );
       }
     }
     if (this.settings.queryWaitTimeoutSeconds < 1) {
       problems.push(
-        `queryWaitTimeout must be at least 1 s (0 would let clients wait forever), got ${this.settings.queryWaitTimeoutSeconds} s`,
+        'queryWaitTimeout must be at least 1 s (0 would let clients wait forever), ' +
+          `got ${this.settings.queryWaitTimeoutSeconds} s`,
       );
     }
     return problems;

@@ -89,7 +89,8 @@ export function readKubernetesPgbouncerTiers(
       if (asArray(pod.containers).some((container) => isPgbouncerImage(asObject(container).image))) {
         throw new Error(
           `${where} runs PgBouncer but its pgbouncer.ini is not in the input (mounted ConfigMaps: ` +
-            `${mounted.length === 0 ? 'none' : mounted.join(', ')}): pass the ConfigMap, or the ini file with --pgbouncer-replicas`,
+            `${mounted.length === 0 ? 'none' : mounted.join(', ')}): pass the ConfigMap, ` +
+            'or the ini file with --pgbouncer-replicas',
         );
       }
       continue;
@@ -113,7 +114,8 @@ export function readKubernetesPgbouncerTiers(
   for (const [key, entry] of inis) {
     if (!entry.used) {
       throw new Error(
-        `${entry.source}: ConfigMap "${key.split('/')[1]}" holds a pgbouncer.ini that no Deployment in the input mounts: ` +
+        `${entry.source}: ConfigMap "${key.split('/')[1]}" holds a pgbouncer.ini that no Deployment ` +
+          'in the input mounts: ' +
           'pass the Deployment too, so its replicas can be counted',
       );
     }
@@ -165,7 +167,8 @@ export function readComposePgbouncerTiers(
     if (typeof config.content !== 'string') {
       throw new Error(
         `${where} mounts config "${String(mount.source)}", which has no inline content here ` +
-          `(${config.file === undefined ? 'it is not defined' : `file: ${String(config.file)}`}): pass that pgbouncer.ini to check as well`,
+          `(${config.file === undefined ? 'it is not defined' : `file: ${String(config.file)}`}): ` +
+          'pass that pgbouncer.ini to check as well',
       );
     }
     const ini = parsePgbouncerIni(config.content, `${where} pgbouncer.ini`);

@@ -119,7 +119,8 @@ function replicasOf(
   if (mode === 'global') {
     if (options.nodes !== undefined) return options.nodes;
     throw new InputError(
-      `${where} runs one container per node (deploy.mode global) and connects to the database: give the node count with --nodes N`,
+      `${where} runs one container per node (deploy.mode global) and connects to the database: ` +
+        'give the node count with --nodes N',
     );
   }
   if (mode !== 'replicated')

@@ -121,7 +121,8 @@ export function mergeComposeProject(
     if (record?.image === undefined && record?.build === undefined) {
       throw new InputError(
         files.length > 1
-          ? `${first}: service "${name}" has neither image nor build once ${files.map((file) => file.file).join(', ')} ` +
+          ? `${first}: service "${name}" has neither image nor build once ` +
+              `${files.map((file) => file.file).join(', ')} ` +
               'are merged, so Compose refuses it: give the file that defines its image too, base first'
           : `${first}: service "${name}" has neither image nor build, so Compose refuses it on its own: ` +
               'if it overrides a service of another Compose file, check both files together, base first ' +
@@ -177,7 +178,8 @@ function resolveService(
     const found = everyInput.find((candidate) => resolve(candidate.file) === path);
     if (found === undefined) {
       throw new InputError(
-        `${where} extends service "${baseName}" of ${JSON.stringify(reference.file)}, which is not among the files read: ` +
+        `${where} extends service "${baseName}" of ${JSON.stringify(reference.file)}, ` +
+          'which is not among the files read: ' +
           'give that file to check too (or the folder that holds both)',
       );
     }

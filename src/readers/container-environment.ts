@@ -95,7 +95,8 @@ export function containerEnvironment(
       environment[name] = environmentValue(value, `${where} env ${name}`);
     } else if (name.startsWith('POOL_') || name === 'MAX_OVERFLOW' || TIMED.has(name)) {
       throw new InputError(
-        `${where} env ${name} comes from ${show(from)}, which is not in the input: the budget needs its value (use a literal value or include the ConfigMap)`,
+        `${where} env ${name} comes from ${show(from)}, which is not in the input: ` +
+          'the budget needs its value (use a literal value or include the ConfigMap)',
       );
     } else {
       // A secret reference (DATABASE_URL from a Secret): present, value unknown and not needed.
@@ -147,7 +148,8 @@ export function belonging<T>(
   );
   if (elsewhere.length > 1) {
     throw new InputError(
-      `${where}: found ${elsewhere.length} ${kind}s for "${key.split('/')[1]}" in ${elsewhere.map((candidate) => candidate.file).join(', ')}: check one environment at a time`,
+      `${where}: found ${elsewhere.length} ${kind}s for "${key.split('/')[1]}" in ` +
+        `${elsewhere.map((candidate) => candidate.file).join(', ')}: check one environment at a time`,
     );
   }
   return elsewhere[0];

@@ -133,7 +133,8 @@ function buildpackOf(
   if (!urls.some(isPgbouncerBuildpack)) return false;
   if (!buildpackEnabled(environment[BUILDPACK_VARS.enabled])) {
     notes.push(
-      `${source}: the PgBouncer buildpack is disabled (${BUILDPACK_VARS.enabled}=${show(environment[BUILDPACK_VARS.enabled])}): its dynos connect directly`,
+      `${source}: the PgBouncer buildpack is disabled (${BUILDPACK_VARS.enabled}=` +
+        `${show(environment[BUILDPACK_VARS.enabled])}): its dynos connect directly`,
     );
     return false;
   }
@@ -153,7 +154,8 @@ function buildpackTier(
     const entry = env[name];
     if (typeof entry === 'object' && entry !== null && (entry as { value?: unknown }).value === undefined) {
       throw new InputError(
-        `${source}: env ${name} has no value (it is set when the app is created), so the dynos' bouncers cannot be sized: ` +
+        `${source}: env ${name} has no value (it is set when the app is created), ` +
+          `so the dynos' bouncers cannot be sized: ` +
           'give it a "value" in app.json',
       );
     }

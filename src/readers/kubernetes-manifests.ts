@@ -161,7 +161,8 @@ export function readKubernetesObjects(
   for (const { value: autoscaler } of scalers) {
     if ([...used].some((entry) => entry.value === autoscaler)) continue;
     findings.notes.push(
-      `${autoscaler.source}: ${autoscaler.kind} targets ${autoscaler.targetKind} "${autoscaler.targetName}", which is not in the input`,
+      `${autoscaler.source}: ${autoscaler.kind} targets ${autoscaler.targetKind} "` +
+        `${autoscaler.targetName}", which is not in the input`,
     );
   }
   return findings;
@@ -223,7 +224,8 @@ function readWorkload(
     if (record.restartPolicy === 'Always') continue;
     // It finishes before the app containers start, but may overlap the previous pods during a rollout.
     findings.notes.push(
-      `${initWhere} connects to the database before the app starts: not counted, declare it as an other client if it overlaps`,
+      `${initWhere} connects to the database before the app starts: not counted, ` +
+        'declare it as an other client if it overlaps',
     );
   }
   if (clients.length === 0) {
@@ -327,7 +329,8 @@ function refuseIfClient(other: Workload<string>, sources: EnvironmentSources): v
     }
     if (!isDatabaseClient(environment)) continue;
     throw new InputError(
-      `${where} container "${containerName}" connects to the database, but the budget cannot count the pods of a ${other.kind}:` +
+      `${where} container "${containerName}" connects to the database, ` +
+        `but the budget cannot count the pods of a ${other.kind}:` +
         ` check the ${WORKLOAD_KINDS.join(', ')} it renders to instead`,
     );
   }

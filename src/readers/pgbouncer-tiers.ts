@@ -137,7 +137,8 @@ function plainTier(
   if (replicas === undefined) {
     throw new InputError(
       `${file}: a pgbouncer.ini does not say how many bouncers run it: ` +
-        'give the count with --pgbouncer-replicas N (pods incl. HPA max; --pgbouncer-max-surge adds the rollout surge, default 1)',
+        'give the count with --pgbouncer-replicas N (pods incl. HPA max; ' +
+        '--pgbouncer-max-surge adds the rollout surge, default 1)',
     );
   }
   return {

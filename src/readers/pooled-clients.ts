@@ -60,7 +60,8 @@ export function placePooledClients(
     if (target === undefined) {
       if (tiers.length > 0 && options.assumptionNotes !== false) {
         notes.push(
-          `${client.where} takes DATABASE_URL from outside the input: counted behind PgBouncer as DATABASE_POOLER=pgbouncer says ` +
+          `${client.where} takes DATABASE_URL from outside the input: ` +
+            'counted behind PgBouncer as DATABASE_POOLER=pgbouncer says ' +
             '(assumed: the URL names the bouncers, not the database)',
         );
       }
@@ -69,7 +70,8 @@ export function placePooledClients(
     const known = addresses.filter((address): address is TierAddress => address !== undefined);
     if (known.length < addresses.length) {
       notes.push(
-        `${client.where} DATABASE_URL names ${target.host}:${target.port}: counted behind PgBouncer as DATABASE_POOLER=pgbouncer says ` +
+        `${client.where} DATABASE_URL names ${target.host}:${target.port}: ` +
+          'counted behind PgBouncer as DATABASE_POOLER=pgbouncer says ' +
           '(assumed: that is the bouncers, whose address is not in the input)',
       );
       continue;
@@ -83,7 +85,10 @@ export function placePooledClients(
     );
     notes.push(
       `${client.where} has DATABASE_POOLER=pgbouncer but its DATABASE_URL names ${target.host}:${target.port}, ` +
-        `${bouncers.length === 0 ? 'and no PgBouncer tier is in the input' : `not PgBouncer ${bouncers.join(' or ')}`}: ` +
+        (bouncers.length === 0
+          ? 'and no PgBouncer tier is in the input'
+          : `not PgBouncer ${bouncers.join(' or ')}`) +
+        ': ' +
         'counted directly against the database',
     );
   }

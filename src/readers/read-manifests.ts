@@ -144,7 +144,8 @@ export function readManifests(
       if (!isHerokuAppJson(document, file)) {
         if (named) {
           throw new InputError(
-            `${file}: not a Heroku app.json (no "formation" and not named app.json): the budget reads app.json, Kubernetes YAML and Compose files`,
+            `${file}: not a Heroku app.json (no "formation" and not named app.json): ` +
+              'the budget reads app.json, Kubernetes YAML and Compose files',
           );
         }
         continue;
@@ -193,7 +194,8 @@ export function readManifests(
     if (objects.length === 0 || !objects.every(isKubernetesObject)) {
       if (named) {
         throw new InputError(
-          `${file}: neither Kubernetes objects (apiVersion and kind) nor a Compose file (services): the budget reads app.json, Kubernetes YAML and Compose files`,
+          `${file}: neither Kubernetes objects (apiVersion and kind) nor a Compose file (services): ` +
+            'the budget reads app.json, Kubernetes YAML and Compose files',
         );
       }
       continue;

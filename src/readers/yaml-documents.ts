@@ -146,7 +146,8 @@ export function parseYamlDocumentsWithYamlLibrary(file: string, text: string): u
   const refuseTemplate = (): never => {
     const line = text.slice(0, template!.index).split('\n').length;
     throw new InputError(
-      `${file}: a template, not a manifest (${JSON.stringify(template![0])} at line ${line}): render it first, e.g. helm template … | clientats-deploy check - --max-connections N`,
+      `${file}: a template, not a manifest (${JSON.stringify(template![0])} at line ${line}): ` +
+        'render it first, e.g. helm template … | clientats-deploy check - --max-connections N',
     );
   };
   if (

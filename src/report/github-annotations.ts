@@ -174,5 +174,8 @@ function fileOnly(source: string | undefined): { file?: string } {
 }
 
 function fitsText(database: DatabaseBudget): string {
-  return `${database.database} fits: ${database.mode} ${database.totals[database.mode]} ≤ ${database.usable} usable, ${database.spare} spare`;
+  return (
+    `${database.database} fits: ${database.mode} ${database.totals[database.mode]} ≤ ${database.usable}` +
+    ` usable, ${database.spare} spare`
+  );
 }

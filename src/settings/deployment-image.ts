@@ -32,7 +32,8 @@ export function imageProblems(image: string): string[] {
   const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : '';
   if (tag === '' || tag === 'latest') {
     return [
-      `image must carry a pinned tag or digest (e.g. ${DEFAULT_IMAGE}), not latest or none, got ${JSON.stringify(image)}`,
+      `image must carry a pinned tag or digest (e.g. ${DEFAULT_IMAGE}), not latest or none, ` +
+        `got ${JSON.stringify(image)}`,
     ];
   }
   return [];

@@ -26,7 +26,10 @@ export type RenderedEnvironment = Readonly<Record<string, string>>;
 
 const ORDER: readonly string[] = ['NODE_ENV', ...ENVIRONMENT_VARIABLES.map((variable) => variable.name)];
 
-/** Merges layers left to right (later wins) and renders every value as a string, `NODE_ENV` first, then the contract's order. */
+/**
+ * Merges layers left to right (later wins) and renders every value as a string, `NODE_ENV` first, then the
+ * contract's order.
+ */
 export function renderEnvironment(...layers: readonly EnvironmentValues[]): RenderedEnvironment {
   const merged = new Map<string, string>();
   for (const layer of layers) {
@@ -58,7 +61,8 @@ export function environmentProblems(env: RenderedEnvironment, sources: Environme
   for (const [name, value] of Object.entries(env)) {
     if (!ORDER.includes(name)) {
       problems.push(
-        `${name} is not a variable clientats-runtime reads (see the settings table in the README), got ${JSON.stringify(value)}`,
+        `${name} is not a variable clientats-runtime reads (see the settings table in the README), ` +
+          `got ${JSON.stringify(value)}`,
       );
     }
   }
@@ -75,7 +79,8 @@ export function environmentProblems(env: RenderedEnvironment, sources: Environme
   const token = env.HEALTH_CHECK_TOKEN;
   if (token !== undefined && token !== '' && sources.suppliedElsewhere?.HEALTH_CHECK_TOKEN === undefined) {
     problems.push(
-      'HEALTH_CHECK_TOKEN must not be written into a manifest: give it from a secret (e.g. healthCheckTokenSecret), got "***"',
+      'HEALTH_CHECK_TOKEN must not be written into a manifest: give it from a secret (e.g. ' +
+        'healthCheckTokenSecret), got "***"',
     );
   }
   // NODE_ENV only makes the runtime demand a URL; one supplied elsewhere satisfies that.
@@ -85,7 +90,8 @@ export function environmentProblems(env: RenderedEnvironment, sources: Environme
   const url = env.DATABASE_URL;
   if (env.NODE_ENV === 'production' && url !== undefined && hasPassword(url)) {
     problems.push(
-      `DATABASE_URL must not hold a password in a production environment (use a secret), got ${JSON.stringify(redactDatabaseUrl(url))}`,
+      'DATABASE_URL must not hold a password in a production environment (use a secret), ' +
+        `got ${JSON.stringify(redactDatabaseUrl(url))}`,
     );
   }
   return problems;
@@ -99,7 +105,10 @@ function hasPassword(url: string): boolean {
   }
 }
 
-/** An integer setting from a rendered environment, or its contract default when unset or unreadable (validation reports the latter). */
+/**
+ * An integer setting from a rendered environment, or its contract default when unset or unreadable
+ * (validation reports the latter).
+ */
 export function integerSetting(env: RenderedEnvironment, name: EnvironmentVariableName): number {
   const fallback = Number(environmentVariable(name).default);
   const raw = env[name];

@@ -34,7 +34,8 @@ export interface RenderedApp {
 export function renderApp(app: App): RenderedApp {
   if (app.yamlOutputType !== YamlOutputType.FILE_PER_CHART) {
     throw new Error(
-      `synth writes one file per chart: create the App with yamlOutputType FILE_PER_CHART, got ${YamlOutputType[app.yamlOutputType]}`,
+      'synth writes one file per chart: create the App with yamlOutputType FILE_PER_CHART, ' +
+        `got ${YamlOutputType[app.yamlOutputType]}`,
     );
   }
   const files: GeneratedFile[] = [];

@@ -135,7 +135,8 @@ function monitoredBouncer(
   if (tier === undefined || bouncer === undefined) {
     throw new Error(
       `monitoring of ${construct.node.path}: it connects through PgBouncer ${tierName}, which is not rendered ` +
-        'in its chart, so the bouncer alerts have no settings: render the PgBouncer in the chart of the service it fronts',
+        'in its chart, so the bouncer alerts have no settings: ' +
+        'render the PgBouncer in the chart of the service it fronts',
     );
   }
   if (bouncer.exporter === undefined) return undefined;

@@ -61,7 +61,8 @@ export function budgetOfRendered(rendered: RenderedApp, mode: BudgetMode = 'roll
       const workload = ownerOf(rendered.workloads, file, consumer);
       if (workload === undefined) {
         problems.push(
-          `${file}: ${consumer.name} connects to a database, but no construct declares which: render it from a construct that takes a database declaration`,
+          `${file}: ${consumer.name} connects to a database, but no construct declares which: ` +
+            'render it from a construct that takes a database declaration',
         );
       } else {
         assigned.push({ consumer: { ...consumer, source: workload.construct.node.path }, workload, file });
@@ -80,7 +81,9 @@ export function budgetOfRendered(rendered: RenderedApp, mode: BudgetMode = 'roll
     if (first === undefined) declared.set(name, workload);
     else if (!sameDeclaration(first.construct.budgetDatabase, workload.construct.budgetDatabase)) {
       problems.push(
-        `[${workload.environment}] database "${name}" is declared with different limits by ${first.construct.node.path} and ${workload.construct.node.path}: declare it once and share the object`,
+        `[${workload.environment}] database "${name}" is declared with different limits by ` +
+          `${first.construct.node.path} and ${workload.construct.node.path}: ` +
+          'declare it once and share the object',
       );
     }
   }
@@ -95,7 +98,8 @@ export function budgetOfRendered(rendered: RenderedApp, mode: BudgetMode = 'roll
     ];
     if (names.length !== 1) {
       problems.push(
-        `${tier.file}: PgBouncer "${tier.name}" sits in a file with ${names.length === 0 ? 'no' : names.length} declared ` +
+        `${tier.file}: PgBouncer "${tier.name}" sits in a file with ` +
+          `${names.length === 0 ? 'no' : names.length} declared ` +
           'databases, so its server connections cannot be counted: render it in the chart of the service it fronts',
       );
       continue;

@@ -101,7 +101,9 @@ export async function benchGenerator(context: BenchContext): Promise<BenchSectio
     comparisons: defined([compare(measurements, servicesLabel, synthLabel, WALL)]),
     notes: [
       '`npm run synth` runs with CDK8S_OUTDIR set to a temporary directory; dist/ is not touched.',
-      `\`${services} generated services\`: \`node --conditions=clientats-source --import tsx test/bench/synth-services.ts <outdir> ${services}\` (PostgresBackedService × ${services}, each on its own 100-connection database, connection budget registered, budget report written).`,
+      `\`${services} generated services\`: \`node --conditions=clientats-source --import tsx ` +
+        `test/bench/synth-services.ts <outdir> ${services}\` (PostgresBackedService × ${services}, ` +
+        'each on its own 100-connection database, connection budget registered, budget report written).',
       'Wall time includes Node start-up and TypeScript loading through tsx.',
     ],
   };

@@ -21,22 +21,27 @@ const GUIDE_TEN_PODS: KubernetesConsumer = {
 };
 
 describe("computeBudget: the guide's examples", () => {
-  it("counts the Kubernetes example as 78 pool connections steady, not the guide's 39, plus one readiness connection per pod", () => {
-    const budget = computeBudget([GUIDE_KUBERNETES], SERVER_100);
-    const [consumer] = budget.consumers;
-    expect(consumer.poolConnections.steady).toBe(78);
-    expect(consumer.probeConnections.steady).toBe(3);
-    expect(consumer.connections.steady).toBe(81);
-    expect(consumer.perInstance).toBe(27);
-    expect(consumer.arithmetic.steady).toBe('3 pods × (2 pools × (10 + 3) + 1 probe)');
-  });
+  it(
+    "counts the Kubernetes example as 78 pool connections steady, not the guide's 39, " +
+      'plus one readiness connection per pod',
+    () => {
+      const budget = computeBudget([GUIDE_KUBERNETES], SERVER_100);
+      const [consumer] = budget.consumers;
+      expect(consumer.poolConnections.steady).toBe(78);
+      expect(consumer.probeConnections.steady).toBe(3);
+      expect(consumer.connections.steady).toBe(81);
+      expect(consumer.perInstance).toBe(27);
+      expect(consumer.arithmetic.steady).toBe('3 pods × (2 pools × (10 + 3) + 1 probe)');
+    },
+  );
 
   it('reports the Kubernetes example over a 100-connection server once the rollout surge pod is counted', () => {
     const budget = computeBudget([GUIDE_KUBERNETES], SERVER_100);
     expect(budget.totals).toEqual({ steady: 81, rollout: 108, strict: 162 });
     expect(budget.fits).toBe(false);
     expect(budget.violation).toBe(
-      'worst case 108 > 97 usable (max_connections 100 − 3 reserved): 4 pods (3 replicas + 1 surge) × (2 pools × (10 + 3) + 1 probe)',
+      'worst case 108 > 97 usable (max_connections 100 − 3 reserved): 4 pods (3 replicas + 1 surge) ' +
+        '× (2 pools × (10 + 3) + 1 probe)',
     );
   });
 
@@ -47,7 +52,8 @@ describe("computeBudget: the guide's examples", () => {
     expect(budget.fits).toBe(false);
     expect(budget.spare).toBe(-46);
     expect(budget.violation).toBe(
-      'worst case 143 > 97 usable (max_connections 100 − 3 reserved): 13 pods (10 replicas + 3 surge) × (1 pool × (8 + 2) + 1 probe)',
+      'worst case 143 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '13 pods (10 replicas + 3 surge) × (1 pool × (8 + 2) + 1 probe)',
     );
   });
 
@@ -132,7 +138,8 @@ describe('computeBudget', () => {
     const budget = computeBudget([GUIDE_KUBERNETES], SERVER_100, { mode: 'strict' });
     expect(budget.consumers[0].instances.strict).toBe(6);
     expect(budget.violation).toBe(
-      'strict worst case (terminating pods connected) 162 > 97 usable (max_connections 100 − 3 reserved): 6 pods (3 replicas + 3 terminating) × (2 pools × (10 + 3) + 1 probe)',
+      'strict worst case (terminating pods connected) 162 > 97 usable (max_connections 100 − 3 ' +
+        'reserved): 6 pods (3 replicas + 3 terminating) × (2 pools × (10 + 3) + 1 probe)',
     );
   });
 
@@ -190,7 +197,10 @@ describe('computeBudget', () => {
     );
     expect(budget.totals.rollout).toBe(33 + 18 + 2);
     expect(budget.violation).toBe(
-      'worst case 53 > 47 usable (max_connections 50 − 3 reserved) on database shared-db: web 3 pods (2 replicas + 1 surge) × (1 pool × (10 + 0) + 1 probe) = 33 + worker 3 containers × (1 pool × (5 + 0) + 1 probe) = 18 + migrations 2 (migration job) = 2',
+      'worst case 53 > 47 usable (max_connections 50 − 3 reserved) on database shared-db: ' +
+        'web 3 pods (2 replicas + 1 surge) × (1 pool × (10 + 0) + 1 probe) ' +
+        '= 33 + worker 3 containers × (1 pool × (5 + 0) + 1 probe) = 18 + migrations 2 (migration job) ' +
+        '= 2',
     );
   });
 
@@ -300,7 +310,8 @@ describe('usableSlots', () => {
     ).toEqual({
       usable: 400,
       arithmetic:
-        'max_connections 420 − 6 reserved (3 superuser + 1 reserved_connections + 2 provider) − 10 headroom − 4 already connected',
+        'max_connections 420 − 6 reserved (3 superuser + 1 reserved_connections + 2 provider) ' +
+        '− 10 headroom − 4 already connected',
     });
   });
 });

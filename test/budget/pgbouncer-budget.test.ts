@@ -114,35 +114,39 @@ describe('pgbouncerBudget', () => {
   // 13 instances with the 25 % surge × 11 = 143 connections, which cannot fit 97 usable directly.
   const guideFleet = { name: 'api', instances: 13, perInstance: 11 };
 
-  it("fits the guide's 10 pods through two bouncers: 3 bouncer pods × 25 + 2 direct <= 97, 143 clients <= 2 × 100", () => {
-    const budget = pgbouncerBudget({
-      usable: 97,
-      bouncer: oneDatabase(['app'], { defaultPoolSize: 20, reservePoolSize: 5 }),
-      fleet: { replicas: 2 },
-      behind: [guideFleet],
-      direct: [{ name: 'migrations', instances: 1, perInstance: 2 }],
-    });
-    expect(budget.server).toEqual({
-      bouncerInstances: 3,
-      bouncerConnections: 75,
-      direct: 2,
-      total: 77,
-      usable: 97,
-      fits: true,
-    });
-    expect(budget.client).toEqual({
-      demand: 143,
-      maxClientConn: 100,
-      servingBouncers: 2,
-      downDuringRollout: 1,
-      capacity: 200,
-      strictCapacity: 100,
-      fits: true,
-      fitsStrict: false,
-      assumption: SPREAD_ASSUMPTION,
-    });
-    expect(budget.fits).toBe(true);
-  });
+  it(
+    "fits the guide's 10 pods through two bouncers: 3 bouncer pods × 25 + 2 direct <= 97, " +
+      '143 clients <= 2 × 100',
+    () => {
+      const budget = pgbouncerBudget({
+        usable: 97,
+        bouncer: oneDatabase(['app'], { defaultPoolSize: 20, reservePoolSize: 5 }),
+        fleet: { replicas: 2 },
+        behind: [guideFleet],
+        direct: [{ name: 'migrations', instances: 1, perInstance: 2 }],
+      });
+      expect(budget.server).toEqual({
+        bouncerInstances: 3,
+        bouncerConnections: 75,
+        direct: 2,
+        total: 77,
+        usable: 97,
+        fits: true,
+      });
+      expect(budget.client).toEqual({
+        demand: 143,
+        maxClientConn: 100,
+        servingBouncers: 2,
+        downDuringRollout: 1,
+        capacity: 200,
+        strictCapacity: 100,
+        fits: true,
+        fitsStrict: false,
+        assumption: SPREAD_ASSUMPTION,
+      });
+      expect(budget.fits).toBe(true);
+    },
+  );
 
   it.each([
     // replicas, hpa max, hpa min, strategy, bouncer instances (server side), serving (client side), down during rollout

@@ -21,10 +21,12 @@ describe('pgbouncerBudgetLines', () => {
       '| tier | counted | total | bound | verdict |',
       '|---|---|---|---|---|',
       '| server (PostgreSQL) | 3 bouncer pods × 31 server connections + 2 direct | 95 | ≤ 97 usable | fits |',
-      '| client (even spread) | app instances × per_instance behind the bouncers | 500 | ≤ 2 × max_client_conn 500 = 1000 | fits |',
+      '| client (even spread) | app instances × per_instance behind the bouncers | 500 | ≤ 2 × ' +
+        'max_client_conn 500 = 1000 | fits |',
       '| client (strict: 1 bouncer(s) down in a rollout) | same | 500 | ≤ 1 × 500 = 500 | fits |',
       '',
-      'Assumption: client connections spread evenly over the serving bouncers (a Service balances connections, not queries); ' +
+      'Assumption: client connections spread evenly over the serving bouncers (a Service balances ' +
+        'connections, not queries); ' +
         'the strict bound also takes the bouncers a rollout may have down out of service.',
     ]);
   });
@@ -43,7 +45,8 @@ describe('pgbouncerBudgetLines', () => {
     const lines = pgbouncerBudgetLines('bouncer', budget);
     expect(lines[0]).toBe('#### PgBouncer tier `bouncer`: **over budget**');
     expect(lines[4]).toBe(
-      '| server (PostgreSQL) | 3 bouncer pods × 25 server connections (pools add up to 40, capped by max_db/user_connections) ' +
+      '| server (PostgreSQL) | 3 bouncer pods × 25 server connections (pools add up to 40, ' +
+        'capped by max_db/user_connections) ' +
         '+ 0 direct | 75 | ≤ 50 usable | **over budget** |',
     );
   });
@@ -67,7 +70,8 @@ describe('pgbouncerBudgetLines for a bouncer in every dyno', () => {
       '',
       '| tier | counted | total | bound | verdict |',
       '|---|---|---|---|---|',
-      '| server (PostgreSQL) | 20 dynos, each with its own bouncer, × 5 server connections + 0 direct | 100 | ≤ 117 usable | fits |',
+      '| server (PostgreSQL) | 20 dynos, each with its own bouncer, ' +
+        '× 5 server connections + 0 direct | 100 | ≤ 117 usable | fits |',
       "| client (per dyno) | one dyno's connections to its own bouncer | 16 | ≤ max_client_conn 100 | fits |",
       '',
       "Assumption: one PgBouncer runs inside every dyno and serves only that dyno's connections, so the client " +

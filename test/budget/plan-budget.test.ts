@@ -17,7 +17,9 @@ describe('planPoolSize', () => {
     expect(result.budget.totals.rollout).toBe(91);
     expect(result.next?.totals.rollout).toBe(104);
     expect(result.summary).toBe(
-      'largest POOL_SIZE that fits: 4 — rollout 91 ≤ 97 usable (max_connections 100 − 3 reserved): 13 pods (10 replicas + 3 surge) × (1 pool × (4 + 2) + 1 probe); POOL_SIZE 5 would need 104 > 97',
+      'largest POOL_SIZE that fits: 4 — rollout 91 ≤ 97 usable (max_connections 100 − 3 reserved): ' +
+        '13 pods (10 replicas + 3 surge) × (1 pool × (4 + 2) + 1 probe); ' +
+        'POOL_SIZE 5 would need 104 > 97',
     );
   });
 
@@ -34,7 +36,8 @@ describe('planPoolSize', () => {
     const result = planPoolSize(TEN_PODS, { name: 'db', maxConnections: 40 });
     expect(result.value).toBeUndefined();
     expect(result.summary).toBe(
-      'no POOL_SIZE fits: even POOL_SIZE 1 needs rollout 52 > 37 usable (max_connections 40 − 3 reserved): 13 pods (10 replicas + 3 surge) × (1 pool × (1 + 2) + 1 probe)',
+      'no POOL_SIZE fits: even POOL_SIZE 1 needs rollout 52 > 37 usable (max_connections 40 − 3 ' +
+        'reserved): 13 pods (10 replicas + 3 surge) × (1 pool × (1 + 2) + 1 probe)',
     );
   });
 });

@@ -27,7 +27,9 @@ describe('checkRuntimeTiming', () => {
     });
     expect(check.ok).toBe(false);
     expect(check.message).toBe(
-      'readiness probe timeoutSeconds 3 must exceed READINESS_TIMEOUT_MS 3000 ms, or the probe gives up before the runtime answers 503: raise timeoutSeconds to 4 or lower READINESS_TIMEOUT_MS',
+      'readiness probe timeoutSeconds 3 must exceed READINESS_TIMEOUT_MS 3000 ms, ' +
+        'or the probe gives up before the runtime answers 503: ' +
+        'raise timeoutSeconds to 4 or lower READINESS_TIMEOUT_MS',
     );
   });
 
@@ -39,7 +41,8 @@ describe('checkRuntimeTiming', () => {
       gracePeriodField: 'stop_grace_period',
     });
     expect(check.message).toBe(
-      'stop_grace_period 25 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 20000 = 25000 ms, or the process is killed before it drains: raise stop_grace_period to 26 s or lower the shutdown delays',
+      'stop_grace_period 25 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 20000 = 25000 ms, ' +
+        'or the process is killed before it drains: raise stop_grace_period to 26 s or lower the shutdown delays',
     );
   });
 

@@ -25,7 +25,8 @@ describe('src/cli/bin.mjs', () => {
     );
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(
-      'worst case 143 > 97 usable (max_connections 100 − 3 reserved): 13 pods (10 replicas + 3 surge) × (1 pool × (8 + 2) + 1 probe)',
+      'worst case 143 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '13 pods (10 replicas + 3 surge) × (1 pool × (8 + 2) + 1 probe)',
     );
   });
 

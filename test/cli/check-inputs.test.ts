@@ -23,9 +23,11 @@ const BIN = resolve('src/cli/bin.mjs');
 const HAND_WRITTEN = resolve('test/fixtures/budget/hand-written/clientats.yaml');
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 const OVER_BUDGET =
-  '  OVER BUDGET by 92: worst case 189 > 97 usable (max_connections 100 − 3 reserved): 7 pods (6 HPA max + 1 surge) × (2 pools × (10 + 3) + 1 probe)\n';
+  '  OVER BUDGET by 92: worst case 189 > 97 usable (max_connections 100 − 3 reserved): ' +
+  '7 pods (6 HPA max + 1 surge) × (2 pools × (10 + 3) + 1 probe)\n';
 const NOT_REGULAR =
-  'not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -';
+  'not a regular file: check reads regular files only; remove it, name the files to check, ' +
+  'or pipe a stream into check -';
 
 let root: string;
 
@@ -70,7 +72,8 @@ describe('clientats-deploy check: which inputs are read', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(OVER_BUDGET);
     expect(result.stdout).toContain(
-      '  ok    clientats (linked-folder/service/clientats.yaml#2): readiness probe timeoutSeconds 3 > READINESS_TIMEOUT_MS 1500 ms\n',
+      '  ok    clientats (linked-folder/service/clientats.yaml#2): ' +
+        'readiness probe timeoutSeconds 3 > READINESS_TIMEOUT_MS 1500 ms\n',
     );
   });
 
@@ -81,7 +84,8 @@ describe('clientats-deploy check: which inputs are read', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(OVER_BUDGET);
     expect(result.stdout).toContain(
-      '  ok    clientats (linked-file/deploy.yaml#2): readiness probe timeoutSeconds 3 > READINESS_TIMEOUT_MS 1500 ms\n',
+      '  ok    clientats (linked-file/deploy.yaml#2): readiness probe timeoutSeconds 3 > ' +
+        'READINESS_TIMEOUT_MS 1500 ms\n',
     );
   });
 
@@ -124,7 +128,8 @@ describe('clientats-deploy check: which inputs are read', () => {
       status: 2,
       stdout: '',
       stderr:
-        'clientats-deploy: big/huge.yaml: 52428800 bytes, above the 10 MiB (10485760 bytes) input cap: split it into smaller files\n',
+        'clientats-deploy: big/huge.yaml: 52428800 bytes, above the 10 MiB (10485760 bytes) ' +
+        'input cap: split it into smaller files\n',
     });
   });
 });
@@ -158,7 +163,8 @@ describe('clientats-deploy check - (standard input)', () => {
       status: 2,
       stdout: '',
       stderr:
-        'clientats-deploy: -: standard input is larger than the 10 MiB (10485760 bytes) input cap: split it and check the parts\n',
+        'clientats-deploy: -: standard input is larger than the 10 MiB (10485760 bytes) input cap: ' +
+        'split it and check the parts\n',
     });
   });
 
@@ -197,13 +203,15 @@ describe('clientats-deploy options', () => {
       status: 2,
       stdout: '',
       stderr:
-        'clientats-deploy: --max-connections given twice, "100" and "200": give it once (a repeated option is not last-one-wins)\n',
+        'clientats-deploy: --max-connections given twice, "100" and "200": ' +
+        'give it once (a repeated option is not last-one-wins)\n',
     });
     expect(bin(['check', '--json', '-h', '--help'])).toEqual({
       status: 2,
       stdout: '',
       stderr:
-        'clientats-deploy: --help given twice (as -h and --help): give it once (a repeated option is not last-one-wins)\n',
+        'clientats-deploy: --help given twice (as -h and --help): ' +
+        'give it once (a repeated option is not last-one-wins)\n',
     });
   });
 
@@ -371,7 +379,8 @@ describe('clientats-deploy check DIR: pgbouncer.ini files in a folder walk', () 
     const json = JSON.parse(outcome.stdout) as { databases: TieredDatabaseBudget[]; notes: string[] };
     expect(json.databases[0]!.pgbouncer!.map((tier) => tier.budget.server.bouncerConnections)).toEqual([75]);
     expect(json.notes).toContain(
-      `${join(inis.path, 'linked/pgbouncer.ini')}: same file as ${join(inis.path, 'linked/also-pgbouncer.ini')}, read once`,
+      `${join(inis.path, 'linked/pgbouncer.ini')}: same file as ` +
+        `${join(inis.path, 'linked/also-pgbouncer.ini')}, read once`,
     );
   });
 
@@ -389,7 +398,8 @@ describe('clientats-deploy check DIR: pgbouncer.ini files in a folder walk', () 
     );
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toContain(
-      `note: ${join(inis.path, 'other/setup.ini')}: not a PgBouncer config (no [pgbouncer] or [databases] section): skipped\n`,
+      `note: ${join(inis.path, 'other/setup.ini')}: not a PgBouncer config (no [pgbouncer] or ` +
+        `[databases] section): skipped\n`,
     );
   });
 
@@ -421,7 +431,8 @@ describe('clientats-deploy check DIR: pgbouncer.ini files in a folder walk', () 
     expect(outcome.code).toBe(2);
     expect(outcome.stderr).toBe(
       `clientats-deploy: ${ini}: a pgbouncer.ini does not say how many bouncers run it: ` +
-        'give the count with --pgbouncer-replicas N (pods incl. HPA max; --pgbouncer-max-surge adds the rollout surge, default 1)\n',
+        'give the count with --pgbouncer-replicas N (pods incl. HPA max; ' +
+        '--pgbouncer-max-surge adds the rollout surge, default 1)\n',
     );
   });
 });

@@ -68,7 +68,8 @@ describe('readLiveDatabase against a real PostgreSQL with max_connections 20', (
     const url = `postgres://postgres:wrong-secret@127.0.0.1:${database.port}/postgres`;
     const error = await readLiveDatabase(url).catch((caught: Error) => caught);
     expect((error as Error).message).toBe(
-      `cannot read connection limits from postgres://postgres:***@127.0.0.1:${database.port}/postgres: password authentication failed for user "postgres"`,
+      `cannot read connection limits from postgres://postgres:***@127.0.0.1:${database.port}` +
+        '/postgres: password authentication failed for user "postgres"',
     );
   });
 });

@@ -33,7 +33,8 @@ describe('clientats-deploy check: no false "fits"', () => {
       '  app rollout: 10 containers × (1 pool × (10 + 0) + 1 probe) = 110 (100 pool + 10 probe)\n',
     );
     expect(result.stdout).toContain(
-      'note: docker-compose.override.yml: merged into docker-compose.yml (service "app"), as docker compose does with the override file next to its base file\n',
+      'note: docker-compose.override.yml: merged into docker-compose.yml (service "app"), ' +
+        'as docker compose does with the override file next to its base file\n',
     );
   });
 

@@ -55,15 +55,18 @@ describe('templates/github/connection-budget.yml on test/fixtures/pr', () => {
       .split('\n')
       .filter((line) => line.startsWith('::') && !line.startsWith('::group') && !line.startsWith('::end'));
     const violation =
-      'clientats-db is OVER BUDGET by 23: worst case 120 > 97 usable (max_connections 100 − 3 reserved) on database clientats-db:' +
+      'clientats-db is OVER BUDGET by 23: worst case 120 > 97 usable (max_connections 100 − 3 ' +
+      'reserved) on database clientats-db:' +
       ' search 3 pods (2 HPA max + 1 surge) × (1 pool × (3 + 0) + 1 probe) = 12' +
       ' + clientats 4 pods (3 replicas + 1 surge) × (2 pools × (10 + 3) + 1 probe) = 108';
     const change = 'clientats-db rollout 87 → 120 (+33), spare 10 → −23: now OVER BUDGET';
     expect(commands).toEqual([
       `::error file=head/autoscaler.k8s.yaml,line=11,title=connection budget%3A clientats-db over by 23::${change}.` +
-        ` search holds 12 of 120 rollout connections (3 pods (2 HPA max + 1 surge) × (1 pool × (3 + 0) + 1 probe)). ${violation}`,
+        ' search holds 12 of 120 rollout connections (3 pods (2 HPA max + 1 surge) ' +
+        `× (1 pool × (3 + 0) + 1 probe)). ${violation}`,
       `::error file=head/clientats.k8s.yaml,line=11,title=connection budget%3A clientats-db over by 23::${change}.` +
-        ` clientats holds 108 of 120 rollout connections (4 pods (3 replicas + 1 surge) × (2 pools × (10 + 3) + 1 probe)). ${violation}`,
+        ' clientats holds 108 of 120 rollout connections (4 pods (3 replicas + 1 surge) ' +
+        `× (2 pools × (10 + 3) + 1 probe)). ${violation}`,
     ]);
     // Line 11 of head/autoscaler.k8s.yaml is the HPA's maxReplicas; of head/clientats.k8s.yaml, the new maxSurge.
     expect(readFileSync(join(FIXTURES, 'head/autoscaler.k8s.yaml'), 'utf8').split('\n')[10]).toBe(
@@ -87,7 +90,8 @@ describe('templates/github/connection-budget.yml on test/fixtures/pr', () => {
       .filter((line) => line.startsWith('| '));
     expect(rows.slice(0, 5)).toEqual([
       '| database | consumer | steady | rollout | strict | spare | verdict |',
-      '| clientats-db | **total** | 84 → 89 (+5) | 87 → 120 (+33) | 168 → 178 (+10) | 10 → −23 (−33) | ❌ now OVER BUDGET |',
+      '| clientats-db | **total** | 84 → 89 (+5) | 87 → 120 (+33) | 168 → 178 (+10) | 10 → −23 (−33) ' +
+        '| ❌ now OVER BUDGET |',
       '| | search (kubernetes) | — → 8 | — → 12 | — → 16 | | added |',
       '| | clientats (kubernetes) | 81 | 81 → 108 (+27) | 162 | | changed |',
       '| | reports (kubernetes) | 3 → — | 6 → — | 6 → — | | removed |',
@@ -146,7 +150,9 @@ describe('check --format github on bad input', () => {
       { encoding: 'utf8' },
     );
     expect(result.status).toBe(2);
-    const message = `${file}: Deployment "reports" spec.replicas must be an integer >= 0, got "1" (a string: write 1 without quotes)`;
+    const message =
+      `${file}: Deployment "reports" spec.replicas must be an integer >= 0, got "1" (a string: ` +
+      'write 1 without quotes)';
     expect(result.stdout).toBe(
       `::error file=${escapeProperty(file)},line=6,title=clientats-deploy check%3A bad input::${message}\n`,
     );
@@ -165,7 +171,9 @@ describe('check --format github on bad input', () => {
       { encoding: 'utf8' },
     );
     expect(result.status).toBe(2);
-    const message = `${file}: Deployment "reports" container "reports": POOL_SIZE must be an integer from 1 to 10000, got "0"`;
+    const message =
+      `${file}: Deployment "reports" container "reports": POOL_SIZE must be an integer from 1 to ` +
+      '10000, got "0"';
     // Line 19 is the env entry `- name: POOL_SIZE`.
     expect(result.stdout).toBe(
       `::error file=${escapeProperty(file)},line=19,title=clientats-deploy check%3A bad input::${message}\n`,

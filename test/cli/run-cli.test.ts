@@ -30,7 +30,8 @@ describe('clientats-deploy check on manifests', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(
-      '  OVER BUDGET by 92: worst case 189 > 97 usable (max_connections 100 − 3 reserved): 7 pods (6 HPA max + 1 surge) × (2 pools × (10 + 3) + 1 probe)\n',
+      '  OVER BUDGET by 92: worst case 189 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '7 pods (6 HPA max + 1 surge) × (2 pools × (10 + 3) + 1 probe)\n',
     );
     expect(result.stdout).toContain(
       '  clientats steady: 6 pods (HPA max) × (2 pools × (10 + 3) + 1 probe) = 162 (156 pool + 6 probe)\n',
@@ -50,7 +51,9 @@ describe('clientats-deploy check on manifests', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('  fits: rollout 87 ≤ 97 usable, 10 spare\n');
     expect(result.stdout).toContain(
-      '  FAIL  worker (test/fixtures/budget/compose/docker-compose.yml): stop_grace_period 5 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 10000 = 15000 ms, or the process is killed before it drains: raise stop_grace_period to 16 s or lower the shutdown delays\n',
+      '  FAIL  worker (test/fixtures/budget/compose/docker-compose.yml): ' +
+        'stop_grace_period 5 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 10000 = 15000 ms, ' +
+        'or the process is killed before it drains: raise stop_grace_period to 16 s or lower the shutdown delays\n',
     );
     expect(result.stdout.endsWith('\nresult: fits, but 1 runtime check failed\n')).toBe(true);
   });
@@ -59,52 +62,59 @@ describe('clientats-deploy check on manifests', () => {
     const result = await run('check', `${FIXTURES}/heroku`, '--provider', 'heroku:essential-2', '--markdown');
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      '❌ OVER BUDGET by 31: worst case 68 > 37 usable (max_connections 40 − 3 reserved): 4 dynos (2 + 2 preboot) × (1 pool × (12 + 4) + 1 probe)',
+      '❌ OVER BUDGET by 31: worst case 68 > 37 usable (max_connections 40 − 3 reserved): ' +
+        '4 dynos (2 + 2 preboot) × (1 pool × (12 + 4) + 1 probe)',
     );
   });
 
-  it('checks a synthesized directory against the databases its connection-budget.json declares, hand edits included', async () => {
-    const directory = mkdtempSync(join(tmpdir(), 'budget-dist-'));
-    directories.push(directory);
-    cpSync(HAND_WRITTEN, join(directory, 'clientats.k8s.yaml'));
-    const declared = computeBudget(
-      [
-        {
-          kind: 'kubernetes',
-          name: 'clientats',
-          replicas: 3,
-          hpaMaxReplicas: 6,
-          strategy: { type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 },
-          pool: { poolSize: 10, poolCount: 2, maxOverflow: 3 },
-        },
-        { kind: 'other', name: 'migrations', connections: 2, description: 'migration job' },
-      ],
-      { name: 'clientats-db', maxConnections: 200 },
-    );
-    const withArtifact = {
-      ...declared,
-      consumers: declared.consumers.map((consumer) =>
-        consumer.kind === 'other' ? consumer : { ...consumer, artifact: 'clientats.k8s.yaml' },
-      ),
-    };
-    writeFileSync(
-      join(directory, 'connection-budget.json'),
-      formatJson(buildReport('rollout', [withArtifact], [])),
-    );
-    const fits = await run('check', directory, '--json');
-    expect(fits.code).toBe(0);
-    expect(
-      (JSON.parse(fits.stdout) as { databases: { database: string; totals: { rollout: number } }[] })
-        .databases[0],
-    ).toMatchObject({ database: 'clientats-db', totals: { rollout: 191 } });
-    const manifest = join(directory, 'clientats.k8s.yaml');
-    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('maxReplicas: 6', 'maxReplicas: 8'));
-    const edited = await run('check', directory);
-    expect(edited.code).toBe(1);
-    expect(edited.stdout).toContain(
-      'OVER BUDGET by 48: worst case 245 > 197 usable (max_connections 200 − 3 reserved) on database clientats-db: clientats 9 pods (8 HPA max + 1 surge) × (2 pools × (10 + 3) + 1 probe) = 243 + migrations 2 (migration job) = 2\n',
-    );
-  });
+  it(
+    'checks a synthesized directory against the databases its connection-budget.json declares, ' +
+      'hand edits included',
+    async () => {
+      const directory = mkdtempSync(join(tmpdir(), 'budget-dist-'));
+      directories.push(directory);
+      cpSync(HAND_WRITTEN, join(directory, 'clientats.k8s.yaml'));
+      const declared = computeBudget(
+        [
+          {
+            kind: 'kubernetes',
+            name: 'clientats',
+            replicas: 3,
+            hpaMaxReplicas: 6,
+            strategy: { type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 },
+            pool: { poolSize: 10, poolCount: 2, maxOverflow: 3 },
+          },
+          { kind: 'other', name: 'migrations', connections: 2, description: 'migration job' },
+        ],
+        { name: 'clientats-db', maxConnections: 200 },
+      );
+      const withArtifact = {
+        ...declared,
+        consumers: declared.consumers.map((consumer) =>
+          consumer.kind === 'other' ? consumer : { ...consumer, artifact: 'clientats.k8s.yaml' },
+        ),
+      };
+      writeFileSync(
+        join(directory, 'connection-budget.json'),
+        formatJson(buildReport('rollout', [withArtifact], [])),
+      );
+      const fits = await run('check', directory, '--json');
+      expect(fits.code).toBe(0);
+      expect(
+        (JSON.parse(fits.stdout) as { databases: { database: string; totals: { rollout: number } }[] })
+          .databases[0],
+      ).toMatchObject({ database: 'clientats-db', totals: { rollout: 191 } });
+      const manifest = join(directory, 'clientats.k8s.yaml');
+      writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('maxReplicas: 6', 'maxReplicas: 8'));
+      const edited = await run('check', directory);
+      expect(edited.code).toBe(1);
+      expect(edited.stdout).toContain(
+        'OVER BUDGET by 48: worst case 245 > 197 usable (max_connections 200 − 3 reserved) ' +
+          'on database clientats-db: clientats 9 pods (8 HPA max + 1 surge) × (2 pools × (10 + 3) ' +
+          '+ 1 probe) = 243 + migrations 2 (migration job) = 2\n',
+      );
+    },
+  );
 });
 
 describe('clientats-deploy check on flags', () => {
@@ -122,7 +132,8 @@ describe('clientats-deploy check on flags', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      '  OVER BUDGET by 46: worst case 143 > 97 usable (max_connections 100 − 3 reserved): 13 pods (10 replicas + 3 surge) × (1 pool × (8 + 2) + 1 probe)\n',
+      '  OVER BUDGET by 46: worst case 143 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '13 pods (10 replicas + 3 surge) × (1 pool × (8 + 2) + 1 probe)\n',
     );
   });
 
@@ -174,7 +185,9 @@ describe('clientats-deploy plan and providers', () => {
     expect(result).toEqual({
       code: 0,
       stdout:
-        'largest POOL_SIZE that fits: 4 — rollout 91 ≤ 97 usable (max_connections 100 − 3 reserved): 13 pods (10 replicas + 3 surge) × (1 pool × (4 + 2) + 1 probe); POOL_SIZE 5 would need 104 > 97\n',
+        'largest POOL_SIZE that fits: 4 — rollout 91 ≤ 97 usable (max_connections 100 − 3 reserved): ' +
+        '13 pods (10 replicas + 3 surge) × (1 pool × (4 + 2) + 1 probe); ' +
+        'POOL_SIZE 5 would need 104 > 97\n',
       stderr: '',
     });
   });
@@ -192,7 +205,9 @@ describe('clientats-deploy plan and providers', () => {
       '100',
     );
     expect(result.stdout).toBe(
-      'largest HPA maxReplicas that fits: 6 — rollout 88 ≤ 97 usable (max_connections 100 − 3 reserved): 8 pods (6 HPA max + 2 surge) × (1 pool × (8 + 2) + 1 probe); HPA maxReplicas 7 would need 99 > 97\n',
+      'largest HPA maxReplicas that fits: 6 — rollout 88 ≤ 97 usable (max_connections 100 − 3 ' +
+        'reserved): 8 pods (6 HPA max + 2 surge) × (1 pool × (8 + 2) + 1 probe); ' +
+        'HPA maxReplicas 7 would need 99 > 97\n',
     );
   });
 
@@ -238,7 +253,11 @@ describe('clientats-deploy bad input', () => {
     ],
     [
       ['check', '--replicas', '3', '--max-connections', '100', '--bogus'],
-      'unknown option --bogus for check: allowed are --help, --version, --json, --markdown, --max-connections, --provider, --database-url, --database-name, --reserved, --headroom, --ignore-connected, --replicas, --pool-size, --pool-count, --max-overflow, --max-surge, --max-unavailable, --strategy, --hpa-max, --platform, --strict, --preboot, --nodes, --pgbouncer-replicas, --pgbouncer-max-surge, --pgbouncer-users, --format, --baseline',
+      'unknown option --bogus for check: allowed are --help, --version, --json, --markdown, ' +
+        '--max-connections, --provider, --database-url, --database-name, --reserved, --headroom, ' +
+        '--ignore-connected, --replicas, --pool-size, --pool-count, --max-overflow, --max-surge, ' +
+        '--max-unavailable, --strategy, --hpa-max, --platform, --strict, --preboot, --nodes, ' +
+        '--pgbouncer-replicas, --pgbouncer-max-surge, --pgbouncer-users, --format, --baseline',
     ],
     [
       ['check', '--replicas', '3'],
@@ -246,11 +265,13 @@ describe('clientats-deploy bad input', () => {
     ],
     [
       ['check', '--replicas', '3', '--max-connections', '100', '--provider', 'heroku:standard-0'],
-      '--max-connections, --provider and --database-url are alternatives: give one, got --max-connections and --provider',
+      '--max-connections, --provider and --database-url are alternatives: give one, ' +
+        'got --max-connections and --provider',
     ],
     [
       ['check', '--replicas', '3', '--provider', 'heroku:hobby'],
-      '--provider must be a preset name (list them with: clientats-deploy providers) or aws-rds:<N>gib or digitalocean:<N>gib, got "heroku:hobby"',
+      '--provider must be a preset name (list them with: clientats-deploy providers) ' +
+        'or aws-rds:<N>gib or digitalocean:<N>gib, got "heroku:hobby"',
     ],
     [
       ['check', '--replicas', '3', '--database-url', 'mysql://root:hunter2@db/app'],
@@ -262,7 +283,8 @@ describe('clientats-deploy bad input', () => {
     ],
     [
       ['check'],
-      'nothing to check: give files or directories (e.g. dist) or describe a service with --replicas, --pool-size, --pool-count, --max-overflow',
+      'nothing to check: give files or directories (e.g. dist) ' +
+        'or describe a service with --replicas, --pool-size, --pool-count, --max-overflow',
     ],
     [
       ['check', 'test/fixtures/budget/missing.yaml', '--max-connections', '100'],
@@ -270,11 +292,13 @@ describe('clientats-deploy bad input', () => {
     ],
     [
       ['check', HAND_WRITTEN],
-      'no database given: pass --max-connections N, --provider NAME or --database-url URL (or check a synthesized dist/ holding connection-budget.json)',
+      'no database given: pass --max-connections N, --provider NAME or --database-url URL (or check ' +
+        'a synthesized dist/ holding connection-budget.json)',
     ],
     [
       ['check', `${FIXTURES}/bad/malformed.yaml`, '--max-connections', '100'],
-      `${FIXTURES}/bad/malformed.yaml: not valid YAML at line 6, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+      `${FIXTURES}/bad/malformed.yaml: not valid YAML at line 6, column 1: ` +
+        'Flow sequence in block collection must be sufficiently indented and end with a ]',
     ],
     [
       ['check', `${FIXTURES}/bad/app.json`, '--max-connections', '100'],
@@ -282,7 +306,9 @@ describe('clientats-deploy bad input', () => {
     ],
     [
       ['check', `${FIXTURES}/bad/service-only.yaml`, '--max-connections', '100'],
-      `${FIXTURES}/bad/service-only.yaml: has no Deployment, StatefulSet, ReplicaSet, ReplicationController, DaemonSet, Pod, Job, CronJob, HorizontalPodAutoscaler, ScaledObject, ConfigMap, Secret (found Service): nothing the budget reads`,
+      `${FIXTURES}/bad/service-only.yaml: has no Deployment, StatefulSet, ReplicaSet, ` +
+        'ReplicationController, DaemonSet, Pod, Job, CronJob, HorizontalPodAutoscaler, ScaledObject, ' +
+        'ConfigMap, Secret (found Service): nothing the budget reads',
     ],
     [
       ['check', `${FIXTURES}/bad/replicas-word.yaml`, '--max-connections', '100'],
@@ -290,7 +316,8 @@ describe('clientats-deploy bad input', () => {
     ],
     [
       ['check', `${FIXTURES}/bad/pool-size-zero.yaml`, '--max-connections', '100'],
-      `${FIXTURES}/bad/pool-size-zero.yaml: Deployment "clientats" container "app": POOL_SIZE must be an integer from 1 to 10000, got "0"`,
+      `${FIXTURES}/bad/pool-size-zero.yaml: Deployment "clientats" container "app": ` +
+        'POOL_SIZE must be an integer from 1 to 10000, got "0"',
     ],
     [
       ['check', '--platform', 'heroku', '--replicas', '2', '--max-surge', '1', '--max-connections', '100'],

@@ -34,7 +34,8 @@ function build(id: string, props: ComposeProjectProps) {
   const project = new ComposeProject(app, id, props);
   const [file] = project.generatedFiles();
   if (file === undefined) throw new Error('no file generated');
-  return { app, project, file, document: parse(file.content) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return { app, project, file, document: parse(file.content) as Record<string, any> };
 }
 
 describe('ComposeProject', () => {
@@ -48,7 +49,8 @@ describe('ComposeProject', () => {
       MAX_OVERFLOW: '2',
       POOL_TIMEOUT: '5000',
       HEALTH_CHECK_TOKEN:
-        '${CLIENTATS_HEALTH_CHECK_TOKEN:?set CLIENTATS_HEALTH_CHECK_TOKEN, e.g. export CLIENTATS_HEALTH_CHECK_TOKEN=$$(openssl rand -hex 32)}',
+        '${CLIENTATS_HEALTH_CHECK_TOKEN:?set CLIENTATS_HEALTH_CHECK_TOKEN, e.g. ' +
+        'export CLIENTATS_HEALTH_CHECK_TOKEN=$$(openssl rand -hex 32)}',
     });
   });
 
@@ -102,7 +104,8 @@ describe('ComposeProject', () => {
   it('fails when production turns TLS off without a reason', () => {
     const { app } = build('prod', { ...PRODUCTION, environment: { DATABASE_SSL: false } });
     expect(validationProblems(app)).toEqual([
-      '[prod] DATABASE_SSL must encrypt when NODE_ENV=production (verify-full, or require where certificates do not verify), ' +
+      '[prod] DATABASE_SSL must encrypt when NODE_ENV=production (verify-full, ' +
+        'or require where certificates do not verify), ' +
         'or set insecureDatabase with a reason, got "false"',
     ]);
   });
@@ -110,7 +113,8 @@ describe('ComposeProject', () => {
   it('fails when the image is :latest', () => {
     const { app } = build('prod', { ...PRODUCTION, image: 'clientats:latest' });
     expect(validationProblems(app)).toEqual([
-      '[prod] image must carry a pinned tag or digest (e.g. clientats-api:0.1.0), not latest or none, got "clientats:latest"',
+      '[prod] image must carry a pinned tag or digest (e.g. clientats-api:0.1.0), ' +
+        'not latest or none, got "clientats:latest"',
     ]);
   });
 
@@ -158,7 +162,8 @@ describe('ComposeProject', () => {
       POOL_TIMEOUT: '8000',
       DATABASE_SSL: 'true',
       HEALTH_CHECK_TOKEN:
-        '${CLIENTATS_HEALTH_CHECK_TOKEN:?set CLIENTATS_HEALTH_CHECK_TOKEN, e.g. export CLIENTATS_HEALTH_CHECK_TOKEN=$$(openssl rand -hex 32)}',
+        '${CLIENTATS_HEALTH_CHECK_TOKEN:?set CLIENTATS_HEALTH_CHECK_TOKEN, e.g. ' +
+        'export CLIENTATS_HEALTH_CHECK_TOKEN=$$(openssl rand -hex 32)}',
     });
     expect(document.services.app.secrets).toEqual(['database_url']);
     expect(document.secrets).toEqual({ database_url: { environment: 'CLIENTATS_DATABASE_URL' } });
@@ -201,7 +206,8 @@ describe('ComposeProject', () => {
       environment: { DATABASE_URL: 'ecto://postgres:secure_password@db:5432/clientats_prod' },
     });
     expect(validationProblems(app)).toEqual([
-      '[prod] DATABASE_URL must not hold a password in a production environment (use a secret), got "ecto://postgres:***@db:5432/clientats_prod"',
+      '[prod] DATABASE_URL must not hold a password in a production environment (use a secret), ' +
+        'got "ecto://postgres:***@db:5432/clientats_prod"',
     ]);
   });
 

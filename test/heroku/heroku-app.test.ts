@@ -161,7 +161,8 @@ describe('HerokuApp', () => {
       environment: { ...GUIDE_EXAMPLE.environment, DATABASE_SSL: true },
     });
     expect(validationProblems(app)).toEqual([
-      '[clientats-prod] DATABASE_SSL must be require on Heroku (Heroku Postgres requires TLS and its certificates do not verify), got "true"',
+      '[clientats-prod] DATABASE_SSL must be require on Heroku (Heroku Postgres requires TLS and its ' +
+        'certificates do not verify), got "true"',
     ]);
   });
 
@@ -171,7 +172,8 @@ describe('HerokuApp', () => {
       environment: { ...GUIDE_EXAMPLE.environment, DATABASE_URL: 'postgres://u:p@h/d' },
     });
     expect(validationProblems(app)).toEqual([
-      '[clientats-prod] DATABASE_URL comes from the heroku-postgresql:standard-0 add-on: remove it from the environment, got "postgres://u:***@h/d"',
+      '[clientats-prod] DATABASE_URL comes from the heroku-postgresql:standard-0 add-on: ' +
+        'remove it from the environment, got "postgres://u:***@h/d"',
     ]);
   });
 

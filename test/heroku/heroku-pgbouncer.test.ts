@@ -115,7 +115,8 @@ describe('HerokuApp behind the PgBouncer buildpack', () => {
     const { app } = build({ ...BOUNCED, pgbouncer: { maxClientConn: 15 } });
     expect(validationProblems(app)).toEqual([
       '[clientats-bounced] pgbouncer.maxClientConn 15 is below what one dyno opens to its bouncer: ' +
-        'POOL_COUNT 1 × (POOL_SIZE 10 + MAX_OVERFLOW 5) + 1 readiness = 16: raise maxClientConn to 16 or shrink the pool',
+        'POOL_COUNT 1 × (POOL_SIZE 10 + MAX_OVERFLOW 5) + 1 readiness = 16: ' +
+        'raise maxClientConn to 16 or shrink the pool',
     ]);
   });
 
@@ -130,7 +131,8 @@ describe('HerokuApp behind the PgBouncer buildpack', () => {
   it('fails when DATABASE_POOLER is switched off behind the buildpack', () => {
     const { app } = build({ ...BOUNCED, environment: { ...BOUNCED.environment, DATABASE_POOLER: 'none' } });
     expect(validationProblems(app)).toEqual([
-      '[clientats-bounced] DATABASE_POOLER must be pgbouncer behind the PgBouncer buildpack (transaction mode), got "none"',
+      '[clientats-bounced] DATABASE_POOLER must be pgbouncer behind the PgBouncer buildpack ' +
+        '(transaction mode), got "none"',
     ]);
   });
 
@@ -187,7 +189,8 @@ describe('synthesize and check agree on a Heroku app behind the PgBouncer buildp
     expect(outcome.stderr).toBe('');
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toContain(
-      '    server side: 20 dynos, each with its own bouncer, × 5 server connections + 0 direct = 100 ≤ 117 usable: fits\n' +
+      '    server side: 20 dynos, each with its own bouncer, ' +
+        '× 5 server connections + 0 direct = 100 ≤ 117 usable: fits\n' +
         "    client side, per dyno: one dyno opens 16 ≤ its bouncer's max_client_conn 100: fits\n",
     );
   });

@@ -314,7 +314,8 @@ describe('clientats-deploy check under hostile input', () => {
       ),
       {
         numRuns: 250,
-        // Always tried first: a JSON file broken over several lines (a parser message that quotes it must stay one line),
+        // Always tried first: a JSON file broken over several lines (a parser message that quotes it must
+        // stay one line),
         // and a YAML alias bomb (the parser refuses it with a ReferenceError that must not escape).
         examples: [
           [
@@ -390,47 +391,51 @@ describe('clientats-deploy check under hostile input', () => {
     );
   });
 
-  it('decides fits exactly when pods × (POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + 1) stays within max_connections − 3, surge included', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: 20 }),
-        fc.integer({ min: 1, max: 30 }),
-        fc.integer({ min: 1, max: 4 }),
-        fc.integer({ min: 0, max: 5 }),
-        fc.integer({ min: 10, max: 500 }),
-        fc.constantFrom('0', '1', '25%', '50%', '100%'),
-        async (replicas, poolSize, poolCount, maxOverflow, maxConnections, maxSurge) => {
-          const argv = [
-            'check',
-            '--replicas',
-            String(replicas),
-            '--pool-size',
-            String(poolSize),
-            '--pool-count',
-            String(poolCount),
-            '--max-overflow',
-            String(maxOverflow),
-            '--max-connections',
-            String(maxConnections),
-            '--max-surge',
-            maxSurge,
-          ];
-          const outcome = await cli(argv);
-          const surge = maxSurge.endsWith('%')
-            ? Math.ceil((replicas * Number(maxSurge.slice(0, -1))) / 100)
-            : Number(maxSurge);
-          const total = (replicas + surge) * (poolCount * (poolSize + maxOverflow) + 1);
-          const fits = total <= maxConnections - 3;
-          expect({ argv: argv.join(' '), code: outcome.code, stderr: outcome.stderr }).toEqual({
-            argv: argv.join(' '),
-            code: fits ? 0 : 1,
-            stderr: '',
-          });
-        },
-      ),
-      { numRuns: 150 },
-    );
-  });
+  it(
+    'decides fits exactly when pods × (POOL_COUNT × (POOL_SIZE + MAX_OVERFLOW) + 1) ' +
+      'stays within max_connections − 3, surge included',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 20 }),
+          fc.integer({ min: 1, max: 30 }),
+          fc.integer({ min: 1, max: 4 }),
+          fc.integer({ min: 0, max: 5 }),
+          fc.integer({ min: 10, max: 500 }),
+          fc.constantFrom('0', '1', '25%', '50%', '100%'),
+          async (replicas, poolSize, poolCount, maxOverflow, maxConnections, maxSurge) => {
+            const argv = [
+              'check',
+              '--replicas',
+              String(replicas),
+              '--pool-size',
+              String(poolSize),
+              '--pool-count',
+              String(poolCount),
+              '--max-overflow',
+              String(maxOverflow),
+              '--max-connections',
+              String(maxConnections),
+              '--max-surge',
+              maxSurge,
+            ];
+            const outcome = await cli(argv);
+            const surge = maxSurge.endsWith('%')
+              ? Math.ceil((replicas * Number(maxSurge.slice(0, -1))) / 100)
+              : Number(maxSurge);
+            const total = (replicas + surge) * (poolCount * (poolSize + maxOverflow) + 1);
+            const fits = total <= maxConnections - 3;
+            expect({ argv: argv.join(' '), code: outcome.code, stderr: outcome.stderr }).toEqual({
+              argv: argv.join(' '),
+              code: fits ? 0 : 1,
+              stderr: '',
+            });
+          },
+        ),
+        { numRuns: 150 },
+      );
+    },
+  );
 
   it('fails with exit 2 and one line from the real bin on a malformed file, with no stack trace', () => {
     const file = join(directory, 'malformed.yaml');

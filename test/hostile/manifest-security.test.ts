@@ -34,55 +34,64 @@ describe('security of the synthesized Kubernetes manifests', () => {
       }).toEqual({ file, workloads: true });
   });
 
-  it('takes DATABASE_URL from a Secret reference, runs non-root with a read-only root file system and no privilege escalation', () => {
-    const violations = manifests().flatMap(({ file, objects }) =>
-      objects.flatMap((object) => podSecurityViolations(object).map((line) => `${file}: ${line}`)),
-    );
-    expect(violations).toEqual([]);
-    for (const { objects } of manifests()) {
-      for (const object of objects) {
-        // The app's containers (clientats-api) carry DATABASE_URL; others (a PgBouncer) read credentials from mounted Secrets.
-        const containers = (podSpecOf(object)?.containers ?? []).filter((container) =>
-          String((container as { image?: unknown }).image).startsWith('clientats'),
-        );
-        for (const container of containers) {
-          const url = (container.env ?? []).find((variable) => variable.name === 'DATABASE_URL');
-          expect(url?.valueFrom?.secretKeyRef).toMatchObject({
-            key: expect.any(String),
-            name: expect.any(String),
-          });
+  it(
+    'takes DATABASE_URL from a Secret reference, runs non-root with a read-only root file system and ' +
+      'no privilege escalation',
+    () => {
+      const violations = manifests().flatMap(({ file, objects }) =>
+        objects.flatMap((object) => podSecurityViolations(object).map((line) => `${file}: ${line}`)),
+      );
+      expect(violations).toEqual([]);
+      for (const { objects } of manifests()) {
+        for (const object of objects) {
+          // The app's containers (clientats-api) carry DATABASE_URL; others (a PgBouncer) read credentials from
+          // mounted Secrets.
+          const containers = (podSpecOf(object)?.containers ?? []).filter((container) =>
+            String((container as { image?: unknown }).image).startsWith('clientats'),
+          );
+          for (const container of containers) {
+            const url = (container.env ?? []).find((variable) => variable.name === 'DATABASE_URL');
+            expect(url?.valueFrom?.secretKeyRef).toMatchObject({
+              key: expect.any(String),
+              name: expect.any(String),
+            });
+          }
         }
       }
-    }
-  });
+    },
+  );
 
-  it('fails the rules for a workload that runs as root, writes its root file system or carries a literal password', () => {
-    const unsafe: KubernetesObject = {
-      kind: 'Deployment',
-      metadata: { name: 'unsafe' },
-      spec: {
-        template: {
-          spec: {
-            containers: [
-              {
-                name: 'app',
-                env: [{ name: 'DATABASE_URL', value: 'postgres://app:hunter2@db/app' }],
-                securityContext: { runAsUser: 0 },
-              },
-            ],
+  it(
+    'fails the rules for a workload that runs as root, writes its root file system or carries a ' +
+      'literal password',
+    () => {
+      const unsafe: KubernetesObject = {
+        kind: 'Deployment',
+        metadata: { name: 'unsafe' },
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: 'app',
+                  env: [{ name: 'DATABASE_URL', value: 'postgres://app:hunter2@db/app' }],
+                  securityContext: { runAsUser: 0 },
+                },
+              ],
+            },
           },
         },
-      },
-    };
-    expect(podSecurityViolations(unsafe)).toEqual([
-      'Deployment/unsafe: automountServiceAccountToken is not false',
-      'Deployment/unsafe container app: runAsNonRoot is not true',
-      'Deployment/unsafe container app: runAsUser is 0',
-      'Deployment/unsafe container app: readOnlyRootFilesystem is not true',
-      'Deployment/unsafe container app: allowPrivilegeEscalation is not false',
-      'Deployment/unsafe container app: does not drop ALL capabilities',
-      'Deployment/unsafe container app: DATABASE_URL is not taken from a Secret (literal value)',
-      'Deployment/unsafe container app: DATABASE_URL holds a URL with credentials',
-    ]);
-  });
+      };
+      expect(podSecurityViolations(unsafe)).toEqual([
+        'Deployment/unsafe: automountServiceAccountToken is not false',
+        'Deployment/unsafe container app: runAsNonRoot is not true',
+        'Deployment/unsafe container app: runAsUser is 0',
+        'Deployment/unsafe container app: readOnlyRootFilesystem is not true',
+        'Deployment/unsafe container app: allowPrivilegeEscalation is not false',
+        'Deployment/unsafe container app: does not drop ALL capabilities',
+        'Deployment/unsafe container app: DATABASE_URL is not taken from a Secret (literal value)',
+        'Deployment/unsafe container app: DATABASE_URL holds a URL with credentials',
+      ]);
+    },
+  );
 });

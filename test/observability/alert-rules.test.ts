@@ -55,7 +55,8 @@ describe('alertRuleGroups', () => {
     const saturated = rulesOf().find((rule) => rule.alert === 'ClientatsPoolSaturated')!;
     expect(saturated.annotations.description).toBe(
       'instance {{ $labels.instance }}{{ with $labels.pod }} (pod {{ . }}){{ end }} in kubernetes ' +
-        'has had all 26 pool connections checked out (POOL_COUNT 2 × (POOL_SIZE 10 + MAX_OVERFLOW 3)) for 5 minutes; ' +
+        'has had all 26 pool connections checked out (POOL_COUNT 2 × (POOL_SIZE 10 + MAX_OVERFLOW 3)) ' +
+        'for 5 minutes; ' +
         'new requests wait up to POOL_TIMEOUT.',
     );
     const share = rulesOf().find((rule) => rule.alert === 'ClientatsNearBudgetedShare')!;

@@ -14,7 +14,8 @@ describe('budgetMermaid', () => {
     expect(budgetMermaid(SHARED_DATABASE)).toBe(
       [
         '```mermaid',
-        '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#CC79A7, #009E73, #E69F00, #0072B2, #D55E00, #8B0000"}}}}%%',
+        '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#CC79A7, #009E73, #E69F00, ' +
+          '#0072B2, #D55E00, #8B0000"}}}}%%',
         'xychart-beta',
         '  title "shared-db: connections per case (rollout enforced)"',
         '  x-axis [steady, rollout, strict]',

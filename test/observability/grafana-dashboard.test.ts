@@ -94,44 +94,48 @@ describe('connectionPoolDashboard', () => {
     }
   });
 
-  it('gets a PgBouncer row behind a bouncer: clients against max_client_conn, server connections against the budget, max wait', () => {
-    const bounced = (
-      (connectionPoolDashboard(BOUNCED_ENVIRONMENT).panels ?? []) as unknown as PanelJson[]
-    ).filter((entry) => entry.type !== 'row' || entry.title?.startsWith('PgBouncer'));
-    const find = (title: string): PanelJson => bounced.find((entry) => entry.title?.startsWith(title))!;
-    const exprs = (entry: PanelJson): string[] => (entry.targets ?? []).map((target) => target.expr ?? '');
-    const tier = 'environment="kubernetes-pgbouncer",pgbouncer="clientats-pgbouncer"';
-    expect(bounced.map((entry) => entry.title)).toContain('PgBouncer clientats-pgbouncer');
-    expect(
-      exprs(find('Client tier of PgBouncer clientats-pgbouncer (max_client_conn 550 per bouncer)')),
-    ).toEqual([
-      'sum by (environment) (db_connections_open{pgbouncer="clientats-pgbouncer"})',
-      'vector(550)',
-      'vector(1100)',
-    ]);
-    expect(bounced.some((entry) => entry.title?.startsWith('Database '))).toBe(false);
-    expect(exprs(find('Clients per bouncer (max_client_conn 550)'))).toEqual([
-      `sum by (instance, pod) (pgbouncer_used_clients{${tier}})`,
-      `max(pgbouncer_config_max_client_connections{${tier}})`,
-      'vector(550)',
-    ]);
-    expect(exprs(find('Clients active and waiting'))).toEqual([
-      `sum(pgbouncer_pools_client_active_connections{${tier},database!="pgbouncer"})`,
-      `sum(pgbouncer_pools_client_waiting_connections{${tier},database!="pgbouncer"})`,
-    ]);
-    expect(legends(find('Server connections (budget 75, 25 per bouncer)'))).toEqual([
-      'all bouncers',
-      '{{instance}} {{pod}}',
-      'tier budget (75)',
-      'per bouncer (25)',
-    ]);
-    expect(exprs(find('Longest client wait (query_wait_timeout 5 s)'))).toEqual([
-      `max by (instance, pod) (pgbouncer_pools_client_maxwait_seconds{${tier},database!="pgbouncer"})`,
-      'vector(5)',
-    ]);
-    expect(exprs(find('Bouncers the exporter reaches'))).toEqual([
-      `max by (instance, pod) (pgbouncer_up{${tier}})`,
-    ]);
-    expect(panels.some((entry) => entry.title?.startsWith('PgBouncer'))).toBe(false);
-  });
+  it(
+    'gets a PgBouncer row behind a bouncer: clients against max_client_conn, ' +
+      'server connections against the budget, max wait',
+    () => {
+      const bounced = (
+        (connectionPoolDashboard(BOUNCED_ENVIRONMENT).panels ?? []) as unknown as PanelJson[]
+      ).filter((entry) => entry.type !== 'row' || entry.title?.startsWith('PgBouncer'));
+      const find = (title: string): PanelJson => bounced.find((entry) => entry.title?.startsWith(title))!;
+      const exprs = (entry: PanelJson): string[] => (entry.targets ?? []).map((target) => target.expr ?? '');
+      const tier = 'environment="kubernetes-pgbouncer",pgbouncer="clientats-pgbouncer"';
+      expect(bounced.map((entry) => entry.title)).toContain('PgBouncer clientats-pgbouncer');
+      expect(
+        exprs(find('Client tier of PgBouncer clientats-pgbouncer (max_client_conn 550 per bouncer)')),
+      ).toEqual([
+        'sum by (environment) (db_connections_open{pgbouncer="clientats-pgbouncer"})',
+        'vector(550)',
+        'vector(1100)',
+      ]);
+      expect(bounced.some((entry) => entry.title?.startsWith('Database '))).toBe(false);
+      expect(exprs(find('Clients per bouncer (max_client_conn 550)'))).toEqual([
+        `sum by (instance, pod) (pgbouncer_used_clients{${tier}})`,
+        `max(pgbouncer_config_max_client_connections{${tier}})`,
+        'vector(550)',
+      ]);
+      expect(exprs(find('Clients active and waiting'))).toEqual([
+        `sum(pgbouncer_pools_client_active_connections{${tier},database!="pgbouncer"})`,
+        `sum(pgbouncer_pools_client_waiting_connections{${tier},database!="pgbouncer"})`,
+      ]);
+      expect(legends(find('Server connections (budget 75, 25 per bouncer)'))).toEqual([
+        'all bouncers',
+        '{{instance}} {{pod}}',
+        'tier budget (75)',
+        'per bouncer (25)',
+      ]);
+      expect(exprs(find('Longest client wait (query_wait_timeout 5 s)'))).toEqual([
+        `max by (instance, pod) (pgbouncer_pools_client_maxwait_seconds{${tier},database!="pgbouncer"})`,
+        'vector(5)',
+      ]);
+      expect(exprs(find('Bouncers the exporter reaches'))).toEqual([
+        `max by (instance, pod) (pgbouncer_up{${tier}})`,
+      ]);
+      expect(panels.some((entry) => entry.title?.startsWith('PgBouncer'))).toBe(false);
+    },
+  );
 });

@@ -204,19 +204,23 @@ describe.skipIf(!HAS_PROMTOOL)(
       stringify({ groups: alertRuleGroups(BOUNCED_ENVIRONMENT) }, { lineWidth: 0 }),
     );
 
-    it('covers every new alert, and the share alert on the client tier, with a case that fires and one that must not', () => {
-      for (const name of ['ClientatsNearBudgetedShare', ...BOUNCED_ALERT_NAMES, ...PGBOUNCER_ALERT_NAMES]) {
-        expect(rules.map((rule) => rule.alert)).toContain(name);
-        expect(
-          CASES.some((testCase) => testCase.alert === name && testCase.fires.length > 0),
-          name,
-        ).toBe(true);
-        expect(
-          CASES.some((testCase) => testCase.alert === name && testCase.fires.length === 0),
-          name,
-        ).toBe(true);
-      }
-    });
+    it(
+      'covers every new alert, and the share alert on the client tier, ' +
+        'with a case that fires and one that must not',
+      () => {
+        for (const name of ['ClientatsNearBudgetedShare', ...BOUNCED_ALERT_NAMES, ...PGBOUNCER_ALERT_NAMES]) {
+          expect(rules.map((rule) => rule.alert)).toContain(name);
+          expect(
+            CASES.some((testCase) => testCase.alert === name && testCase.fires.length > 0),
+            name,
+          ).toBe(true);
+          expect(
+            CASES.some((testCase) => testCase.alert === name && testCase.fires.length === 0),
+            name,
+          ).toBe(true);
+        }
+      },
+    );
 
     it('fires exactly the expected alerts, with their rendered summaries and descriptions', () => {
       writeFileSync(join(folder, 'tests.yml'), promtoolTestFile('rules.yml', rules, CASES));

@@ -87,21 +87,28 @@ describe('an environment behind PgBouncer', () => {
 
   it('says which tier and which figure each budget alert is', () => {
     expect(ruleOf('ClientatsNearBudgetedShare').annotations.description).toBe(
-      'kubernetes-pgbouncer holds {{ $value }} client connections to PgBouncer tier clientats-pgbouncer (client tier: ' +
+      'kubernetes-pgbouncer holds {{ $value }} client connections to PgBouncer tier ' +
+        'clientats-pgbouncer (client tier: ' +
         "they count against the bouncers' max_client_conn 550, not against max_connections of clientats-bounced-db); " +
-        'the client-tier budget grants it 550 (the rollout case, 11 per instance). More instances or larger pools than ' +
+        'the client-tier budget grants it 550 (the rollout case, 11 per instance). ' +
+        'More instances or larger pools than ' +
         'the budget counted take client slots the other apps behind the tier were promised.',
     );
     expect(ruleOf('ClientatsBouncerClientsNearCapacity').annotations.description).toBe(
-      'The apps behind PgBouncer tier clientats-pgbouncer hold {{ $value }} client connections (measured by their own ' +
-        'pools). Client tier: 550 client connections allowed across 2 bouncers with 1 down (1 × max_client_conn 550; ' +
-        '1100 with all 2 serving). Past 550, a bouncer rollout or failure leaves clients refused ("no more connections ' +
+      'The apps behind PgBouncer tier clientats-pgbouncer hold {{ $value }} client connections ' +
+        '(measured by their own ' +
+        'pools). Client tier: 550 client connections allowed across 2 bouncers with 1 down ' +
+        '(1 × max_client_conn 550; ' +
+        '1100 with all 2 serving). Past 550, a bouncer rollout or failure leaves clients refused ' +
+        '("no more connections ' +
         'allowed (max_client_conn)").',
     );
     expect(ruleOf('PgbouncerServerConnectionsNearBudget').annotations.description).toBe(
-      'PgBouncer tier clientats-pgbouncer holds {{ $value }} server connections to clientats-bounced-db. Server tier: ' +
+      'PgBouncer tier clientats-pgbouncer holds {{ $value }} server connections to ' +
+        'clientats-bounced-db. Server tier: ' +
         'the budget grants it 75 (3 bouncer pods with surge × 25 server connections: default_pool_size 20 + ' +
-        'reserve_pool_size 5, capped at max_db_connections 25) of 97 usable of max_connections 100. More bouncer pods ' +
+        'reserve_pool_size 5, capped at max_db_connections 25) of 97 usable of max_connections 100. ' +
+        'More bouncer pods ' +
         'than the budget counted take slots other clients were promised.',
     );
     expect(ruleOf('PgbouncerClientsNearMaxClientConn').annotations.description).toContain(
@@ -239,7 +246,8 @@ describe('PgBouncer tier alerts', () => {
   it('fails when the consumer is neither on the database nor behind one of its tiers', () => {
     expect(() => environmentBudget(BOUNCED_DATABASE, 'nobody')).toThrow(
       "consumer 'nobody' must appear once in the budget of database 'clientats-bounced-db', found 0 among " +
-        '[pgbouncer clientats-pgbouncer (kubernetes-pgbouncer.k8s.yaml#5), clientats (kubernetes-pgbouncer/clientats)]; ' +
+        '[pgbouncer clientats-pgbouncer (kubernetes-pgbouncer.k8s.yaml#5), ' +
+        'clientats (kubernetes-pgbouncer/clientats)]; ' +
         "pass the consumer's source to tell them apart",
     );
   });

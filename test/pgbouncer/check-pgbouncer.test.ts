@@ -124,43 +124,47 @@ describe('check with a hand-written PgBouncer tier', () => {
     );
   });
 
-  it('fails when a plain ini has no max_db_connections and the users are not given; --pgbouncer-users counts them', async () => {
-    const ini = folder.write('uncapped/pgbouncer.ini', INI.replace('max_db_connections = 25\n', ''));
-    const file = folder.write('uncapped/app.yaml', [app('clientats', 4)]);
-    const refused = await runCheck(
-      'check',
-      ini,
-      file,
-      '--max-connections',
-      '100',
-      '--pgbouncer-replicas',
-      '1',
-    );
-    expect(refused.code).toBe(2);
-    expect(refused.stdout).toBe('');
-    expect(refused.stderr).toBe(
-      `clientats-deploy: ${ini} [databases] clientats has no user= and no max_db_connections, so every user in ` +
-        'the userlist gets its own pool of default_pool_size + reserve_pool_size server connections, and check ' +
-        'cannot read the userlist: set max_db_connections (the server connections one bouncer may open per ' +
-        'database), or give the number of users with --pgbouncer-users N\n',
-    );
-    const counted = await runCheck(
-      'check',
-      ini,
-      file,
-      '--max-connections',
-      '100',
-      '--pgbouncer-replicas',
-      '1',
-      '--pgbouncer-users',
-      '2',
-    );
-    // (1 + 1 surge) bouncer pods × 2 users × (20 + 5) = 100 > 97.
-    expect(counted.code).toBe(1);
-    expect(counted.stdout).toContain(
-      'server side: 2 bouncer pods × 50 server connections + 0 direct = 100 > 97 usable: OVER BUDGET',
-    );
-  });
+  it(
+    'fails when a plain ini has no max_db_connections and the users are not given; ' +
+      '--pgbouncer-users counts them',
+    async () => {
+      const ini = folder.write('uncapped/pgbouncer.ini', INI.replace('max_db_connections = 25\n', ''));
+      const file = folder.write('uncapped/app.yaml', [app('clientats', 4)]);
+      const refused = await runCheck(
+        'check',
+        ini,
+        file,
+        '--max-connections',
+        '100',
+        '--pgbouncer-replicas',
+        '1',
+      );
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toBe(
+        `clientats-deploy: ${ini} [databases] clientats has no user= and no max_db_connections, so every user in ` +
+          'the userlist gets its own pool of default_pool_size + reserve_pool_size server connections, and check ' +
+          'cannot read the userlist: set max_db_connections (the server connections one bouncer may open per ' +
+          'database), or give the number of users with --pgbouncer-users N\n',
+      );
+      const counted = await runCheck(
+        'check',
+        ini,
+        file,
+        '--max-connections',
+        '100',
+        '--pgbouncer-replicas',
+        '1',
+        '--pgbouncer-users',
+        '2',
+      );
+      // (1 + 1 surge) bouncer pods × 2 users × (20 + 5) = 100 > 97.
+      expect(counted.code).toBe(1);
+      expect(counted.stdout).toContain(
+        'server side: 2 bouncer pods × 50 server connections + 0 direct = 100 > 97 usable: OVER BUDGET',
+      );
+    },
+  );
 
   it('fails when a plain pgbouncer.ini comes without --pgbouncer-replicas', async () => {
     const ini = folder.write('alone/pgbouncer.ini', INI);
@@ -168,7 +172,8 @@ describe('check with a hand-written PgBouncer tier', () => {
     expect(outcome.code).toBe(2);
     expect(outcome.stderr).toBe(
       `clientats-deploy: ${ini}: a pgbouncer.ini does not say how many bouncers run it: ` +
-        'give the count with --pgbouncer-replicas N (pods incl. HPA max; --pgbouncer-max-surge adds the rollout surge, default 1)\n',
+        'give the count with --pgbouncer-replicas N (pods incl. HPA max; ' +
+        '--pgbouncer-max-surge adds the rollout surge, default 1)\n',
     );
   });
 
@@ -213,7 +218,8 @@ describe('check with a hand-written PgBouncer tier', () => {
     expect(outcome.code).toBe(2);
     expect(outcome.stderr).toBe(
       'clientats-deploy: clientats connect through PgBouncer (DATABASE_POOLER=pgbouncer) but no ' +
-        'PgBouncer tier of database "database" is in the input: pass its ConfigMap and Deployment, or its pgbouncer.ini ' +
+        'PgBouncer tier of database "database" is in the input: pass its ConfigMap and Deployment, ' +
+        'or its pgbouncer.ini ' +
         'with --pgbouncer-replicas N\n',
     );
   });

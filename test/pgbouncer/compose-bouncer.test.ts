@@ -46,19 +46,23 @@ describe('ComposeProject with a PgBouncer', () => {
     expect(document.services.pgbouncer!.depends_on).toEqual({ db: { condition: 'service_healthy' } });
   });
 
-  it('budgets both tiers: 4 apps × 13 = 52 client connections fit a 30-connection server through 12 server connections', () => {
-    const { report, problems } = budgetOfRendered(renderApp(bounced()));
-    expect(problems).toEqual([]);
-    const database = report.databases[0] as TieredDatabaseBudget;
-    expect(database.totals.rollout).toBe(12);
-    expect(database.pgbouncer![0]!.budget.server).toEqual({
-      bouncerInstances: 1,
-      bouncerConnections: 12,
-      direct: 0,
-      total: 12,
-      usable: 27,
-      fits: true,
-    });
-    expect(database.pgbouncer![0]!.budget.client).toMatchObject({ demand: 52, capacity: 100, fits: true });
-  });
+  it(
+    'budgets both tiers: 4 apps × 13 = 52 client connections fit a 30-connection server through 12 ' +
+      'server connections',
+    () => {
+      const { report, problems } = budgetOfRendered(renderApp(bounced()));
+      expect(problems).toEqual([]);
+      const database = report.databases[0] as TieredDatabaseBudget;
+      expect(database.totals.rollout).toBe(12);
+      expect(database.pgbouncer![0]!.budget.server).toEqual({
+        bouncerInstances: 1,
+        bouncerConnections: 12,
+        direct: 0,
+        total: 12,
+        usable: 27,
+        fits: true,
+      });
+      expect(database.pgbouncer![0]!.budget.client).toMatchObject({ demand: 52, capacity: 100, fits: true });
+    },
+  );
 });

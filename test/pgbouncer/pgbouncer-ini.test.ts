@@ -57,7 +57,8 @@ describe('renderPgbouncerIni', () => {
     expect(() =>
       renderPgbouncerIni({ databases: { app: { host: 'db', password: 'hunter2' } }, pgbouncer: {} }),
     ).toThrow(
-      'pgbouncer.ini [databases app] must not carry password: a generated file holds no secret, put credentials in the auth_file (userlist.txt) Secret',
+      'pgbouncer.ini [databases app] must not carry password: a generated file holds no secret, ' +
+        'put credentials in the auth_file (userlist.txt) Secret',
     );
   });
 
@@ -107,7 +108,8 @@ describe('parsePgbouncerIni', () => {
     [
       '%include',
       '[pgbouncer]\n%include /etc/pgbouncer/extra.ini',
-      'bouncer.ini:2: %include is not followed by this reader, got "%include /etc/pgbouncer/extra.ini": pass the included file\'s settings in the same file',
+      'bouncer.ini:2: %include is not followed by this reader, ' +
+        'got "%include /etc/pgbouncer/extra.ini": pass the included file\'s settings in the same file',
     ],
     [
       'an unknown section',

@@ -16,7 +16,10 @@ interface KubeObject {
 }
 
 const SERVER = { host: 'postgres.db.svc', database: 'app' };
-/** The guide's 10 pods × (8 + 2 overflow + 1 readiness), 13 with the rollout surge, on a 100-connection server (97 usable). */
+/**
+ * The guide's 10 pods × (8 + 2 overflow + 1 readiness), 13 with the rollout surge, on a 100-connection
+ * server (97 usable).
+ */
 const GUIDE_BUDGET = {
   usable: 97,
   direct: [{ name: 'migrations', instances: 1, perInstance: 2 }],
@@ -221,53 +224,58 @@ describe('PgBouncer', () => {
     expect(build().bouncer.databaseUrlFor('app')).toBe('postgres://app:<password>@pgbouncer:6432/app');
   });
 
-  it('runs the pinned prometheus-community exporter beside each bouncer, as the stats user, password from the Secret', () => {
-    const { bouncer, objects } = build();
-    const pod = objectOf(objects, 'Deployment').spec.template.spec;
-    expect(pod.containers.map((container: { name: string }) => container.name)).toEqual([
-      'pgbouncer',
-      'exporter',
-    ]);
-    const [pgbouncer, exporter] = pod.containers;
-    expect(exporter.image).toBe('quay.io/prometheuscommunity/pgbouncer-exporter:v0.12.1');
-    expect(exporter.image).toBe(DEFAULT_PGBOUNCER_EXPORTER_IMAGE);
-    expect(exporter.imagePullPolicy).toBe('IfNotPresent');
-    expect(exporter.args).toEqual([
-      '--pgBouncer.connectionString=postgres://pgbouncer_exporter@127.0.0.1:6432/pgbouncer?sslmode=disable',
-      '--web.listen-address=:9127',
-    ]);
-    expect(exporter.ports).toEqual([{ containerPort: 9127, name: 'metrics' }]);
-    expect(exporter.env).toEqual([
-      {
-        name: 'PGPASSWORD',
-        valueFrom: { secretKeyRef: { name: 'pgbouncer-auth', key: 'exporter-password' } },
-      },
-    ]);
-    // A failing exporter must not take a serving bouncer out of its Service.
-    expect(exporter.readinessProbe).toBeUndefined();
-    expect(exporter.livenessProbe).toMatchObject({ tcpSocket: { port: 9127 } });
-    expect(exporter.securityContext).toEqual(pgbouncer.securityContext);
-    expect(exporter.securityContext).toEqual({
-      runAsNonRoot: true,
-      runAsUser: 998,
-      runAsGroup: 996,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    });
-    expect(parsePgbouncerIni(bouncer.ini).pgbouncer.stats_users).toBe('pgbouncer_exporter');
-    expect(bouncer.headerComment()).toEqual([
-      'pgbouncer: REQUIRED Secrets of the bouncers; userlist.txt holds one line per user: "app" ' +
-        '"<app password or SCRAM secret>", and "pgbouncer_exporter" "<exporter password>" for its exporter (stats_users).',
-      '  kubectl create secret generic pgbouncer-auth -n <namespace> --from-file=userlist.txt=./userlist.txt ' +
-        '--from-literal=exporter-password="<exporter password>"',
-    ]);
-    for (const object of objects) {
-      if (object.kind !== 'ConfigMap') validateKubernetesObject(object);
-    }
-  });
+  it(
+    'runs the pinned prometheus-community exporter beside each bouncer, as the stats user, ' +
+      'password from the Secret',
+    () => {
+      const { bouncer, objects } = build();
+      const pod = objectOf(objects, 'Deployment').spec.template.spec;
+      expect(pod.containers.map((container: { name: string }) => container.name)).toEqual([
+        'pgbouncer',
+        'exporter',
+      ]);
+      const [pgbouncer, exporter] = pod.containers;
+      expect(exporter.image).toBe('quay.io/prometheuscommunity/pgbouncer-exporter:v0.12.1');
+      expect(exporter.image).toBe(DEFAULT_PGBOUNCER_EXPORTER_IMAGE);
+      expect(exporter.imagePullPolicy).toBe('IfNotPresent');
+      expect(exporter.args).toEqual([
+        '--pgBouncer.connectionString=postgres://pgbouncer_exporter@127.0.0.1:6432/pgbouncer?sslmode=disable',
+        '--web.listen-address=:9127',
+      ]);
+      expect(exporter.ports).toEqual([{ containerPort: 9127, name: 'metrics' }]);
+      expect(exporter.env).toEqual([
+        {
+          name: 'PGPASSWORD',
+          valueFrom: { secretKeyRef: { name: 'pgbouncer-auth', key: 'exporter-password' } },
+        },
+      ]);
+      // A failing exporter must not take a serving bouncer out of its Service.
+      expect(exporter.readinessProbe).toBeUndefined();
+      expect(exporter.livenessProbe).toMatchObject({ tcpSocket: { port: 9127 } });
+      expect(exporter.securityContext).toEqual(pgbouncer.securityContext);
+      expect(exporter.securityContext).toEqual({
+        runAsNonRoot: true,
+        runAsUser: 998,
+        runAsGroup: 996,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(parsePgbouncerIni(bouncer.ini).pgbouncer.stats_users).toBe('pgbouncer_exporter');
+      expect(bouncer.headerComment()).toEqual([
+        'pgbouncer: REQUIRED Secrets of the bouncers; userlist.txt holds one line per user: "app" ' +
+          '"<app password or SCRAM secret>", and "pgbouncer_exporter" "<exporter password>" for its ' +
+          'exporter (stats_users).',
+        '  kubectl create secret generic pgbouncer-auth -n <namespace> --from-file=userlist.txt=./userlist.txt ' +
+          '--from-literal=exporter-password="<exporter password>"',
+      ]);
+      for (const object of objects) {
+        if (object.kind !== 'ConfigMap') validateKubernetesObject(object);
+      }
+    },
+  );
 
   it('takes another stats user and password Secret, or no exporter at all', () => {
     const custom = build({
@@ -285,17 +293,20 @@ describe('PgBouncer', () => {
     expect(off.bouncer.exporter).toBeUndefined();
     // Without an exporter the userlist Secret is still required, and said so.
     expect(off.bouncer.headerComment()).toEqual([
-      'pgbouncer: REQUIRED Secrets of the bouncers; userlist.txt holds one line per user: "app" "<app password or SCRAM secret>".',
+      'pgbouncer: REQUIRED Secrets of the bouncers; userlist.txt holds one line per user: ' +
+        '"app" "<app password or SCRAM secret>".',
       '  kubectl create secret generic pgbouncer-auth -n <namespace> --from-file=userlist.txt=./userlist.txt',
     ]);
   });
 
   it('fails validation when the stats user is a pool user or not a plain name', () => {
     expect(construct({ monitoring: { statsUser: 'app' } }).node.validate()).toEqual([
-      'monitoring.statsUser must be a plain user name (letters, digits, "_", ".", "-") other than the pools\' users [app], got "app"',
+      'monitoring.statsUser must be a plain user name (letters, digits, "_", ".", "-") ' +
+        'other than the pools\' users [app], got "app"',
     ]);
     expect(construct({ monitoring: { statsUser: 'a b' } }).node.validate()).toEqual([
-      'monitoring.statsUser must be a plain user name (letters, digits, "_", ".", "-") other than the pools\' users [app], got "a b"',
+      'monitoring.statsUser must be a plain user name (letters, digits, "_", ".", "-") ' +
+        'other than the pools\' users [app], got "a b"',
     ]);
   });
 

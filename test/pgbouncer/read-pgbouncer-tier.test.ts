@@ -60,7 +60,8 @@ describe('readKubernetesPgbouncerTiers', () => {
       ({ object }) => (object as { kind: string }).kind !== 'ConfigMap',
     );
     expect(() => readKubernetesPgbouncerTiers(withoutConfigMap)).toThrow(
-      'prod.k8s.yaml#1: Deployment "pgbouncer" runs PgBouncer but its pgbouncer.ini is not in the input (mounted ConfigMaps: pgbouncer): ' +
+      'prod.k8s.yaml#1: Deployment "pgbouncer" runs PgBouncer but its pgbouncer.ini is not in the ' +
+        'input (mounted ConfigMaps: pgbouncer): ' +
         'pass the ConfigMap, or the ini file with --pgbouncer-replicas',
     );
   });
@@ -69,7 +70,8 @@ describe('readKubernetesPgbouncerTiers', () => {
     const { objects } = synthesized();
     const onlyConfigMap = objects.filter(({ object }) => (object as { kind: string }).kind === 'ConfigMap');
     expect(() => readKubernetesPgbouncerTiers(onlyConfigMap)).toThrow(
-      'prod.k8s.yaml#0: ConfigMap "pgbouncer" holds a pgbouncer.ini that no Deployment in the input mounts: pass the Deployment too, so its replicas can be counted',
+      'prod.k8s.yaml#0: ConfigMap "pgbouncer" holds a pgbouncer.ini that no Deployment in the input ' +
+        'mounts: pass the Deployment too, so its replicas can be counted',
     );
   });
 });
@@ -97,7 +99,8 @@ describe('readComposePgbouncerTiers', () => {
   it('fails when the ini is a file outside the document', () => {
     const fromFile = { ...document, configs: { 'pgbouncer-ini': { file: './pgbouncer.ini' } } };
     expect(() => readComposePgbouncerTiers(fromFile, 'docker-compose.prod.yml')).toThrow(
-      'docker-compose.prod.yml: service "pgbouncer" mounts config "pgbouncer-ini", which has no inline content here (file: ./pgbouncer.ini): ' +
+      'docker-compose.prod.yml: service "pgbouncer" mounts config "pgbouncer-ini", ' +
+        'which has no inline content here (file: ./pgbouncer.ini): ' +
         'pass that pgbouncer.ini to check as well',
     );
   });
@@ -107,7 +110,8 @@ describe('readComposePgbouncerTiers', () => {
       services: { pgbouncer: { image: 'edoburu/pgbouncer:v1.24.1-p1', environment: { DATABASE_URL: 'x' } } },
     };
     expect(() => readComposePgbouncerTiers(envDialect, 'compose.yml')).toThrow(
-      'compose.yml: service "pgbouncer" runs PgBouncer without a config mounted at /etc/pgbouncer/pgbouncer.ini, so its pools cannot be read: ' +
+      'compose.yml: service "pgbouncer" runs PgBouncer without a config mounted at ' +
+        '/etc/pgbouncer/pgbouncer.ini, so its pools cannot be read: ' +
         'mount the ini as a Compose config, or pass the ini file with --pgbouncer-replicas',
     );
   });

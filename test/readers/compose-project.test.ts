@@ -30,7 +30,8 @@ describe('Compose projects', () => {
       ['app', 1],
     ]);
     expect(inputs.notes).toEqual([
-      'ov/docker-compose.override.yml: merged into ov/docker-compose.yml (service "app"), as docker compose does with the override file next to its base file',
+      'ov/docker-compose.override.yml: merged into ov/docker-compose.yml (service "app"), ' +
+        'as docker compose does with the override file next to its base file',
     ]);
   });
 
@@ -43,7 +44,8 @@ describe('Compose projects', () => {
       { name: 'app', source: 'base.yml', replicas: 4, pool: { poolSize: 20, poolCount: 2 } },
     ]);
     expect(inputs.notes).toEqual([
-      'prod.yml: merged into base.yml (service "app"), as docker compose -f base.yml -f prod.yml does; check the files one at a time if they are separate projects',
+      'prod.yml: merged into base.yml (service "app"), as docker compose -f base.yml -f prod.yml ' +
+        'does; check the files one at a time if they are separate projects',
     ]);
   });
 
@@ -72,7 +74,8 @@ describe('Compose projects', () => {
         file('ext.yml', { services: { worker: { extends: { file: '../common.yml', service: 'web' } } } }),
       ]),
     ).toThrow(
-      'ext.yml: service "worker" extends service "web" of "../common.yml", which is not among the files read: give that file to check too (or the folder that holds both)',
+      'ext.yml: service "worker" extends service "web" of "../common.yml", ' +
+        'which is not among the files read: give that file to check too (or the folder that holds both)',
     );
   });
 
@@ -82,7 +85,10 @@ describe('Compose projects', () => {
         file('docker-compose.override.yml', { services: { app: { deploy: { replicas: 10 } } } }),
       ]),
     ).toThrow(
-      'docker-compose.override.yml: service "app" has neither image nor build, so Compose refuses it on its own: if it overrides a service of another Compose file, check both files together, base first (as docker compose -f base.yml -f docker-compose.override.yml loads them)',
+      'docker-compose.override.yml: service "app" has neither image nor build, ' +
+        'so Compose refuses it on its own: if it overrides a service of another Compose file, ' +
+        'check both files together, base first (as docker compose -f base.yml -f ' +
+        'docker-compose.override.yml loads them)',
     );
   });
 });
@@ -109,7 +115,9 @@ describe('Compose interpolation', () => {
     expect(read).toEqual(['envdir/docker-compose.yml .env']);
     expect(inputs.files[0]?.consumers).toMatchObject([{ replicas: 3, pool: { poolSize: 50 } }]);
     expect(inputs.notes).toEqual([
-      'envdir/docker-compose.yml: service "app" environment POOL_SIZE is "${POOL_SIZE:-30}": counted as "50" (POOL_SIZE from .env); a variable of the same name in the shell that runs docker compose overrides it',
+      'envdir/docker-compose.yml: service "app" environment POOL_SIZE is "${POOL_SIZE:-30}": ' +
+        'counted as "50" (POOL_SIZE from .env); a variable of the same name in the shell that runs ' +
+        'docker compose overrides it',
     ]);
   });
 
@@ -117,7 +125,9 @@ describe('Compose interpolation', () => {
     const inputs = readManifests([interpolated]);
     expect(inputs.files[0]?.consumers).toMatchObject([{ pool: { poolSize: 30 } }]);
     expect(inputs.notes).toEqual([
-      'envdir/docker-compose.yml: service "app" environment POOL_SIZE is "${POOL_SIZE:-30}": counted as "30" (the default of POOL_SIZE: .env does not set it); a variable of the same name in the shell that runs docker compose overrides it',
+      'envdir/docker-compose.yml: service "app" environment POOL_SIZE is "${POOL_SIZE:-30}": ' +
+        'counted as "30" (the default of POOL_SIZE: .env does not set it); ' +
+        'a variable of the same name in the shell that runs docker compose overrides it',
     ]);
   });
 

@@ -23,7 +23,10 @@ describe('containerEnvironment', () => {
         },
       ]),
     ).toThrow(
-      'envfrom.yaml: Deployment "api2" container "app" envFrom Secret "clientats-env" is not in the input and may set POOL_SIZE, POOL_COUNT, MAX_OVERFLOW or DATABASE_URL: check it together with the file that defines it, or set POOL_SIZE, POOL_COUNT and MAX_OVERFLOW in env (env wins over envFrom)',
+      'envfrom.yaml: Deployment "api2" container "app" envFrom Secret "clientats-env" is not in the ' +
+        'input and may set POOL_SIZE, POOL_COUNT, MAX_OVERFLOW or DATABASE_URL: ' +
+        'check it together with the file that defines it, or set POOL_SIZE, ' +
+        'POOL_COUNT and MAX_OVERFLOW in env (env wins over envFrom)',
     );
   });
 
@@ -41,7 +44,9 @@ describe('containerEnvironment', () => {
         'x.yaml: Deployment "web" container "app"',
       ),
     ).toThrow(
-      'x.yaml: Deployment "web" container "app" envFrom ConfigMap "pool" is not in the input and may set MAX_OVERFLOW or DATABASE_URL: check it together with the file that defines it, or set MAX_OVERFLOW in env (env wins over envFrom)',
+      'x.yaml: Deployment "web" container "app" envFrom ConfigMap "pool" is not in the input and may ' +
+        'set MAX_OVERFLOW or DATABASE_URL: check it together with the file that defines it, ' +
+        'or set MAX_OVERFLOW in env (env wins over envFrom)',
     );
     // Once env sets every pool variable (env wins), the missing source cannot change the count.
     const environment = containerEnvironment(
@@ -98,7 +103,9 @@ describe('containerEnvironment', () => {
     );
     expect(environment).toEqual({ POOL_SIZE: '4' });
     expect(notes).toEqual([
-      'x.yaml: Deployment "web" container "app" envFrom Secret "extra" (optional) is not in the input: counted without it; if it exists and sets POOL_COUNT and MAX_OVERFLOW, the count is off',
+      'x.yaml: Deployment "web" container "app" envFrom Secret "extra" (optional) ' +
+        'is not in the input: counted without it; if it exists and sets POOL_COUNT and MAX_OVERFLOW, ' +
+        'the count is off',
     ]);
   });
 });

@@ -143,7 +143,8 @@ describe('collectInputFiles', () => {
     mkfifo(join(root, 'not-an-input'));
     const problems = await withFifoWriter(fifo, () => problemsOf([root]));
     expect(problems).toEqual([
-      `${fifo}: is a FIFO (named pipe), not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -`,
+      `${fifo}: is a FIFO (named pipe), not a regular file: check reads regular files only; ` +
+        'remove it, name the files to check, or pipe a stream into check -',
     ]);
   });
 
@@ -153,7 +154,9 @@ describe('collectInputFiles', () => {
     symlinkSync('pipe', join(root, 'link.yaml'));
     const problems = await withFifoWriter(join(root, 'pipe'), () => problemsOf([join(root, 'link.yaml')]));
     expect(problems).toEqual([
-      `${join(root, 'link.yaml')}: is a FIFO (named pipe), not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -`,
+      `${join(root, 'link.yaml')}: is a FIFO (named pipe), not a regular file: ` +
+        'check reads regular files only; remove it, name the files to check, ' +
+        'or pipe a stream into check -',
     ]);
   });
 
@@ -164,7 +167,8 @@ describe('collectInputFiles', () => {
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socket, resolve));
     try {
       expect(await problemsOf([root])).toEqual([
-        `${socket}: is a socket, not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -`,
+        `${socket}: is a socket, not a regular file: check reads regular files only; remove it, ` +
+          'name the files to check, or pipe a stream into check -',
       ]);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -173,7 +177,8 @@ describe('collectInputFiles', () => {
 
   it('fails when a named path is a device', async () => {
     expect(await problemsOf(['/dev/null'])).toEqual([
-      '/dev/null: is a character device, not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -',
+      '/dev/null: is a character device, not a regular file: check reads regular files only; ' +
+        'remove it, name the files to check, or pipe a stream into check -',
     ]);
   });
 
@@ -192,7 +197,8 @@ describe('collectInputFiles', () => {
     async () => {
       // procfs files report size 0 and hold more: the same path as a file growing after its stat.
       expect(await problemsOf(['/proc/self/status'], { maxBytes: 64 })).toEqual([
-        '/proc/self/status: larger than the 64-byte input cap when read (it grew after stat measured it): split it into smaller files',
+        '/proc/self/status: larger than the 64-byte input cap when read (it grew after stat measured ' +
+          'it): split it into smaller files',
       ]);
     },
   );
@@ -214,7 +220,8 @@ describe('collectInputFiles', () => {
   it('fails when standard input is a terminal', async () => {
     const terminal = Object.assign(stdinOf('never read'), { isTTY: true });
     expect(await problemsOf(['-'], { stdin: terminal })).toEqual([
-      '-: standard input is a terminal, nothing is piped in: pipe manifests in (helm template … | clientats-deploy check - …) or name files',
+      '-: standard input is a terminal, nothing is piped in: ' +
+        'pipe manifests in (helm template … | clientats-deploy check - …) or name files',
     ]);
   });
 
@@ -256,7 +263,9 @@ describe('collectInputFiles', () => {
     );
     expect(problems).toEqual([
       `${join(root, 'missing.yaml')}: no such file or directory`,
-      `${join(root, 'pipe.yml')}: is a FIFO (named pipe), not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -`,
+      `${join(root, 'pipe.yml')}: is a FIFO (named pipe), not a regular file: ` +
+        'check reads regular files only; remove it, name the files to check, ' +
+        'or pipe a stream into check -',
       `${big}: 11 bytes, above the 10-byte input cap: split it into smaller files`,
     ]);
   });
@@ -276,7 +285,9 @@ describe('collectInputFiles', () => {
     mkfifo(join(root, 'two\nlines.yaml'));
     const problems = await withFifoWriter(join(root, 'two\nlines.yaml'), () => problemsOf([root]));
     expect(problems).toEqual([
-      `${root}/two\\nlines.yaml: is a FIFO (named pipe), not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -`,
+      `${root}/two\\nlines.yaml: is a FIFO (named pipe), not a regular file: ` +
+        'check reads regular files only; remove it, name the files to check, ' +
+        'or pipe a stream into check -',
     ]);
   });
 });
@@ -302,7 +313,9 @@ describe('readRegularFile', () => {
     expect(problems(join(root, 'missing'))).toEqual([`${join(root, 'missing')}: no such file or directory`]);
     expect(problems(root)).toEqual([`${root}: is a folder, not a file: name a file`]);
     expect(problems(join(root, 'pipe'))).toEqual([
-      `${join(root, 'pipe')}: is a FIFO (named pipe), not a regular file: check reads regular files only; remove it, name the files to check, or pipe a stream into check -`,
+      `${join(root, 'pipe')}: is a FIFO (named pipe), not a regular file: ` +
+        'check reads regular files only; remove it, name the files to check, ' +
+        'or pipe a stream into check -',
     ]);
   });
 });

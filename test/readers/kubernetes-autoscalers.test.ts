@@ -63,7 +63,10 @@ describe('autoscalers', () => {
         { source: 'a.yaml#2', object: scaler },
       ]),
     ).toThrow(
-      'a.yaml#2: PredictiveScaler "api-scaler" ("autoscaling.example.com/v1") spec.scaleTargetRef scales Deployment "api", a database client, and the budget cannot read how far: give its maximum as a HorizontalPodAutoscaler (or KEDA ScaledObject) in the input instead',
+      'a.yaml#2: PredictiveScaler "api-scaler" ("autoscaling.example.com/v1") ' +
+        'spec.scaleTargetRef scales Deployment "api", a database client, ' +
+        'and the budget cannot read how far: give its maximum as a HorizontalPodAutoscaler (or KEDA ' +
+        'ScaledObject) in the input instead',
     );
   });
 
@@ -101,7 +104,9 @@ describe('autoscalers', () => {
         { source: 'a.yaml#3', object: hpa(30) },
       ]),
     ).toThrow(
-      'a.yaml#3: HorizontalPodAutoscaler "api" has no metadata.namespace and Deployment "api" is in 2 namespaces (prod, staging): set metadata.namespace on the HorizontalPodAutoscaler, or check one namespace at a time',
+      'a.yaml#3: HorizontalPodAutoscaler "api" has no metadata.namespace and Deployment "api" is in ' +
+        '2 namespaces (prod, staging): set metadata.namespace on the HorizontalPodAutoscaler, ' +
+        'or check one namespace at a time',
     );
   });
 });

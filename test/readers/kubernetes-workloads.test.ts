@@ -27,7 +27,8 @@ describe('check counts every workload kind', () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      '  OVER BUDGET by 27: worst case 124 > 97 usable (max_connections 100 − 3 reserved): 4 pods (3 replicas + 1 surge) × (1 pool × (30 + 0) + 1 probe)\n',
+      '  OVER BUDGET by 27: worst case 124 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '4 pods (3 replicas + 1 surge) × (1 pool × (30 + 0) + 1 probe)\n',
     );
   });
 
@@ -37,7 +38,8 @@ describe('check counts every workload kind', () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      '  OVER BUDGET by 58: worst case 155 > 97 usable (max_connections 100 − 3 reserved): 5 pods (5 replicas, StatefulSet: replaced one by one) × (1 pool × (30 + 0) + 1 probe)\n',
+      '  OVER BUDGET by 58: worst case 155 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '5 pods (5 replicas, StatefulSet: replaced one by one) × (1 pool × (30 + 0) + 1 probe)\n',
     );
   });
 
@@ -47,7 +49,8 @@ describe('check counts every workload kind', () => {
     ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      '  web rollout: 2 pods (2 replicas, ReplicaSet: no rollout) × (1 pool × (30 + 0) + 1 probe) = 62 (60 pool + 2 probe)\n',
+      '  web rollout: 2 pods (2 replicas, ReplicaSet: no rollout) × (1 pool × (30 + 0) + 1 probe) ' +
+        '= 62 (60 pool + 2 probe)\n',
     );
   });
 
@@ -60,7 +63,8 @@ describe('check counts every workload kind', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      '  OVER BUDGET by 27: worst case 124 > 97 usable (max_connections 100 − 3 reserved): 4 pods (4 nodes, no surge) × (1 pool × (30 + 0) + 1 probe)\n',
+      '  OVER BUDGET by 27: worst case 124 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '4 pods (4 nodes, no surge) × (1 pool × (30 + 0) + 1 probe)\n',
     );
   });
 
@@ -71,7 +75,9 @@ describe('check counts every workload kind', () => {
     expect(await runCheck('check', file, '--max-connections', '100')).toEqual({
       code: 2,
       stdout: '',
-      stderr: `clientats-deploy: ${file}: DaemonSet "agent" runs one pod per node and connects to the database: give the node count with --nodes N\n`,
+      stderr:
+        `clientats-deploy: ${file}: DaemonSet "agent" runs one pod per node and connects to the ` +
+        `database: give the node count with --nodes N\n`,
     });
   });
 
@@ -105,12 +111,14 @@ describe('check counts every workload kind', () => {
     const allowed = await check('cronjob.yaml', [cron()]);
     expect(allowed.code).toBe(1);
     expect(allowed.stdout).toContain(
-      '  OVER BUDGET by 27: worst case 124 > 97 usable (max_connections 100 − 3 reserved): 4 pods (2 overlapping runs × parallelism 2) × (1 pool × (30 + 0) + 1 probe)\n',
+      '  OVER BUDGET by 27: worst case 124 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '4 pods (2 overlapping runs × parallelism 2) × (1 pool × (30 + 0) + 1 probe)\n',
     );
     const forbidden = await check('cronjob-forbid.yaml', [cron('Forbid')]);
     expect(forbidden.code).toBe(0);
     expect(forbidden.stdout).toContain(
-      '  report rollout: 2 pods (parallelism 2, concurrencyPolicy Forbid) × (1 pool × (30 + 0) + 1 probe) = 62 (60 pool + 2 probe)\n',
+      '  report rollout: 2 pods (parallelism 2, concurrencyPolicy Forbid) × (1 pool × (30 + 0) ' +
+        '+ 1 probe) = 62 (60 pool + 2 probe)\n',
     );
   });
 
@@ -130,7 +138,8 @@ describe('check counts every workload kind', () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      'worst case 124 > 97 usable (max_connections 100 − 3 reserved): 4 pods (4 HPA max, StatefulSet: replaced one by one)',
+      'worst case 124 > 97 usable (max_connections 100 − 3 reserved): 4 pods (4 HPA max, ' +
+        'StatefulSet: replaced one by one)',
     );
   });
 
@@ -145,7 +154,10 @@ describe('check counts every workload kind', () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      '  OVER BUDGET by 64: worst case 161 > 97 usable (max_connections 100 − 3 reserved) on database database: web 1 pod (1 replica, no surge) × (1 pool × (5 + 0) + 1 probe) = 6 + worker 5 pods (5 replicas, StatefulSet: replaced one by one) × (1 pool × (30 + 0) + 1 probe) = 155\n',
+      '  OVER BUDGET by 64: worst case 161 > 97 usable (max_connections 100 − 3 reserved) ' +
+        'on database database: web 1 pod (1 replica, no surge) × (1 pool × (5 + 0) + 1 probe) ' +
+        '= 6 + worker 5 pods (5 replicas, StatefulSet: replaced one by one) × (1 pool × (30 + 0) ' +
+        '+ 1 probe) = 155\n',
     );
   });
 
@@ -161,7 +173,10 @@ describe('check counts every workload kind', () => {
     expect(await runCheck('check', file, '--max-connections', '100')).toEqual({
       code: 2,
       stdout: '',
-      stderr: `clientats-deploy: ${file}: Rollout "web" container "app" connects to the database, but the budget cannot count the pods of a Rollout: check the Deployment, StatefulSet, ReplicaSet, ReplicationController, DaemonSet, Pod, Job, CronJob it renders to instead\n`,
+      stderr:
+        `clientats-deploy: ${file}: Rollout "web" container "app" connects to the database, ` +
+        'but the budget cannot count the pods of a Rollout: check the Deployment, StatefulSet, ' +
+        `ReplicaSet, ReplicationController, DaemonSet, Pod, Job, CronJob it renders to instead\n`,
     });
   });
 
@@ -172,7 +187,9 @@ describe('check counts every workload kind', () => {
     expect(await runCheck('check', file, '--max-connections', '100')).toEqual({
       code: 2,
       stdout: '',
-      stderr: `clientats-deploy: ${file}: StatefulSet "web" spec.replicas must be an integer >= 0, got "3" (a string: write 3 without quotes)\n`,
+      stderr:
+        `clientats-deploy: ${file}: StatefulSet "web" spec.replicas must be an integer >= 0, ` +
+        `got "3" (a string: write 3 without quotes)\n`,
     });
   });
 
@@ -186,7 +203,8 @@ describe('check counts every workload kind', () => {
     ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      '  ecto-app rollout: 3 pods (3 replicas, no surge) × (1 pool × (10 + 0)) = 30 (30 pool + 0 probe), no readiness connection: not clientats-runtime\n',
+      '  ecto-app rollout: 3 pods (3 replicas, no surge) × (1 pool × (10 + 0)) ' +
+        '= 30 (30 pool + 0 probe), no readiness connection: not clientats-runtime\n',
     );
     expect(result.stdout).not.toContain('runtime checks');
   });
@@ -221,7 +239,8 @@ describe('check and init containers', () => {
       '  web/exporter rollout: 1 pod (1 replica, no surge) × (1 pool × (2 + 0) + 1 probe) = 3 (2 pool + 1 probe)\n',
     );
     expect(result.stdout).toContain(
-      `note: ${file}: Deployment "web" init container "migrate" connects to the database before the app starts: not counted, declare it as an other client if it overlaps\n`,
+      `note: ${file}: Deployment "web" init container "migrate" connects to the database before the ` +
+        `app starts: not counted, declare it as an other client if it overlaps\n`,
     );
   });
 });

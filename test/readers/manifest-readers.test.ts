@@ -107,7 +107,9 @@ describe('readKubernetesObjects', () => {
         },
       ]),
     ).toThrow(
-      'x.yaml: Deployment "web" container "app" env POOL_SIZE comes from {"configMapKeyRef":{"name":"gone","key":"size"}}, which is not in the input: the budget needs its value (use a literal value or include the ConfigMap)',
+      'x.yaml: Deployment "web" container "app" env POOL_SIZE comes from ' +
+        '{"configMapKeyRef":{"name":"gone","key":"size"}}, which is not in the input: ' +
+        'the budget needs its value (use a literal value or include the ConfigMap)',
     );
   });
 
@@ -122,7 +124,8 @@ describe('readKubernetesObjects', () => {
         },
       ]),
     ).toThrow(
-      'x.yaml: Deployment "web" spec.strategy.rollingUpdate.maxSurge must be an integer >= 0 or a percentage like "25%", got "lots"',
+      'x.yaml: Deployment "web" spec.strategy.rollingUpdate.maxSurge must be an integer >= 0 or a ' +
+        'percentage like "25%", got "lots"',
     );
   });
 });
@@ -187,7 +190,8 @@ describe('readComposeFile', () => {
     expect(() =>
       readComposeFile({ services: { app: { environment: ['POOL_SIZE=${SIZE}'] } } }, 'compose.yml'),
     ).toThrow(
-      'compose.yml: service "app" environment POOL_SIZE uses ${SIZE} without a default, got "${SIZE}": write the value or ${SIZE:-value}',
+      'compose.yml: service "app" environment POOL_SIZE uses ${SIZE} without a default, ' +
+        'got "${SIZE}": write the value or ${SIZE:-value}',
     );
   });
 

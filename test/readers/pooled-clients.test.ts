@@ -43,7 +43,9 @@ const poolers = (inputs: ReturnType<typeof readManifests>): unknown[] =>
   );
 
 const SECRET_NOTE =
-  'pgbouncer.k8s.yaml#1: Deployment "clientats" container "app" takes DATABASE_URL from outside the input: counted behind PgBouncer as DATABASE_POOLER=pgbouncer says (assumed: the URL names the bouncers, not the database)';
+  'pgbouncer.k8s.yaml#1: Deployment "clientats" container "app" takes DATABASE_URL from outside the ' +
+  'input: counted behind PgBouncer as DATABASE_POOLER=pgbouncer says (assumed: ' +
+  'the URL names the bouncers, not the database)';
 
 describe('apps with DATABASE_POOLER=pgbouncer', () => {
   it('counts an app directly when its literal DATABASE_URL names the database, not the bouncers', () => {
@@ -53,7 +55,9 @@ describe('apps with DATABASE_POOLER=pgbouncer', () => {
       ['clientats', 'pgbouncer'],
     ]);
     expect(inputs.notes).toEqual([
-      'pooled.yaml: Deployment "reports" container "app" has DATABASE_POOLER=pgbouncer but its DATABASE_URL names postgres.db.svc:5432, not PgBouncer clientats-pgbouncer (clientats-pgbouncer:6432): counted directly against the database',
+      'pooled.yaml: Deployment "reports" container "app" has DATABASE_POOLER=pgbouncer but its ' +
+        'DATABASE_URL names postgres.db.svc:5432, not PgBouncer clientats-pgbouncer ' +
+        '(clientats-pgbouncer:6432): counted directly against the database',
       SECRET_NOTE,
     ]);
   });
@@ -109,7 +113,8 @@ describe('Compose apps with DATABASE_POOLER=pgbouncer', () => {
       'docker-compose.yml: service "pgbouncer" sets no POOL_* or DATABASE_URL: not a database client';
     expect(direct.notes).toEqual([
       bouncer,
-      'docker-compose.yml: service "app" has DATABASE_POOLER=pgbouncer but its DATABASE_URL names db:5432, not PgBouncer pgbouncer (pgbouncer:6432): counted directly against the database',
+      'docker-compose.yml: service "app" has DATABASE_POOLER=pgbouncer but its DATABASE_URL names ' +
+        'db:5432, not PgBouncer pgbouncer (pgbouncer:6432): counted directly against the database',
     ]);
     const behind = readManifests([project('postgres://app@pgbouncer:6432/clientats')]);
     expect(poolers(behind)).toEqual([['app', 'pgbouncer']]);

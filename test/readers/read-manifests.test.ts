@@ -74,7 +74,8 @@ describe('readManifests', () => {
     const text = 'just: a config\n';
     expect(readManifests([{ path: 'conf/settings.yaml', text, named: false }]).files).toEqual([]);
     expect(() => readManifests([{ path: 'settings.yaml', text }])).toThrow(
-      'settings.yaml: neither Kubernetes objects (apiVersion and kind) nor a Compose file (services): the budget reads app.json, Kubernetes YAML and Compose files',
+      'settings.yaml: neither Kubernetes objects (apiVersion and kind) ' +
+        'nor a Compose file (services): the budget reads app.json, Kubernetes YAML and Compose files',
     );
   });
 
@@ -101,7 +102,8 @@ describe('readManifests', () => {
 
   it('fails when given a Helm template, naming the first action', () => {
     expect(() => readManifests([{ path: 'templates/deployment.yaml', text: HELM_TEMPLATE }])).toThrow(
-      'templates/deployment.yaml: a template, not a manifest ("{{ .Release.Name }}" at line 4): render it first, e.g. helm template … | clientats-deploy check - --max-connections N',
+      'templates/deployment.yaml: a template, not a manifest ("{{ .Release.Name }}" at line 4): ' +
+        'render it first, e.g. helm template … | clientats-deploy check - --max-connections N',
     );
   });
 });
@@ -139,7 +141,9 @@ describe('check through the real bin', () => {
     expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
       status: 2,
       stdout: '',
-      stderr: `clientats-deploy: ${file}: a template, not a manifest ("{{ .Release.Name }}" at line 4): render it first, e.g. helm template … | clientats-deploy check - --max-connections N\n`,
+      stderr:
+        `clientats-deploy: ${file}: a template, not a manifest ("{{ .Release.Name }}" at line 4): ` +
+        `render it first, e.g. helm template … | clientats-deploy check - --max-connections N\n`,
     });
   });
 });
@@ -157,7 +161,9 @@ describe('Compose and Heroku inputs', () => {
     expect(await runCheck('check', file, '--max-connections', '100')).toEqual({
       code: 2,
       stdout: '',
-      stderr: `clientats-deploy: ${file}: service "app" runs one container per node (deploy.mode global) and connects to the database: give the node count with --nodes N\n`,
+      stderr:
+        `clientats-deploy: ${file}: service "app" runs one container per node (deploy.mode global) ` +
+        `and connects to the database: give the node count with --nodes N\n`,
     });
     const counted = await runCheck('check', file, '--max-connections', '100', '--nodes', '3');
     expect(counted.stdout).toContain(
@@ -165,25 +171,30 @@ describe('Compose and Heroku inputs', () => {
     );
   });
 
-  it('counts a Compose service labelled as not running clientats-runtime without the readiness connection', async () => {
-    const file = folder.write(
-      'ecto/docker-compose.yml',
-      stringify({
-        services: {
-          ecto: {
-            image: 'ecto-app',
-            environment: { POOL_SIZE: 10 },
-            labels: ['dev.clientats.runtime=false'],
+  it(
+    'counts a Compose service labelled as not running clientats-runtime without the readiness ' +
+      'connection',
+    async () => {
+      const file = folder.write(
+        'ecto/docker-compose.yml',
+        stringify({
+          services: {
+            ecto: {
+              image: 'ecto-app',
+              environment: { POOL_SIZE: 10 },
+              labels: ['dev.clientats.runtime=false'],
+            },
           },
-        },
-      }),
-    );
-    const result = await runCheck('check', file, '--max-connections', '100');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain(
-      '  ecto rollout: 1 container × (1 pool × (10 + 0)) = 10 (10 pool + 0 probe), no readiness connection: not clientats-runtime\n',
-    );
-  });
+        }),
+      );
+      const result = await runCheck('check', file, '--max-connections', '100');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(
+        '  ecto rollout: 1 container × (1 pool × (10 + 0)) = 10 (10 pool + 0 probe), ' +
+          'no readiness connection: not clientats-runtime\n',
+      );
+    },
+  );
 
   it('counts an app.json marked as not running clientats-runtime without the readiness connection', async () => {
     const file = folder.write(
@@ -198,7 +209,8 @@ describe('Compose and Heroku inputs', () => {
     const result = await runCheck('check', file, '--max-connections', '100');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      '  plain/web rollout: 2 dynos (no preboot) × (1 pool × (10 + 0)) = 20 (20 pool + 0 probe), no readiness connection: not clientats-runtime\n',
+      '  plain/web rollout: 2 dynos (no preboot) × (1 pool × (10 + 0)) = 20 (20 pool + 0 probe), ' +
+        'no readiness connection: not clientats-runtime\n',
     );
   });
 

@@ -91,20 +91,24 @@ function exprOf(
 }
 
 describe('monitoring rendered after the budget', () => {
-  it("adds a PodMonitor, a PrometheusRule and a dashboard ConfigMap to the service's chart, valid against their schemas", () => {
-    const { objects } = synthApp(undefined);
-    const added = objects.filter((object) =>
-      ['PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(object.kind),
-    );
-    expect(added.map((object) => `${object.apiVersion} ${object.kind}/${object.metadata.name}`)).toEqual([
-      'monitoring.coreos.com/v1 PodMonitor/clientats-connection-pool',
-      'monitoring.coreos.com/v1 PrometheusRule/clientats-connection-pool',
-      'v1 ConfigMap/clientats-connection-pool',
-    ]);
-    for (const object of objects) expect(() => validateKubernetesObject(object)).not.toThrow();
-    expect(added[2]!.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
-    expect(Object.keys(added[2]!.data!)).toEqual(['clientats-connection-pool.json']);
-  });
+  it(
+    "adds a PodMonitor, a PrometheusRule and a dashboard ConfigMap to the service's chart, " +
+      'valid against their schemas',
+    () => {
+      const { objects } = synthApp(undefined);
+      const added = objects.filter((object) =>
+        ['PodMonitor', 'PrometheusRule', 'ConfigMap'].includes(object.kind),
+      );
+      expect(added.map((object) => `${object.apiVersion} ${object.kind}/${object.metadata.name}`)).toEqual([
+        'monitoring.coreos.com/v1 PodMonitor/clientats-connection-pool',
+        'monitoring.coreos.com/v1 PrometheusRule/clientats-connection-pool',
+        'v1 ConfigMap/clientats-connection-pool',
+      ]);
+      for (const object of objects) expect(() => validateKubernetesObject(object)).not.toThrow();
+      expect(added[2]!.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+      expect(Object.keys(added[2]!.data!)).toEqual(['clientats-connection-pool.json']);
+    },
+  );
 
   it("renders the budget thresholds from the report's figures, exactly", () => {
     const { objects, report } = synthApp({ thresholds: { ofShare: 1, ofUsable: 1 } });

@@ -82,9 +82,13 @@ describe('budgetOfRendered', () => {
       probeTimeoutSeconds: 1,
     });
     expect(budgetOf(app).problems).toEqual([
-      '[clientats-huge] worst case 155 > 97 usable (max_connections 100 − 3 reserved): 5 pods (4 replicas + 1 surge) × (1 pool × (30 + 0) + 1 probe)',
-      '[clientats-large] worst case 143 > 97 usable (max_connections 100 − 3 reserved): 13 pods (10 replicas + 3 surge) × (1 pool × (8 + 2) + 1 probe)',
-      '[clientats-huge] clientats-huge: readiness probe timeoutSeconds 1 must exceed READINESS_TIMEOUT_MS 1500 ms, or the probe gives up before the runtime answers 503: raise timeoutSeconds to 2 or lower READINESS_TIMEOUT_MS',
+      '[clientats-huge] worst case 155 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '5 pods (4 replicas + 1 surge) × (1 pool × (30 + 0) + 1 probe)',
+      '[clientats-large] worst case 143 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '13 pods (10 replicas + 3 surge) × (1 pool × (8 + 2) + 1 probe)',
+      '[clientats-huge] clientats-huge: readiness probe timeoutSeconds 1 must exceed ' +
+        'READINESS_TIMEOUT_MS 1500 ms, or the probe gives up before the runtime answers 503: ' +
+        'raise timeoutSeconds to 2 or lower READINESS_TIMEOUT_MS',
     ]);
   });
 
@@ -97,7 +101,10 @@ describe('budgetOfRendered', () => {
     new TestService(app, 'web', { database: shared, replicas: 4, poolSize: 10 });
     new TestService(app, 'worker', { database: shared, replicas: 3, poolSize: 10 });
     expect(budgetOf(app).problems).toEqual([
-      '[web] worst case 104 > 97 usable (max_connections 100 − 3 reserved) on database shared-db: web 5 pods (4 replicas + 1 surge) × (1 pool × (10 + 0) + 1 probe) = 55 + worker 4 pods (3 replicas + 1 surge) × (1 pool × (10 + 0) + 1 probe) = 44 + migrations 5 (migration job) = 5',
+      '[web] worst case 104 > 97 usable (max_connections 100 − 3 reserved) on database shared-db: ' +
+        'web 5 pods (4 replicas + 1 surge) × (1 pool × (10 + 0) + 1 probe) ' +
+        '= 55 + worker 4 pods (3 replicas + 1 surge) × (1 pool × (10 + 0) + 1 probe) ' +
+        '= 44 + migrations 5 (migration job) = 5',
     ]);
   });
 
@@ -110,7 +117,8 @@ describe('budgetOfRendered', () => {
       kind: 'StatefulSet',
     });
     expect(budgetOf(app).problems).toEqual([
-      '[db-writer] worst case 155 > 97 usable (max_connections 100 − 3 reserved): 5 pods (5 replicas, StatefulSet: replaced one by one) × (1 pool × (30 + 0) + 1 probe)',
+      '[db-writer] worst case 155 > 97 usable (max_connections 100 − 3 reserved): ' +
+        '5 pods (5 replicas, StatefulSet: replaced one by one) × (1 pool × (30 + 0) + 1 probe)',
     ]);
   });
 
@@ -140,7 +148,9 @@ describe('budgetOfRendered', () => {
       environment: { SHUTDOWN_DRAIN_MS: '30000' },
     });
     expect(budgetOf(app).problems).toEqual([
-      '[web] web: terminationGracePeriodSeconds 20 s must exceed SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_DRAIN_MS 30000 = 35000 ms, or the process is killed before it drains: raise terminationGracePeriodSeconds to 36 s or lower the shutdown delays',
+      '[web] web: terminationGracePeriodSeconds 20 s must exceed SHUTDOWN_DELAY_MS 5000 + ' +
+        'SHUTDOWN_DRAIN_MS 30000 = 35000 ms, or the process is killed before it drains: ' +
+        'raise terminationGracePeriodSeconds to 36 s or lower the shutdown delays',
     ]);
   });
 
@@ -153,7 +163,8 @@ describe('budgetOfRendered', () => {
       poolSize: 5,
     });
     expect(budgetOf(app).problems).toEqual([
-      '[worker] database "shared-db" is declared with different limits by web and worker: declare it once and share the object',
+      '[worker] database "shared-db" is declared with different limits by web and worker: ' +
+        'declare it once and share the object',
     ]);
   });
 
@@ -173,7 +184,8 @@ describe('budgetOfRendered', () => {
       },
     });
     expect(budgetOf(app).problems).toEqual([
-      'loose.k8s.yaml: migrate connects to a database, but no construct declares which: render it from a construct that takes a database declaration',
+      'loose.k8s.yaml: migrate connects to a database, but no construct declares which: ' +
+        'render it from a construct that takes a database declaration',
     ]);
   });
 
@@ -186,7 +198,9 @@ describe('budgetOfRendered', () => {
       kind: 'DaemonSet',
     });
     expect(budgetOf(app).problems).toEqual([
-      '[agent] connection budget cannot read what synth rendered: agent.k8s.yaml: DaemonSet "agent" runs one pod per node and connects to the database: give the node count with --nodes N',
+      '[agent] connection budget cannot read what synth rendered: agent.k8s.yaml: ' +
+        'DaemonSet "agent" runs one pod per node and connects to the database: ' +
+        'give the node count with --nodes N',
     ]);
   });
 });

@@ -107,7 +107,10 @@ export function attachReporter(response: ServerResponse, reporter: Reporter): vo
  * catch errors themselves:
  *
  *     app.use((error, request, response, next) => respondToError(request, response, error)); // Express, last
- *     fastify.setErrorHandler((error, request, reply) => { reply.hijack(); respondToError(request.raw, reply.raw, error); });
+ *     fastify.setErrorHandler((error, request, reply) => {
+ *       reply.hijack();
+ *       respondToError(request.raw, reply.raw, error);
+ *     });
  *
  * Outside the runtime (a test of the bare app) it answers the same way without logging.
  */

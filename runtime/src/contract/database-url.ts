@@ -47,7 +47,8 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   ) {
     // `user:pa#ss@host`: the URL ends its authority at the raw delimiter, inside the password.
     throw new Error(
-      `is not a URL: the user name or password holds a raw "/", "?" or "#" (percent-encode it, e.g. "#" as %23), got ${showUrl(url)}`,
+      'is not a URL: the user name or password holds a raw "/", "?" or "#" (percent-encode it, e.g. ' +
+        `"#" as %23), got ${showUrl(url)}`,
     );
   }
   const parts = splitUrl(rest);
@@ -66,7 +67,10 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   const parameters: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(query))
     if (!CONNECTION_FIELDS.has(key)) parameters[key] = value;
-  const forParser = `postgres://${url.slice(scheme.length + 3).replace(/\?([^#]*)/, (_, found: string) => `?${found.replace(OTHER_PARAMETERS, '')}`)}`;
+  const withoutOtherParameters = url
+    .slice(scheme.length + 3)
+    .replace(/\?([^#]*)/, (_, found: string) => `?${found.replace(OTHER_PARAMETERS, '')}`);
+  const forParser = `postgres://${withoutOtherParameters}`;
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(forParser);

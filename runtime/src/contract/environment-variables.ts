@@ -59,7 +59,8 @@ export const ENVIRONMENT_VARIABLES = [
     default: undefined,
     schema: { type: 'string', pattern: '^(postgres|postgresql|ecto)://' },
     description:
-      'Where to connect: a `postgres://`, `postgresql://` or `ecto://` URL. Required when `NODE_ENV=production` (or use `DATABASE_URL_FILE`).',
+      'Where to connect: a `postgres://`, `postgresql://` or `ecto://` URL. ' +
+      'Required when `NODE_ENV=production` (or use `DATABASE_URL_FILE`).',
     secret: true,
   },
   {
@@ -90,7 +91,8 @@ export const ENVIRONMENT_VARIABLES = [
     default: '0',
     schema: { type: 'integer', minimum: 0, maximum: 10_000 },
     description:
-      'Extra connections per pool, opened only when that pool is exhausted and closed after `POOL_OVERFLOW_IDLE_MS` idle.',
+      'Extra connections per pool, opened only when that pool is exhausted and closed after ' +
+      '`POOL_OVERFLOW_IDLE_MS` idle.',
   },
   {
     name: 'POOL_TIMEOUT',
@@ -106,7 +108,9 @@ export const ENVIRONMENT_VARIABLES = [
     default: 'false',
     schema: { type: 'string', enum: [...SSL_MODES] },
     description:
-      '`true`/`1` = `verify-full` (certificate and host checked), `false`/`0` = `disable`, or a libpq sslmode: `disable`, `require` (encrypt, no verification: Heroku Postgres), `verify-ca`, `verify-full`.',
+      '`true`/`1` = `verify-full` (certificate and host checked), `false`/`0` = `disable`, ' +
+      'or a libpq sslmode: `disable`, `require` (encrypt, no verification: Heroku Postgres), ' +
+      '`verify-ca`, `verify-full`.',
   },
   {
     name: 'DATABASE_SSL_CA',
@@ -121,7 +125,9 @@ export const ENVIRONMENT_VARIABLES = [
     default: 'none',
     schema: { type: 'string', enum: [...POOLERS] },
     description:
-      "`pgbouncer` when `DATABASE_URL` names a PgBouncer in transaction mode: the URL's `options` are then not sent (PgBouncer refuses unknown startup parameters; set them with `ALTER ROLE … SET`), `none` otherwise.",
+      '`pgbouncer` when `DATABASE_URL` names a PgBouncer in transaction mode: ' +
+      "the URL's `options` are then not sent (PgBouncer refuses unknown startup parameters; " +
+      'set them with `ALTER ROLE … SET`), `none` otherwise.',
   },
   {
     name: 'HEALTH_CHECK_TOKEN',
@@ -144,7 +150,8 @@ export const ENVIRONMENT_VARIABLES = [
     default: undefined,
     schema: { type: 'string', pattern: '^[0-9A-Za-z._:%-]{1,253}$' },
     description:
-      'Address the HTTP server listens on: an IPv4 or IPv6 address or a host name (e.g. `127.0.0.1`, `::`). Unset: all interfaces.',
+      'Address the HTTP server listens on: an IPv4 or IPv6 address or a host name (e.g. `127.0.0.1`, ' +
+      '`::`). Unset: all interfaces.',
   },
   {
     name: 'POOL_OVERFLOW_IDLE_MS',
@@ -168,7 +175,8 @@ export const ENVIRONMENT_VARIABLES = [
     default: '5000',
     schema: millis(0),
     description:
-      'A connection idle longer than this is tested with a round trip before it is handed out; 0 tests on every checkout.',
+      'A connection idle longer than this is tested with a round trip before it is handed out; ' +
+      '0 tests on every checkout.',
   },
   {
     name: 'POOL_CONNECT_TIMEOUT_MS',
@@ -183,7 +191,8 @@ export const ENVIRONMENT_VARIABLES = [
     default: '60000',
     schema: millis(0),
     description:
-      "Log a warning when a connection is checked out longer than this (after the first such warning, with the borrower's stack); 0 turns it off.",
+      'Log a warning when a connection is checked out longer than this (after the first such ' +
+      "warning, with the borrower's stack); 0 turns it off.",
   },
   {
     name: 'READINESS_INTERVAL_MS',

@@ -22,7 +22,10 @@ export { SETTINGS_SCHEMA } from './settings-schema.js';
 
 /** Typed runtime settings; durations in milliseconds. */
 export interface Settings {
-  /** The database URL (from `DATABASE_URL` or the file named by `DATABASE_URL_FILE`), `undefined` when neither is set. */
+  /**
+   * The database URL (from `DATABASE_URL` or the file named by `DATABASE_URL_FILE`), `undefined` when
+   * neither is set.
+   */
   readonly databaseUrl: string | undefined;
   readonly poolSize: number;
   readonly poolCount: number;

@@ -33,8 +33,10 @@ SELECT current_setting('server_version') AS server_version,
        count(*) FILTER (WHERE state = 'idle')::int AS idle,
        count(*) FILTER (WHERE state LIKE 'idle in transaction%')::int AS idle_in_transaction,
        COALESCE(EXTRACT(EPOCH FROM max(clock_timestamp() - xact_start)), 0)::float8 AS longest_transaction_seconds,
-       count(*) FILTER (WHERE state LIKE 'idle in transaction%'
-                          AND clock_timestamp() - state_change >= make_interval(secs => $1::float8 / 1000))::int AS idle_in_transaction_over
+       count(*) FILTER (
+         WHERE state LIKE 'idle in transaction%'
+           AND clock_timestamp() - state_change >= make_interval(secs => $1::float8 / 1000)
+       )::int AS idle_in_transaction_over
   FROM pg_stat_activity
  WHERE backend_type = 'client backend' AND datname = current_database() AND pid <> pg_backend_pid()`;
 

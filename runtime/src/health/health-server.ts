@@ -73,7 +73,10 @@ export interface HealthServerOptions {
   readonly diagnosticsTimeoutMillis?: number;
   /** Called with every readiness result, after `/health/ready` answers from it (tests count checks with it). */
   readonly onReadinessResult?: (result: ReadinessResult) => void;
-  /** Connection of the readiness check. @default the pool's configuration (URL, TLS) with application_name `clientats-readiness` */
+  /**
+   * Connection of the readiness check. @default the pool's configuration (URL, TLS) with application_name
+   * `clientats-readiness`
+   */
   readonly readinessClientConfig?: pg.ClientConfig;
   /**
    * Answers every request that is not one of the runtime's paths (see `hostApplication`).

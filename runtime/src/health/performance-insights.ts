@@ -93,12 +93,15 @@ export function performanceInsights(
   }
   if (recent.timeouts > 0) {
     insights.push(
-      `${plural(recent.timeouts, 'checkout')} timed out after POOL_TIMEOUT=${pool.timeoutMillis} ms in the last ${windowMinutes} minutes - consider increasing POOL_SIZE or MAX_OVERFLOW, or shortening transactions`,
+      `${plural(recent.timeouts, 'checkout')} timed out after POOL_TIMEOUT=${pool.timeoutMillis} ms ` +
+        `in the last ${windowMinutes} minutes - consider increasing POOL_SIZE or MAX_OVERFLOW, ` +
+        'or shortening transactions',
     );
   }
   if (recent.overflowOpened >= thresholds.frequentOverflowOpens) {
     insights.push(
-      `Overflow connections opened ${recent.overflowOpened} times in the last ${windowMinutes} minutes (MAX_OVERFLOW=${pool.maxOverflow}) - consider increasing POOL_SIZE`,
+      `Overflow connections opened ${recent.overflowOpened} times in the last ${windowMinutes} ` +
+        `minutes (MAX_OVERFLOW=${pool.maxOverflow}) - consider increasing POOL_SIZE`,
     );
   }
   if (database === undefined) {
@@ -110,23 +113,28 @@ export function performanceInsights(
   const serverPercent = usable > 0 ? Math.floor((database.serverClientConnections / usable) * 100) : 100;
   if (serverPercent >= thresholds.serverCapacityPercent) {
     insights.push(
-      `PostgreSQL at ${serverPercent}% of its usable connections (${database.serverClientConnections} of ${usable}) - lower POOL_SIZE × POOL_COUNT per instance or put PgBouncer in front`,
+      `PostgreSQL at ${serverPercent}% of its usable connections (${database.serverClientConnections}` +
+        ` of ${usable}) - lower POOL_SIZE × POOL_COUNT per instance or put PgBouncer in front`,
     );
   }
   if (database.activity.longestTransactionSeconds * 1000 >= thresholds.longTransactionMillis) {
     insights.push(
-      `Longest transaction open for ${formatNumber(database.activity.longestTransactionSeconds / 60)} minutes - long transactions hold connections and block vacuum`,
+      `Longest transaction open for ${formatNumber(database.activity.longestTransactionSeconds / 60)}` +
+        ' minutes - long transactions hold connections and block vacuum',
     );
   }
   if (database.idleInTransactionOverThreshold > 0) {
     insights.push(
-      `${plural(database.idleInTransactionOverThreshold, 'session')} idle in transaction for over ${formatNumber(thresholds.idleInTransactionMillis / 1000)} s - commit or roll back promptly, or set idle_in_transaction_session_timeout`,
+      `${plural(database.idleInTransactionOverThreshold, 'session')} idle in transaction for over ` +
+        `${formatNumber(thresholds.idleInTransactionMillis / 1000)} s - commit or roll back promptly, ` +
+        'or set idle_in_transaction_session_timeout',
     );
   }
   const listed = database.unusedIndexes.slice(0, thresholds.unusedIndexesListed);
   for (const index of listed) {
     insights.push(
-      `Unused index ${index.schema}.${index.index} on ${index.schema}.${index.table} (idx_scan = 0) - consider dropping it`,
+      `Unused index ${index.schema}.${index.index} on ${index.schema}.${index.table} (idx_scan = 0) ` +
+        '- consider dropping it',
     );
   }
   const unlisted = database.unusedIndexes.length - listed.length;

@@ -208,7 +208,10 @@ export function createReadinessChecker(options: ReadinessCheckerOptions): Readin
     return { connection, reused: false };
   };
 
-  /** Runs `operation`, or abandons it (destroying its clients) once `bound` ms passed. Always settles within `bound`. */
+  /**
+   * Runs `operation`, or abandons it (destroying its clients) once `bound` ms passed. Always settles within
+   * `bound`.
+   */
   const bounded = async <T>(
     operation: (attempt: Attempt) => Promise<T>,
     bound: number,

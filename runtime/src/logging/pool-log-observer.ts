@@ -48,7 +48,8 @@ export function createPoolLogObserver(logger: Logger, options: PoolLogObserverOp
       }
       logger.warn(
         { poolTimeoutMillis: options.poolTimeoutMillis, alsoSinceLastLine: unlogged },
-        `connection pool checkout timed out after POOL_TIMEOUT=${options.poolTimeoutMillis} ms: every connection was in use`,
+        `connection pool checkout timed out after POOL_TIMEOUT=${options.poolTimeoutMillis} ms: ` +
+          'every connection was in use',
       );
       lastTimeoutLog = at;
       unlogged = 0;

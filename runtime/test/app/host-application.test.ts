@@ -80,69 +80,84 @@ describe('hostApplication with a plain node:http listener', () => {
     );
   });
 
-  it('answers 503 with Retry-After for a PoolTimeoutError the application does not handle, logs the path and counts it', async () => {
-    const before = await sample(
-      hosted.url,
-      'http_application_unhandled_errors_total{status="503",reason="pool_timeout"}',
-    );
-    const holder = send(`${hosted.url}/hold`);
-    await holdingStarted;
-    const answer = await send(`${hosted.url}/query?token=abc`);
-    held.open();
-    expect(await holder).toMatchObject({ status: 200, body: 'released' });
+  it(
+    'answers 503 with Retry-After for a PoolTimeoutError the application does not handle, ' +
+      'logs the path and counts it',
+    async () => {
+      const before = await sample(
+        hosted.url,
+        'http_application_unhandled_errors_total{status="503",reason="pool_timeout"}',
+      );
+      const holder = send(`${hosted.url}/hold`);
+      await holdingStarted;
+      const answer = await send(`${hosted.url}/query?token=abc`);
+      held.open();
+      expect(await holder).toMatchObject({ status: 200, body: 'released' });
 
-    expect(answer.status).toBe(503);
-    expect(answer.headers['retry-after']).toBe('1');
-    expect(answer.body).toBe(POOL_TIMEOUT_ANSWER);
-    const line = hosted.logger.lines.find((candidate) =>
-      candidate.message.includes('no database connection within POOL_TIMEOUT'),
-    );
-    expect(line).toMatchObject({
-      level: 'warn',
-      message: 'application request failed: no database connection within POOL_TIMEOUT, answered 503',
-      fields: { method: 'GET', path: '/query', status: 503 },
-    });
-    expect((line?.fields as { err: string }).err).toMatch(
-      /^timeout exceeded when trying to connect: waited 300 ms \(POOL_TIMEOUT=300\) for a database connection/,
-    );
-    expect(before).toBe(0);
-    expect(
-      await sample(hosted.url, 'http_application_unhandled_errors_total{status="503",reason="pool_timeout"}'),
-    ).toBe(1);
-  });
+      expect(answer.status).toBe(503);
+      expect(answer.headers['retry-after']).toBe('1');
+      expect(answer.body).toBe(POOL_TIMEOUT_ANSWER);
+      const line = hosted.logger.lines.find((candidate) =>
+        candidate.message.includes('no database connection within POOL_TIMEOUT'),
+      );
+      expect(line).toMatchObject({
+        level: 'warn',
+        message: 'application request failed: no database connection within POOL_TIMEOUT, answered 503',
+        fields: { method: 'GET', path: '/query', status: 503 },
+      });
+      expect((line?.fields as { err: string }).err).toMatch(
+        /^timeout exceeded when trying to connect: waited 300 ms \(POOL_TIMEOUT=300\) for a database connection/,
+      );
+      expect(before).toBe(0);
+      expect(
+        await sample(
+          hosted.url,
+          'http_application_unhandled_errors_total{status="503",reason="pool_timeout"}',
+        ),
+      ).toBe(1);
+    },
+  );
 
-  it('answers 500 without internals for a synchronous throw and for a rejected promise, and logs both with their path', async () => {
-    const thrown = await send(`${hosted.url}/throw`);
-    const rejected = await send(`${hosted.url}/reject`);
-    expect(thrown).toMatchObject({ status: 500, body: INTERNAL_ERROR });
-    expect(rejected).toMatchObject({ status: 500, body: INTERNAL_ERROR });
-    expect(thrown.headers['retry-after']).toBeUndefined();
-    const failures = hosted.logger.lines.filter(
-      (line) => line.message === 'application request failed: unhandled error, answered 500',
-    );
-    expect(failures.map((line) => line.fields)).toEqual([
-      expect.objectContaining({
-        method: 'GET',
-        path: '/throw',
-        err: 'secret detail: password=hunter2 at /srv/app.js:12',
-      }),
-      expect.objectContaining({
-        method: 'GET',
-        path: '/reject',
-        err: 'cannot read properties of undefined (reading "rows")',
-      }),
-    ]);
-    expect(
-      await sample(hosted.url, 'http_application_unhandled_errors_total{status="500",reason="error"}'),
-    ).toBe(2);
-  });
+  it(
+    'answers 500 without internals for a synchronous throw and for a rejected promise, ' +
+      'and logs both with their path',
+    async () => {
+      const thrown = await send(`${hosted.url}/throw`);
+      const rejected = await send(`${hosted.url}/reject`);
+      expect(thrown).toMatchObject({ status: 500, body: INTERNAL_ERROR });
+      expect(rejected).toMatchObject({ status: 500, body: INTERNAL_ERROR });
+      expect(thrown.headers['retry-after']).toBeUndefined();
+      const failures = hosted.logger.lines.filter(
+        (line) => line.message === 'application request failed: unhandled error, answered 500',
+      );
+      expect(failures.map((line) => line.fields)).toEqual([
+        expect.objectContaining({
+          method: 'GET',
+          path: '/throw',
+          err: 'secret detail: password=hunter2 at /srv/app.js:12',
+        }),
+        expect.objectContaining({
+          method: 'GET',
+          path: '/reject',
+          err: 'cannot read properties of undefined (reading "rows")',
+        }),
+      ]);
+      expect(
+        await sample(hosted.url, 'http_application_unhandled_errors_total{status="500",reason="error"}'),
+      ).toBe(2);
+    },
+  );
 
-  it('cuts the connection when the application fails after it started its answer, so no half answer passes for whole', async () => {
-    await expect(send(`${hosted.url}/half`)).rejects.toThrow();
-    const line = await hosted.logger.waitFor('connection cut');
-    expect(line).toMatchObject({
-      message: 'application request failed: unhandled error, connection cut (the answer had started)',
-      fields: { path: '/half', err: 'failed mid-answer' },
-    });
-  });
+  it(
+    'cuts the connection when the application fails after it started its answer, ' +
+      'so no half answer passes for whole',
+    async () => {
+      await expect(send(`${hosted.url}/half`)).rejects.toThrow();
+      const line = await hosted.logger.waitFor('connection cut');
+      expect(line).toMatchObject({
+        message: 'application request failed: unhandled error, connection cut (the answer had started)',
+        fields: { path: '/half', err: 'failed mid-answer' },
+      });
+    },
+  );
 });

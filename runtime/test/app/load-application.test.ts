@@ -46,7 +46,8 @@ describe('loadApplication', () => {
 
   it('fails when the module has no default export function', async () => {
     await expect(loadApplication('./named.mjs', folder)).rejects.toThrow(
-      'the application module "./named.mjs" must export a default function ({ pool, settings, logger }) => listener, got undefined',
+      'the application module "./named.mjs" must export a default function ({ pool, settings, ' +
+        'logger }) => listener, got undefined',
     );
   });
 

@@ -116,7 +116,8 @@ describe('bench options', () => {
   it('fails when --only names an unknown section', () => {
     expect(() => parseBenchArguments(['--only', 'throughput,disk'])).toThrow(
       new Error(
-        '--only must list sections among throughput, pool-overhead, oversubscription, health-server, generator, got "disk"',
+        '--only must list sections among throughput, pool-overhead, oversubscription, health-server, ' +
+          'generator, got "disk"',
       ),
     );
   });

@@ -94,13 +94,15 @@ describe('parseDatabaseUrl', () => {
 
   it('fails when the password holds a raw "#", saying to percent-encode it', () => {
     expect(() => parseDatabaseUrl('postgres://app:pa#ss@db:5432/app')).toThrow(
-      'is not a URL: the user name or password holds a raw "/", "?" or "#" (percent-encode it, e.g. "#" as %23), got "postgres://app:***@db:5432/app"',
+      'is not a URL: the user name or password holds a raw "/", "?" or "#" (percent-encode it, e.g. ' +
+        '"#" as %23), got "postgres://app:***@db:5432/app"',
     );
   });
 
   it('fails when there is no host and no socket directory', () => {
     expect(() => parseDatabaseUrl('postgres://app:pw@/clientats')).toThrow(
-      'has no host (put one after "@", or a socket directory as ?host=/var/run/postgresql), got "postgres://app:***@/clientats"',
+      'has no host (put one after "@", or a socket directory as ?host=/var/run/postgresql), ' +
+        'got "postgres://app:***@/clientats"',
     );
   });
 
@@ -168,7 +170,9 @@ describe('a Unix-socket DATABASE_URL against a real server', () => {
     chmodSync(socketDirectory, 0o777);
     const database = await startTestDatabase({ settings: { unix_socket_directories: socketDirectory } });
     try {
-      const url = `postgres://${database.user}:${database.password}@/${database.database}?host=${socketDirectory}&port=${database.port}`;
+      const url =
+        `postgres://${database.user}:${database.password}@/${database.database}?host=${socketDirectory}` +
+        `&port=${database.port}`;
       const pool = createPool(loadSettings({ DATABASE_URL: url, POOL_SIZE: '1' }));
       try {
         const { rows } = await pool.query<{ socket: boolean }>('SELECT inet_client_addr() IS NULL AS socket');

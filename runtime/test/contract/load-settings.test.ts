@@ -51,7 +51,8 @@ describe('loadSettings', () => {
 
   it('fails when HOST is not an address or host name', () => {
     expect(problemsOf({ HOST: 'http://0.0.0.0:4000' })).toEqual([
-      'HOST must be an IPv4 or IPv6 address or a host name, such as 0.0.0.0, :: or 127.0.0.1, got "http://0.0.0.0:4000"',
+      'HOST must be an IPv4 or IPv6 address or a host name, such as 0.0.0.0, :: or 127.0.0.1, ' +
+        'got "http://0.0.0.0:4000"',
     ]);
   });
 
@@ -168,7 +169,8 @@ describe('loadSettings', () => {
     const file = join(directory, 'bad-url');
     writeFileSync(file, 'http://app:topsecret@db/app');
     expect(problemsOf({ DATABASE_URL_FILE: file })).toEqual([
-      `DATABASE_URL_FILE (${file}) holds a URL that must start with postgres://, postgresql:// or ecto://, got "http://app:***@db/app"`,
+      `DATABASE_URL_FILE (${file}) holds a URL that must start with postgres://, ` +
+        'postgresql:// or ecto://, got "http://app:***@db/app"',
     ]);
   });
 });

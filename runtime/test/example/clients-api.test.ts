@@ -50,33 +50,37 @@ describe('the example clients API on the runtime', () => {
     expect(rest.clients.map((client) => client.email)).toEqual(['ada@example.com']);
   });
 
-  it('fails when the email is taken (409), the body is invalid (400/415) or the client does not exist (404)', async () => {
-    await post('{"name":"Linus","email":"linus@example.com"}');
-    expect(await post('{"name":"Linus 2","email":"LINUS@example.com"}')).toMatchObject({
-      status: 409,
-      body: '{"status":"error","error":"a client with email \\"linus@example.com\\" already exists"}',
-    });
-    expect(await post('{"name":"","email":"x@y"}')).toMatchObject({
-      status: 400,
-      body: '{"status":"error","error":"name must be a string of 1 to 200 characters, got \\"\\""}',
-    });
-    expect(await post('not json')).toMatchObject({ status: 400 });
-    expect(
-      (
-        await send(`${hosted.url}/clients`, {
-          method: 'POST',
-          body: '{}',
-          headers: { 'content-type': 'text/plain' },
-        })
-      ).status,
-    ).toBe(415);
-    expect(await send(`${hosted.url}/clients/999999`)).toMatchObject({
-      status: 404,
-      body: '{"status":"error","error":"no client with id 999999"}',
-    });
-    expect((await send(`${hosted.url}/clients/0`)).status).toBe(400);
-    expect((await send(`${hosted.url}/clients/1`, { method: 'DELETE' })).headers.allow).toBe('GET, HEAD');
-  });
+  it(
+    'fails when the email is taken (409), the body is invalid (400/415) ' +
+      'or the client does not exist (404)',
+    async () => {
+      await post('{"name":"Linus","email":"linus@example.com"}');
+      expect(await post('{"name":"Linus 2","email":"LINUS@example.com"}')).toMatchObject({
+        status: 409,
+        body: '{"status":"error","error":"a client with email \\"linus@example.com\\" already exists"}',
+      });
+      expect(await post('{"name":"","email":"x@y"}')).toMatchObject({
+        status: 400,
+        body: '{"status":"error","error":"name must be a string of 1 to 200 characters, got \\"\\""}',
+      });
+      expect(await post('not json')).toMatchObject({ status: 400 });
+      expect(
+        (
+          await send(`${hosted.url}/clients`, {
+            method: 'POST',
+            body: '{}',
+            headers: { 'content-type': 'text/plain' },
+          })
+        ).status,
+      ).toBe(415);
+      expect(await send(`${hosted.url}/clients/999999`)).toMatchObject({
+        status: 404,
+        body: '{"status":"error","error":"no client with id 999999"}',
+      });
+      expect((await send(`${hosted.url}/clients/0`)).status).toBe(400);
+      expect((await send(`${hosted.url}/clients/1`, { method: 'DELETE' })).headers.allow).toBe('GET, HEAD');
+    },
+  );
 
   it('runs each migration once even when replicas start together', async () => {
     const { createPool } = await import('../../src/pool/create-pool.js');

@@ -164,7 +164,9 @@ describe('diagnostics on a scratch database', () => {
     const body = await diagnostics(server);
     expect(body.recent.checkout_timeouts).toBe(pool.snapshot().timeouts);
     expect(body.performance_insights).toContain(
-      `${pool.snapshot().timeouts} checkout${pool.snapshot().timeouts === 1 ? '' : 's'} timed out after POOL_TIMEOUT=1000 ms in the last 5 minutes - consider increasing POOL_SIZE or MAX_OVERFLOW, or shortening transactions`,
+      `${pool.snapshot().timeouts} checkout${pool.snapshot().timeouts === 1 ? '' : 's'} timed out ` +
+        'after POOL_TIMEOUT=1000 ms in the last 5 minutes - consider increasing POOL_SIZE or ' +
+        'MAX_OVERFLOW, or shortening transactions',
     );
   });
 
@@ -177,7 +179,8 @@ describe('diagnostics on a scratch database', () => {
     const opened = pool.snapshot().overflowOpened;
     expect(opened).toBeGreaterThanOrEqual(3);
     expect((await diagnostics(server)).performance_insights).toContain(
-      `Overflow connections opened ${opened} times in the last 5 minutes (MAX_OVERFLOW=1) - consider increasing POOL_SIZE`,
+      `Overflow connections opened ${opened} times in the last 5 minutes (MAX_OVERFLOW=1) - ` +
+        'consider increasing POOL_SIZE',
     );
   });
 
@@ -230,7 +233,8 @@ describe('diagnostics on a scratch database', () => {
       const body = await diagnostics(strict);
       expect(body.activity?.idle_in_transaction_connections).toBe(1);
       expect(body.performance_insights).toContain(
-        '1 session idle in transaction for over 0.2 s - commit or roll back promptly, or set idle_in_transaction_session_timeout',
+        '1 session idle in transaction for over 0.2 s - commit or roll back promptly, ' +
+          'or set idle_in_transaction_session_timeout',
       );
       expect(
         body.performance_insights.filter((insight) =>
@@ -275,7 +279,8 @@ describe('diagnostics of a server near its connection limit', () => {
     const clients = body.server!.client_connections;
     expect(clients).toBe(pool.snapshot().total + 1 + extras.length);
     expect(body.performance_insights).toEqual([
-      `PostgreSQL at ${Math.floor((clients / usable) * 100)}% of its usable connections (${clients} of ${usable}) - lower POOL_SIZE × POOL_COUNT per instance or put PgBouncer in front`,
+      `PostgreSQL at ${Math.floor((clients / usable) * 100)}% of its usable connections (${clients} ` +
+        `of ${usable}) - lower POOL_SIZE × POOL_COUNT per instance or put PgBouncer in front`,
     ]);
   });
 });

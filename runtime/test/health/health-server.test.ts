@@ -92,37 +92,41 @@ describe('health server probes', () => {
 });
 
 describe('health server shutdown', () => {
-  it('answers 503 on readiness from the first moment, finishes in-flight queries, then closes the pool and the listener', async () => {
-    const settings = testSettings(inject('databaseUrl'), { POOL_SIZE: '2', SHUTDOWN_DRAIN_MS: '10000' });
-    const logger = recordingLogger();
-    const pool = createPool(settings);
-    await pool.ready;
-    const server = await createHealthServer({ pool, settings, logger, port: 0, host: '127.0.0.1' });
-    expect(await eventually(() => server.readiness.healthy)).toBe(true);
-    const inFlight = [
-      pool.query<{ n: number }>('SELECT pg_sleep(0.4), 1 AS n'),
-      pool.query<{ n: number }>('SELECT pg_sleep(0.4), 2 AS n'),
-    ];
-    const shutdown = server.shutdown({ delayMillis: 300 });
-    expect(server.shuttingDown).toBe(true);
-    const ready = await fetch(`${server.url}/health/ready`);
-    expect(ready.status).toBe(503);
-    expect(await ready.json()).toEqual({ status: 'unhealthy', reason: 'shutting down' });
-    expect((await fetch(`${server.url}/health`)).status).toBe(200);
-    const results = await Promise.all(inFlight);
-    expect(results.map((result) => result.rows[0]?.n)).toEqual([1, 2]);
-    await shutdown;
-    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
-    await expect(pool.query('SELECT 1')).rejects.toThrow();
-    expect(logger.messages()).toEqual(
-      expect.arrayContaining([
-        'shutdown started: readiness answers 503; the listener closes after the shutdown delay',
-        'shutdown: stopped accepting HTTP connections; draining the connection pool',
-        'shutdown: connection pool closed',
-        'shutdown complete',
-      ]),
-    );
-  });
+  it(
+    'answers 503 on readiness from the first moment, finishes in-flight queries, ' +
+      'then closes the pool and the listener',
+    async () => {
+      const settings = testSettings(inject('databaseUrl'), { POOL_SIZE: '2', SHUTDOWN_DRAIN_MS: '10000' });
+      const logger = recordingLogger();
+      const pool = createPool(settings);
+      await pool.ready;
+      const server = await createHealthServer({ pool, settings, logger, port: 0, host: '127.0.0.1' });
+      expect(await eventually(() => server.readiness.healthy)).toBe(true);
+      const inFlight = [
+        pool.query<{ n: number }>('SELECT pg_sleep(0.4), 1 AS n'),
+        pool.query<{ n: number }>('SELECT pg_sleep(0.4), 2 AS n'),
+      ];
+      const shutdown = server.shutdown({ delayMillis: 300 });
+      expect(server.shuttingDown).toBe(true);
+      const ready = await fetch(`${server.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'unhealthy', reason: 'shutting down' });
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      const results = await Promise.all(inFlight);
+      expect(results.map((result) => result.rows[0]?.n)).toEqual([1, 2]);
+      await shutdown;
+      await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+      await expect(pool.query('SELECT 1')).rejects.toThrow();
+      expect(logger.messages()).toEqual(
+        expect.arrayContaining([
+          'shutdown started: readiness answers 503; the listener closes after the shutdown delay',
+          'shutdown: stopped accepting HTTP connections; draining the connection pool',
+          'shutdown: connection pool closed',
+          'shutdown complete',
+        ]),
+      );
+    },
+  );
 
   it('shuts down and exits 0 on the first signal, and exits 1 at once on a second one', async () => {
     const settings = testSettings(inject('databaseUrl'), { POOL_SIZE: '1' });

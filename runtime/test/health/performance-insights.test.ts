@@ -82,7 +82,8 @@ describe('performanceInsights', () => {
 
   it('reports checkout timeouts within the window', () => {
     expect(performanceInsights(facts({ recent: { timeouts: 2 } }))).toEqual([
-      '2 checkouts timed out after POOL_TIMEOUT=5000 ms in the last 5 minutes - consider increasing POOL_SIZE or MAX_OVERFLOW, or shortening transactions',
+      '2 checkouts timed out after POOL_TIMEOUT=5000 ms in the last 5 minutes - ' +
+        'consider increasing POOL_SIZE or MAX_OVERFLOW, or shortening transactions',
     ]);
   });
 
@@ -97,7 +98,8 @@ describe('performanceInsights', () => {
     expect(
       performanceInsights(facts({ database: { maxConnections: 20, serverClientConnections: 16 } })),
     ).toEqual([
-      'PostgreSQL at 94% of its usable connections (16 of 17) - lower POOL_SIZE × POOL_COUNT per instance or put PgBouncer in front',
+      'PostgreSQL at 94% of its usable connections (16 of 17) - ' +
+        'lower POOL_SIZE × POOL_COUNT per instance or put PgBouncer in front',
     ]);
     expect(
       performanceInsights(facts({ database: { maxConnections: 20, serverClientConnections: 15 } })),
@@ -121,7 +123,8 @@ describe('performanceInsights', () => {
 
   it('reports sessions idle in transaction past the threshold', () => {
     expect(performanceInsights(facts({ database: { idleInTransactionOverThreshold: 1 } }))).toEqual([
-      '1 session idle in transaction for over 30 s - commit or roll back promptly, or set idle_in_transaction_session_timeout',
+      '1 session idle in transaction for over 30 s - commit or roll back promptly, ' +
+        'or set idle_in_transaction_session_timeout',
     ]);
   });
 

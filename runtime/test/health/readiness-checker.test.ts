@@ -133,36 +133,40 @@ describe('readiness checker', () => {
       expect(sockets.size).toBe(0);
     });
 
-    it('opens a fresh connection for every check after one timed out, and never waits on the abandoned connect', async () => {
-      let accepted = 0;
-      const counting = (): void => {
-        accepted += 1;
-      };
-      silent.on('connection', counting);
-      const checker = createReadinessChecker({
-        clientConfig: { host: '127.0.0.1', port, user: 'nobody', database: 'none' },
-        intervalMillis: 60_000,
-        timeoutMillis: 200,
-        logger: recordingLogger(),
-      });
-      try {
-        for (let check = 1; check <= 3; check += 1) {
-          const result = await checker.checkNow();
-          expect(result).toMatchObject({
-            healthy: false,
-            summary: 'timed out',
-            reason: 'the readiness check did not finish within 200 ms',
-          });
-          expect(accepted).toBe(check);
+    it(
+      'opens a fresh connection for every check after one timed out, ' +
+        'and never waits on the abandoned connect',
+      async () => {
+        let accepted = 0;
+        const counting = (): void => {
+          accepted += 1;
+        };
+        silent.on('connection', counting);
+        const checker = createReadinessChecker({
+          clientConfig: { host: '127.0.0.1', port, user: 'nobody', database: 'none' },
+          intervalMillis: 60_000,
+          timeoutMillis: 200,
+          logger: recordingLogger(),
+        });
+        try {
+          for (let check = 1; check <= 3; check += 1) {
+            const result = await checker.checkNow();
+            expect(result).toMatchObject({
+              healthy: false,
+              summary: 'timed out',
+              reason: 'the readiness check did not finish within 200 ms',
+            });
+            expect(accepted).toBe(check);
+          }
+        } finally {
+          silent.off('connection', counting);
+          await checker.stop();
         }
-      } finally {
-        silent.off('connection', counting);
-        await checker.stop();
-      }
-      for (let attempt = 0; attempt < 200 && sockets.size > 0; attempt += 1)
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      expect(sockets.size).toBe(0);
-    });
+        for (let attempt = 0; attempt < 200 && sockets.size > 0; attempt += 1)
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        expect(sockets.size).toBe(0);
+      },
+    );
     it('keeps one connect across checks until its connect timeout, then cuts it and opens a fresh one', async () => {
       let accepted = 0;
       const counting = (): void => {

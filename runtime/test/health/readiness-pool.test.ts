@@ -66,48 +66,56 @@ async function waitFor(probe: () => boolean): Promise<void> {
 }
 
 describe('readiness and the pool', () => {
-  it('answers 503 "connection refused" when the pool cannot connect although the readiness connection works', async () => {
-    const port = await freePort();
-    const { server } = await start(`postgres://app:pw@127.0.0.1:${port}/app`, 'connection refused');
-    const response = await fetch(`${server.url}/health/ready`);
-    expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({
-      status: 'unhealthy',
-      reason: 'connection refused',
-      database: { status: 'unhealthy', error: 'connection refused' },
-    });
-  });
+  it(
+    'answers 503 "connection refused" when the pool cannot connect although the readiness connection ' +
+      'works',
+    async () => {
+      const port = await freePort();
+      const { server } = await start(`postgres://app:pw@127.0.0.1:${port}/app`, 'connection refused');
+      const response = await fetch(`${server.url}/health/ready`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({
+        status: 'unhealthy',
+        reason: 'connection refused',
+        database: { status: 'unhealthy', error: 'connection refused' },
+      });
+    },
+  );
 
-  it('answers 503 "authentication failed" without the user name, which only the log and diagnostics carry', async () => {
-    const url = new URL(inject('databaseUrl'));
-    url.username = 'readiness_secret_user';
-    url.password = 'wrong-password';
-    const { server, logger } = await start(url.toString(), 'authentication failed');
-    const response = await fetch(`${server.url}/health/ready`);
-    expect(response.status).toBe(503);
-    const text = await response.text();
-    expect(JSON.parse(text)).toEqual({
-      status: 'unhealthy',
-      reason: 'authentication failed',
-      database: { status: 'unhealthy', error: 'authentication failed' },
-    });
-    expect(text).not.toContain('readiness_secret_user');
-    const logged = logger.lines.filter((line) =>
-      JSON.stringify(line.fields).includes('readiness_secret_user'),
-    );
-    expect(logged.length).toBeGreaterThan(0);
-    const diagnostics = await fetch(`${server.url}/health/diagnostics`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    const body = (await diagnostics.json()) as {
-      database: { error: string };
-      pool: { last_connect_error: string };
-    };
-    expect(body.database.error).toContain(
-      'the pool has no open connection and its connects fail: password authentication failed',
-    );
-    expect(body.database.error).toContain('"readiness_secret_user"');
-  });
+  it(
+    'answers 503 "authentication failed" without the user name, ' +
+      'which only the log and diagnostics carry',
+    async () => {
+      const url = new URL(inject('databaseUrl'));
+      url.username = 'readiness_secret_user';
+      url.password = 'wrong-password';
+      const { server, logger } = await start(url.toString(), 'authentication failed');
+      const response = await fetch(`${server.url}/health/ready`);
+      expect(response.status).toBe(503);
+      const text = await response.text();
+      expect(JSON.parse(text)).toEqual({
+        status: 'unhealthy',
+        reason: 'authentication failed',
+        database: { status: 'unhealthy', error: 'authentication failed' },
+      });
+      expect(text).not.toContain('readiness_secret_user');
+      const logged = logger.lines.filter((line) =>
+        JSON.stringify(line.fields).includes('readiness_secret_user'),
+      );
+      expect(logged.length).toBeGreaterThan(0);
+      const diagnostics = await fetch(`${server.url}/health/diagnostics`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      const body = (await diagnostics.json()) as {
+        database: { error: string };
+        pool: { last_connect_error: string };
+      };
+      expect(body.database.error).toContain(
+        'the pool has no open connection and its connects fail: password authentication failed',
+      );
+      expect(body.database.error).toContain('"readiness_secret_user"');
+    },
+  );
 });
 
 /** A pool with no open connection, as it is between losing its connections and reopening them. */
@@ -159,66 +167,70 @@ describe("readiness and the pool's connect state", () => {
     },
   );
 
-  it('reports connects failing while PostgreSQL is down and clears it once it is back, keeping the last error and its time', async () => {
-    const database = await startTestDatabase();
-    cleanups.push(() => database.close());
-    const settings = testSettings(database.url, {
-      POOL_SIZE: '1',
-      HEALTH_CHECK_TOKEN: TOKEN,
-      POOL_CONNECT_TIMEOUT_MS: '1000',
-    });
-    const pool = createPool(settings, { applicationName: 'readiness-pool-restart' });
-    const server = await createHealthServer({ pool, settings, port: 0, host: '127.0.0.1' });
-    cleanups.push(async () => {
-      await server.close();
-      await pool.end({ drainMillis: 0 });
-    });
-    await pool.ready;
-    await waitFor(() => server.readiness.healthy);
-    expect(pool.snapshot()).toMatchObject({ connectFailing: false, lastConnectError: undefined });
-    const diagnostics = async (): Promise<Record<string, unknown>> => {
-      const response = await fetch(`${server.url}/health/diagnostics`, {
-        headers: { authorization: `Bearer ${TOKEN}` },
+  it(
+    'reports connects failing while PostgreSQL is down and clears it once it is back, ' +
+      'keeping the last error and its time',
+    async () => {
+      const database = await startTestDatabase();
+      cleanups.push(() => database.close());
+      const settings = testSettings(database.url, {
+        POOL_SIZE: '1',
+        HEALTH_CHECK_TOKEN: TOKEN,
+        POOL_CONNECT_TIMEOUT_MS: '1000',
       });
-      return ((await response.json()) as { pool: Record<string, unknown> }).pool;
-    };
-    expect(await diagnostics()).toMatchObject({
-      connect_failing: false,
-      last_connect_error: null,
-      last_connect_error_at: null,
-    });
+      const pool = createPool(settings, { applicationName: 'readiness-pool-restart' });
+      const server = await createHealthServer({ pool, settings, port: 0, host: '127.0.0.1' });
+      cleanups.push(async () => {
+        await server.close();
+        await pool.end({ drainMillis: 0 });
+      });
+      await pool.ready;
+      await waitFor(() => server.readiness.healthy);
+      expect(pool.snapshot()).toMatchObject({ connectFailing: false, lastConnectError: undefined });
+      const diagnostics = async (): Promise<Record<string, unknown>> => {
+        const response = await fetch(`${server.url}/health/diagnostics`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        return ((await response.json()) as { pool: Record<string, unknown> }).pool;
+      };
+      expect(await diagnostics()).toMatchObject({
+        connect_failing: false,
+        last_connect_error: null,
+        last_connect_error_at: null,
+      });
 
-    const stoppedAt = Date.now();
-    await database.stop();
-    // While the server shuts down an attempt may be told so (57P03); once it is down, attempts are refused.
-    await waitFor(
-      () => pool.snapshot().connectFailing && /ECONNREFUSED/.test(pool.snapshot().lastConnectError!),
-    );
-    const down = pool.snapshot();
-    expect(down.lastConnectErrorAt).toBeGreaterThanOrEqual(stoppedAt);
-    // Attempts go on meanwhile: a later failure may have replaced the error, never cleared it.
-    const whileDown = await diagnostics();
-    expect(whileDown).toMatchObject({
-      connect_failing: true,
-      last_connect_error: expect.stringContaining('refused (ECONNREFUSED)'),
-    });
-    expect(Date.parse(String(whileDown.last_connect_error_at))).toBeGreaterThanOrEqual(
-      down.lastConnectErrorAt!,
-    );
-    await waitFor(() => !server.readiness.healthy);
+      const stoppedAt = Date.now();
+      await database.stop();
+      // While the server shuts down an attempt may be told so (57P03); once it is down, attempts are refused.
+      await waitFor(
+        () => pool.snapshot().connectFailing && /ECONNREFUSED/.test(pool.snapshot().lastConnectError!),
+      );
+      const down = pool.snapshot();
+      expect(down.lastConnectErrorAt).toBeGreaterThanOrEqual(stoppedAt);
+      // Attempts go on meanwhile: a later failure may have replaced the error, never cleared it.
+      const whileDown = await diagnostics();
+      expect(whileDown).toMatchObject({
+        connect_failing: true,
+        last_connect_error: expect.stringContaining('refused (ECONNREFUSED)'),
+      });
+      expect(Date.parse(String(whileDown.last_connect_error_at))).toBeGreaterThanOrEqual(
+        down.lastConnectErrorAt!,
+      );
+      await waitFor(() => !server.readiness.healthy);
 
-    await database.start();
-    await waitFor(() => !pool.snapshot().connectFailing && pool.snapshot().idle === 1);
-    await waitFor(() => server.readiness.healthy);
-    const up = pool.snapshot();
-    // The history stays: the last error and when it happened (a later attempt, say while the server was
-    // starting up, may have replaced it).
-    expect(up.lastConnectError).toEqual(expect.any(String));
-    expect(up.lastConnectErrorAt).toBeGreaterThanOrEqual(down.lastConnectErrorAt!);
-    expect(await diagnostics()).toMatchObject({
-      connect_failing: false,
-      last_connect_error: up.lastConnectError,
-      last_connect_error_at: new Date(up.lastConnectErrorAt!).toISOString(),
-    });
-  });
+      await database.start();
+      await waitFor(() => !pool.snapshot().connectFailing && pool.snapshot().idle === 1);
+      await waitFor(() => server.readiness.healthy);
+      const up = pool.snapshot();
+      // The history stays: the last error and when it happened (a later attempt, say while the server was
+      // starting up, may have replaced it).
+      expect(up.lastConnectError).toEqual(expect.any(String));
+      expect(up.lastConnectErrorAt).toBeGreaterThanOrEqual(down.lastConnectErrorAt!);
+      expect(await diagnostics()).toMatchObject({
+        connect_failing: false,
+        last_connect_error: up.lastConnectError,
+        last_connect_error_at: new Date(up.lastConnectErrorAt!).toISOString(),
+      });
+    },
+  );
 });

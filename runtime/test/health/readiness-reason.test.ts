@@ -64,11 +64,13 @@ describe('readiness reasons for anonymous callers', () => {
       'connection refused',
     ],
     [
-      'password authentication failed for user "alice" at 127.0.0.1:5432 (28P01): check the credentials in DATABASE_URL',
+      'password authentication failed for user "alice" at 127.0.0.1:5432 (28P01): ' +
+        'check the credentials in DATABASE_URL',
       'authentication failed',
     ],
     [
-      '127.0.0.1:5432 has no connection slots left (53300: sorry, too many clients already): max_connections is used up',
+      '127.0.0.1:5432 has no connection slots left (53300: sorry, too many clients already): ' +
+        'max_connections is used up',
       'too many connections',
     ],
     [
@@ -76,7 +78,8 @@ describe('readiness reasons for anonymous callers', () => {
       'timed out',
     ],
     [
-      'TLS certificate of db:5432 is not trusted (SELF_SIGNED_CERT_IN_CHAIN: self-signed certificate in certificate chain)',
+      'TLS certificate of db:5432 is not trusted (SELF_SIGNED_CERT_IN_CHAIN: ' +
+        'self-signed certificate in certificate chain)',
       'TLS verification failed',
     ],
     ['cannot connect to 127.0.0.1:5432: something else', 'database unreachable'],

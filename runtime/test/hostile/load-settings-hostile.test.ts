@@ -28,7 +28,10 @@ const LINE_START = new RegExp(`^(${NAMES.join('|')})\\b`);
 /** Runs per property: enough to hit every generator branch many times, bounded so the file stays near a second. */
 const RUNS = 400;
 
-/** Values that break naive parsers: blanks, signs, floats, exponents, huge numbers, unicode digits, control characters. */
+/**
+ * Values that break naive parsers: blanks, signs, floats, exponents, huge numbers, unicode digits, control
+ * characters.
+ */
 const nastyConstants = fc.constantFrom(
   '',
   ' ',
@@ -232,7 +235,10 @@ const FIELD_OF: Record<string, keyof Settings> = {
   SHUTDOWN_DRAIN_MS: 'shutdownDrainMillis',
 };
 
-/** The contract in words: a decimal integer (optional minus sign) inside the schema's bounds, surrounding whitespace ignored. */
+/**
+ * The contract in words: a decimal integer (optional minus sign) inside the schema's bounds, surrounding
+ * whitespace ignored.
+ */
 function integerAccepted(raw: string, bounds: { minimum: number; maximum: number }): boolean {
   const text = raw.trim();
   if (!/^-?[0-9]+$/.test(text)) return false;
@@ -281,58 +287,68 @@ describe('loadSettings under hostile environments', () => {
     );
   });
 
-  it('accepts an integer variable exactly when it is a decimal integer within the schema bounds, and reads its value', () => {
-    const integerNames = [...INTEGER_BOUNDS.keys()];
-    fc.assert(
-      fc.property(fc.constantFrom(...integerNames), fc.oneof(anyValue, numbers), (name, raw) => {
-        const bounds = INTEGER_BOUNDS.get(name)!;
-        const outcome = outcomeOf({ [name]: raw });
-        if (integerAccepted(raw, bounds)) {
-          expect(outcome).toHaveProperty('settings');
-          if ('settings' in outcome) expect(outcome.settings[FIELD_OF[name]!]).toBe(Number(raw.trim()));
-        } else {
-          expect(outcome).toEqual({
-            lines: [
-              expect.stringMatching(
-                new RegExp(`^${name} must be an integer from ${bounds.minimum} to ${bounds.maximum}, got "`),
-              ),
-            ],
-            problems: 1,
-          });
-        }
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'accepts an integer variable exactly when it is a decimal integer within the schema bounds, ' +
+      'and reads its value',
+    () => {
+      const integerNames = [...INTEGER_BOUNDS.keys()];
+      fc.assert(
+        fc.property(fc.constantFrom(...integerNames), fc.oneof(anyValue, numbers), (name, raw) => {
+          const bounds = INTEGER_BOUNDS.get(name)!;
+          const outcome = outcomeOf({ [name]: raw });
+          if (integerAccepted(raw, bounds)) {
+            expect(outcome).toHaveProperty('settings');
+            if ('settings' in outcome) expect(outcome.settings[FIELD_OF[name]!]).toBe(Number(raw.trim()));
+          } else {
+            expect(outcome).toEqual({
+              lines: [
+                expect.stringMatching(
+                  new RegExp(
+                    `^${name} must be an integer from ${bounds.minimum} to ${bounds.maximum}, got "`,
+                  ),
+                ),
+              ],
+              problems: 1,
+            });
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
-  it('accepts DATABASE_SSL only as a boolean word or a libpq mode, any case, and fails otherwise naming the allowed values', () => {
-    const booleans = new Map([
-      ['true', 'verify-full'],
-      ['1', 'verify-full'],
-      ['false', 'disable'],
-      ['0', 'disable'],
-    ]);
-    fc.assert(
-      fc.property(fc.oneof(anyValue, fc.constantFrom(...SSL_MODES, 'True', ' 1 ', 'Verify-CA')), (raw) => {
-        const lower = raw.trim().toLowerCase();
-        const expected =
-          booleans.get(lower) ?? (SSL_MODES as readonly string[]).find((mode) => mode === lower);
-        const outcome = outcomeOf({ DATABASE_SSL: raw });
-        if (expected !== undefined)
-          expect(outcome).toEqual({ settings: expect.objectContaining({ ssl: expected }) });
-        else
-          expect(outcome).toEqual({
-            lines: [
-              expect.stringMatching(
-                /^DATABASE_SSL must be one of true, false, 1, 0, disable, require, verify-ca, verify-full, got "/,
-              ),
-            ],
-            problems: 1,
-          });
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'accepts DATABASE_SSL only as a boolean word or a libpq mode, any case, ' +
+      'and fails otherwise naming the allowed values',
+    () => {
+      const booleans = new Map([
+        ['true', 'verify-full'],
+        ['1', 'verify-full'],
+        ['false', 'disable'],
+        ['0', 'disable'],
+      ]);
+      fc.assert(
+        fc.property(fc.oneof(anyValue, fc.constantFrom(...SSL_MODES, 'True', ' 1 ', 'Verify-CA')), (raw) => {
+          const lower = raw.trim().toLowerCase();
+          const expected =
+            booleans.get(lower) ?? (SSL_MODES as readonly string[]).find((mode) => mode === lower);
+          const outcome = outcomeOf({ DATABASE_SSL: raw });
+          if (expected !== undefined)
+            expect(outcome).toEqual({ settings: expect.objectContaining({ ssl: expected }) });
+          else
+            expect(outcome).toEqual({
+              lines: [
+                expect.stringMatching(
+                  /^DATABASE_SSL must be one of true, false, 1, 0, disable, require, verify-ca, verify-full, got "/,
+                ),
+              ],
+              problems: 1,
+            });
+        }),
+        { numRuns: RUNS },
+      );
+    },
+  );
 
   it('never shows a URL password, whatever characters it holds, in DATABASE_URL errors', () => {
     fc.assert(

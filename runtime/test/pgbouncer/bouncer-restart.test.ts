@@ -32,18 +32,22 @@ describe.skipIf(!hasPgbouncer)(`PgBouncer restarted during load${PGBOUNCER_SKIP_
     await role?.close();
   });
 
-  it('answers readiness through the bouncer: 200, 503 while it is down, 200 again; loses no acknowledged write', async () => {
-    const settings = restartSettings(bouncer.url, { DATABASE_POOLER: 'pgbouncer' });
-    const outcome = await restartUnderLoad({
-      settings,
-      applicationName: 'bouncer-restart',
-      ledgerUrl: role.url,
-      ledgerTable: 'ledger_bouncer_restart',
-      subject: 'the bouncer',
-      outageMillis: OUTAGE_MILLIS,
-      stop: () => bouncer.stop(),
-      start: () => bouncer.start(),
-    });
-    recordFigures('pgbouncer-restart', restartFigures(outcome));
-  });
+  it(
+    'answers readiness through the bouncer: 200, 503 while it is down, 200 again; ' +
+      'loses no acknowledged write',
+    async () => {
+      const settings = restartSettings(bouncer.url, { DATABASE_POOLER: 'pgbouncer' });
+      const outcome = await restartUnderLoad({
+        settings,
+        applicationName: 'bouncer-restart',
+        ledgerUrl: role.url,
+        ledgerTable: 'ledger_bouncer_restart',
+        subject: 'the bouncer',
+        outageMillis: OUTAGE_MILLIS,
+        stop: () => bouncer.stop(),
+        start: () => bouncer.start(),
+      });
+      recordFigures('pgbouncer-restart', restartFigures(outcome));
+    },
+  );
 });

@@ -122,7 +122,8 @@ describe.skipIf(!hasPgbouncer)(
         await pool.ready;
         expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
         expect(warnings).toEqual([
-          'DATABASE_URL carries options=-c statement_timeout=1000, which is not sent because DATABASE_POOLER=pgbouncer: ' +
+          'DATABASE_URL carries options=-c statement_timeout=1000, ' +
+            'which is not sent because DATABASE_POOLER=pgbouncer: ' +
             'set it on the server instead (ALTER ROLE … SET …)',
         ]);
       } finally {

@@ -33,41 +33,45 @@ describe.skipIf(!hasPgbouncer)(`waits through PgBouncer${PGBOUNCER_SKIP_REASON}`
     await role?.close();
   });
 
-  it('fails with query_wait_timeout (08P01) when the bouncer has no server connection for 1 s, then recovers', async () => {
-    const pool = createPool(
-      loadSettings({
-        DATABASE_URL: bouncer.url,
-        DATABASE_POOLER: 'pgbouncer',
-        POOL_SIZE: '2',
-        POOL_TIMEOUT: '10000',
-      }),
-    );
-    try {
-      await pool.ready;
-      const holder = await pool.connect();
+  it(
+    'fails with query_wait_timeout (08P01) when the bouncer has no server connection for 1 s, ' +
+      'then recovers',
+    async () => {
+      const pool = createPool(
+        loadSettings({
+          DATABASE_URL: bouncer.url,
+          DATABASE_POOLER: 'pgbouncer',
+          POOL_SIZE: '2',
+          POOL_TIMEOUT: '10000',
+        }),
+      );
       try {
-        // An open transaction pins the bouncer's only server connection to this client.
-        await holder.query('BEGIN');
-        await holder.query('SELECT 1');
-        const waited = pool.query('SELECT 2');
-        await expect(waited).rejects.toMatchObject({ message: 'query_wait_timeout', code: '08P01' });
-        await holder.query('ROLLBACK');
+        await pool.ready;
+        const holder = await pool.connect();
+        try {
+          // An open transaction pins the bouncer's only server connection to this client.
+          await holder.query('BEGIN');
+          await holder.query('SELECT 1');
+          const waited = pool.query('SELECT 2');
+          await expect(waited).rejects.toMatchObject({ message: 'query_wait_timeout', code: '08P01' });
+          await holder.query('ROLLBACK');
+        } finally {
+          holder.release();
+        }
+        await waitUntil(
+          'pool refilled after the bouncer closed the timed-out connection',
+          () => pool.totalCount === 2,
+          10_000,
+        );
+        const answers = await Promise.all(
+          [1, 2, 3, 4].map((n) => pool.query<{ n: number }>('SELECT $1::int AS n', [n])),
+        );
+        expect(answers.map((result) => result.rows[0]!.n)).toEqual([1, 2, 3, 4]);
       } finally {
-        holder.release();
+        await pool.end({ drainMillis: 1000 });
       }
-      await waitUntil(
-        'pool refilled after the bouncer closed the timed-out connection',
-        () => pool.totalCount === 2,
-        10_000,
-      );
-      const answers = await Promise.all(
-        [1, 2, 3, 4].map((n) => pool.query<{ n: number }>('SELECT $1::int AS n', [n])),
-      );
-      expect(answers.map((result) => result.rows[0]!.n)).toEqual([1, 2, 3, 4]);
-    } finally {
-      await pool.end({ drainMillis: 1000 });
-    }
-  });
+    },
+  );
 
   it('fails with PoolTimeoutError after POOL_TIMEOUT when every runtime connection is checked out', async () => {
     const pool = createPool(

@@ -93,36 +93,40 @@ describe('the clientats-runtime process', () => {
     );
   });
 
-  it('stays up with the database down at start: /health 200, /health/ready 503, then ready once PostgreSQL starts', async () => {
-    const database = await startTestDatabase();
-    try {
-      await database.stop();
-      const port = await freePort();
-      const runtime = run({
-        DATABASE_URL: database.url,
-        PORT: String(port),
-        POOL_SIZE: '2',
-        READINESS_INTERVAL_MS: '200',
-        SHUTDOWN_DELAY_MS: '0',
-      });
-      await runtime.waitForLog('health server listening');
-      await runtime.waitForLog('database connection unavailable at start');
-      // Several check periods and pool retries later the process is still there and still not ready.
-      for (let check = 0; check < 5; check += 1) {
-        expect(await status(port, '/health')).toBe(200);
-        expect(await status(port, '/health/ready')).toBe(503);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+  it(
+    'stays up with the database down at start: /health 200, /health/ready 503, ' +
+      'then ready once PostgreSQL starts',
+    async () => {
+      const database = await startTestDatabase();
+      try {
+        await database.stop();
+        const port = await freePort();
+        const runtime = run({
+          DATABASE_URL: database.url,
+          PORT: String(port),
+          POOL_SIZE: '2',
+          READINESS_INTERVAL_MS: '200',
+          SHUTDOWN_DELAY_MS: '0',
+        });
+        await runtime.waitForLog('health server listening');
+        await runtime.waitForLog('database connection unavailable at start');
+        // Several check periods and pool retries later the process is still there and still not ready.
+        for (let check = 0; check < 5; check += 1) {
+          expect(await status(port, '/health')).toBe(200);
+          expect(await status(port, '/health/ready')).toBe(503);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        expect(runtime.child.exitCode).toBeNull();
+        await database.start();
+        await runtime.waitForLog('connection pool ready');
+        expect(await eventually(async () => (await status(port, '/health/ready')) === 200)).toBe(true);
+        runtime.child.kill('SIGTERM');
+        expect(await runtime.exited).toBe(0);
+      } finally {
+        await database.close();
       }
-      expect(runtime.child.exitCode).toBeNull();
-      await database.start();
-      await runtime.waitForLog('connection pool ready');
-      expect(await eventually(async () => (await status(port, '/health/ready')) === 200)).toBe(true);
-      runtime.child.kill('SIGTERM');
-      expect(await runtime.exited).toBe(0);
-    } finally {
-      await database.close();
-    }
-  });
+    },
+  );
 
   it('exits 0 on SIGTERM while the database is still down', async () => {
     const port = await freePort();
@@ -155,42 +159,50 @@ describe('the clientats-runtime process', () => {
     );
   });
 
-  it('fails with exit code 1 and one line per bad variable, without a stack trace, when the environment is invalid', async () => {
-    const env = { DATABASE_URL: 'mysql://user:hunter2@db/app', POOL_SIZE: 'abc', PORT: '70000' };
-    const runtime = run(env);
-    expect(await runtime.exited).toBe(1);
-    expect(runtime.stderr()).toBe(
-      [
-        'DATABASE_URL must start with postgres://, postgresql:// or ecto://, got "mysql://user:***@db/app"',
-        'POOL_SIZE must be an integer from 1 to 10000, got "abc"',
-        'PORT must be an integer from 1 to 65535, got "70000"',
-        '',
-      ].join('\n'),
-    );
-    expect(runtime.stderr().split('\n').slice(0, -1)).toEqual(
-      validateEnvironment(env).map((problem) => problem.message),
-    );
-    expect(runtime.stdout()).toBe('');
-  });
+  it(
+    'fails with exit code 1 and one line per bad variable, without a stack trace, ' +
+      'when the environment is invalid',
+    async () => {
+      const env = { DATABASE_URL: 'mysql://user:hunter2@db/app', POOL_SIZE: 'abc', PORT: '70000' };
+      const runtime = run(env);
+      expect(await runtime.exited).toBe(1);
+      expect(runtime.stderr()).toBe(
+        [
+          'DATABASE_URL must start with postgres://, postgresql:// or ecto://, got "mysql://user:***@db/app"',
+          'POOL_SIZE must be an integer from 1 to 10000, got "abc"',
+          'PORT must be an integer from 1 to 65535, got "70000"',
+          '',
+        ].join('\n'),
+      );
+      expect(runtime.stderr().split('\n').slice(0, -1)).toEqual(
+        validateEnvironment(env).map((problem) => problem.message),
+      );
+      expect(runtime.stdout()).toBe('');
+    },
+  );
 
-  it('starts an embedded PostgreSQL when DATABASE_URL is unset outside production, says so, and removes it on shutdown', async () => {
-    const port = await freePort();
-    const runtime = run({
-      PORT: String(port),
-      POOL_SIZE: '2',
-      SHUTDOWN_DELAY_MS: '0',
-      NODE_ENV: 'development',
-    });
-    const announced = await runtime.waitForLog(
-      'DATABASE_URL is not set: started an embedded PostgreSQL',
-      60_000,
-    );
-    await runtime.waitForLog('connection pool ready', 30_000);
-    expect(await eventually(async () => (await status(port, '/health/ready')) === 200)).toBe(true);
-    const dataDirectory = announced.dataDirectory as string;
-    expect(existsSync(dataDirectory)).toBe(true);
-    runtime.child.kill('SIGTERM');
-    expect(await runtime.exited).toBe(0);
-    expect(existsSync(dataDirectory)).toBe(false);
-  });
+  it(
+    'starts an embedded PostgreSQL when DATABASE_URL is unset outside production, says so, ' +
+      'and removes it on shutdown',
+    async () => {
+      const port = await freePort();
+      const runtime = run({
+        PORT: String(port),
+        POOL_SIZE: '2',
+        SHUTDOWN_DELAY_MS: '0',
+        NODE_ENV: 'development',
+      });
+      const announced = await runtime.waitForLog(
+        'DATABASE_URL is not set: started an embedded PostgreSQL',
+        60_000,
+      );
+      await runtime.waitForLog('connection pool ready', 30_000);
+      expect(await eventually(async () => (await status(port, '/health/ready')) === 200)).toBe(true);
+      const dataDirectory = announced.dataDirectory as string;
+      expect(existsSync(dataDirectory)).toBe(true);
+      runtime.child.kill('SIGTERM');
+      expect(await runtime.exited).toBe(0);
+      expect(existsSync(dataDirectory)).toBe(false);
+    },
+  );
 });

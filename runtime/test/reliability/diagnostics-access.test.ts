@@ -24,7 +24,10 @@ function settingsFor(databaseUrl: string, token: string | undefined): Settings {
   });
 }
 
-/** Sends raw bytes as one HTTP request and returns the status line's code (0 when the server closed without answering). */
+/**
+ * Sends raw bytes as one HTTP request and returns the status line's code (0 when the server closed without
+ * answering).
+ */
 async function rawStatus(port: number, request: Buffer | string): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
@@ -94,34 +97,38 @@ describe('diagnostics under hostile requests', () => {
     }
   });
 
-  it('fails with 401 and WWW-Authenticate: Bearer for missing, empty, wrong, re-cased, truncated, extended or smuggled tokens', async () => {
-    const refused = [
-      undefined,
-      '',
-      'Bearer',
-      'Bearer ',
-      `Bearer ${TOKEN.toLowerCase()}`,
-      `Bearer ${TOKEN.toUpperCase()}`,
-      `Bearer ${TOKEN.slice(0, -1)}`,
-      `Bearer ${TOKEN}x`,
-      `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}`,
-      `Token ${TOKEN}`,
-      TOKEN,
-      `Bearer "${TOKEN}"`,
-      `Bearer ${TOKEN}, Bearer ${TOKEN}`,
-      `Bearer\t${TOKEN}`,
-      `Bearer ${'A'.repeat(8000)}`,
-    ];
-    for (const header of refused) {
-      const response = await diagnostics(server, header);
-      expect({
-        header,
-        status: response.status,
-        challenge: response.headers.get('www-authenticate'),
-      }).toEqual({ header, status: 401, challenge: 'Bearer' });
-      expect(await response.text()).not.toContain('pool');
-    }
-  });
+  it(
+    'fails with 401 and WWW-Authenticate: Bearer for missing, empty, wrong, re-cased, truncated, ' +
+      'extended or smuggled tokens',
+    async () => {
+      const refused = [
+        undefined,
+        '',
+        'Bearer',
+        'Bearer ',
+        `Bearer ${TOKEN.toLowerCase()}`,
+        `Bearer ${TOKEN.toUpperCase()}`,
+        `Bearer ${TOKEN.slice(0, -1)}`,
+        `Bearer ${TOKEN}x`,
+        `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}`,
+        `Token ${TOKEN}`,
+        TOKEN,
+        `Bearer "${TOKEN}"`,
+        `Bearer ${TOKEN}, Bearer ${TOKEN}`,
+        `Bearer\t${TOKEN}`,
+        `Bearer ${'A'.repeat(8000)}`,
+      ];
+      for (const header of refused) {
+        const response = await diagnostics(server, header);
+        expect({
+          header,
+          status: response.status,
+          challenge: response.headers.get('www-authenticate'),
+        }).toEqual({ header, status: 401, challenge: 'Bearer' });
+        expect(await response.text()).not.toContain('pool');
+      }
+    },
+  );
 
   it('fails with 401 when the token comes in the query string or another header instead of Authorization', async () => {
     for (const suffix of [`?token=${TOKEN}`, `?access_token=${TOKEN}`, `?authorization=Bearer%20${TOKEN}`]) {
@@ -133,15 +140,19 @@ describe('diagnostics under hostile requests', () => {
     expect(response.status).toBe(401);
   });
 
-  it('uses only the first of duplicated Authorization headers, so a wrong one cannot be followed by a right one', async () => {
-    expect(
-      await rawStatus(
-        server.port,
-        request([`Authorization: Bearer wrong`, `Authorization: Bearer ${TOKEN}`]),
-      ),
-    ).toBe(401);
-    expect(await rawStatus(server.port, request([`Authorization: Bearer ${TOKEN}`]))).toBe(200);
-  });
+  it(
+    'uses only the first of duplicated Authorization headers, ' +
+      'so a wrong one cannot be followed by a right one',
+    async () => {
+      expect(
+        await rawStatus(
+          server.port,
+          request([`Authorization: Bearer wrong`, `Authorization: Bearer ${TOKEN}`]),
+        ),
+      ).toBe(401);
+      expect(await rawStatus(server.port, request([`Authorization: Bearer ${TOKEN}`]))).toBe(200);
+    },
+  );
 
   it('rejects oversized headers, NUL bytes and non-ASCII tokens without crashing, then keeps serving', async () => {
     expect(await rawStatus(server.port, request([`Authorization: Bearer ${'a'.repeat(100_000)}`]))).toBe(431);
@@ -183,26 +194,31 @@ describe('diagnostics under hostile requests', () => {
     }
   });
 
-  it('does not silently lock diagnostics when the configured token has a trailing newline (a Secret made from a file)', async () => {
-    // HTTP trims header values, so a token ending in whitespace could never be presented: refuse it at start or trim it.
-    let settings: Settings;
-    try {
-      settings = settingsFor(inject('databaseUrl'), `${TOKEN}\n`);
-    } catch (error) {
-      expect((error as Error).message).toMatch(/^HEALTH_CHECK_TOKEN /m);
-      return;
-    }
-    const paddedPool = createPool(settings, { applicationName: 'reliability-diagnostics-padded' });
-    const padded = await createHealthServer({ pool: paddedPool, settings, port: 0, host: '127.0.0.1' });
-    try {
-      const response = await diagnostics(padded, `Bearer ${TOKEN}`);
-      expect(response.status).toBe(200);
-      await response.body?.cancel();
-    } finally {
-      await padded.shutdown({ delayMillis: 0 });
-      await paddedPool.end({ drainMillis: 0 });
-    }
-  });
+  it(
+    'does not silently lock diagnostics when the configured token has a trailing newline (a Secret ' +
+      'made from a file)',
+    async () => {
+      // HTTP trims header values, so a token ending in whitespace could never be presented: refuse it at start
+      // or trim it.
+      let settings: Settings;
+      try {
+        settings = settingsFor(inject('databaseUrl'), `${TOKEN}\n`);
+      } catch (error) {
+        expect((error as Error).message).toMatch(/^HEALTH_CHECK_TOKEN /m);
+        return;
+      }
+      const paddedPool = createPool(settings, { applicationName: 'reliability-diagnostics-padded' });
+      const padded = await createHealthServer({ pool: paddedPool, settings, port: 0, host: '127.0.0.1' });
+      try {
+        const response = await diagnostics(padded, `Bearer ${TOKEN}`);
+        expect(response.status).toBe(200);
+        await response.body?.cancel();
+      } finally {
+        await padded.shutdown({ delayMillis: 0 });
+        await paddedPool.end({ drainMillis: 0 });
+      }
+    },
+  );
 
   it('never serves diagnostics to another method or a path variant', async () => {
     const headers = { authorization: `Bearer ${TOKEN}` };

@@ -67,9 +67,11 @@ describe('long queries holding every connection', () => {
         expect(waiter.error).toMatchObject({ code: 'POOL_TIMEOUT' });
         expect(waiter.error!.message).toMatch(
           new RegExp(
-            `^timeout exceeded when trying to connect: waited ${POOL_TIMEOUT} ms \\(POOL_TIMEOUT=${POOL_TIMEOUT}\\) for a database connection: ` +
+            `^timeout exceeded when trying to connect: waited ${POOL_TIMEOUT} ms \\(POOL_TIMEOUT=` +
+              `${POOL_TIMEOUT}\\) for a database connection: ` +
               `${POOL_SIZE + MAX_OVERFLOW} in use, 0 idle, 0 connecting, \\d+ waiting; ` +
-              `POOL_SIZE=${POOL_SIZE}, POOL_COUNT=1, MAX_OVERFLOW=${MAX_OVERFLOW} allow at most ${POOL_SIZE + MAX_OVERFLOW}$`,
+              `POOL_SIZE=${POOL_SIZE}, POOL_COUNT=1, MAX_OVERFLOW=${MAX_OVERFLOW} allow at most ` +
+              `${POOL_SIZE + MAX_OVERFLOW}$`,
           ),
         );
         expect(waiter.waitedMillis).toBeGreaterThanOrEqual(POOL_TIMEOUT - 1);

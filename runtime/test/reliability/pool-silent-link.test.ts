@@ -76,28 +76,36 @@ describe('the pool behind a silent link', () => {
     expect(await eventually(() => serves(target), 100, 100)).toBe(true);
   });
 
-  it('settles the idle test of a connection whose link went silent, replaces it, and serves once the link forwards', async () => {
-    const target = await startPool(false, { POOL_IDLE_CHECK_MS: '0' });
-    await target.ready;
-    link?.silence();
-    await new Promise((resolve) => setTimeout(resolve, 5)); // idle longer than POOL_IDLE_CHECK_MS=0
-    const outcome = await settle(target.query('SELECT 1'));
-    expect(outcome.kind).toBe('rejected');
-    expect(outcome.error?.code).toBe('POOL_TIMEOUT');
-    link?.restore();
-    expect(await eventually(() => serves(target), 100, 100)).toBe(true);
-  });
+  it(
+    'settles the idle test of a connection whose link went silent, replaces it, ' +
+      'and serves once the link forwards',
+    async () => {
+      const target = await startPool(false, { POOL_IDLE_CHECK_MS: '0' });
+      await target.ready;
+      link?.silence();
+      await new Promise((resolve) => setTimeout(resolve, 5)); // idle longer than POOL_IDLE_CHECK_MS=0
+      const outcome = await settle(target.query('SELECT 1'));
+      expect(outcome.kind).toBe('rejected');
+      expect(outcome.error?.code).toBe('POOL_TIMEOUT');
+      link?.restore();
+      expect(await eventually(() => serves(target), 100, 100)).toBe(true);
+    },
+  );
 
-  it('ends within its drain bound while a checked-out client waits on a silent link, closing every socket', async () => {
-    const target = await startPool(false);
-    await target.ready;
-    const client = await target.connect();
-    link?.silence();
-    const inFlight = settle(client.query('SELECT 1'));
-    expect((await settle(target.end({ drainMillis: 200 }))).kind).toBe('fulfilled');
-    expect((await inFlight).kind).toBe('rejected');
-    client.release();
-    pool = undefined;
-    expect(await eventually(() => target.snapshot().total === 0)).toBe(true);
-  });
+  it(
+    'ends within its drain bound while a checked-out client waits on a silent link, ' +
+      'closing every socket',
+    async () => {
+      const target = await startPool(false);
+      await target.ready;
+      const client = await target.connect();
+      link?.silence();
+      const inFlight = settle(client.query('SELECT 1'));
+      expect((await settle(target.end({ drainMillis: 200 }))).kind).toBe('fulfilled');
+      expect((await inFlight).kind).toBe('rejected');
+      client.release();
+      pool = undefined;
+      expect(await eventually(() => target.snapshot().total === 0)).toBe(true);
+    },
+  );
 });

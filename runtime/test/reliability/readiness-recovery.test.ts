@@ -64,7 +64,10 @@ async function readyBody(server: HealthServer): Promise<{ status: number; body: 
   return { status: response.status, body: await response.json() };
 }
 
-/** `/health/diagnostics` answers (bounded) whatever the database does; `server` is null while it cannot read PostgreSQL. */
+/**
+ * `/health/diagnostics` answers (bounded) whatever the database does; `server` is null while it cannot read
+ * PostgreSQL.
+ */
 async function diagnosticsServer(server: HealthServer): Promise<unknown> {
   const response = await fetch(`${server.url}/health/diagnostics`, {
     headers: { authorization: `Bearer ${TOKEN}` },
@@ -78,7 +81,10 @@ async function expectDiagnosticsDuringStall(running: Running): Promise<void> {
   expect(await diagnosticsServer(running.server)).toBeNull();
 }
 
-/** The database answers again: by the second check that starts from now on readiness must be healthy, and the pool must serve. */
+/**
+ * The database answers again: by the second check that starts from now on readiness must be healthy, and the
+ * pool must serve.
+ */
 async function expectRecovery(scenario: string, running: Running): Promise<void> {
   const failedBefore = await running.watch.failedChecksBeforeHealthy();
   recordFigures(`readiness-recovery ${scenario}`, {

@@ -29,31 +29,36 @@ describe('PostgreSQL stopped and started during load', () => {
     await database?.close();
   });
 
-  it('reports 503 then 200, fails only work during the outage, loses no acknowledged write and refills the pool', async () => {
-    const settings = restartSettings(database.url);
-    const outcome = await restartUnderLoad({
-      settings,
-      applicationName: APPLICATION_NAME,
-      ledgerUrl: database.url,
-      ledgerTable: 'ledger_restart',
-      subject: 'the server',
-      outageMillis: OUTAGE_MILLIS,
-      stop: () => database.stop(),
-      start: () => database.start(),
-      recovered: async () => (await serverBackendCount(database.url, APPLICATION_NAME)) === RESTART_POOL_SIZE,
-    });
-    const { records, failures, stored } = outcome;
-    // Callers during the outage get PoolTimeoutError no earlier than POOL_TIMEOUT.
-    for (const timeout of failures.filter((record) => record.code === 'POOL_TIMEOUT'))
-      expect(timeout.endedAt - timeout.startedAt).toBeGreaterThanOrEqual(RESTART_POOL_TIMEOUT - 1);
-    recordFigures('server-restart', {
-      ...restartFigures(outcome),
-      operationsDuringOutage: overlapping(records, outcome.stoppedAt, outcome.recoveredAt).length,
-      longestFailedWaitMillis: ms(
-        Math.max(0, ...failures.map((record) => record.endedAt - record.startedAt)),
-      ),
-      acknowledgedLost: 0,
-      failedButCommitted: failures.filter((record) => stored.has(record.id)).length,
-    });
-  });
+  it(
+    'reports 503 then 200, fails only work during the outage, ' +
+      'loses no acknowledged write and refills the pool',
+    async () => {
+      const settings = restartSettings(database.url);
+      const outcome = await restartUnderLoad({
+        settings,
+        applicationName: APPLICATION_NAME,
+        ledgerUrl: database.url,
+        ledgerTable: 'ledger_restart',
+        subject: 'the server',
+        outageMillis: OUTAGE_MILLIS,
+        stop: () => database.stop(),
+        start: () => database.start(),
+        recovered: async () =>
+          (await serverBackendCount(database.url, APPLICATION_NAME)) === RESTART_POOL_SIZE,
+      });
+      const { records, failures, stored } = outcome;
+      // Callers during the outage get PoolTimeoutError no earlier than POOL_TIMEOUT.
+      for (const timeout of failures.filter((record) => record.code === 'POOL_TIMEOUT'))
+        expect(timeout.endedAt - timeout.startedAt).toBeGreaterThanOrEqual(RESTART_POOL_TIMEOUT - 1);
+      recordFigures('server-restart', {
+        ...restartFigures(outcome),
+        operationsDuringOutage: overlapping(records, outcome.stoppedAt, outcome.recoveredAt).length,
+        longestFailedWaitMillis: ms(
+          Math.max(0, ...failures.map((record) => record.endedAt - record.startedAt)),
+        ),
+        acknowledgedLost: 0,
+        failedButCommitted: failures.filter((record) => stored.has(record.id)).length,
+      });
+    },
+  );
 });

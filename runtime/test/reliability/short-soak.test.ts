@@ -18,32 +18,36 @@ describe('short soak', () => {
     await scratch?.close();
   });
 
-  it('keeps every pool invariant through five seconds of random holds, client errors and discarded connections', async () => {
-    const seed = Number(process.env.SOAK_SEED ?? Date.now() % 2_147_483_647);
-    const settings = loadSettings({
-      DATABASE_URL: scratch.url,
-      POOL_SIZE: '4',
-      POOL_COUNT: '2',
-      MAX_OVERFLOW: '2',
-      POOL_TIMEOUT: '5000',
-      POOL_OVERFLOW_IDLE_MS: '100',
-      POOL_IDLE_CHECK_MS: '50',
-    });
-    const report = await runSoak({
-      settings,
-      adminUrl: scratch.url,
-      durationMillis: 5000,
-      callers: 24,
-      quiesceEveryMillis: 1000,
-      seed,
-      heapGrowthBoundBytes: 8 * 1024 * 1024,
-      applicationName: 'reliability-short-soak',
-    });
-    recordFigures('short-soak', { ...report });
-    expect({ seed, violations: report.violations }).toEqual({ seed, violations: [] });
-    expect(report.quiescentChecks).toBeGreaterThanOrEqual(2);
-    expect(report.provoked['division-by-zero']).toBeGreaterThan(0);
-    expect(report.releasedWithError).toBeGreaterThan(0);
-    expect(report.snapshotAtEnd).toMatchObject({ inUse: 0, waiting: 0, timeouts: 0 });
-  });
+  it(
+    'keeps every pool invariant through five seconds of random holds, ' +
+      'client errors and discarded connections',
+    async () => {
+      const seed = Number(process.env.SOAK_SEED ?? Date.now() % 2_147_483_647);
+      const settings = loadSettings({
+        DATABASE_URL: scratch.url,
+        POOL_SIZE: '4',
+        POOL_COUNT: '2',
+        MAX_OVERFLOW: '2',
+        POOL_TIMEOUT: '5000',
+        POOL_OVERFLOW_IDLE_MS: '100',
+        POOL_IDLE_CHECK_MS: '50',
+      });
+      const report = await runSoak({
+        settings,
+        adminUrl: scratch.url,
+        durationMillis: 5000,
+        callers: 24,
+        quiesceEveryMillis: 1000,
+        seed,
+        heapGrowthBoundBytes: 8 * 1024 * 1024,
+        applicationName: 'reliability-short-soak',
+      });
+      recordFigures('short-soak', { ...report });
+      expect({ seed, violations: report.violations }).toEqual({ seed, violations: [] });
+      expect(report.quiescentChecks).toBeGreaterThanOrEqual(2);
+      expect(report.provoked['division-by-zero']).toBeGreaterThan(0);
+      expect(report.releasedWithError).toBeGreaterThan(0);
+      expect(report.snapshotAtEnd).toMatchObject({ inUse: 0, waiting: 0, timeouts: 0 });
+    },
+  );
 });

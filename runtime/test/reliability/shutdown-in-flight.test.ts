@@ -56,33 +56,37 @@ describe('shutdown with a request in flight', () => {
     await proxy?.close();
   });
 
-  it('answers the diagnostics request it had accepted in full, and refuses the one that comes after the listener closed', async () => {
-    const diagnosticsUrl = `${server.url}${HEALTH_PATHS.diagnostics}`;
-    await waitUntil(
-      'readiness healthy through the proxy',
-      async () => (await fetch(`${server.url}${HEALTH_PATHS.readiness}`)).status === 200,
-      10_000,
-    );
-    proxy.stall();
-    const inFlight = get(diagnosticsUrl, { authorization: `Bearer ${TOKEN}` });
-    await waitUntil(
-      'diagnostics request accepted by the server',
-      () => accepted.includes(HEALTH_PATHS.diagnostics),
-      5000,
-      5,
-    );
-    const shutdown = server.shutdown({ delayMillis: 0 });
-    await waitUntil('listener closed', () => !server.server.listening, 5000, 5);
-    const late = await get(diagnosticsUrl, { authorization: `Bearer ${TOKEN}` });
-    const answer = await inFlight;
-    await shutdown;
+  it(
+    'answers the diagnostics request it had accepted in full, ' +
+      'and refuses the one that comes after the listener closed',
+    async () => {
+      const diagnosticsUrl = `${server.url}${HEALTH_PATHS.diagnostics}`;
+      await waitUntil(
+        'readiness healthy through the proxy',
+        async () => (await fetch(`${server.url}${HEALTH_PATHS.readiness}`)).status === 200,
+        10_000,
+      );
+      proxy.stall();
+      const inFlight = get(diagnosticsUrl, { authorization: `Bearer ${TOKEN}` });
+      await waitUntil(
+        'diagnostics request accepted by the server',
+        () => accepted.includes(HEALTH_PATHS.diagnostics),
+        5000,
+        5,
+      );
+      const shutdown = server.shutdown({ delayMillis: 0 });
+      await waitUntil('listener closed', () => !server.server.listening, 5000, 5);
+      const late = await get(diagnosticsUrl, { authorization: `Bearer ${TOKEN}` });
+      const answer = await inFlight;
+      await shutdown;
 
-    expect(late).toEqual({ error: 'ECONNREFUSED', bytes: 0 });
-    expect(answer).toMatchObject({ status: expect.any(Number), complete: true });
-    if ('body' in answer) expect(() => JSON.parse(answer.body) as unknown).not.toThrow();
-    recordFigures('shutdown-in-flight', {
-      inFlightAnswer: 'status' in answer ? answer.status : answer.error,
-      lateRequest: 'error' in late ? late.error : late.status,
-    });
-  });
+      expect(late).toEqual({ error: 'ECONNREFUSED', bytes: 0 });
+      expect(answer).toMatchObject({ status: expect.any(Number), complete: true });
+      if ('body' in answer) expect(() => JSON.parse(answer.body) as unknown).not.toThrow();
+      recordFigures('shutdown-in-flight', {
+        inFlightAnswer: 'status' in answer ? answer.status : answer.error,
+        lateRequest: 'error' in late ? late.error : late.status,
+      });
+    },
+  );
 });

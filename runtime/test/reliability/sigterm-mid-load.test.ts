@@ -98,7 +98,9 @@ describe('SIGTERM mid-load', () => {
       async (admin) =>
         (
           await admin.query<{ count: number }>(
-            "SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = 'reliability_sigterm' AND backend_type = 'client backend' AND application_name <> 'reliability-admin'",
+            'SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = ' +
+              "'reliability_sigterm' AND backend_type = 'client backend' AND application_name <> " +
+              "'reliability-admin'",
           )
         ).rows[0]!.count,
     );
@@ -286,7 +288,9 @@ describe('SIGTERM mid-load', () => {
           .filter((result) => 'error' in result.outcome && result.outcome.error !== 'ECONNREFUSED')
           .map(
             (result) =>
-              `${'error' in result.outcome ? result.outcome.error : ''} ${result.path} sent +${ms(result.at - signalledAt)} ms, failed +${ms(result.endedAt - signalledAt)} ms after SIGTERM`,
+              `${'error' in result.outcome ? result.outcome.error : ''} ${result.path} sent +` +
+              `${ms(result.at - signalledAt)} ms, failed +${ms(result.endedAt - signalledAt)} ms ` +
+              'after SIGTERM',
           ),
         shutdownDelayMillis: SHUTDOWN_DELAY_MILLIS,
         lastAnswerAfterSignalMillis: ms(Math.max(...answered.map((result) => result.endedAt)) - signalledAt),
@@ -298,7 +302,10 @@ describe('SIGTERM mid-load', () => {
   );
 });
 
-/** Runs `work`; if it fails, appends the child's last output lines (operations left out) and its failed operations to the error. */
+/**
+ * Runs `work`; if it fails, appends the child's last output lines (operations left out) and its failed
+ * operations to the error.
+ */
 async function explainFailure<T>(child: ReturnType<typeof launch>, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -311,7 +318,9 @@ async function explainFailure<T>(child: ReturnType<typeof launch>, work: () => P
         .slice(0, 10)
         .map((line) => JSON.stringify(line));
       const tail = child.output.filter((line) => !line.includes('"kind":"op"')).slice(-15);
-      error.message += `\n--- failed operations ---\n${failedOps.join('\n')}\n--- child output (operations left out) ---\n${tail.join('\n')}`;
+      error.message +=
+        `\n--- failed operations ---\n${failedOps.join('\n')}\n--- child output (operations left out) ` +
+        `---\n${tail.join('\n')}`;
     }
     throw error;
   }

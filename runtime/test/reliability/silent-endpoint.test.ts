@@ -37,48 +37,52 @@ describe('a TCP endpoint that accepts and never answers', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('answers every caller with a pool timeout no earlier than POOL_TIMEOUT, and end() closes every socket', async () => {
-    const settings = loadSettings({
-      DATABASE_URL: `postgres://app:silent-secret@127.0.0.1:${port}/app`,
-      POOL_SIZE: '2',
-      MAX_OVERFLOW: '1',
-      POOL_TIMEOUT: String(POOL_TIMEOUT),
-      POOL_CONNECT_TIMEOUT_MS: '30000',
-    });
-    const pool = createPool(settings, { applicationName: 'reliability-silent' });
-    try {
-      const outcomes = await Promise.all(
-        Array.from({ length: CALLERS }, async (_, caller) => {
-          const startedAt = performance.now();
-          const work =
-            caller % 2 === 0 ? pool.query('SELECT 1') : pool.connect().then((client) => client.release());
-          const outcome = await settleWithin(work, HANG_GUARD_MILLIS);
-          return { ...outcome, waitedMillis: performance.now() - startedAt };
-        }),
-      );
-      expect(outcomes.filter((outcome) => outcome.kind !== 'rejected')).toEqual([]);
-      for (const outcome of outcomes) {
-        expect(outcome.error).toMatchObject({ code: 'POOL_TIMEOUT' });
-        expect(outcome.error?.message).not.toContain('silent-secret');
-        expect(outcome.waitedMillis).toBeGreaterThanOrEqual(POOL_TIMEOUT - 1);
-      }
-      expect(accepted).toBeGreaterThan(0);
-      expect(accepted).toBeLessThanOrEqual(settings.poolSize + settings.maxOverflow + CALLERS);
-      recordFigures('silent-endpoint', {
-        callers: CALLERS,
-        poolTimeoutMillis: POOL_TIMEOUT,
-        connectTimeoutMillis: settings.connectTimeoutMillis,
-        callersAnswered: outcomes.length,
-        longestWaitMillis: ms(Math.max(...outcomes.map((outcome) => outcome.waitedMillis))),
-        socketsAccepted: accepted,
-        error: outcomes[0]?.error?.message,
+  it(
+    'answers every caller with a pool timeout no earlier than POOL_TIMEOUT, and end() ' +
+      'closes every socket',
+    async () => {
+      const settings = loadSettings({
+        DATABASE_URL: `postgres://app:silent-secret@127.0.0.1:${port}/app`,
+        POOL_SIZE: '2',
+        MAX_OVERFLOW: '1',
+        POOL_TIMEOUT: String(POOL_TIMEOUT),
+        POOL_CONNECT_TIMEOUT_MS: '30000',
       });
-    } finally {
-      await settleWithin(pool.end({ drainMillis: 500 }), HANG_GUARD_MILLIS);
-    }
-    await settleWithin(waitForSockets(sockets), HANG_GUARD_MILLIS);
-    expect(sockets.size).toBe(0);
-  });
+      const pool = createPool(settings, { applicationName: 'reliability-silent' });
+      try {
+        const outcomes = await Promise.all(
+          Array.from({ length: CALLERS }, async (_, caller) => {
+            const startedAt = performance.now();
+            const work =
+              caller % 2 === 0 ? pool.query('SELECT 1') : pool.connect().then((client) => client.release());
+            const outcome = await settleWithin(work, HANG_GUARD_MILLIS);
+            return { ...outcome, waitedMillis: performance.now() - startedAt };
+          }),
+        );
+        expect(outcomes.filter((outcome) => outcome.kind !== 'rejected')).toEqual([]);
+        for (const outcome of outcomes) {
+          expect(outcome.error).toMatchObject({ code: 'POOL_TIMEOUT' });
+          expect(outcome.error?.message).not.toContain('silent-secret');
+          expect(outcome.waitedMillis).toBeGreaterThanOrEqual(POOL_TIMEOUT - 1);
+        }
+        expect(accepted).toBeGreaterThan(0);
+        expect(accepted).toBeLessThanOrEqual(settings.poolSize + settings.maxOverflow + CALLERS);
+        recordFigures('silent-endpoint', {
+          callers: CALLERS,
+          poolTimeoutMillis: POOL_TIMEOUT,
+          connectTimeoutMillis: settings.connectTimeoutMillis,
+          callersAnswered: outcomes.length,
+          longestWaitMillis: ms(Math.max(...outcomes.map((outcome) => outcome.waitedMillis))),
+          socketsAccepted: accepted,
+          error: outcomes[0]?.error?.message,
+        });
+      } finally {
+        await settleWithin(pool.end({ drainMillis: 500 }), HANG_GUARD_MILLIS);
+      }
+      await settleWithin(waitForSockets(sockets), HANG_GUARD_MILLIS);
+      expect(sockets.size).toBe(0);
+    },
+  );
 });
 
 type Settled =

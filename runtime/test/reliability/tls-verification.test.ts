@@ -63,15 +63,19 @@ describe('TLS verification of the database', () => {
     expect(message).toMatch(/last connect error: TLS certificate of localhost:\d+ is not trusted/);
   });
 
-  it('connects encrypted when DATABASE_SSL_CA names the signing CA and the host matches (the control for the refusals here)', async () => {
-    expect(
-      await attempt({
-        DATABASE_URL: urlFor('localhost'),
-        DATABASE_SSL: 'true',
-        DATABASE_SSL_CA: certificates.caFile,
-      }),
-    ).toBe('encrypted');
-  });
+  it(
+    'connects encrypted when DATABASE_SSL_CA names the signing CA and the host matches (the control ' +
+      'for the refusals here)',
+    async () => {
+      expect(
+        await attempt({
+          DATABASE_URL: urlFor('localhost'),
+          DATABASE_SSL: 'true',
+          DATABASE_SSL_CA: certificates.caFile,
+        }),
+      ).toBe('encrypted');
+    },
+  );
 
   it('fails when a URL parameter tries to turn verification off under DATABASE_SSL=true', async () => {
     const queries = [

@@ -51,10 +51,15 @@ async function main(): Promise<number> {
     const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
     console.log(
       [
-        `operations ${report.operations} (${report.operationsPerSecond}/s), checkouts ${report.checkouts}, released with error ${report.releasedWithError}`,
+        `operations ${report.operations} (${report.operationsPerSecond}/s), ` +
+          `checkouts ${report.checkouts}, released with error ${report.releasedWithError}`,
         `provoked errors ${JSON.stringify(report.provoked)}, unexpected ${Object.keys(report.unexpected).length}`,
-        `connections: bound ${report.connectionBound}, most seen by the pool ${report.maxPoolTotalSeen}, by the server ${report.maxServerCountSeen}`,
-        `quiescent checks ${report.quiescentChecks}; heap ${megabytes(report.heapAtFirstQuiescenceBytes)} -> ${megabytes(report.heapAtLastQuiescenceBytes)} (bound +${megabytes(report.heapGrowthBoundBytes)})`,
+        `connections: bound ${report.connectionBound}, most seen by the pool ` +
+          `${report.maxPoolTotalSeen}, by the server ${report.maxServerCountSeen}`,
+        `quiescent checks ${report.quiescentChecks}; heap ` +
+          `${megabytes(report.heapAtFirstQuiescenceBytes)} -> ` +
+          `${megabytes(report.heapAtLastQuiescenceBytes)} (bound +` +
+          `${megabytes(report.heapGrowthBoundBytes)})`,
         report.violations.length === 0
           ? 'soak: every invariant held'
           : `soak: ${report.violations.length} violations:\n  ${report.violations.join('\n  ')}`,

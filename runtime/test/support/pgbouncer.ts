@@ -98,7 +98,8 @@ export async function startPgbouncer(options: TestPgbouncerOptions): Promise<Tes
     writeFileSync(ini, (options.renderIni ?? ((where: IniPlaces) => renderTestIni(options, where)))(places));
   };
   writeIni();
-  // PgBouncer refuses to run as root: as root it is started with `-u` as the server's own user, who must own the folder.
+  // PgBouncer refuses to run as root: as root it is started with `-u` as the server's own user, who must own
+  // the folder.
   const runAs = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
   if (runAs !== undefined) {
     for (const path of [folder, ini, join(folder, 'userlist.txt')]) chownSync(path, runAs.uid, runAs.gid);

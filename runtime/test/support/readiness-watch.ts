@@ -11,11 +11,17 @@ import { eventually } from './health-fixture.js';
 export interface ReadinessWatch {
   readonly record: (result: ReadinessResult) => void;
   readonly results: readonly ReadinessResult[];
-  /** Resolves once `count` results finished after this call, all unhealthy; false if a healthy one came first or the bound passed. */
+  /**
+   * Resolves once `count` results finished after this call, all unhealthy; false if a healthy one came first
+   * or the bound passed.
+   */
   failingChecks(count: number): Promise<boolean>;
   /** Marks the moment the database answers again. */
   markAnswering(): void;
-  /** Waits (bounded) for a healthy result that started after the mark; the failed checks that started after the mark before it. */
+  /**
+   * Waits (bounded) for a healthy result that started after the mark; the failed checks that started after
+   * the mark before it.
+   */
   failedChecksBeforeHealthy(): Promise<number | undefined>;
 }
 

@@ -77,7 +77,8 @@ export function spawnRuntime(
     stdout: () => out,
     stderr: () => err,
     exited,
-    // Generous: starting tsx and the runtime on a loaded 2-core machine took over 20 s (bounded below the 60 s test timeout).
+    // Generous: starting tsx and the runtime on a loaded 2-core machine took over 20 s (bounded below the 60
+    // s test timeout).
     waitForLog(text, timeoutMillis = 50_000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {

@@ -85,7 +85,8 @@ export function podSecurityViolations(object: KubernetesObject): string[] {
       const secretLike = SECRET_NAMES.has(variable.name) || SECRET_LOOKING.test(variable.name);
       if (secretLike && variable.valueFrom?.secretKeyRef === undefined) {
         violations.push(
-          `${at}: ${variable.name} is not taken from a Secret (${variable.value === undefined ? 'no secretKeyRef' : 'literal value'})`,
+          `${at}: ${variable.name} is not taken from a Secret (` +
+            `${variable.value === undefined ? 'no secretKeyRef' : 'literal value'})`,
         );
       }
       if (variable.value !== undefined && URL_CREDENTIALS.test(variable.value))

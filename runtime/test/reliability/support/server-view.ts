@@ -11,7 +11,8 @@ import pg from 'pg';
 export async function serverBackendCount(adminUrl: string, applicationName: string): Promise<number> {
   return withAdmin(adminUrl, async (admin) => {
     const result = await admin.query<{ count: number }>(
-      "SELECT count(*)::int AS count FROM pg_stat_activity WHERE backend_type = 'client backend' AND application_name = $1",
+      "SELECT count(*)::int AS count FROM pg_stat_activity WHERE backend_type = 'client backend' AND " +
+        'application_name = $1',
       [applicationName],
     );
     return result.rows[0]!.count;
@@ -22,7 +23,8 @@ export async function serverBackendCount(adminUrl: string, applicationName: stri
 export async function terminateBackends(adminUrl: string, applicationName: string): Promise<number> {
   return withAdmin(adminUrl, async (admin) => {
     const result = await admin.query<{ terminated: boolean }>(
-      "SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE backend_type = 'client backend' AND application_name = $1",
+      'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE backend_type = ' +
+        "'client backend' AND application_name = $1",
       [applicationName],
     );
     return result.rows.filter((row) => row.terminated).length;
