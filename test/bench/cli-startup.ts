@@ -81,9 +81,10 @@ function main(): void {
     }
     const ratios = samples.after.map((sample, index) => sample.cpu / samples.before[index]!.cpu);
     const cpu = (list: readonly Sample[]): number[] => list.map((sample) => sample.cpu);
+    const wall = (list: readonly Sample[]): string => median(list.map((sample) => sample.wall)).toFixed(2);
     console.log(
-      `| round ${round} (${runs} pairs; wall median before ${median(samples.before.map((s) => s.wall)).toFixed(2)} s, ` +
-        `after ${median(samples.after.map((s) => s.wall)).toFixed(2)} s) | ${summary(cpu(samples.before))} | ` +
+      `| round ${round} (${runs} pairs; wall median before ${wall(samples.before)} s, ` +
+        `after ${wall(samples.after)} s) | ${summary(cpu(samples.before))} | ` +
         `${summary(cpu(samples.after))} | ${summary(ratios)}× | ${summary(cpu(samples.anchor))} |`,
     );
   }

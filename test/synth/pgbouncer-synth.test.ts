@@ -121,7 +121,7 @@ describe('the kubernetes-pgbouncer environment', () => {
   });
 
   /** The guide's app (HPA 10–40) behind a bouncer sized by hand: what synth's one budget counts. */
-  function behindHandSizedBouncer(bouncer: Partial<PgBouncerProps>): string[] {
+  function behindHandSizedBouncer(bouncer: Partial<PgBouncerProps>): readonly string[] {
     const app = newApp();
     const chart = new Chart(app, 'hand-sized');
     new PostgresBackedService(chart, 'clientats', {
