@@ -20,9 +20,9 @@ export { HerokuApp } from './heroku/heroku-app.js';
 export type { HerokuAppProps } from './heroku/heroku-app.js';
 export type { PresetName } from './settings/presets.js';
 export type { EnvironmentValue, EnvironmentValues } from './settings/rendered-environment.js';
-export { synthesize, SynthError } from './synthesize.js';
+export { synthesize, SynthError } from './synth/synthesize.js';
 
-export type { SynthesizeOptions, SynthResult } from './synthesize.js';
+export type { SynthesizeOptions, SynthResult } from './synth/synthesize.js';
 export type { DatabaseDeclaration } from './budget/budgeted-workload.js';
 export { computeBudget, usableSlots, DEFAULT_SUPERUSER_RESERVED } from './budget/compute-budget.js';
 export type { BudgetOptions, ConsumerBudget, DatabaseBudget, Figures } from './budget/compute-budget.js';

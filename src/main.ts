@@ -11,7 +11,7 @@ import { ComposeProject } from './compose/compose-project.js';
 import { HerokuApp } from './heroku/heroku-app.js';
 import { PostgresBackedService } from './kubernetes/postgres-backed-service.js';
 import { bouncedEnvironment } from './pgbouncer/bounced-environment.js';
-import { SynthError, synthesize } from './synthesize.js';
+import { SynthError, synthesize } from './synth/synthesize.js';
 
 /** A self-managed PostgreSQL with the default `max_connections` (the guide: "typically 100-200"). */
 function defaultPostgres(name: string): DatabaseDeclaration {
@@ -139,7 +139,7 @@ try {
     pgbouncer: { defaultPoolSize: 4, reservePoolSize: 1, maxClientConn: 100, poolMode: 'transaction' },
   });
 
-  // Render, read back, budget, write: see src/synthesize.ts.
+  // Render, read back, budget, write: see src/synth/synthesize.ts.
   const { files } = synthesize(app);
   console.log(`synthesized ${files.length} manifests, configs and budget reports into ${app.outdir}/`);
   // Explicit choices someone should see, e.g. an environment that connects without TLS and why.

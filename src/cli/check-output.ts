@@ -93,7 +93,7 @@ async function render(
         );
         return found === undefined || found.kind === 'other' ? undefined : found.locations;
       };
-      const { budgetAnnotations, workflowCommand } = await import('../report/github-annotations.js');
+      const { budgetAnnotations, workflowCommand } = await import('./github-annotations.js');
       const commands = budgetAnnotations(report, locate, diff).map(workflowCommand);
       const text = await textOf(report, diff, baseline);
       return `${commands.join('\n')}\n::group::connection budget\n${text}::endgroup::\n`;

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { errorLine } from '../readers/source-lines.js';
-import { workflowCommand } from '../report/github-annotations.js';
+import { workflowCommand } from './github-annotations.js';
 
 /**
  * A bad-input problem (`file[#N]: message`) as an `::error` at its file and

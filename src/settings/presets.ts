@@ -4,7 +4,7 @@
  * first layer of an environment's variables.
  */
 import presets from '../../templates/presets.json' with { type: 'json' };
-import { SynthError } from '../synthesize.js';
+import { SynthError } from '../synth/synthesize.js';
 import type { EnvironmentValues } from './rendered-environment.js';
 
 /** A preset of the guide: `small`, `medium`, `large` or `kubernetes`. */

@@ -7,7 +7,7 @@
  */
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { PostgresBackedService } from '../../src/kubernetes/postgres-backed-service.js';
-import { synthesize } from '../../src/synthesize.js';
+import { synthesize } from '../../src/synth/synthesize.js';
 
 const PRESETS = ['small', 'medium', 'kubernetes'] as const;
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { escapeData, escapeProperty, workflowCommand } from '../../src/report/github-annotations.js';
+import { escapeData, escapeProperty, workflowCommand } from '../../src/cli/github-annotations.js';
 import { runCli } from '../../src/cli/run-cli.js';
 
 const BIN = resolve('src/cli/bin.mjs');

@@ -5,7 +5,7 @@ import { DEFAULT_PORT, HEALTH_PATHS } from 'clientats-runtime/contract';
 import { ComposeProject, type ComposeProjectProps } from '../../src/compose/compose-project.js';
 import { readComposeFile } from '../../src/readers/compose-file.js';
 import { readManifests } from '../../src/readers/read-manifests.js';
-import { validationProblems } from '../../src/synthesize.js';
+import { validationProblems } from '../../src/synth/synthesize.js';
 import { composeSchemaErrors } from '../support/compose-schema.js';
 
 /** The guide's "Docker Compose (Development)" example. */

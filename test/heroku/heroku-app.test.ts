@@ -6,7 +6,7 @@ import { findProvider, providerLimits } from '../../src/budget/providers.js';
 import { HerokuApp, type HerokuAppProps } from '../../src/heroku/heroku-app.js';
 import { APP_COMMAND } from '../../src/settings/deployment-image.js';
 import { readManifests } from '../../src/readers/read-manifests.js';
-import { validationProblems } from '../../src/synthesize.js';
+import { validationProblems } from '../../src/synth/synthesize.js';
 import appJsonSchema from './app-json.schema.json' with { type: 'json' };
 
 const validateAppJson = new Ajv({ allErrors: true, strict: true }).compile(appJsonSchema);

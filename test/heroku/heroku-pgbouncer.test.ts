@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TieredDatabaseBudget } from '../../src/budget/pgbouncer-tier-budget.js';
 import { HerokuApp, type HerokuAppProps } from '../../src/heroku/heroku-app.js';
-import { synthesize, validationProblems } from '../../src/synthesize.js';
+import { synthesize, validationProblems } from '../../src/synth/synthesize.js';
 import { runCheck } from '../support/run-check.js';
 import appJsonSchema from './app-json.schema.json' with { type: 'json' };
 

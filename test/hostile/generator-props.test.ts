@@ -17,7 +17,7 @@ import {
 import { PRESETS } from '../../src/settings/presets.js';
 import { renderApp } from '../../src/synth/render-app.js';
 import { budgetOfRendered } from '../../src/synth/synth-budget.js';
-import { validationProblems } from '../../src/synthesize.js';
+import { validationProblems } from '../../src/synth/synthesize.js';
 import { podSecurityViolations, podSpecOf, type KubernetesObject } from './support/pod-security.js';
 
 const RESERVED = 3;

@@ -8,7 +8,7 @@ import {
 } from '../../src/kubernetes/postgres-backed-service.js';
 import { readManifests } from '../../src/readers/read-manifests.js';
 import { renderApp } from '../../src/synth/render-app.js';
-import { validationProblems } from '../../src/synthesize.js';
+import { validationProblems } from '../../src/synth/synthesize.js';
 import { validateKubernetesObject } from '../support/kubernetes-models.js';
 import runtimePackage from '../../runtime/package.json' with { type: 'json' };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS, presetValues, type PresetName } from '../../src/settings/presets.js';
-import { SynthError } from '../../src/synthesize.js';
+import { SynthError } from '../../src/synth/synthesize.js';
 import { environmentProblems, renderEnvironment } from '../../src/settings/rendered-environment.js';
 
 describe('PRESETS', () => {

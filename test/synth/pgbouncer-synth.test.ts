@@ -9,7 +9,7 @@ import { bouncedEnvironment } from '../../src/pgbouncer/bounced-environment.js';
 import { PgBouncer, type PgBouncerProps } from '../../src/pgbouncer/pgbouncer.js';
 import { renderApp } from '../../src/synth/render-app.js';
 import { budgetOfRendered } from '../../src/synth/synth-budget.js';
-import { synthesize } from '../../src/synthesize.js';
+import { synthesize } from '../../src/synth/synthesize.js';
 import { runCheck } from '../support/run-check.js';
 
 const DATABASE = { name: 'clientats-bounced-db', maxConnections: 100 };

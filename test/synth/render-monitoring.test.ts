@@ -17,7 +17,7 @@ import {
   type PostgresBackedServiceProps,
 } from '../../src/kubernetes/postgres-backed-service.js';
 import { budgetSvg } from '../../src/observability/budget-svg.js';
-import { synthesize } from '../../src/synthesize.js';
+import { synthesize } from '../../src/synth/synthesize.js';
 import { HAS_PROMTOOL, PROMTOOL_SKIP_REASON, promtool } from '../../runtime/test/metrics/promtool.js';
 import { validateKubernetesObject } from '../support/kubernetes-models.js';
 

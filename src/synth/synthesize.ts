@@ -16,16 +16,16 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { App } from 'cdk8s';
 import { SettingsError } from 'clientats-runtime/contract';
 import type { IConstruct } from 'constructs';
-import { formatJson, formatMarkdown, type BudgetReport } from './budget/budget-report.js';
-import type { BudgetMode } from './budget/budget-types.js';
-import type { GeneratedFile } from './emit/generated-file.js';
-import { InputFilesError } from './readers/input-files.js';
-import { InputError, isPlainError } from './readers/manifest-input.js';
-import { BUDGET_REPORT_FILE } from './readers/read-manifests.js';
-import { budgetMermaid } from './observability/budget-mermaid.js';
-import { renderApp } from './synth/render-app.js';
-import { DEFAULT_RUNBOOK_BASE_URL, renderMonitoring } from './synth/render-monitoring.js';
-import { budgetOfRendered } from './synth/synth-budget.js';
+import { formatJson, formatMarkdown, type BudgetReport } from '../budget/budget-report.js';
+import type { BudgetMode } from '../budget/budget-types.js';
+import type { GeneratedFile } from '../emit/generated-file.js';
+import { InputFilesError } from '../readers/input-files.js';
+import { InputError, isPlainError } from '../readers/manifest-input.js';
+import { BUDGET_REPORT_FILE } from '../readers/read-manifests.js';
+import { budgetMermaid } from '../observability/budget-mermaid.js';
+import { renderApp } from './render-app.js';
+import { DEFAULT_RUNBOOK_BASE_URL, renderMonitoring } from './render-monitoring.js';
+import { budgetOfRendered } from './synth-budget.js';
 
 /** The Markdown twin of the JSON budget report, for people. */
 const BUDGET_MARKDOWN_FILE = 'connection-budget.md';
