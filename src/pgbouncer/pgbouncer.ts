@@ -16,6 +16,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { BouncerFleet, BouncerPools } from '../budget/pgbouncer-budget.js';
 import { renderPgbouncerIni } from './pgbouncer-ini.js';
+import type { PgBouncerExporter, PgBouncerProps, SecretKey } from './pgbouncer-props.js';
 import {
   DEFAULT_IGNORE_STARTUP_PARAMETERS,
   DEFAULT_PGBOUNCER_IMAGE,
@@ -24,9 +25,6 @@ import {
   pgbouncerIniConfig,
   queryWaitTimeoutFor,
   type PgbouncerSettings,
-  type PoolDefaultsInput,
-  type PoolMode,
-  type ServerTlsMode,
 } from './pgbouncer-settings.js';
 import { restrictedSecurityContext } from '../kubernetes/restricted-security-context.js';
 import {
@@ -45,108 +43,17 @@ const CONFIG_DIRECTORY = '/etc/pgbouncer';
 const AUTH_DIRECTORY = '/etc/pgbouncer-auth';
 const TLS_DIRECTORY = '/etc/pgbouncer-tls';
 
-/** A key of a Kubernetes Secret. */
-export interface SecretKey {
-  readonly name: string;
-  readonly key: string;
-}
-
-/** The PostgreSQL server behind the bouncer. */
-export interface PgBouncerServer {
-  readonly host: string;
-  /** @default 5432 */
-  readonly port?: number;
-  readonly database: string;
-  /** TLS from the bouncer to the server; unset = none (PgBouncer's `server_tls_sslmode = prefer` is not used). */
-  readonly tls?: { readonly mode: ServerTlsMode; readonly caSecret?: SecretKey };
-}
-
-/** What the defaults are derived from: the database's usable slots and the clients. */
-export type PgBouncerBudgetInputs = PoolDefaultsInput;
-
 /** The admin-console user the exporter logs in as, by default. */
 const DEFAULT_STATS_USER = 'pgbouncer_exporter';
 
-/** The exporter sidecar and the tier's monitoring objects. */
-export interface PgBouncerMonitoringProps {
-  /** @default DEFAULT_PGBOUNCER_EXPORTER_IMAGE (prometheus-community pgbouncer_exporter, pinned) */
-  readonly exporterImage?: string;
-  /**
-   * The user the exporter logs into the admin console as: written to `stats_users` (read-only SHOW
-   * commands); userlist.txt needs a line for it. @default 'pgbouncer_exporter'
-   */
-  readonly statsUser?: string;
-  /**
-   * Secret key holding that user's password, given to the exporter as PGPASSWORD. @default key
-   * `exporter-password` of the auth Secret
-   */
-  readonly passwordSecret?: SecretKey;
-}
-
-/** The resolved exporter sidecar. */
-export interface PgBouncerExporter {
-  readonly image: string;
-  readonly statsUser: string;
-  readonly passwordSecret: SecretKey;
-}
-
-/** Props of `PgBouncer`. */
-export interface PgBouncerProps {
-  /** Name of the Deployment, Service, ConfigMap and PodDisruptionBudget. @default the construct id */
-  readonly name?: string;
-  readonly server: PgBouncerServer;
-  /** The database name clients put in their URL. @default server.database */
-  readonly databaseAlias?: string;
-  /** Users that connect (one pool per user), for the budget. @default ['app'] */
-  readonly users?: readonly string[];
-  /**
-   * Secret key holding userlist.txt (`"user" "password or SCRAM secret"` lines). @default { name:
-   * `${name}-auth`, key: 'userlist.txt' }
-   */
-  readonly authSecret?: SecretKey;
-  /** @default 'scram-sha-256' */
-  readonly authType?: 'scram-sha-256' | 'md5';
-  /** Bouncer pods; at least 2, so one can roll or fail while the other serves. @default 2 */
-  readonly replicas?: number;
-  /** RollingUpdate bounds. @default maxSurge 1, maxUnavailable 0 */
-  readonly rollingUpdate?: { readonly maxSurge?: number; readonly maxUnavailable?: number };
-  /** @default DEFAULT_PGBOUNCER_IMAGE */
-  readonly image?: string;
-  /** @default 6432 */
-  readonly port?: number;
-  /** @default 'transaction' */
-  readonly poolMode?: PoolMode;
-  /**
-   * Inputs the pool defaults are derived from (the usable slots, the apps behind). Not a budget check:
-   * synth counts the rendered tier and the apps behind it. @default none: PgBouncer's own defaults
-   */
-  readonly budget?: PgBouncerBudgetInputs;
-  /** @default the largest that fits the budget's usable slots, else 20 */
-  readonly defaultPoolSize?: number;
-  /** @default 0 */
-  readonly reservePoolSize?: number;
-  /** @default 5 s */
-  readonly reservePoolTimeout?: Duration;
-  /** Cap per database per bouncer. @default users × (defaultPoolSize + reservePoolSize) */
-  readonly maxDbConnections?: number;
-  /** @default what the apps behind need with one bouncer down (at least 100) */
-  readonly maxClientConn?: number;
-  /** @default 600 s */
-  readonly serverIdleTimeout?: Duration;
-  /** The apps' POOL_TIMEOUT. @default 5 s (the runtime's default) */
-  readonly poolTimeout?: Duration;
-  /** @default poolTimeout, in whole seconds (PgBouncer's own default is 120 s) */
-  readonly queryWaitTimeout?: Duration;
-  /** @default ['extra_float_digits'] */
-  readonly ignoreStartupParameters?: readonly string[];
-  /** @default cpu request 100m, memory request 64 MiB, limit 128 MiB */
-  readonly resources?: kplus.ContainerResources;
-  /**
-   * The exporter sidecar and, through synth, the tier's PodMonitor, alerts and dashboard row (added to the
-   * monitoring of the app behind it, with that app's monitoring options); `false` leaves them out. @default {} (on)
-   */
-  readonly monitoring?: false | PgBouncerMonitoringProps;
-}
+export type {
+  PgBouncerBudgetInputs,
+  PgBouncerExporter,
+  PgBouncerMonitoringProps,
+  PgBouncerProps,
+  PgBouncerServer,
+  SecretKey,
+} from './pgbouncer-props.js';
 
 /** A PgBouncer tier: the Kubernetes objects and its resolved settings. */
 export class PgBouncer extends Construct {
