@@ -13,7 +13,9 @@
  * - `ConnectionLifecycle` (connection-lifecycle.ts): opening and closing, with
  *   `ConnectBackoff` (connect-backoff.ts) while connects fail;
  * - `Housekeeping` (housekeeping.ts): linger, lifetime and leak warnings;
- * - `PoolDrain` (pool-drain.ts): `end()` and the pool's phase.
+ * - `PoolDrain` (pool-drain.ts): `end()` and the pool's phase;
+ * - `ListenerAwareEmitter` (listener-aware-emitter.ts): pg.Pool's events, with
+ *   `acquire` and `release` emitted only while someone listens.
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
