@@ -6,8 +6,8 @@
  * connection failed goes back to the head, keeping its deadline; a caller
  * still waiting at POOL_TIMEOUT gets `PoolTimeoutError`.
  *
- * Hot path: one promise and one small waiter record per call, no timer unless
- * the caller waits.
+ * Hot path: one promise and one small waiter record per call (its executor is
+ * bound once), no timer unless the caller waits.
  */
 import type { Settings } from '../contract/index.js';
 import { destroyClient } from './close-client.js';
@@ -20,6 +20,8 @@ import type { PoolGrowth } from './pool-growth.js';
 import type { Logger, PoolEnvironment, PoolObserver } from './pool-types.js';
 import type { SlotLedger } from './slot-ledger.js';
 import type { Waiter, WaiterQueue } from './waiter-queue.js';
+
+const NOT_CAPTURED = (): void => undefined;
 
 /** What the checkout works with. */
 export interface CheckoutParts extends PoolEnvironment {
@@ -45,6 +47,9 @@ export class Checkout {
   private readonly log: Logger;
   private readonly target: string;
   private readonly shape: PoolTimeoutShape;
+  /** The settle functions of the promise `request()` is creating, handed over by `captureSettlers`. */
+  private capturedResolve: (value: never) => void = NOT_CAPTURED;
+  private capturedReject: (error: Error) => void = NOT_CAPTURED;
 
   constructor(parts: CheckoutParts) {
     this.settings = parts.settings;
@@ -65,25 +70,35 @@ export class Checkout {
   /** The one entry of `query()` and `connect()`: an idle connection at once, else a place in the queue. */
   request<T>(kind: Waiter['kind'], text: unknown, values: unknown, borrowStack?: Error): Promise<T> {
     if (this.drain.ending) return Promise.reject(new PoolEndedError());
-    return new Promise<T>((resolve, reject) => {
+    const promise = new Promise<T>(this.captureSettlers);
+    const resolve = this.capturedResolve;
+    const reject = this.capturedReject;
+    try {
       const now = this.now();
-      const waiter: Waiter = {
-        kind,
-        text,
-        values,
-        resolve: resolve as (value: never) => void,
-        reject,
-        enqueuedAt: now,
-        deadline: now + this.settings.poolTimeoutMillis,
-        borrowStack,
-      };
+      const deadline = now + this.settings.poolTimeoutMillis;
+      const waiter: Waiter = { kind, text, values, resolve, reject, enqueuedAt: now, deadline, borrowStack };
       const connection = this.waiters.length === 0 ? this.dispatch.takeIdle(now) : undefined;
       if (connection === undefined) this.enqueue(waiter);
       else if (now - connection.idleSince <= this.settings.idleCheckMillis)
         this.dispatch.handOff(connection, waiter, now);
       else this.check(connection, waiter);
-    });
+    } catch (error) {
+      reject(error as Error); // a throwing observer hook or listener fails this call, as inside an executor
+    }
+    return promise;
   }
+
+  /**
+   * The executor of every `request()` promise, bound once: it only hands the
+   * settle functions over, so a checkout allocates no closure of its own.
+   */
+  private readonly captureSettlers = (
+    resolve: (value: never) => void,
+    reject: (error: Error) => void,
+  ): void => {
+    this.capturedResolve = resolve;
+    this.capturedReject = reject;
+  };
 
   /** Fails every waiter past its deadline (FIFO order is deadline order); the waiter queue's timer calls it. */
   readonly expireWaiters = (now: number): void => {

@@ -7,11 +7,11 @@
  * Allocation-free: the connection's callbacks are bound once and carry the
  * caller's settle functions.
  */
-import type { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import type { Settings } from '../contract/index.js';
 import type { IdleStacks } from './checkout-routing.js';
 import type { ConnectionLifecycle } from './connection-lifecycle.js';
+import type { ListenerAwareEmitter } from './listener-aware-emitter.js';
 import type { Connection, ConnectionOwner } from './pool-connection.js';
 import type { PoolDrain } from './pool-drain.js';
 import { isConnectionFatal } from './pool-errors.js';
@@ -30,7 +30,7 @@ export interface DispatchParts extends PoolEnvironment {
   readonly lifecycle: ConnectionLifecycle;
   readonly drain: PoolDrain;
   /** The pool, which emits `acquire`, `release` and `error`. */
-  readonly events: EventEmitter;
+  readonly events: ListenerAwareEmitter;
   /** Close a connection after this many checkouts; 0: never. */
   readonly maxUses: number;
   /** Unref idle sockets, ref them again when handed out. */
@@ -47,7 +47,7 @@ export class ConnectionDispatch implements ConnectionOwner {
   private readonly drain: PoolDrain;
   private readonly now: () => number;
   private readonly observer: PoolObserver;
-  private readonly events: EventEmitter;
+  private readonly events: ListenerAwareEmitter;
   private readonly log: Logger;
   private readonly target: string;
   private readonly maxUses: number;
@@ -78,7 +78,7 @@ export class ConnectionDispatch implements ConnectionOwner {
     connection.uses++;
     if (this.allowExitOnIdle) (connection.client as { ref?: () => void }).ref?.();
     this.observer.onCheckout?.(connection.partition.index, now - waiter.enqueuedAt);
-    this.events.emit('acquire', connection.client);
+    if (this.events.listening.acquire) this.events.emit('acquire', connection.client);
     if (waiter.kind === 'query') {
       this.runQuery(connection, waiter.text, waiter.values, waiter.resolve, waiter.reject);
       return;
@@ -125,7 +125,8 @@ export class ConnectionDispatch implements ConnectionOwner {
     const failed = error !== null && error !== undefined;
     if (this.timeQueries)
       this.observer.onQuery?.(connection.partition.index, this.now() - connection.queryStartedAt, failed);
-    this.events.emit('release', failed ? error : undefined, connection.client);
+    if (this.events.listening.release)
+      this.events.emit('release', failed ? error : undefined, connection.client);
     this.release(connection, failed && isConnectionFatal(error) ? 'broken' : undefined);
     if (failed) reject(error);
     else resolve(result as never);
@@ -140,7 +141,7 @@ export class ConnectionDispatch implements ConnectionOwner {
       _queryable?: boolean;
     };
     if (ending === true || queryable === false) connection.broken = true;
-    this.events.emit('release', error, connection.client);
+    if (this.events.listening.release) this.events.emit('release', error, connection.client);
     this.release(connection, evict ? 'released-with-error' : undefined);
   }
 

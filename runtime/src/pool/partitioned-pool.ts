@@ -13,9 +13,10 @@
  * - `ConnectionLifecycle` (connection-lifecycle.ts): opening and closing, with
  *   `ConnectBackoff` (connect-backoff.ts) while connects fail;
  * - `Housekeeping` (housekeeping.ts): linger, lifetime and leak warnings;
- * - `PoolDrain` (pool-drain.ts): `end()` and the pool's phase.
+ * - `PoolDrain` (pool-drain.ts): `end()` and the pool's phase;
+ * - `ListenerAwareEmitter` (listener-aware-emitter.ts): pg.Pool's events, with
+ *   `acquire` and `release` emitted only while someone listens.
  */
-import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { describeTarget, type Settings } from '../contract/index.js';
@@ -26,6 +27,7 @@ import type { ConnectBackoff } from './connect-backoff.js';
 import { ConnectionDispatch } from './connection-dispatch.js';
 import { ConnectionLifecycle, type LifecycleEvents } from './connection-lifecycle.js';
 import { Housekeeping } from './housekeeping.js';
+import { ListenerAwareEmitter } from './listener-aware-emitter.js';
 import type { Connection } from './pool-connection.js';
 import { PoolDrain } from './pool-drain.js';
 import { PoolEndedError } from './pool-errors.js';
@@ -49,7 +51,7 @@ const SILENT_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const NO_RELEASE = (): void => undefined;
 
 /** The pool behind `createPool` and `Pool`. */
-export class PartitionedPool extends EventEmitter implements ClientAtsPool, LifecycleEvents {
+export class PartitionedPool extends ListenerAwareEmitter implements ClientAtsPool, LifecycleEvents {
   readonly ready: Promise<void>;
   readonly clientConfig: Readonly<pg.ClientConfig>;
   /** Every count the pool keeps, and their invariants. */
@@ -212,10 +214,6 @@ export class PartitionedPool extends EventEmitter implements ClientAtsPool, Life
         );
     }
     return this.drain.end(options.drainMillis ?? this.settings.shutdownDrainMillis);
-  }
-
-  override off(event: string | symbol, listener: (...args: never[]) => void): this {
-    return super.off(event, listener as (...args: unknown[]) => void);
   }
 
   snapshot(): PoolSnapshot {
