@@ -28,17 +28,6 @@ export default tseslint.config(
     },
   },
   {
-    // Lines over 120 in these folders are fixed by the lead when the pool work merges.
-    files: [
-      'runtime/src/pool/**',
-      'runtime/src/metrics/**',
-      'runtime/bench/**',
-      'runtime/test/pool/**',
-      'runtime/test/metrics/**',
-    ],
-    rules: { 'max-len': 'off' },
-  },
-  {
     // Generated code keeps the layout of its generator.
     files: ['**/*.generated.ts'],
     rules: { 'max-len': 'off' },

@@ -29,8 +29,10 @@ export interface BenchOptions {
   readonly verbose: boolean;
 }
 
-export const BENCH_USAGE = `usage: npm run bench -- [--quick] [--only ${SECTION_NAMES.join(',')}] [--seconds N] [--warmup N] [--reps N]
-                       [--json FILE] [--markdown FILE] [--profile CONTENDER] [--profile-dir DIR] [--silent]`;
+export const BENCH_USAGE =
+  `usage: npm run bench -- [--quick] [--only ${SECTION_NAMES.join(',')}] ` +
+  '[--seconds N] [--warmup N] [--reps N]\n' +
+  '                       [--json FILE] [--markdown FILE] [--profile CONTENDER] [--profile-dir DIR] [--silent]';
 
 /** Builds options from partial values, filling the defaults (quick or full). */
 export function benchOptions(partial: Partial<BenchOptions> = {}): BenchOptions {

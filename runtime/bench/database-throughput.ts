@@ -102,15 +102,21 @@ export async function benchDatabaseThroughput(context: BenchContext): Promise<Be
   const measurements: Measurement[] = [];
   const comparisons: Comparison[] = [];
   const notes: string[] = [
-    `${CONNECTIONS} connections; ${callerCounts.join(' and ')} concurrent callers each looping on one query; raw = ${CONNECTIONS} pg.Client, one loop each.`,
-    'ours and pg-pool: `pool.query(...)`; tarn and generic-pool: acquire, `client.query(...)`, release. ours+metrics: our pool with the Prometheus observer attached, as the runtime process runs it.',
-    "Node CPU = process.cpuUsage() (user + system) of the contender's own Node process over the window, divided by the queries.",
+    `${CONNECTIONS} connections; ${callerCounts.join(' and ')} concurrent callers each looping on ` +
+      `one query; raw = ${CONNECTIONS} pg.Client, one loop each.`,
+    'ours and pg-pool: `pool.query(...)`; tarn and generic-pool: acquire, `client.query(...)`, ' +
+      'release. ours+metrics: our pool with the Prometheus observer attached, ' +
+      'as the runtime process runs it.',
+    "Node CPU = process.cpuUsage() (user + system) of the contender's own Node process over the " +
+      'window, divided by the queries.',
   ];
   if (oursMissing !== undefined) notes.push(`ours skipped: ${oursMissing}`);
   if (pgbench === undefined) notes.push('pgbench skipped: not on PATH');
   else
     notes.push(
-      `pgbench: ${pgbench}, \`-n -f select-1.sql -M <protocol> -c ${CONNECTIONS} -j 2 ${context.options.quick ? `-t ${QUICK_PGBENCH_TRANSACTIONS}` : '-T <seconds>'}\` (script: \`SELECT 1;\`)`,
+      `pgbench: ${pgbench}, \`-n -f select-1.sql -M <protocol> -c ${CONNECTIONS} -j 2 ` +
+        `${context.options.quick ? `-t ${QUICK_PGBENCH_TRANSACTIONS}` : '-T <seconds>'}\` (script: ` +
+        `\`SELECT 1;\`)`,
     );
 
   for (const protocol of ['simple', 'extended'] as const) {

@@ -55,7 +55,8 @@ const ours = createPool(loadSettings({ DATABASE_URL: url, POOL_SIZE: '10' }), {
   applicationName: 'bench-ab-ours',
 });
 const theirs = new pg.Pool({ connectionString: url, max: 10 });
-theirs.on('error', () => undefined); // pg.Pool re-emits idle errors; without a listener the process would crash at shutdown
+// pg.Pool re-emits idle errors; without a listener the process would crash at shutdown
+theirs.on('error', () => undefined);
 try {
   await ours.ready;
   await Promise.all(Array.from({ length: 10 }, () => theirs.query('SELECT 1')));
@@ -78,10 +79,13 @@ try {
           ];
     for (const [name, pool] of order) results[name].push(await measure(pool, WINDOW_MILLIS));
   }
+  const runFigures = (run: { queriesPerSecond: number; cpuMicrosPerQuery: number }): string =>
+    `${Math.round(run.queriesPerSecond)}/${run.cpuMicrosPerQuery.toFixed(1)}`;
   for (const [name, runs] of Object.entries(results)) {
     console.log(
-      `${name}: ${Math.round(median(runs.map((run) => run.queriesPerSecond)))} q/s, ${median(runs.map((run) => run.cpuMicrosPerQuery)).toFixed(1)} µs CPU/query ` +
-        `(runs: ${runs.map((run) => `${Math.round(run.queriesPerSecond)}/${run.cpuMicrosPerQuery.toFixed(1)}`).join(' ')})`,
+      `${name}: ${Math.round(median(runs.map((run) => run.queriesPerSecond)))} q/s, ` +
+        `${median(runs.map((run) => run.cpuMicrosPerQuery)).toFixed(1)} µs CPU/query ` +
+        `(runs: ${runs.map(runFigures).join(' ')})`,
     );
   }
   const ratio =

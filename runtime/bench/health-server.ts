@@ -201,7 +201,8 @@ export async function benchHealthServer(context: BenchContext): Promise<BenchSec
         [HEALTH_PATHS.readiness]: await captureReady(ours.port),
       };
       notes.push(
-        `the bare server repeats our status, headers and body byte for byte: ${HEALTH_PATHS.liveness} → ${responses[HEALTH_PATHS.liveness]!.body}`,
+        'the bare server repeats our status, headers and body byte for byte: ' +
+          `${HEALTH_PATHS.liveness} → ${responses[HEALTH_PATHS.liveness]!.body}`,
       );
     } else {
       notes.push(`ours skipped: ${oursMissing}; the bare server answers the contract's bodies`);
@@ -249,7 +250,8 @@ export async function benchHealthServer(context: BenchContext): Promise<BenchSec
         facts: { bytes: samples.at(-1)!.bytes, 'sequential requests per repetition': renders },
       });
       notes.push(
-        `${HEALTH_PATHS.metrics}: sequential fetches from the bench process after 2,000 queries through the pool; latency includes loopback HTTP.`,
+        `${HEALTH_PATHS.metrics}: sequential fetches from the bench process after 2,000 queries ` +
+          'through the pool; latency includes loopback HTTP.',
       );
     }
     const comparisons = defined([

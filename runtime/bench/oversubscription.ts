@@ -108,7 +108,10 @@ export async function runOversubscriptionTrial(task: OversubscriptionTask): Prom
   }
 }
 
-/** Our PoolTimeoutError, pg.Pool's "timeout exceeded when trying to connect", tarn's and generic-pool's TimeoutError. */
+/**
+ * Our PoolTimeoutError, pg.Pool's "timeout exceeded when trying to connect", tarn's and generic-pool's
+ * TimeoutError.
+ */
 function isTimeout(error: unknown): boolean {
   const { code, name, message } = error as { code?: string; name?: string; message?: string };
   return code === 'POOL_TIMEOUT' || name === 'TimeoutError' || /timeout/i.test(message ?? '');
@@ -202,7 +205,8 @@ export async function benchOversubscription(context: BenchContext): Promise<Benc
     compare(measurements, 'ours', 'pg-pool', 'checkouts/s'),
   ]);
   const notes = [
-    `${CALLERS} callers, pool of ${POOL_SIZE} connections, checkout timeout ${POOL_TIMEOUT} ms; each caller: check out, SELECT 1, release.`,
+    `${CALLERS} callers, pool of ${POOL_SIZE} connections, checkout timeout ${POOL_TIMEOUT} ms; ` +
+      'each caller: check out, SELECT 1, release.',
     'Waits are recorded after the warm-up; peaks are over every repetition, warm-up and prefill included.',
   ];
   if (oursMissing !== undefined) notes.push(`ours skipped: ${oursMissing}`);

@@ -83,7 +83,9 @@ export async function runPgbench(options: PgbenchOptions): Promise<number> {
   const expected = transactionsPerClient === undefined ? 1 : transactionsPerClient * options.clients;
   if (processed === null || Number(processed[1]) < expected)
     throw new Error(
-      `pgbench processed ${processed?.[1] ?? 'no'} transactions, expected ${transactionsPerClient === undefined ? 'at least 1' : expected} (${length.join(' ')}): ${stdout.slice(-300)}`,
+      `pgbench processed ${processed?.[1] ?? 'no'} transactions, ` +
+        `expected ${transactionsPerClient === undefined ? 'at least 1' : expected} (${length.join(' ')}` +
+        `): ${stdout.slice(-300)}`,
     );
   const match = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
   if (match === null)

@@ -254,10 +254,12 @@ function markdown(report: {
   trials: Trial[];
 }): string {
   const lines = [
-    `PgBouncer bench ${report.startedAt} – ${report.finishedAt}, ${report.seconds} s windows, ${report.reps} repetitions, ` +
+    `PgBouncer bench ${report.startedAt} – ${report.finishedAt}, ${report.seconds} s windows, ` +
+      `${report.reps} repetitions, ` +
       `load ${report.loadAtStart.toFixed(2)} → ${report.loadAtEnd.toFixed(2)}`,
     '',
-    '| scenario | contender | queries/s (median, min–max) | p50 ms | p99 ms | CPU µs/query: Node, bouncer, PostgreSQL | peak backends | failed |',
+    '| scenario | contender | queries/s (median, min–max) | p50 ms | p99 ms | CPU µs/query: Node, ' +
+      'bouncer, PostgreSQL | peak backends | failed |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const scenario of SCENARIOS) {
@@ -271,9 +273,11 @@ function markdown(report: {
       lines.push(
         `| ${scenario.name} | ${contender} | ${median(qps)} (${Math.min(...qps)}–${Math.max(...qps)}) | ` +
           `${median(trials.map((trial) => trial.p50Millis))} | ${median(trials.map((trial) => trial.p99Millis))} | ` +
-          `${median(trials.map((trial) => trial.nodeCpuMicros))}, ${median(trials.map((trial) => trial.bouncerCpuMicros))}, ` +
+          `${median(trials.map((trial) => trial.nodeCpuMicros))}, ` +
+          `${median(trials.map((trial) => trial.bouncerCpuMicros))}, ` +
           `${median(trials.map((trial) => trial.postgresCpuMicros))} | ` +
-          `${Math.max(...trials.map((trial) => trial.peakBackends))} | ${trials.reduce((sum, trial) => sum + trial.failed, 0)} |`,
+          `${Math.max(...trials.map((trial) => trial.peakBackends))} | ` +
+          `${trials.reduce((sum, trial) => sum + trial.failed, 0)} |`,
       );
     }
     const of = (contender: string) =>

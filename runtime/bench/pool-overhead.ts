@@ -88,7 +88,8 @@ export async function benchPoolOverhead(context: BenchContext): Promise<BenchSec
     compare(measurements, 'tarn', 'pg-pool', CYCLES),
   ]);
   const notes = [
-    `${BORROWERS} borrowers, ${RESOURCES} stub clients (connect/query/end resolve at once); one cycle = await acquire, then release.`,
+    `${BORROWERS} borrowers, ${RESOURCES} stub clients (connect/query/end resolve at once); ` +
+      'one cycle = await acquire, then release.',
   ];
   if (oursMissing !== undefined) notes.push(`ours skipped: ${oursMissing}`);
   return {

@@ -59,7 +59,10 @@ function comparisonTable(comparisons: readonly Comparison[]): string[] {
         : `${comparison.target.operator} ${formatComparison(comparison, comparison.target.value)}`;
     const met = comparison.met === undefined ? '–' : comparison.met ? 'yes' : '**no**';
     lines.push(
-      `| ${comparison.label} | ${comparison.metric} | ${formatComparison(comparison, comparison.value)} | ${formatComparison(comparison, comparison.pairedMin)}–${formatComparison(comparison, comparison.pairedMax)} | ${target} | ${met} |`,
+      `| ${comparison.label} | ${comparison.metric} | ` +
+        `${formatComparison(comparison, comparison.value)} | ` +
+        `${formatComparison(comparison, comparison.pairedMin)}–` +
+        `${formatComparison(comparison, comparison.pairedMax)} | ${target} | ${met} |`,
     );
   }
   return lines;

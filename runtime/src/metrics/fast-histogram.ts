@@ -110,7 +110,8 @@ export class FastHistogram<T extends string = string> {
       }
     });
     this.bounds = Float64Array.from(this.upperBounds);
-    // The registry only reads name, help, type, aggregator and get()/getForPromString(); its types list prom-client's classes.
+    // The registry only reads name, help, type, aggregator and get()/getForPromString(); its types list
+    // prom-client's classes.
     for (const registry of configuration.registers ?? []) registry.registerMetric(this as unknown as Metric);
   }
 
@@ -125,7 +126,8 @@ export class FastHistogram<T extends string = string> {
         this.labelNames.some((name) => typeof values[name] !== 'string')
       ) {
         throw new Error(
-          `histogram ${this.name}: labels must be exactly ${this.labelNames.join(', ')} with string values, got ${JSON.stringify(values)}`,
+          `histogram ${this.name}: labels must be exactly ${this.labelNames.join(', ')} with string ` +
+            `values, got ${JSON.stringify(values)}`,
         );
       }
       const labels: Record<string, string> = {};
@@ -141,7 +143,10 @@ export class FastHistogram<T extends string = string> {
     for (const series of this.series.values()) series.reset();
   }
 
-  /** Samples with the series' labels apart, as prom-client's `Histogram.getForPromString` returns them for the text format. */
+  /**
+   * Samples with the series' labels apart, as prom-client's `Histogram.getForPromString` returns them for
+   * the text format.
+   */
   async getForPromString(): Promise<HistogramExport> {
     const values: HistogramSample[] = [];
     const bucket = `${this.name}_bucket`;

@@ -160,7 +160,9 @@ export function createPoolMetrics(options: PoolMetricsOptions = {}): PoolMetrics
   });
   new Gauge({
     name: 'db_client_connection_pending_requests',
-    help: 'Callers waiting to check out a connection; the queue is shared by all pools (db.client.connection.pending_requests).',
+    help:
+      'Callers waiting to check out a connection; the queue is shared by all pools ' +
+      '(db.client.connection.pending_requests).',
     registers,
     collect() {
       if (source !== undefined) this.set(source().waiting);

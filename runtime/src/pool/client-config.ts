@@ -49,7 +49,8 @@ export function clientSetup(settings: Settings, applicationName: string | undefi
     const value = target.parameters[name];
     if (value !== undefined && !sameSslMode(value, settings.ssl)) {
       warnings.push(
-        `DATABASE_URL carries ${name}=${value}, which is ignored: DATABASE_SSL=${settings.ssl} decides (${redactDatabaseUrl(settings.databaseUrl)})`,
+        `DATABASE_URL carries ${name}=${value}, which is ignored: ` +
+          `DATABASE_SSL=${settings.ssl} decides (${redactDatabaseUrl(settings.databaseUrl)})`,
       );
     }
   }
@@ -66,7 +67,8 @@ export function clientSetup(settings: Settings, applicationName: string | undefi
   if (target.parameters.options !== undefined && settings.pooler === 'pgbouncer') {
     // PgBouncer refuses a login with a startup parameter it does not know, and one it ignores is never applied.
     warnings.push(
-      `DATABASE_URL carries options=${target.parameters.options}, which is not sent because DATABASE_POOLER=pgbouncer: ` +
+      `DATABASE_URL carries options=${target.parameters.options}, ` +
+        'which is not sent because DATABASE_POOLER=pgbouncer: ' +
         'set it on the server instead (ALTER ROLE … SET …)',
     );
   } else if (target.parameters.options !== undefined) {

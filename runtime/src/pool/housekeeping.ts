@@ -11,7 +11,10 @@ import type { Connection } from './pool-connection.js';
 import type { CloseReason, PoolEnvironment } from './pool-types.js';
 import type { SlotLedger } from './slot-ledger.js';
 
-/** Up to this fraction of POOL_MAX_LIFETIME_MS is taken off each connection's lifetime, so they do not all expire together. */
+/**
+ * Up to this fraction of POOL_MAX_LIFETIME_MS is taken off each connection's lifetime, so they do not all
+ * expire together.
+ */
 export const LIFETIME_JITTER = 0.025;
 
 type TimingSettings = Pick<

@@ -40,8 +40,10 @@ export class PoolTimeoutError extends Error {
     // Starts like pg.Pool's message, so code matching /timeout/ keeps working.
     let message =
       `timeout exceeded when trying to connect: waited ${shape.poolTimeoutMillis} ms ` +
-      `(POOL_TIMEOUT=${shape.poolTimeoutMillis}) for a database connection: ${counts.inUse} in use, ${counts.idle} idle, ${counts.connecting} connecting, ${counts.waiting} waiting; ` +
-      `POOL_SIZE=${shape.poolSize}, POOL_COUNT=${shape.poolCount}, MAX_OVERFLOW=${shape.maxOverflow} allow at most ${limit}`;
+      `(POOL_TIMEOUT=${shape.poolTimeoutMillis}) for a database connection: ${counts.inUse} in use, ` +
+      `${counts.idle} idle, ${counts.connecting} connecting, ${counts.waiting} waiting; ` +
+      `POOL_SIZE=${shape.poolSize}, POOL_COUNT=${shape.poolCount}, ` +
+      `MAX_OVERFLOW=${shape.maxOverflow} allow at most ${limit}`;
     if (lastConnectError !== undefined) message += `; last connect error: ${lastConnectError.message}`;
     super(message, lastConnectError === undefined ? undefined : { cause: lastConnectError });
   }
@@ -107,7 +109,8 @@ export function toConnectError(error: unknown, context: ConnectContext): Connect
     new ConnectError(message, errorCode, target.host, target.port, original);
   if (context.timedOut) {
     return make(
-      `connection to ${where} timed out after ${context.connectTimeoutMillis} ms (POOL_CONNECT_TIMEOUT_MS): the server accepted nothing or did not answer the handshake`,
+      `connection to ${where} timed out after ${context.connectTimeoutMillis} ms ` +
+        '(POOL_CONNECT_TIMEOUT_MS): the server accepted nothing or did not answer the handshake',
       'CONNECT_TIMEOUT',
     );
   }
@@ -134,17 +137,20 @@ export function toConnectError(error: unknown, context: ConnectContext): Connect
       return make(`connection to ${where} was reset (ECONNRESET) during the handshake`, code);
     case '28P01':
       return make(
-        `password authentication failed for user "${target.user ?? ''}" at ${where} (28P01): check the credentials in DATABASE_URL`,
+        `password authentication failed for user "${target.user ?? ''}" at ${where} (28P01): ` +
+          'check the credentials in DATABASE_URL',
         code,
       );
     case '28000':
       return make(
-        `${where} rejected the connection (28000: ${detail}): check pg_hba.conf, and DATABASE_SSL if the server requires TLS`,
+        `${where} rejected the connection (28000: ${detail}): check pg_hba.conf, ` +
+          'and DATABASE_SSL if the server requires TLS',
         code,
       );
     case '3D000':
       return make(
-        `database "${target.database ?? ''}" does not exist at ${where} (3D000): check the database name in DATABASE_URL`,
+        `database "${target.database ?? ''}" does not exist at ${where} (3D000): ` +
+          'check the database name in DATABASE_URL',
         code,
       );
     case '53300':
@@ -158,7 +164,8 @@ export function toConnectError(error: unknown, context: ConnectContext): Connect
   }
   if (TLS_UNTRUSTED.has(code)) {
     return make(
-      `TLS certificate of ${where} is not trusted (${code}: ${detail}): set DATABASE_SSL_CA to the CA that signed it, ` +
+      `TLS certificate of ${where} is not trusted (${code}: ${detail}): ` +
+        'set DATABASE_SSL_CA to the CA that signed it, ' +
         'or DATABASE_SSL=require to encrypt without verifying',
       code,
     );
@@ -172,7 +179,8 @@ export function toConnectError(error: unknown, context: ConnectContext): Connect
   }
   if (detail === 'The server does not support SSL connections') {
     return make(
-      `${where} does not accept TLS connections but DATABASE_SSL=${context.ssl}: enable ssl on the server or set DATABASE_SSL=false`,
+      `${where} does not accept TLS connections but DATABASE_SSL=${context.ssl}: ` +
+        'enable ssl on the server or set DATABASE_SSL=false',
       'SSL_NOT_SUPPORTED',
     );
   }

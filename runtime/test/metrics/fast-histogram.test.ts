@@ -115,7 +115,8 @@ describe('FastHistogram', () => {
     const series = histogram.labels({ pool: '0' });
     for (const value of [1, 2, 3]) series.observe(value);
     expect(await registry.metrics()).toContain(
-      'h_bucket{le="1",pool="0"} 1\nh_bucket{le="2",pool="0"} 2\nh_bucket{le="+Inf",pool="0"} 3\nh_sum{pool="0"} 6\nh_count{pool="0"} 3',
+      'h_bucket{le="1",pool="0"} 1\nh_bucket{le="2",pool="0"} 2\nh_bucket{le="+Inf",pool="0"} ' +
+        '3\nh_sum{pool="0"} 6\nh_count{pool="0"} 3',
     );
   });
 

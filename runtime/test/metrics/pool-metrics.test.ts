@@ -155,30 +155,35 @@ describe('/metrics', () => {
     }
   });
 
-  it('counts every connection the process holds, the readiness one included, against the per-instance bound', async () => {
-    // The readiness result is injected: this is about the arithmetic, not about the readiness check's timing.
-    let healthy = true;
-    const metrics = createPoolMetrics({ processMetrics: false });
-    metrics.track(() => pool.snapshot());
-    metrics.trackReadiness?.(() => ({ healthy }));
-    const pools = (): number =>
-      pool
-        .snapshot()
-        .pools.reduce(
-          (sum, partition) => sum + partition.persistentOpen + partition.overflowOpen + partition.connecting,
-          0,
-        );
-    let families = parsePrometheusText(await metrics.registry.metrics());
-    expect(pools()).toBeGreaterThanOrEqual(settings.poolCount * settings.poolSize);
-    expect(sampleValue(families, 'db_readiness_healthy')).toBe(1);
-    expect(sampleValue(families, 'db_connections_open')).toBe(pools() + 1);
-    expect(sampleValue(families, 'db_connections_open_max')).toBe(perInstanceConnections(settings));
-    expect(sampleValue(families, 'db_connections_open_max')).toBe(2 * (2 + 1) + 1);
-    healthy = false;
-    families = parsePrometheusText(await metrics.registry.metrics());
-    expect(sampleValue(families, 'db_readiness_healthy')).toBe(0);
-    expect(sampleValue(families, 'db_connections_open')).toBe(pools());
-  });
+  it(
+    'counts every connection the process holds, the readiness one included, ' +
+      'against the per-instance bound',
+    async () => {
+      // The readiness result is injected: this is about the arithmetic, not about the readiness check's timing.
+      let healthy = true;
+      const metrics = createPoolMetrics({ processMetrics: false });
+      metrics.track(() => pool.snapshot());
+      metrics.trackReadiness?.(() => ({ healthy }));
+      const pools = (): number =>
+        pool
+          .snapshot()
+          .pools.reduce(
+            (sum, partition) =>
+              sum + partition.persistentOpen + partition.overflowOpen + partition.connecting,
+            0,
+          );
+      let families = parsePrometheusText(await metrics.registry.metrics());
+      expect(pools()).toBeGreaterThanOrEqual(settings.poolCount * settings.poolSize);
+      expect(sampleValue(families, 'db_readiness_healthy')).toBe(1);
+      expect(sampleValue(families, 'db_connections_open')).toBe(pools() + 1);
+      expect(sampleValue(families, 'db_connections_open_max')).toBe(perInstanceConnections(settings));
+      expect(sampleValue(families, 'db_connections_open_max')).toBe(2 * (2 + 1) + 1);
+      healthy = false;
+      families = parsePrometheusText(await metrics.registry.metrics());
+      expect(sampleValue(families, 'db_readiness_healthy')).toBe(0);
+      expect(sampleValue(families, 'db_connections_open')).toBe(pools());
+    },
+  );
 
   it('reports readiness 0 while the readiness check cannot reach the database', async () => {
     // A port nobody listens on: the check fails at once with ECONNREFUSED.

@@ -48,7 +48,8 @@ describe('clientSetup', () => {
   it('warns that a URL sslmode is ignored when DATABASE_SSL says otherwise', () => {
     const url = 'postgres://app:s3cret@db:5432/app?sslmode=require';
     expect(clientSetup(settingsFor(url), undefined).warnings).toEqual([
-      'DATABASE_URL carries sslmode=require, which is ignored: DATABASE_SSL=disable decides (postgres://app:***@db:5432/app?sslmode=require)',
+      'DATABASE_URL carries sslmode=require, which is ignored: ' +
+        'DATABASE_SSL=disable decides (postgres://app:***@db:5432/app?sslmode=require)',
     ]);
     expect(clientSetup(settingsFor(url, { DATABASE_SSL: 'require' }), undefined).warnings).toEqual([]);
   });

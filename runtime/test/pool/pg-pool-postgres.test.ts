@@ -40,35 +40,39 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const binary = { binary: true } as pg.PoolConfig;
 
 describe('client options', () => {
-  it('reach every connection the pool opens: statement_timeout, application_name, types, binary, query_timeout', async () => {
-    const applicationName = uniqueApplicationName('pg-options');
-    const pool = track(
-      new Pool({
-        connectionString: databaseUrl,
-        max: 2,
-        statement_timeout: 1500,
-        application_name: applicationName,
-        ...binary, // a pg.ClientConfig field @types/pg leaves out
-        query_timeout: 150,
-        types: {
-          getTypeParser: (oid: number) =>
-            oid === 25 ? (value: string | Buffer) => `text:${String(value)}` : pg.types.getTypeParser(oid),
-        },
-      }),
-    );
-    await pool.ready;
-    const [first, second] = [await pool.connect(), await pool.connect()];
-    for (const client of [first, second]) {
-      const { rows } = await client.query<{ timeout: string; name: string }>(
-        "SELECT current_setting('statement_timeout') AS timeout, current_setting('application_name') AS name",
+  it(
+    'reach every connection the pool opens: statement_timeout, application_name, types, binary, ' +
+      'query_timeout',
+    async () => {
+      const applicationName = uniqueApplicationName('pg-options');
+      const pool = track(
+        new Pool({
+          connectionString: databaseUrl,
+          max: 2,
+          statement_timeout: 1500,
+          application_name: applicationName,
+          ...binary, // a pg.ClientConfig field @types/pg leaves out
+          query_timeout: 150,
+          types: {
+            getTypeParser: (oid: number) =>
+              oid === 25 ? (value: string | Buffer) => `text:${String(value)}` : pg.types.getTypeParser(oid),
+          },
+        }),
       );
-      expect(rows).toEqual([{ timeout: 'text:1500ms', name: `text:${applicationName}` }]);
-      expect((client as unknown as { binary: boolean }).binary).toBe(true);
-    }
-    first.release();
-    second.release();
-    await expect(pool.query('SELECT pg_sleep(2)')).rejects.toThrow('Query read timeout');
-  });
+      await pool.ready;
+      const [first, second] = [await pool.connect(), await pool.connect()];
+      for (const client of [first, second]) {
+        const { rows } = await client.query<{ timeout: string; name: string }>(
+          "SELECT current_setting('statement_timeout') AS timeout, current_setting('application_name') AS name",
+        );
+        expect(rows).toEqual([{ timeout: 'text:1500ms', name: `text:${applicationName}` }]);
+        expect((client as unknown as { binary: boolean }).binary).toBe(true);
+      }
+      first.release();
+      second.release();
+      await expect(pool.query('SELECT pg_sleep(2)')).rejects.toThrow('Query read timeout');
+    },
+  );
 
   it("reach createPool's connections through options.clientConfig, and not the readiness probe's", async () => {
     const pool = track(

@@ -64,18 +64,22 @@ describe('mapPoolConfig', () => {
     expect([setup.target.host, setup.target.port]).toEqual(['db', 6543]);
   });
 
-  it('uses pg.Pool defaults: max 10 kept, waits without a bound a timer can express, idle overflow kept when idleTimeoutMillis is 0', () => {
-    const defaults = mapPoolConfig({});
-    expect([
-      defaults.settings.poolSize,
-      defaults.settings.maxOverflow,
-      defaults.settings.poolTimeoutMillis,
-    ]).toEqual([10, 0, MAX_TIMER_MILLIS]);
-    expect(defaults.setup.config).toEqual({ application_name: 'clientats' });
-    expect(mapPoolConfig({ max: 4, min: 1, idleTimeoutMillis: 0 }).settings.overflowIdleMillis).toBe(
-      Number.POSITIVE_INFINITY,
-    );
-  });
+  it(
+    'uses pg.Pool defaults: max 10 kept, waits without a bound a timer can express, ' +
+      'idle overflow kept when idleTimeoutMillis is 0',
+    () => {
+      const defaults = mapPoolConfig({});
+      expect([
+        defaults.settings.poolSize,
+        defaults.settings.maxOverflow,
+        defaults.settings.poolTimeoutMillis,
+      ]).toEqual([10, 0, MAX_TIMER_MILLIS]);
+      expect(defaults.setup.config).toEqual({ application_name: 'clientats' });
+      expect(mapPoolConfig({ max: 4, min: 1, idleTimeoutMillis: 0 }).settings.overflowIdleMillis).toBe(
+        Number.POSITIVE_INFINITY,
+      );
+    },
+  );
 
   it('fails when max is not an integer >= 1', () => {
     expect(() => mapPoolConfig({ max: 0 })).toThrow(
@@ -210,27 +214,31 @@ describe('events and counts', () => {
     expect(clients.slice(0, 2).map((client) => client.ended)).toEqual([true, true]);
   });
 
-  it('counts connections past their lifetime that are still checked out in expiredCount, and closes them on release', async () => {
-    let now = 0;
-    const { Client, clients } = fakeClientClass();
-    const pool = createPool(
-      settingsFor('postgres://app@127.0.0.1:5999/app', { POOL_SIZE: '2', POOL_MAX_LIFETIME_MS: '1000' }),
-      {
-        Client,
-        now: () => now,
-      },
-    );
-    pools.push(pool);
-    const [first, second] = [await pool.connect(), await pool.connect()];
-    expect(pool.expiredCount).toBe(0);
-    now = 2_000;
-    expect(pool.expiredCount).toBe(2);
-    first.release();
-    expect(pool.expiredCount).toBe(1);
-    expect(clients[0]?.ended).toBe(true);
-    second.release();
-    expect(pool.expiredCount).toBe(0);
-  });
+  it(
+    'counts connections past their lifetime that are still checked out in expiredCount, ' +
+      'and closes them on release',
+    async () => {
+      let now = 0;
+      const { Client, clients } = fakeClientClass();
+      const pool = createPool(
+        settingsFor('postgres://app@127.0.0.1:5999/app', { POOL_SIZE: '2', POOL_MAX_LIFETIME_MS: '1000' }),
+        {
+          Client,
+          now: () => now,
+        },
+      );
+      pools.push(pool);
+      const [first, second] = [await pool.connect(), await pool.connect()];
+      expect(pool.expiredCount).toBe(0);
+      now = 2_000;
+      expect(pool.expiredCount).toBe(2);
+      first.release();
+      expect(pool.expiredCount).toBe(1);
+      expect(clients[0]?.ended).toBe(true);
+      second.release();
+      expect(pool.expiredCount).toBe(0);
+    },
+  );
 
   it('runs onConnect on every new connection before anyone uses it', async () => {
     const order: string[] = [];

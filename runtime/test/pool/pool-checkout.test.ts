@@ -144,7 +144,8 @@ describe('timeouts', () => {
     expect((error as Error).message).toBe(
       'timeout exceeded when trying to connect: waited 200 ms (POOL_TIMEOUT=200) for a database connection: ' +
         '0 in use, 0 idle, 0 connecting, 1 waiting; POOL_SIZE=1, POOL_COUNT=1, MAX_OVERFLOW=0 allow at most 1; ' +
-        'last connect error: connection to 127.0.0.1:5999 refused (ECONNREFUSED): is PostgreSQL running and listening on that host and port?',
+        'last connect error: connection to 127.0.0.1:5999 refused (ECONNREFUSED): ' +
+        'is PostgreSQL running and listening on that host and port?',
     );
     expect((error as Error).cause).toBeInstanceOf(ConnectError);
     // Backoff: 100 ms doubling, at least half of it each time, so at most 3 attempts fit in 200 ms.
@@ -156,29 +157,35 @@ describe('timeouts', () => {
     expect(pool.snapshot().lastConnectError).toContain('refused (ECONNREFUSED)');
   });
 
-  it('counts attempts that fail together (a restart breaking every connection) as one failure for the backoff', async () => {
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5999'), { code: 'ECONNREFUSED' });
-    // The four prefill attempts run at once and all fail; later attempts succeed.
-    const { pool, clients, logger } = fakePool(
-      { POOL_SIZE: '4' },
-      { connect: (client) => (client.id <= 4 ? Promise.reject(refused) : Promise.resolve()) },
-    );
-    await pool.ready;
-    const failures = logger.entries.filter(
-      (entry) => entry.level === 'warn' && entry.message.includes('refused'),
-    );
-    expect(failures.map((entry) => entry.object.failedAttempts)).toEqual([1]);
-    expect(failures[0]?.object.retryInMillis).toBeLessThanOrEqual(100);
-    expect(
-      logger.entries.filter((entry) => entry.level === 'debug' && entry.message.includes('refused')),
-    ).toHaveLength(3);
-    expect(clients).toHaveLength(8);
-    expect(
-      logger.entries.some(
-        (entry) => entry.message === 'database connection restored' && entry.object.failedAttempts === 1,
-      ),
-    ).toBe(true);
-  });
+  it(
+    'counts attempts that fail together (a restart breaking every connection) ' +
+      'as one failure for the backoff',
+    async () => {
+      const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5999'), {
+        code: 'ECONNREFUSED',
+      });
+      // The four prefill attempts run at once and all fail; later attempts succeed.
+      const { pool, clients, logger } = fakePool(
+        { POOL_SIZE: '4' },
+        { connect: (client) => (client.id <= 4 ? Promise.reject(refused) : Promise.resolve()) },
+      );
+      await pool.ready;
+      const failures = logger.entries.filter(
+        (entry) => entry.level === 'warn' && entry.message.includes('refused'),
+      );
+      expect(failures.map((entry) => entry.object.failedAttempts)).toEqual([1]);
+      expect(failures[0]?.object.retryInMillis).toBeLessThanOrEqual(100);
+      expect(
+        logger.entries.filter((entry) => entry.level === 'debug' && entry.message.includes('refused')),
+      ).toHaveLength(3);
+      expect(clients).toHaveLength(8);
+      expect(
+        logger.entries.some(
+          (entry) => entry.message === 'database connection restored' && entry.object.failedAttempts === 1,
+        ),
+      ).toBe(true);
+    },
+  );
 
   it('grows the reconnect delay exponentially with jitter up to a cap', () => {
     expect([1, 2, 3].map((failures) => reconnectDelay(failures, 0))).toEqual([50, 100, 200]);
@@ -305,26 +312,30 @@ describe('lifetime and leaks', () => {
     });
   });
 
-  it("warns when a connection is held past POOL_LEAK_WARNING_MS, with the borrower's stack from the second leak on", async () => {
-    const { pool, logger } = fakePool({ POOL_SIZE: '1', POOL_LEAK_WARNING_MS: '40' });
-    const warnings = () => logger.entries.filter((entry) => entry.level === 'warn');
-    const first = await pool.connect();
-    await vi.waitFor(() => expect(warnings()).toHaveLength(1), { timeout: 5_000, interval: 10 });
-    expect(warnings()[0]?.message).toMatch(
-      /^database connection checked out \d+ ms ago and not released \(POOL_LEAK_WARNING_MS=40\): is a release\(\) missing\? The stacks of connect\(\) callers are recorded from now on, so the next warning shows where\.$/,
-    );
-    expect(warnings()[0]?.object.stack).toBeUndefined();
-    first.release();
-    const second = await (async function borrowAndForget() {
-      return pool.connect();
-    })();
-    await vi.waitFor(() => expect(warnings()).toHaveLength(2), { timeout: 5_000, interval: 10 });
-    expect(warnings()[1]?.message).toMatch(
-      /^database connection checked out \d+ ms ago and not released \(POOL_LEAK_WARNING_MS=40\): is a release\(\) missing\?$/,
-    );
-    expect(String(warnings()[1]?.object.stack)).toContain('borrowAndForget');
-    second.release();
-  });
+  it(
+    'warns when a connection is held past POOL_LEAK_WARNING_MS, ' +
+      "with the borrower's stack from the second leak on",
+    async () => {
+      const { pool, logger } = fakePool({ POOL_SIZE: '1', POOL_LEAK_WARNING_MS: '40' });
+      const warnings = () => logger.entries.filter((entry) => entry.level === 'warn');
+      const first = await pool.connect();
+      await vi.waitFor(() => expect(warnings()).toHaveLength(1), { timeout: 5_000, interval: 10 });
+      expect(warnings()[0]?.message).toMatch(
+        /^database connection checked out \d+ ms ago and not released \(POOL_LEAK_WARNING_MS=40\): is a release\(\) missing\? The stacks of connect\(\) callers are recorded from now on, so the next warning shows where\.$/,
+      );
+      expect(warnings()[0]?.object.stack).toBeUndefined();
+      first.release();
+      const second = await (async function borrowAndForget() {
+        return pool.connect();
+      })();
+      await vi.waitFor(() => expect(warnings()).toHaveLength(2), { timeout: 5_000, interval: 10 });
+      expect(warnings()[1]?.message).toMatch(
+        /^database connection checked out \d+ ms ago and not released \(POOL_LEAK_WARNING_MS=40\): is a release\(\) missing\?$/,
+      );
+      expect(String(warnings()[1]?.object.stack)).toContain('borrowAndForget');
+      second.release();
+    },
+  );
 });
 
 describe('end()', () => {
@@ -357,7 +368,8 @@ describe('end()', () => {
     await pool.end({ drainMillis: 20 });
     expect(await queued).toEqual(
       new PoolEndedError(
-        'the pool was ended (pool.end() was called) and its drain time ran out while this caller waited for a connection',
+        'the pool was ended (pool.end() was called) and its drain time ran out while this caller ' +
+          'waited for a connection',
       ),
     );
   });

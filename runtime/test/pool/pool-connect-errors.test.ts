@@ -28,8 +28,10 @@ function track(settings: Settings, options: PoolOptions = {}): ClientAtsPool {
 function timeoutMessage(error: PoolTimeoutError, timeoutMillis: number, cause: string | undefined): string {
   const { inUse, idle, connecting, waiting } = error.counts;
   return (
-    `timeout exceeded when trying to connect: waited ${timeoutMillis} ms (POOL_TIMEOUT=${timeoutMillis}) for a database connection: ` +
-    `${inUse} in use, ${idle} idle, ${connecting} connecting, ${waiting} waiting; POOL_SIZE=1, POOL_COUNT=1, MAX_OVERFLOW=0 allow at most 1` +
+    `timeout exceeded when trying to connect: waited ${timeoutMillis} ms (POOL_TIMEOUT=` +
+    `${timeoutMillis}) for a database connection: ` +
+    `${inUse} in use, ${idle} idle, ${connecting} connecting, ${waiting} waiting; POOL_SIZE=1, ` +
+    'POOL_COUNT=1, MAX_OVERFLOW=0 allow at most 1' +
     (cause === undefined ? '' : `; last connect error: ${cause}`)
   );
 }
@@ -47,7 +49,9 @@ describe('connect errors', () => {
       settingsFor(`postgres://app:secret@127.0.0.1:${port}/app`, { POOL_SIZE: '1', POOL_TIMEOUT: '300' }),
     );
     const error = await timeoutOf(pool);
-    const cause = `connection to 127.0.0.1:${port} refused (ECONNREFUSED): is PostgreSQL running and listening on that host and port?`;
+    const cause =
+      `connection to 127.0.0.1:${port} refused (ECONNREFUSED): ` +
+      'is PostgreSQL running and listening on that host and port?';
     expect(error.counts).toMatchObject({ inUse: 0, idle: 0, waiting: 1 });
     expect(error.message).toBe(timeoutMessage(error, 300, cause));
     expect(error.cause).toBeInstanceOf(ConnectError);
@@ -61,7 +65,8 @@ describe('connect errors', () => {
     const pool = track(settingsFor(url.toString(), { POOL_SIZE: '1', POOL_TIMEOUT: '500' }), { logger });
     const error = await timeoutOf(pool);
     expect((error.cause as Error).message).toBe(
-      `password authentication failed for user "${url.username}" at 127.0.0.1:${url.port} (28P01): check the credentials in DATABASE_URL`,
+      `password authentication failed for user "${url.username}" at 127.0.0.1:${url.port} (28P01): ` +
+        'check the credentials in DATABASE_URL',
     );
     expect(JSON.stringify(logger.entries)).not.toContain('wrong-password-123');
     expect(error.message).not.toContain('wrong-password-123');
@@ -137,7 +142,9 @@ describe('a server that accepts TCP and never answers', () => {
       }),
     );
     const error = await timeoutOf(pool);
-    const cause = `connection to 127.0.0.1:${port} timed out after 200 ms (POOL_CONNECT_TIMEOUT_MS): the server accepted nothing or did not answer the handshake`;
+    const cause =
+      `connection to 127.0.0.1:${port} timed out after 200 ms (POOL_CONNECT_TIMEOUT_MS): ` +
+      'the server accepted nothing or did not answer the handshake';
     expect(error.message).toBe(timeoutMessage(error, 1000, cause));
     expect((error.cause as ConnectError).code).toBe('CONNECT_TIMEOUT');
   });

@@ -34,11 +34,15 @@ describe('toConnectError', () => {
         'no pg_hba.conf entry for host "10.0.0.9", user "app", database "clientats", no encryption',
         '28000',
       ),
-      'db.internal:5432 rejected the connection (28000: no pg_hba.conf entry for host "10.0.0.9", user "app", database "clientats", no encryption): check pg_hba.conf, and DATABASE_SSL if the server requires TLS',
+      'db.internal:5432 rejected the connection (28000: no pg_hba.conf entry for host "10.0.0.9", ' +
+        'user "app", database "clientats", no encryption): check pg_hba.conf, ' +
+        'and DATABASE_SSL if the server requires TLS',
     ],
     [
       failure('remaining connection slots are reserved for roles with the SUPERUSER attribute', '53300'),
-      'db.internal:5432 has no connection slots left (53300: remaining connection slots are reserved for roles with the SUPERUSER attribute): max_connections is used up; check the connection budget with `npx clientats-deploy check`',
+      'db.internal:5432 has no connection slots left (53300: ' +
+        'remaining connection slots are reserved for roles with the SUPERUSER attribute): ' +
+        'max_connections is used up; check the connection budget with `npx clientats-deploy check`',
     ],
     [failure('something odd'), 'cannot connect to db.internal:5432: something odd'],
   ])('explains %s', (error, message) => {
@@ -54,7 +58,8 @@ describe('toConnectError', () => {
       timedOut: true,
     });
     expect(wrapped.message).toBe(
-      'connection to db.internal:5432 timed out after 5000 ms (POOL_CONNECT_TIMEOUT_MS): the server accepted nothing or did not answer the handshake',
+      'connection to db.internal:5432 timed out after 5000 ms (POOL_CONNECT_TIMEOUT_MS): ' +
+        'the server accepted nothing or did not answer the handshake',
     );
     expect(wrapped.code).toBe('CONNECT_TIMEOUT');
   });

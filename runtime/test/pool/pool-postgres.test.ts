@@ -53,68 +53,76 @@ function track(
 const waitLong = { timeout: 15_000, interval: 50 };
 
 describe('connection counts', () => {
-  it('opens exactly POOL_COUNT x POOL_SIZE backends, never exceeds the bound under 50 callers, and returns after the linger', async () => {
-    const settings = settingsFor(databaseUrl, {
-      POOL_SIZE: '2',
-      POOL_COUNT: '2',
-      MAX_OVERFLOW: '1',
-      POOL_OVERFLOW_IDLE_MS: '300',
-    });
-    const { pool, applicationName } = track(settings, 'bound');
-    await pool.ready;
-    expect(await admin.countBackends(applicationName)).toBe(4);
-    expect(pool.totalCount).toBe(4);
+  it(
+    'opens exactly POOL_COUNT x POOL_SIZE backends, never exceeds the bound under 50 callers, ' +
+      'and returns after the linger',
+    async () => {
+      const settings = settingsFor(databaseUrl, {
+        POOL_SIZE: '2',
+        POOL_COUNT: '2',
+        MAX_OVERFLOW: '1',
+        POOL_OVERFLOW_IDLE_MS: '300',
+      });
+      const { pool, applicationName } = track(settings, 'bound');
+      await pool.ready;
+      expect(await admin.countBackends(applicationName)).toBe(4);
+      expect(pool.totalCount).toBe(4);
 
-    let running = true;
-    const samples = { backends: 0, total: 0 };
-    const sampler = (async () => {
-      for (let round = 0; running && round < 10_000; round++) {
-        samples.total = Math.max(samples.total, pool.totalCount);
-        samples.backends = Math.max(samples.backends, await admin.countBackends(applicationName));
-        samples.total = Math.max(samples.total, pool.totalCount);
-      }
-    })();
-    const callers = Array.from({ length: 50 }, async () => {
-      for (let round = 0; round < 8; round++) await pool.query('SELECT pg_sleep(0.01)');
-    });
-    await Promise.all(callers);
-    running = false;
-    await sampler;
-    expect(samples.backends).toBe(6);
-    expect(samples.total).toBe(6);
-    expect(pool.snapshot().overflowOpened).toBe(2);
+      let running = true;
+      const samples = { backends: 0, total: 0 };
+      const sampler = (async () => {
+        for (let round = 0; running && round < 10_000; round++) {
+          samples.total = Math.max(samples.total, pool.totalCount);
+          samples.backends = Math.max(samples.backends, await admin.countBackends(applicationName));
+          samples.total = Math.max(samples.total, pool.totalCount);
+        }
+      })();
+      const callers = Array.from({ length: 50 }, async () => {
+        for (let round = 0; round < 8; round++) await pool.query('SELECT pg_sleep(0.01)');
+      });
+      await Promise.all(callers);
+      running = false;
+      await sampler;
+      expect(samples.backends).toBe(6);
+      expect(samples.total).toBe(6);
+      expect(pool.snapshot().overflowOpened).toBe(2);
 
-    await vi.waitFor(async () => expect(await admin.countBackends(applicationName)).toBe(4), waitLong);
-    expect(pool.totalCount).toBe(4);
-    expect(pool.snapshot().pools.map((each) => [each.persistentOpen, each.overflowOpen])).toEqual([
-      [2, 0],
-      [2, 0],
-    ]);
-  });
+      await vi.waitFor(async () => expect(await admin.countBackends(applicationName)).toBe(4), waitLong);
+      expect(pool.totalCount).toBe(4);
+      expect(pool.snapshot().pools.map((each) => [each.persistentOpen, each.overflowOpen])).toEqual([
+        [2, 0],
+        [2, 0],
+      ]);
+    },
+  );
 
-  it('fails a waiter no earlier than POOL_TIMEOUT=300 when every connection is held, with the counts in the message', async () => {
-    const settings = settingsFor(databaseUrl, {
-      POOL_SIZE: '2',
-      POOL_COUNT: '2',
-      MAX_OVERFLOW: '1',
-      POOL_TIMEOUT: '300',
-    });
-    const { pool, applicationName } = track(settings, 'timeout');
-    await pool.ready;
-    const held: PooledClient[] = [];
-    for (let index = 0; index < 6; index++) held.push(await pool.connect());
-    expect(await admin.countBackends(applicationName)).toBe(6);
-    const startedAt = performance.now();
-    const error = await pool.connect().catch((caught: unknown) => caught);
-    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(300);
-    expect(error).toBeInstanceOf(PoolTimeoutError);
-    expect((error as PoolTimeoutError).code).toBe('POOL_TIMEOUT');
-    expect((error as Error).message).toBe(
-      'timeout exceeded when trying to connect: waited 300 ms (POOL_TIMEOUT=300) for a database connection: ' +
-        '6 in use, 0 idle, 0 connecting, 1 waiting; POOL_SIZE=2, POOL_COUNT=2, MAX_OVERFLOW=1 allow at most 6',
-    );
-    for (const client of held) client.release();
-  });
+  it(
+    'fails a waiter no earlier than POOL_TIMEOUT=300 when every connection is held, ' +
+      'with the counts in the message',
+    async () => {
+      const settings = settingsFor(databaseUrl, {
+        POOL_SIZE: '2',
+        POOL_COUNT: '2',
+        MAX_OVERFLOW: '1',
+        POOL_TIMEOUT: '300',
+      });
+      const { pool, applicationName } = track(settings, 'timeout');
+      await pool.ready;
+      const held: PooledClient[] = [];
+      for (let index = 0; index < 6; index++) held.push(await pool.connect());
+      expect(await admin.countBackends(applicationName)).toBe(6);
+      const startedAt = performance.now();
+      const error = await pool.connect().catch((caught: unknown) => caught);
+      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(300);
+      expect(error).toBeInstanceOf(PoolTimeoutError);
+      expect((error as PoolTimeoutError).code).toBe('POOL_TIMEOUT');
+      expect((error as Error).message).toBe(
+        'timeout exceeded when trying to connect: waited 300 ms (POOL_TIMEOUT=300) for a database connection: ' +
+          '6 in use, 0 idle, 0 connecting, 1 waiting; POOL_SIZE=2, POOL_COUNT=2, MAX_OVERFLOW=1 allow at most 6',
+      );
+      for (const client of held) client.release();
+    },
+  );
 });
 
 describe('broken connections', () => {

@@ -138,7 +138,8 @@ export async function connectAdmin(url: string): Promise<Admin> {
   return {
     async countBackends(applicationName) {
       const result = await client.query<{ count: number }>(
-        "SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend'",
+        'SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = $1 AND ' +
+          "backend_type = 'client backend'",
         [applicationName],
       );
       return result.rows[0]?.count ?? 0;

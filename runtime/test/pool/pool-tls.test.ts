@@ -62,7 +62,8 @@ describe('DATABASE_SSL', () => {
     const pool = poolFor(database.url, { DATABASE_SSL: 'true' });
     expect(await connectErrorOf(pool)).toBe(
       `TLS certificate of 127.0.0.1:${database.port} is not trusted ` +
-        '(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate): set DATABASE_SSL_CA to the CA that signed it, ' +
+        '(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate): ' +
+        'set DATABASE_SSL_CA to the CA that signed it, ' +
         'or DATABASE_SSL=require to encrypt without verifying',
     );
   });
@@ -94,7 +95,8 @@ describe('DATABASE_SSL', () => {
     const plain = inject('databaseUrl');
     const port = new URL(plain).port;
     expect(await connectErrorOf(poolFor(plain, { DATABASE_SSL: 'require' }))).toBe(
-      `127.0.0.1:${port} does not accept TLS connections but DATABASE_SSL=require: enable ssl on the server or set DATABASE_SSL=false`,
+      `127.0.0.1:${port} does not accept TLS connections but DATABASE_SSL=require: ` +
+        'enable ssl on the server or set DATABASE_SSL=false',
     );
   });
 });
