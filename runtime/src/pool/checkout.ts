@@ -105,7 +105,7 @@ export class Checkout {
     this.waiters.expire(now, (waiter) => {
       const { busy, idle, connecting } = this.ledger;
       const counts = { inUse: busy, idle, connecting, waiting: this.waiters.length + 1 };
-      this.ledger.totals.timeouts++;
+      this.ledger.countTimeout();
       this.observer.onTimeout?.();
       const cause = this.backoff.failing ? this.backoff.currentError : undefined;
       waiter.reject(new PoolTimeoutError(this.shape, counts, cause));

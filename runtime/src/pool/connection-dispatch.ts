@@ -74,7 +74,7 @@ export class ConnectionDispatch implements ConnectionOwner {
   /** Gives `connection` (idle, or just opened, released or checked) to `waiter`. */
   handOff(connection: Connection, waiter: Waiter, now: number): void {
     this.ledger.move(connection, 'busy');
-    this.ledger.totals.checkouts++;
+    this.ledger.countCheckout();
     connection.uses++;
     if (this.allowExitOnIdle) (connection.client as { ref?: () => void }).ref?.();
     this.observer.onCheckout?.(connection.partition.index, now - waiter.enqueuedAt);
@@ -148,7 +148,7 @@ export class ConnectionDispatch implements ConnectionOwner {
   connectionError(connection: Connection, error: Error): void {
     if (connection.broken || (connection.state !== 'idle' && connection.state !== 'busy')) return;
     connection.broken = true;
-    this.ledger.totals.connectionErrors++;
+    this.ledger.countConnectionError();
     this.observer.onConnectionError?.(error);
     const idle = connection.state === 'idle';
     this.log.warn(

@@ -125,7 +125,7 @@ export class ConnectionLifecycle {
     const { ledger, log, target, observer, settings } = this.context;
     clearTimeout(connection.connectTimer);
     ledger.move(connection, 'busy');
-    if (connection.overflow) ledger.totals.overflowOpened++;
+    if (connection.overflow) ledger.countOverflowOpened();
     const failures = this.backoff.succeeded();
     if (failures > 0) log.info({ target, failedAttempts: failures }, 'database connection restored');
     const now = this.context.now();

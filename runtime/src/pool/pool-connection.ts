@@ -37,16 +37,16 @@ export type RawQuery = (
 
 /**
  * One of the POOL_COUNT pools. Slots count connections opening, open and
- * closing, so the bound holds until sockets close. Only `SlotLedger` writes these.
+ * closing, so the bound holds until sockets close. Read-only here: only `SlotLedger` writes them.
  */
 export interface Partition {
   readonly index: number;
-  persistentSlots: number;
-  overflowSlots: number;
+  readonly persistentSlots: number;
+  readonly overflowSlots: number;
   /** Persistent connections idle or busy. */
-  persistentOpen: number;
-  idle: number;
-  busy: number;
+  readonly persistentOpen: number;
+  readonly idle: number;
+  readonly busy: number;
 }
 
 /** A pooled `pg.Client` and its state. */

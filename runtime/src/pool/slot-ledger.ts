@@ -2,7 +2,9 @@
  * The pool's counts, owned by one object. Every connection holds a slot from
  * the moment it starts opening until its socket has closed; the ledger moves
  * it between states and keeps, per partition and in total, how many slots are
- * connecting, idle, busy and closing. Nothing else in the pool does `++`/`--`.
+ * connecting, idle, busy and closing. Nothing else in the pool does `++`/`--`:
+ * partitions are read-only outside the ledger, and the cumulative totals grow
+ * only through its `count…` methods.
  *
  * Invariant (checked by `invariantViolations`, asserted in the tests after
  * every step of randomized sequences): per partition and in total,
@@ -10,6 +12,9 @@
  * and every count equals the number of connections in that state.
  */
 import type { Connection, ConnectionState, Partition } from './pool-connection.js';
+
+/** A partition as the ledger, its only writer, sees it. */
+type CountedPartition = { -readonly [Count in keyof Partition]: Partition[Count] };
 
 /** Cumulative totals since start (they only grow). */
 export interface PoolTotals {
@@ -22,7 +27,12 @@ export interface PoolTotals {
 /** Slot and state counts of the pool's partitions. */
 export class SlotLedger {
   readonly partitions: readonly Partition[];
-  readonly totals: PoolTotals = { checkouts: 0, timeouts: 0, overflowOpened: 0, connectionErrors: 0 };
+  private readonly counted: PoolTotals = {
+    checkouts: 0,
+    timeouts: 0,
+    overflowOpened: 0,
+    connectionErrors: 0,
+  };
   private counts = { connecting: 0, idle: 0, busy: 0, closing: 0 };
 
   constructor(
@@ -35,6 +45,31 @@ export class SlotLedger {
       partitions.push({ index, persistentSlots: 0, overflowSlots: 0, persistentOpen: 0, idle: 0, busy: 0 });
     }
     this.partitions = partitions;
+  }
+
+  /** Cumulative totals since start, read-only: the `count…` methods below are the only writers. */
+  get totals(): Readonly<PoolTotals> {
+    return this.counted;
+  }
+
+  /** A caller got a connection. */
+  countCheckout(): void {
+    this.counted.checkouts++;
+  }
+
+  /** A caller gave up waiting (POOL_TIMEOUT). */
+  countTimeout(): void {
+    this.counted.timeouts++;
+  }
+
+  /** An overflow connection was opened. */
+  countOverflowOpened(): void {
+    this.counted.overflowOpened++;
+  }
+
+  /** A connection failed (connect error, or an error on an open client). */
+  countConnectionError(): void {
+    this.counted.connectionErrors++;
   }
 
   get connecting(): number {
@@ -70,7 +105,7 @@ export class SlotLedger {
 
   /** Takes a slot for a connection that starts opening (state `connecting`). */
   reserve(connection: Connection): void {
-    const { partition } = connection;
+    const partition = connection.partition as CountedPartition;
     if (connection.overflow) partition.overflowSlots++;
     else partition.persistentSlots++;
     connection.state = 'connecting';
@@ -89,13 +124,13 @@ export class SlotLedger {
   /** Gives the slot back: the connection failed to open, or its socket closed. */
   free(connection: Connection): void {
     this.move(connection, 'closed');
-    const { partition } = connection;
+    const partition = connection.partition as CountedPartition;
     if (connection.overflow) partition.overflowSlots--;
     else partition.persistentSlots--;
   }
 
   private count(connection: Connection, state: ConnectionState, delta: number): void {
-    const { partition } = connection;
+    const partition = connection.partition as CountedPartition;
     switch (state) {
       case 'idle':
         this.counts.idle += delta;

@@ -153,4 +153,22 @@ describe('SlotLedger', () => {
     ]);
     expect(ledger.invariantViolations([connection])).toEqual([]);
   });
+
+  it('is the only writer of its counts: totals grow through its count methods, partitions are read-only', () => {
+    const ledger = new SlotLedger(1, 1, 0);
+    ledger.countCheckout();
+    ledger.countCheckout();
+    ledger.countTimeout();
+    ledger.countOverflowOpened();
+    ledger.countConnectionError();
+    expect(ledger.totals).toEqual({ checkouts: 2, timeouts: 1, overflowOpened: 1, connectionErrors: 1 });
+    // Compile-time ownership (tsc runs over the tests in `npm run lint`): these writes must not type-check.
+    const writesFromOutside = (): void => {
+      // @ts-expect-error totals are read-only outside the ledger
+      ledger.totals.checkouts++;
+      // @ts-expect-error partitions are read-only outside the ledger
+      ledger.partitions[0]!.idle++;
+    };
+    expect(writesFromOutside).toBeTypeOf('function');
+  });
 });
