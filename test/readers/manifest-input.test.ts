@@ -1,15 +1,7 @@
 import { SettingsError, loadSettings } from 'clientats-runtime/contract';
 import { describe, expect, it } from 'vitest';
 import { asInputError, InputError } from '../../src/readers/manifest-input.js';
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from '../support/thrown-by.js';
 
 describe('asInputError', () => {
   it('returns what the read returns', () => {

@@ -10,6 +10,7 @@ import { PostgresBackedService } from '../../src/kubernetes/postgres-backed-serv
 import { InputError } from '../../src/readers/manifest-input.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { SynthError, assertDisposableOutdir, synthesize } from '../../src/synth/synthesize.js';
+import { thrownBy } from '../support/thrown-by.js';
 
 const DATABASE: DatabaseDeclaration = { name: 'db', maxConnections: 100 };
 const scratch = mkdtempSync(join(tmpdir(), 'clientats-synthesize-'));
@@ -108,15 +109,6 @@ class ThrowingChart extends Chart {
   override toJson(): never {
     throw this.error;
   }
-}
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('synthesize and errors', () => {
